@@ -1,0 +1,446 @@
+/*
+ * Configuration from one table: each ISBITCOINLIT_* variable, its option,
+ * default, validation and help line.  Parsing is pure (the environment is
+ * passed in) so that the tests call it directly.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cfg.h"
+#include "conn.h"
+#include "log.h"
+
+enum opt_type {
+	OPT_STRING,	/* any non-empty text */
+	OPT_SECRET,	/* text never echoed (help shows no default) */
+	OPT_REDIS_URL,
+	OPT_UPSTREAM_URL,
+	OPT_INT,	/* in [min, max] */
+	OPT_TIMESERIES,
+	OPT_ANCHOR,
+	OPT_LOGLEVEL,
+	OPT_FLAG	/* command line only, no value */
+};
+
+struct opt {
+	const char *env;	/* NULL: command line only */
+	const char *name;	/* long option without "--" */
+	enum opt_type type;
+	size_t offset;
+	const char *def;	/* NULL: unset */
+	long min, max;
+	unsigned programs;
+	const char *help;
+};
+
+#define OFF(f) offsetof(struct cfg, f)
+
+static const struct opt opts[] = {
+	{ "ISBITCOINLIT_REDIS_URL", "redis-url", OPT_REDIS_URL, OFF(redis_url),
+	  "redis://127.0.0.1:6379/0", 0, 0, CFG_ALL,
+	  "redis://[[user]:password@]host[:port][/db] or unix:///path[?db=N]" },
+	{ "ISBITCOINLIT_REDIS_TIMEOUT_MS", "redis-timeout-ms", OPT_INT,
+	  OFF(redis_timeout_ms), "1000", 1, 600000, CFG_ALL,
+	  "connect and command timeout for Redis, milliseconds" },
+	{ "ISBITCOINLIT_KEY_PREFIX", "key-prefix", OPT_STRING, OFF(key_prefix),
+	  "is-bitcoin-lit", 0, 0, CFG_ALL,
+	  "prefix of every Redis key (hash-tag it for Redis Cluster)" },
+	{ "ISBITCOINLIT_TIMESERIES", "timeseries", OPT_TIMESERIES,
+	  OFF(timeseries), "auto", 0, 0, CFG_ALL,
+	  "auto, redistimeseries or sortedset" },
+	{ "ISBITCOINLIT_RETENTION_S", "retention-s", OPT_INT, OFF(retention_s),
+	  "86400", 0, 100L * 365 * 86400, CFG_REFRESH,
+	  "drop samples older than the newest minus this, seconds (0: keep all)" },
+	{ "ISBITCOINLIT_CACHE_TTL_S", "cache-ttl-s", OPT_INT, OFF(cache_ttl_s),
+	  "120", 1, 365L * 86400, CFG_ALL,
+	  "lifetime of the cached summary, seconds" },
+	{ "ISBITCOINLIT_WINDOW_ANCHOR", "window-anchor", OPT_ANCHOR,
+	  OFF(window_anchor), "newest", 0, 0, CFG_ALL,
+	  "newest (the newest sample) or now (the clock) ends the window" },
+	{ "ISBITCOINLIT_UPSTREAM_URL", "upstream-url", OPT_UPSTREAM_URL,
+	  OFF(upstream_url), "https://api.senticrypt.com/v1/bitcoin.json", 0, 0,
+	  CFG_REFRESH, "the feed: an http, https or file URL" },
+	{ "ISBITCOINLIT_UPSTREAM_TIMEOUT_S", "upstream-timeout-s", OPT_INT,
+	  OFF(upstream_timeout_s), "10", 1, 3600, CFG_REFRESH,
+	  "total time allowed for the download, seconds" },
+	{ "ISBITCOINLIT_UPSTREAM_MAX_BYTES", "upstream-max-bytes", OPT_INT,
+	  OFF(upstream_max_bytes), "16777216", 1024, 1L << 30, CFG_REFRESH,
+	  "largest feed body accepted, bytes" },
+	{ "ISBITCOINLIT_FIELD_TIMESTAMP", "field-timestamp", OPT_STRING,
+	  OFF(field_timestamp), "timestamp", 0, 0, CFG_REFRESH,
+	  "feed field holding the sample time" },
+	{ "ISBITCOINLIT_FIELD_PRICE", "field-price", OPT_STRING,
+	  OFF(field_price), "btc_price", 0, 0, CFG_REFRESH,
+	  "feed field holding the BTC price" },
+	{ "ISBITCOINLIT_FIELD_SENTIMENT", "field-sentiment", OPT_STRING,
+	  OFF(field_sentiment), "mean", 0, 0, CFG_REFRESH,
+	  "feed field holding the sentiment" },
+	{ "ISBITCOINLIT_REFRESH_TOKEN", "refresh-token", OPT_SECRET,
+	  OFF(refresh_token), NULL, 0, 0, CFG_REFRESH,
+	  "if set, POST /refresh needs \"Authorization: Bearer <token>\"" },
+	{ "ISBITCOINLIT_LISTEN", "listen", OPT_STRING, OFF(listen), NULL, 0, 0,
+	  CFG_ALL, "PATH or HOST:PORT to bind (default: the socket on fd 0)" },
+	{ "ISBITCOINLIT_WORKERS", "workers", OPT_INT, OFF(workers), "2", 1, 256,
+	  CFG_ALL, "worker processes with --listen" },
+	{ "ISBITCOINLIT_LOG_LEVEL", "log-level", OPT_LOGLEVEL, OFF(log_level),
+	  "info", 0, 0, CFG_ALL, "debug, info, warn or error" },
+	{ NULL, "once", OPT_FLAG, OFF(once), NULL, 0, 0, CFG_REFRESH,
+	  "run one refresh, print the report and exit" },
+	{ NULL, "every", OPT_INT, OFF(every_s), NULL, 1, 7L * 86400,
+	  CFG_REFRESH, "refresh every SECONDS (+-10% jitter) until SIGTERM" },
+	{ NULL, "help", OPT_FLAG, OFF(help), NULL, 0, 0, CFG_ALL,
+	  "print this help and exit" },
+	{ NULL, "version", OPT_FLAG, OFF(version), NULL, 0, 0, CFG_ALL,
+	  "print the version and exit" },
+};
+
+#define NOPTS (sizeof(opts) / sizeof(opts[0]))
+
+static int
+cfg_fail(struct cfg_error *err, const struct opt *o, const char *what,
+    const char *value)
+{
+	const char *name = o->env != NULL ? o->env : o->name;
+
+	if (o->type == OPT_SECRET)
+		snprintf(err->text, sizeof(err->text), "%s%s: %s",
+		    o->env ? "" : "--", name, what);
+	else
+		snprintf(err->text, sizeof(err->text), "%s%s: %s: \"%s\"",
+		    o->env ? "" : "--", name, what, value);
+	return -1;
+}
+
+static int
+parse_long(const char *s, long *out)
+{
+	char *end;
+
+	if (*s == '\0' || *s == '+' || *s == ' ')
+		return -1;
+	errno = 0;
+	*out = strtol(s, &end, 10);
+	return errno != 0 || *end != '\0' ? -1 : 0;
+}
+
+/* Validate value and store it into cfg.  Returns 0 or -1 with err. */
+static int
+opt_set(struct cfg *cfg, const struct opt *o, const char *value,
+    struct cfg_error *err)
+{
+	void *field = (char *)cfg + o->offset;
+	char why[300];
+	long v;
+	int i;
+
+	switch (o->type) {
+	case OPT_REDIS_URL: {
+		struct conn_url url;
+
+		if (conn_url_parse(value, &url, why, sizeof(why)) < 0) {
+			snprintf(err->text, sizeof(err->text), "%s: %s",
+			    o->env, why);
+			return -1;
+		}
+		conn_url_free(&url);
+		goto string;
+	}
+	case OPT_UPSTREAM_URL:
+		if (strncmp(value, "http://", 7) != 0 &&
+		    strncmp(value, "https://", 8) != 0 &&
+		    strncmp(value, "file://", 7) != 0)
+			return cfg_fail(err, o, "not an http, https or file URL",
+			    value);
+		goto string;
+	case OPT_STRING:
+	case OPT_SECRET:
+	string:
+		if (*value == '\0')
+			return cfg_fail(err, o, "must not be empty", value);
+		free(*(char **)field);
+		if ((*(char **)field = strdup(value)) == NULL)
+			return cfg_fail(err, o, "out of memory", value);
+		return 0;
+	case OPT_INT:
+		if (parse_long(value, &v) < 0 || v < o->min || v > o->max) {
+			if (o->min == 1 && (parse_long(value, &v) < 0 || v < 1))
+				snprintf(why, sizeof(why), "not a positive "
+				    "integer");
+			else if (o->min == 0 && (parse_long(value, &v) < 0 ||
+			    v < 0))
+				snprintf(why, sizeof(why), "not a non-negative "
+				    "integer");
+			else
+				snprintf(why, sizeof(why), "not an integer from "
+				    "%ld to %ld", o->min, o->max);
+			return cfg_fail(err, o, why, value);
+		}
+		*(long *)field = v;
+		return 0;
+	case OPT_TIMESERIES:
+		if (strcmp(value, "auto") == 0)
+			i = CFG_TS_AUTO;
+		else if (strcmp(value, "redistimeseries") == 0)
+			i = CFG_TS_REDISTIMESERIES;
+		else if (strcmp(value, "sortedset") == 0)
+			i = CFG_TS_SORTEDSET;
+		else
+			return cfg_fail(err, o, "not one of auto, "
+			    "redistimeseries, sortedset", value);
+		*(enum cfg_timeseries *)field = (enum cfg_timeseries)i;
+		return 0;
+	case OPT_ANCHOR:
+		if (strcmp(value, "newest") == 0)
+			i = CFG_ANCHOR_NEWEST;
+		else if (strcmp(value, "now") == 0)
+			i = CFG_ANCHOR_NOW;
+		else
+			return cfg_fail(err, o, "not one of newest, now", value);
+		*(enum cfg_anchor *)field = (enum cfg_anchor)i;
+		return 0;
+	case OPT_LOGLEVEL:
+		if ((i = log_level_parse(value)) < 0)
+			return cfg_fail(err, o, "not one of debug, info, warn, "
+			    "error", value);
+		*(int *)field = i;
+		return 0;
+	case OPT_FLAG:
+		*(int *)field = 1;
+		return 0;
+	}
+	return -1;
+}
+
+static const struct opt *
+find_option(const char *name, size_t len, unsigned mask)
+{
+	for (size_t i = 0; i < NOPTS; i++)
+		if ((opts[i].programs & mask) && strlen(opts[i].name) == len &&
+		    strncmp(opts[i].name, name, len) == 0)
+			return &opts[i];
+	return NULL;
+}
+
+void
+cfg_free(struct cfg *cfg)
+{
+	for (size_t i = 0; i < NOPTS; i++) {
+		const struct opt *o = &opts[i];
+		char **p = (char **)((char *)cfg + o->offset);
+
+		if (o->type == OPT_STRING || o->type == OPT_SECRET ||
+		    o->type == OPT_REDIS_URL || o->type == OPT_UPSTREAM_URL) {
+			if (*p != NULL && o->type == OPT_SECRET)
+				explicit_bzero(*p, strlen(*p));
+			free(*p);
+			*p = NULL;
+		}
+	}
+}
+
+int
+cfg_parse(struct cfg *cfg, unsigned mask, int argc, char *const argv[],
+    char *const env[], struct cfg_error *err)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	err->text[0] = '\0';
+	for (size_t i = 0; i < NOPTS; i++)
+		if (opts[i].def != NULL &&
+		    opt_set(cfg, &opts[i], opts[i].def, err) < 0)
+			goto fail;
+
+	/* The environment; an empty value counts as unset. */
+	for (size_t i = 0; env != NULL && env[i] != NULL; i++) {
+		const char *eq = strchr(env[i], '=');
+
+		if (eq == NULL || strncmp(env[i], "ISBITCOINLIT_", 13) != 0 ||
+		    eq[1] == '\0')
+			continue;
+		for (size_t j = 0; j < NOPTS; j++) {
+			const struct opt *o = &opts[j];
+
+			if (o->env == NULL || !(o->programs & mask) ||
+			    strlen(o->env) != (size_t)(eq - env[i]) ||
+			    strncmp(o->env, env[i], (size_t)(eq - env[i])) != 0)
+				continue;
+			if (opt_set(cfg, o, eq + 1, err) < 0)
+				goto fail;
+		}
+	}
+
+	/* The command line: --name value or --name=value. */
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i], *name, *eq, *value;
+		const struct opt *o;
+		size_t len;
+
+		if (strncmp(a, "--", 2) != 0 || a[2] == '\0') {
+			snprintf(err->text, sizeof(err->text),
+			    "unexpected argument: \"%s\" (see --help)", a);
+			goto fail;
+		}
+		name = a + 2;
+		eq = strchr(name, '=');
+		len = eq != NULL ? (size_t)(eq - name) : strlen(name);
+		if ((o = find_option(name, len, mask)) == NULL) {
+			snprintf(err->text, sizeof(err->text),
+			    "unknown option: --%.*s (see --help)", (int)len,
+			    name);
+			goto fail;
+		}
+		if (o->type == OPT_FLAG) {
+			if (eq != NULL) {
+				snprintf(err->text, sizeof(err->text),
+				    "--%s takes no value", o->name);
+				goto fail;
+			}
+			value = "1";
+		} else if (eq != NULL)
+			value = eq + 1;
+		else if (i + 1 < argc)
+			value = argv[++i];
+		else {
+			snprintf(err->text, sizeof(err->text),
+			    "--%s needs a value (see --help)", o->name);
+			goto fail;
+		}
+		if (opt_set(cfg, o, value, err) < 0) {
+			/* Name the option the user typed, not the variable. */
+			if (o->env != NULL) {
+				size_t n = strlen(o->env);
+				char tmp[sizeof(err->text)];
+
+				snprintf(tmp, sizeof(tmp), "--%s%s", o->name,
+				    strncmp(err->text, o->env, n) == 0 ?
+				    err->text + n : "");
+				memcpy(err->text, tmp, sizeof(tmp));
+			}
+			goto fail;
+		}
+	}
+	if (cfg->once && cfg->every_s > 0) {
+		snprintf(err->text, sizeof(err->text),
+		    "--once and --every exclude each other");
+		goto fail;
+	}
+	return 0;
+fail:
+	cfg_free(cfg);
+	return -1;
+}
+
+void
+cfg_usage(FILE *fp, const char *prog, unsigned mask)
+{
+	fprintf(fp, "Usage: %s [OPTION]...\n\n"
+	    "Every option can also be set by the environment variable named "
+	    "beside it;\nan option on the command line wins.\n\n", prog);
+	for (size_t i = 0; i < NOPTS; i++) {
+		const struct opt *o = &opts[i];
+		char left[64];
+
+		if (!(o->programs & mask))
+			continue;
+		snprintf(left, sizeof(left), "--%s%s", o->name,
+		    o->type == OPT_FLAG ? "" : o->env == NULL ? " SECONDS" :
+		    " VALUE");
+		fprintf(fp, "  %-26s %s\n", left, o->help);
+		if (o->env != NULL)
+			fprintf(fp, "  %-26s   env %s", "", o->env);
+		else if (o->type != OPT_FLAG)
+			fprintf(fp, "  %-26s  ", "");
+		if (o->def != NULL && o->type != OPT_SECRET)
+			fprintf(fp, ", default %s", o->def);
+		else if (o->env != NULL || o->type != OPT_FLAG)
+			fprintf(fp, ", default unset");
+		if (o->env != NULL || o->type != OPT_FLAG)
+			fputc('\n', fp);
+	}
+}
+
+/* Mask the password of a redis URL in place, keeping its length. */
+static void
+scrub_url(char *s)
+{
+	char *p = strstr(s, "://"), *end, *at = NULL, *colon;
+
+	if (p == NULL)
+		return;
+	p += 3;
+	end = p + strcspn(p, "/?");
+	for (char *q = p; q < end; q++)
+		if (*q == '@')
+			at = q;
+	if (at == NULL)
+		return;
+	colon = memchr(p, ':', (size_t)(at - p));
+	for (char *q = colon != NULL ? colon + 1 : p; q < at; q++)
+		*q = 'x';
+}
+
+void
+cfg_scrub_argv(int argc, char *argv[])
+{
+	for (int i = 1; i < argc; i++) {
+		char *a = argv[i], *value = NULL;
+		int secret;
+
+		if (strncmp(a, "--redis-url", 11) == 0)
+			secret = 0;
+		else if (strncmp(a, "--refresh-token", 15) == 0)
+			secret = 1;
+		else
+			continue;
+		if (strchr(a, '=') != NULL)
+			value = strchr(a, '=') + 1;
+		else if (i + 1 < argc)
+			value = argv[++i];
+		if (value == NULL)
+			continue;
+		if (secret)
+			memset(value, 'x', strlen(value));
+		else
+			scrub_url(value);
+	}
+}
+
+const char *
+cfg_timeseries_name(enum cfg_timeseries ts)
+{
+	switch (ts) {
+	case CFG_TS_REDISTIMESERIES: return "redistimeseries";
+	case CFG_TS_SORTEDSET: return "sortedset";
+	case CFG_TS_AUTO: break;
+	}
+	return "auto";
+}
+
+extern char **environ;
+
+void
+cfg_load_or_exit(struct cfg *cfg, const char *prog, unsigned mask, int argc,
+    char *argv[])
+{
+	struct cfg_error err;
+
+	if (cfg_parse(cfg, mask, argc, argv, environ, &err) < 0) {
+		fprintf(stderr, "%s: %s\n", prog, err.text);
+		exit(2);
+	}
+	cfg_scrub_argv(argc, argv);
+	if (cfg->help) {
+		cfg_usage(stdout, prog, mask);
+		cfg_free(cfg);
+		exit(0);
+	}
+	if (cfg->version) {
+		printf("%s %s\n", prog, PACKAGE_VERSION);
+		cfg_free(cfg);
+		exit(0);
+	}
+}

@@ -1,0 +1,77 @@
+/* Configuration: one table of ISBITCOINLIT_* variables and their options. */
+#ifndef ISBITCOINLIT_CFG_H
+#define ISBITCOINLIT_CFG_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+/* Which program an option belongs to (a bit mask). */
+#define CFG_API     0x1
+#define CFG_REFRESH 0x2
+#define CFG_ALL     (CFG_API | CFG_REFRESH)
+
+enum cfg_timeseries { CFG_TS_AUTO, CFG_TS_REDISTIMESERIES, CFG_TS_SORTEDSET };
+enum cfg_anchor { CFG_ANCHOR_NEWEST, CFG_ANCHOR_NOW };
+
+struct cfg {
+	/* Redis */
+	char *redis_url;
+	long redis_timeout_ms;
+	char *key_prefix;
+	enum cfg_timeseries timeseries;
+	long retention_s;
+	/* API */
+	long cache_ttl_s;
+	enum cfg_anchor window_anchor;
+	/* upstream feed */
+	char *upstream_url;
+	long upstream_timeout_s;
+	long upstream_max_bytes;
+	char *field_timestamp;
+	char *field_price;
+	char *field_sentiment;
+	char *refresh_token;
+	/* processes */
+	char *listen;
+	long workers;
+	int log_level;
+	/* modes: command line only */
+	int once;
+	long every_s;
+	int help;
+	int version;
+};
+
+/* A one-line error: "ISBITCOINLIT_CACHE_TTL_S: not a positive integer: \"abc\"". */
+struct cfg_error {
+	char text[512];
+};
+
+/*
+ * Fill cfg from defaults, then env (NULL-terminated "NAME=value" strings),
+ * then argv (options win over the environment).  Only the options of the
+ * programs in mask are accepted.  Returns 0, or -1 with err filled.  The
+ * strings in cfg are owned by cfg: release them with cfg_free().
+ */
+int cfg_parse(struct cfg *cfg, unsigned mask, int argc, char *const argv[],
+    char *const env[], struct cfg_error *err);
+void cfg_free(struct cfg *cfg);
+
+/* Print the --help text of the programs in mask, generated from the table. */
+void cfg_usage(FILE *fp, const char *prog, unsigned mask);
+
+/*
+ * Start-up helper for a program's main(): parse, handle --help and
+ * --version (exit 0), print the one-line error and exit 2 on a bad value,
+ * then scrub secrets from argv so that ps shows none.
+ */
+void cfg_load_or_exit(struct cfg *cfg, const char *prog, unsigned mask,
+    int argc, char *argv[]);
+
+/* Overwrite passwords in --redis-url values and --refresh-token in argv. */
+void cfg_scrub_argv(int argc, char *argv[]);
+
+const char *cfg_timeseries_name(enum cfg_timeseries ts);
+
+#endif

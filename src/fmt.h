@@ -1,0 +1,28 @@
+/* Number and time formatting shared by the JSON writer and the store. */
+#ifndef ISBITCOINLIT_FMT_H
+#define ISBITCOINLIT_FMT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Room for any double in fmt_double(), with its NUL. */
+#define FMT_DOUBLE_MAX 32
+/* Room for "YYYY-MM-DDTHH:MM:SS+00:00" and its NUL. */
+#define FMT_RFC3339_MAX 32
+
+/*
+ * Write the shortest decimal form of a finite v that reads back (strtod)
+ * to the same double: 0.2 rather than 0.20000000000000001.  Returns the
+ * length written into buf (at least FMT_DOUBLE_MAX bytes).
+ */
+int fmt_double(double v, char *buf);
+
+/* Write ms since the epoch, to the second, as RFC 3339 UTC with +00:00. */
+int fmt_rfc3339(int64_t ms, char *buf);
+
+/* Start of the UTC hour holding ms (floor, also for negative ms). */
+int64_t fmt_hour_floor(int64_t ms);
+
+#define FMT_HOUR_MS INT64_C(3600000)
+
+#endif

@@ -1,0 +1,40 @@
+/* A small JSON writer: compact or indented output into a growing buffer. */
+#ifndef ISBITCOINLIT_JSONW_H
+#define ISBITCOINLIT_JSONW_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define JW_MAX_DEPTH 16
+
+struct jw {
+	char *buf;		/* NUL-terminated; owned, take with jw_take() */
+	size_t len, cap;
+	int pretty;
+	int failed;		/* out of memory or misuse: the text is void */
+	int depth;
+	int count[JW_MAX_DEPTH];	/* members written at each depth */
+	int after_key;
+};
+
+void jw_init(struct jw *w, int pretty);
+void jw_object_begin(struct jw *w);
+void jw_object_end(struct jw *w);
+void jw_array_begin(struct jw *w);
+void jw_array_end(struct jw *w);
+void jw_key(struct jw *w, const char *key);
+void jw_string(struct jw *w, const char *s);
+void jw_double(struct jw *w, double v);
+void jw_int(struct jw *w, int64_t v);
+
+/*
+ * Returns the finished text (caller frees) and its length in *len, or
+ * NULL when the writer failed; the writer is reset either way.
+ */
+char *jw_take(struct jw *w, size_t *len);
+void jw_free(struct jw *w);
+
+/* Append s JSON-escaped, with quotes, to w (also used for raw buffers). */
+void jw_escape(struct jw *w, const char *s, size_t n);
+
+#endif

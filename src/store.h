@@ -1,0 +1,106 @@
+/*
+ * The time-series store: the two series (price, sentiment) behind one small
+ * interface, with a RedisTimeSeries backend and a sorted-set backend that
+ * give the same observable results for the same input.
+ */
+#ifndef ISBITCOINLIT_STORE_H
+#define ISBITCOINLIT_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "cfg.h"
+#include "conn.h"
+
+enum store_series { STORE_PRICE, STORE_SENTIMENT, STORE_NSERIES };
+
+/* Hour buckets a window query may return per series. */
+#define STORE_MAX_BUCKETS 8
+
+/* One feed sample: both series share its timestamp. */
+struct store_point {
+	int64_t ts_ms;
+	double price;
+	double sentiment;
+};
+
+/* What an add did to one series. */
+struct store_counts {
+	size_t written;		/* stored (with the module: or duplicate) */
+	size_t duplicate;	/* timestamp already there: ignored */
+	size_t expired;		/* older than newest - retention: dropped */
+	int duplicate_known;	/* 0: the backend cannot tell duplicates */
+};
+
+struct store_bucket {
+	int64_t start_ms;	/* a multiple of one hour */
+	double avg;
+};
+
+/* Hourly averages of both series over a range, oldest bucket first. */
+struct store_hourly {
+	struct store_bucket b[STORE_NSERIES][STORE_MAX_BUCKETS];
+	size_t n[STORE_NSERIES];
+};
+
+enum store_status {
+	STORE_OK,
+	STORE_EREDIS,		/* unreachable, timed out, or refused the command */
+	STORE_ETYPE,		/* a key holds something that is not a series */
+	STORE_EBACKEND,		/* module missing or an unexpected reply */
+	STORE_ENOMEM
+};
+
+struct store_error {
+	enum store_status status;
+	char text[320];
+};
+
+struct store_ops;
+
+struct store {
+	const struct store_ops *ops;	/* NULL until the backend is known */
+	struct conn *conn;		/* borrowed */
+	enum cfg_timeseries wanted;
+	int64_t retention_ms;		/* 0: keep everything */
+	char *key[STORE_NSERIES];	/* <prefix>:price:mean:30s, ... */
+	char *key_cache;		/* <prefix>:cache */
+	char *key_lock;			/* <prefix>:refresh:lock */
+};
+
+/* Name the keys and remember the settings; no I/O.  Returns 0 or -1 (ENOMEM). */
+int store_init(struct store *st, struct conn *conn, enum cfg_timeseries wanted,
+    const char *prefix, long retention_s);
+void store_fini(struct store *st);
+
+/*
+ * Pick the backend (once per process): the one asked for, or with "auto"
+ * the type of existing keys, else the module when the server has it.
+ */
+int store_resolve(struct store *st, struct store_error *err);
+
+/* "redistimeseries", "sortedset", or "auto" while unresolved. */
+const char *store_backend_name(const struct store *st);
+
+/*
+ * Create both series if missing and write the points (duplicate policy
+ * FIRST, retention), atomically per call.  counts[] gets one entry per
+ * series.  Returns 0, or -1 with err filled and nothing written.
+ */
+int store_add(struct store *st, const struct store_point *pts, size_t n,
+    struct store_counts counts[STORE_NSERIES], struct store_error *err);
+
+/*
+ * The newest timestamp across both series in *ts_ms; *found is 0 when
+ * neither holds a sample (missing keys are empty series).  Returns 0 or -1.
+ */
+int store_newest(struct store *st, int64_t *ts_ms, int *found,
+    struct store_error *err);
+
+/* Hourly averages of both series over [from_ms, to_ms].  Returns 0 or -1. */
+int store_hourly(struct store *st, int64_t from_ms, int64_t to_ms,
+    struct store_hourly *out, struct store_error *err);
+
+const char *store_strerror(enum store_status status);
+
+#endif

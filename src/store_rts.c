@@ -1,0 +1,259 @@
+/*
+ * The RedisTimeSeries backend: TS.CREATE/TS.ALTER, TS.MADD, TS.GET,
+ * TS.RANGE ... AGGREGATION avg.  RedisTimeSeries 1.12 answers values as
+ * status replies in shortest round-trip form ("1E-1"); strtod reads them.
+ */
+#include "config.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fmt.h"
+#include "store_impl.h"
+
+static const char *const series_label[STORE_NSERIES] = { "price", "sentiment" };
+
+/*
+ * Make both series exist with the configured retention and policy FIRST.
+ * An existing series gets TS.ALTER so that a changed retention applies.
+ */
+static int
+rts_ensure(struct store *st, struct store_error *err)
+{
+	char ret[24];
+	const char *t0[] = { "TYPE", st->key[0] }, *t1[] = { "TYPE", st->key[1] };
+	const char **types[] = { t0, t1 };
+	const int type_argc[] = { 2, 2 };
+	redisReply *r[STORE_NSERIES], *cr[STORE_NSERIES] = { NULL, NULL };
+	const char *cargv[STORE_NSERIES][12];
+	const char **cargvs[STORE_NSERIES];
+	int cargc[STORE_NSERIES];
+	int rc = -1;
+
+	snprintf(ret, sizeof(ret), "%" PRId64, st->retention_ms);
+	if (conn_pipeline(st->conn, 2, type_argc, types, NULL, r) < 0)
+		return store_fail(err, STORE_EREDIS, "%s",
+		    conn_error(st->conn));
+	for (int i = 0; i < STORE_NSERIES; i++) {
+		const char **a = cargv[i];
+
+		if (store_check_reply(st, r[i], st->key[i], err) < 0)
+			goto out;
+		if (r[i]->type == REDIS_REPLY_STATUS &&
+		    strcmp(r[i]->str, "none") == 0) {
+			const char *c[] = { "TS.CREATE", st->key[i], "RETENTION",
+			    ret, "DUPLICATE_POLICY", "FIRST", "LABELS", "app",
+			    "isbitcoinlit", "series", series_label[i] };
+			memcpy(a, c, sizeof(c));
+			cargc[i] = 11;
+		} else if (r[i]->type == REDIS_REPLY_STATUS &&
+		    strcmp(r[i]->str, "TSDB-TYPE") == 0) {
+			const char *c[] = { "TS.ALTER", st->key[i], "RETENTION",
+			    ret, "DUPLICATE_POLICY", "FIRST" };
+			memcpy(a, c, sizeof(c));
+			cargc[i] = 6;
+		} else {
+			store_fail(err, STORE_ETYPE, "key %s holds a %s, not a "
+			    "RedisTimeSeries series", st->key[i],
+			    r[i]->type == REDIS_REPLY_STATUS ? r[i]->str : "?");
+			goto out;
+		}
+		cargvs[i] = a;
+	}
+	if (conn_pipeline(st->conn, 2, cargc, cargvs, NULL, cr) < 0) {
+		store_fail(err, STORE_EREDIS, "%s", conn_error(st->conn));
+		goto out;
+	}
+	for (int i = 0; i < STORE_NSERIES; i++)
+		/* A concurrent creator won the race: that is fine. */
+		if (!(cr[i]->type == REDIS_REPLY_ERROR &&
+		    strstr(cr[i]->str, "key already exists") != NULL) &&
+		    store_check_reply(st, cr[i], st->key[i], err) < 0)
+			goto out;
+	rc = 0;
+out:
+	for (int i = 0; i < STORE_NSERIES; i++) {
+		freeReplyObject(r[i]);
+		freeReplyObject(cr[i]);
+	}
+	return rc;
+}
+
+/* One TS.MADD for all points of both series: a single atomic command. */
+static int
+rts_add(struct store *st, const struct store_point *pts, size_t n,
+    struct store_counts *counts, struct store_error *err)
+{
+	size_t argc = 1 + 6 * n, cell = FMT_DOUBLE_MAX;
+	const char **argv = NULL;
+	char *text = NULL;
+	redisReply *r = NULL;
+	int rc = -1;
+
+	for (int i = 0; i < STORE_NSERIES; i++)
+		counts[i].duplicate_known = 0;
+	if (rts_ensure(st, err) < 0)
+		return -1;
+	if (n == 0)
+		return 0;
+	argv = malloc(argc * sizeof(*argv));
+	text = malloc(3 * n * cell);
+	if (argv == NULL || text == NULL) {
+		store_fail(err, STORE_ENOMEM, "out of memory for %zu points", n);
+		goto out;
+	}
+	argv[0] = "TS.MADD";
+	for (size_t j = 0; j < n; j++) {
+		char *ts = text + 3 * j * cell, *p = ts + cell, *s = p + cell;
+
+		snprintf(ts, cell, "%" PRId64, pts[j].ts_ms);
+		fmt_double(pts[j].price, p);
+		fmt_double(pts[j].sentiment, s);
+		argv[1 + 6 * j + 0] = st->key[STORE_PRICE];
+		argv[1 + 6 * j + 1] = ts;
+		argv[1 + 6 * j + 2] = p;
+		argv[1 + 6 * j + 3] = st->key[STORE_SENTIMENT];
+		argv[1 + 6 * j + 4] = ts;
+		argv[1 + 6 * j + 5] = s;
+	}
+	r = conn_command(st->conn, (int)argc, argv, NULL);
+	if (store_check_reply(st, r, st->key[STORE_PRICE], err) < 0)
+		goto out;
+	if (r->type != REDIS_REPLY_ARRAY || r->elements != 2 * n) {
+		store_fail(err, STORE_EBACKEND, "TS.MADD: unexpected reply");
+		goto out;
+	}
+	for (size_t j = 0; j < 2 * n; j++) {
+		const redisReply *e = r->element[j];
+		struct store_counts *c = &counts[j % 2];
+
+		if (e->type == REDIS_REPLY_INTEGER)
+			c->written++;
+		else if (e->type == REDIS_REPLY_ERROR &&
+		    strstr(e->str, "older than retention") != NULL)
+			c->expired++;
+		else {
+			/* Values were validated: anything else is a surprise. */
+			store_fail(err, STORE_EBACKEND, "TS.MADD sample %zu: %s",
+			    j / 2, e->type == REDIS_REPLY_ERROR ? e->str :
+			    "unexpected reply");
+			goto out;
+		}
+	}
+	rc = 0;
+out:
+	freeReplyObject(r);
+	free(argv);
+	free(text);
+	return rc;
+}
+
+/* A missing key is an empty series, not an error. */
+static int
+rts_missing(const redisReply *r)
+{
+	return r != NULL && r->type == REDIS_REPLY_ERROR &&
+	    strstr(r->str, "key does not exist") != NULL;
+}
+
+static int
+rts_newest(struct store *st, int64_t *ts_ms, int *found,
+    struct store_error *err)
+{
+	const char *g0[] = { "TS.GET", st->key[0] }, *g1[] = { "TS.GET", st->key[1] };
+	const char **argvs[] = { g0, g1 };
+	const int argcs[] = { 2, 2 };
+	redisReply *r[STORE_NSERIES];
+	int rc = -1;
+
+	if (conn_pipeline(st->conn, 2, argcs, argvs, NULL, r) < 0)
+		return store_fail(err, STORE_EREDIS, "%s",
+		    conn_error(st->conn));
+	for (int i = 0; i < STORE_NSERIES; i++) {
+		int64_t ts;
+
+		if (rts_missing(r[i]))
+			continue;
+		if (store_check_reply(st, r[i], st->key[i], err) < 0)
+			goto out;
+		if (r[i]->type != REDIS_REPLY_ARRAY) {
+			store_fail(err, STORE_EBACKEND, "TS.GET %s: unexpected "
+			    "reply", st->key[i]);
+			goto out;
+		}
+		if (r[i]->elements == 0)
+			continue;
+		if (r[i]->elements != 2 ||
+		    store_reply_int64(r[i]->element[0], &ts) < 0) {
+			store_fail(err, STORE_EBACKEND, "TS.GET %s: unexpected "
+			    "reply", st->key[i]);
+			goto out;
+		}
+		if (!*found || ts > *ts_ms)
+			*ts_ms = ts;
+		*found = 1;
+	}
+	rc = 0;
+out:
+	for (int i = 0; i < STORE_NSERIES; i++)
+		freeReplyObject(r[i]);
+	return rc;
+}
+
+static int
+rts_hourly(struct store *st, int64_t from_ms, int64_t to_ms,
+    struct store_hourly *out, struct store_error *err)
+{
+	char from[24], to[24], bucket[24];
+	const char *a0[] = { "TS.RANGE", st->key[0], from, to, "AGGREGATION",
+	    "avg", bucket };
+	const char *a1[] = { "TS.RANGE", st->key[1], from, to, "AGGREGATION",
+	    "avg", bucket };
+	const char **argvs[] = { a0, a1 };
+	const int argcs[] = { 7, 7 };
+	redisReply *r[STORE_NSERIES];
+	int rc = -1;
+
+	snprintf(from, sizeof(from), "%" PRId64, from_ms);
+	snprintf(to, sizeof(to), "%" PRId64, to_ms);
+	snprintf(bucket, sizeof(bucket), "%" PRId64, FMT_HOUR_MS);
+	if (conn_pipeline(st->conn, 2, argcs, argvs, NULL, r) < 0)
+		return store_fail(err, STORE_EREDIS, "%s",
+		    conn_error(st->conn));
+	for (int i = 0; i < STORE_NSERIES; i++) {
+		if (rts_missing(r[i]))
+			continue;
+		if (store_check_reply(st, r[i], st->key[i], err) < 0)
+			goto out;
+		if (r[i]->type != REDIS_REPLY_ARRAY ||
+		    r[i]->elements > STORE_MAX_BUCKETS)
+			goto bad;
+		for (size_t j = 0; j < r[i]->elements; j++) {
+			const redisReply *e = r[i]->element[j];
+			struct store_bucket *b = &out->b[i][j];
+
+			if (e->type != REDIS_REPLY_ARRAY || e->elements != 2 ||
+			    store_reply_int64(e->element[0], &b->start_ms) < 0 ||
+			    store_reply_double(e->element[1], &b->avg) < 0)
+				goto bad;
+		}
+		out->n[i] = r[i]->elements;
+	}
+	rc = 0;
+	goto out;
+bad:
+	store_fail(err, STORE_EBACKEND, "TS.RANGE: unexpected reply");
+out:
+	for (int i = 0; i < STORE_NSERIES; i++)
+		freeReplyObject(r[i]);
+	return rc;
+}
+
+const struct store_ops store_rts_ops = {
+	.name = "redistimeseries",
+	.add = rts_add,
+	.newest = rts_newest,
+	.hourly = rts_hourly,
+};

@@ -1,0 +1,57 @@
+/* The summary: the three-hour window, hourly rows, directions, JSON. */
+#ifndef ISBITCOINLIT_SUMMARY_H
+#define ISBITCOINLIT_SUMMARY_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "cfg.h"
+#include "store.h"
+
+#define SUMMARY_HOURS 3
+
+enum summary_direction { SUMMARY_FLAT, SUMMARY_RISING, SUMMARY_FALLING };
+
+struct summary_row {
+	int64_t hour_ms;	/* start of the UTC hour */
+	double price;
+	double sentiment;
+};
+
+struct summary {
+	int64_t as_of_ms;	/* T: the newest sample (or now) */
+	size_t nrows;
+	struct summary_row rows[SUMMARY_HOURS];
+	enum summary_direction price_direction;
+	enum summary_direction sentiment_direction;
+};
+
+/* The range [*from_ms, *to_ms] of the hours H-2h, H-1h, H, H holding T. */
+void summary_window(int64_t t_ms, int64_t *from_ms, int64_t *to_ms);
+
+/*
+ * Build the summary for anchor T from hourly averages: one row for each
+ * window hour in which both series have a bucket, oldest first, then the
+ * directions (last row against the first).  Pure.
+ */
+void summary_build(int64_t t_ms, const struct store_hourly *h,
+    struct summary *out);
+
+const char *summary_direction_name(enum summary_direction d);
+
+/*
+ * The JSON document, compact (the cached, byte-exact form) or indented.
+ * Returns a string the caller frees, its length in *len; NULL if out of
+ * memory.
+ */
+char *summary_render(const struct summary *s, int pretty, size_t *len);
+
+/*
+ * Read the store and build the summary: T is the newest sample, or now_ms
+ * with CFG_ANCHOR_NOW.  Returns 1 with out filled, 0 when the store holds
+ * no sample at all, -1 with err filled.
+ */
+int summary_compute(struct store *st, enum cfg_anchor anchor, int64_t now_ms,
+    struct summary *out, struct store_error *err);
+
+#endif

@@ -1,0 +1,359 @@
+/*
+ * The store against a real redis-server: the same cases on both backends,
+ * then the summaries they give for the same data must be byte-identical.
+ * The redistimeseries cases need ISBITCOINLIT_TEST_TS_MODULE and are
+ * reported as skipped without it.
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "conn.h"
+#include "fmt.h"
+#include "store.h"
+#include "summary.h"
+#include "testlib.h"
+
+#define H0 INT64_C(1625652000000)	/* 2021-07-07T10:00:00Z */
+#define HOUR FMT_HOUR_MS
+#define NPTS 480			/* four hours of 30-second samples */
+
+static struct store_point pts[NPTS];
+
+/* Samples every ~30 s from H0, with awkward doubles and hour edges. */
+static void
+make_points(void)
+{
+	unsigned x = 12345;
+
+	for (int i = 0; i < NPTS; i++) {
+		x = x * 1103515245u + 12345u;
+		pts[i].ts_ms = H0 + (int64_t)i * 30000 + (x >> 16) % 29000;
+		pts[i].price = 33000 + (double)((x >> 8) % 200000) / 100.0 +
+		    1.0 / 3.0;
+		pts[i].sentiment = (double)((int)((x >> 4) % 2001) - 1000) /
+		    1000.0 * 0.7 + 1e-9 * i;
+	}
+	/* samples exactly at an hour start and at its last millisecond */
+	pts[120].ts_ms = H0 + HOUR;
+	pts[239].ts_ms = H0 + 2 * HOUR - 1;
+	pts[240].ts_ms = H0 + 2 * HOUR;
+}
+
+/* Average per hour of the points with ts in [lo, hi], summed in order. */
+static size_t
+expected_hourly(const struct store_point *p, size_t n, int series, int64_t lo,
+    int64_t hi, struct store_bucket *out)
+{
+	size_t nb = 0, cnt = 0;
+	double sum = 0;
+	int64_t cur = INT64_MIN;
+
+	for (size_t i = 0; i < n; i++) {
+		int64_t b;
+
+		if (p[i].ts_ms < lo || p[i].ts_ms > hi)
+			continue;
+		b = fmt_hour_floor(p[i].ts_ms);
+		if (b != cur) {
+			if (cnt > 0) {
+				out[nb].start_ms = cur;
+				out[nb++].avg = sum / (double)cnt;
+			}
+			cur = b;
+			sum = 0;
+			cnt = 0;
+		}
+		sum += series == STORE_PRICE ? p[i].price : p[i].sentiment;
+		cnt++;
+	}
+	if (cnt > 0) {
+		out[nb].start_ms = cur;
+		out[nb++].avg = sum / (double)cnt;
+	}
+	return nb;
+}
+
+static int
+same_buckets(const struct store_hourly *got, int series,
+    const struct store_bucket *want, size_t n)
+{
+	if (got->n[series] != n)
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		if (got->b[series][i].start_ms != want[i].start_ms ||
+		    got->b[series][i].avg != want[i].avg) {
+			tl_diag("bucket %zu: got %lld %.17g want %lld %.17g", i,
+			    (long long)got->b[series][i].start_ms,
+			    got->b[series][i].avg, (long long)want[i].start_ms,
+			    want[i].avg);
+			return 0;
+		}
+	return 1;
+}
+
+static redisReply *
+cmd(struct conn *c, const char *a, const char *b, const char *d)
+{
+	const char *argv[3] = { a, b, d };
+
+	return conn_command(c, d ? 3 : b ? 2 : 1, argv, NULL);
+}
+
+/*
+ * Run every case on one server with one backend; leave the compact summary
+ * of the main data set in *json.
+ */
+static void
+run_cases(const char *label, const char *url, enum cfg_timeseries ts,
+    char **json)
+{
+	struct conn_url u;
+	struct conn *c;
+	struct store st, ret, bad;
+	struct store_counts counts[STORE_NSERIES];
+	struct store_error err;
+	struct store_hourly h;
+	struct store_bucket want[STORE_MAX_BUCKETS];
+	struct summary sum;
+	int64_t newest, from, to;
+	int found;
+	size_t n, len;
+	char errbuf[256];
+	redisReply *r;
+
+	if (conn_url_parse(url, &u, errbuf, sizeof(errbuf)) < 0 ||
+	    (c = conn_new(&u, 2000)) == NULL) {
+		CHECK(0, "%s: connect", label);
+		return;
+	}
+	conn_url_free(&u);
+	store_init(&st, c, ts, "t1", 86400);
+
+	/* empty */
+	CHECK(store_newest(&st, &newest, &found, &err) == 0 && !found,
+	    "%s: an empty store has no newest sample", label);
+	CHECK(store_hourly(&st, H0, H0 + 3 * HOUR, &h, &err) == 0 &&
+	    h.n[0] == 0 && h.n[1] == 0, "%s: an empty store has no buckets",
+	    label);
+	CHECK_INT(summary_compute(&st, CFG_ANCHOR_NEWEST, 0, &sum, &err), 0,
+	    "%s: summary of an empty store says no data", label);
+
+	/* ingest */
+	CHECK(store_add(&st, pts, NPTS, counts, &err) == 0,
+	    "%s: add %d points (%s)", label, NPTS, err.text);
+	CHECK(counts[0].written == NPTS && counts[1].written == NPTS &&
+	    counts[0].expired == 0 && counts[1].expired == 0 &&
+	    counts[0].duplicate == 0,
+	    "%s: every point written to both series", label);
+	CHECK_STR(store_backend_name(&st), label, "%s: backend in use", label);
+
+	CHECK(store_newest(&st, &newest, &found, &err) == 0 && found,
+	    "%s: newest found", label);
+	CHECK_INT(newest, pts[NPTS - 1].ts_ms, "%s: newest timestamp", label);
+
+	/* hourly averages over the whole range, then the summary window */
+	CHECK(store_hourly(&st, H0, H0 + 5 * HOUR, &h, &err) == 0,
+	    "%s: hourly over all (%s)", label, err.text);
+	n = expected_hourly(pts, NPTS, STORE_PRICE, H0, H0 + 5 * HOUR, want);
+	CHECK(n == 4 && same_buckets(&h, STORE_PRICE, want, n),
+	    "%s: price hourly averages are exact", label);
+	n = expected_hourly(pts, NPTS, STORE_SENTIMENT, H0, H0 + 5 * HOUR, want);
+	CHECK(same_buckets(&h, STORE_SENTIMENT, want, n),
+	    "%s: sentiment hourly averages are exact", label);
+
+	summary_window(newest, &from, &to);
+	CHECK(store_hourly(&st, from + 1800000, to, &h, &err) == 0,
+	    "%s: hourly over a partial range", label);
+	n = expected_hourly(pts, NPTS, STORE_PRICE, from + 1800000, to, want);
+	CHECK(same_buckets(&h, STORE_PRICE, want, n),
+	    "%s: a range reads only its samples", label);
+
+	CHECK_INT(summary_compute(&st, CFG_ANCHOR_NEWEST, 0, &sum, &err), 1,
+	    "%s: summary computed", label);
+	CHECK_INT(sum.nrows, 3, "%s: three rows", label);
+	*json = summary_render(&sum, 0, &len);
+	CHECK(summary_compute(&st, CFG_ANCHOR_NOW, H0 + 4 * HOUR + 5, &sum,
+	    &err) == 1 && sum.nrows == 2 && sum.as_of_ms == H0 + 4 * HOUR + 5,
+	    "%s: anchored on now, the window moves with the clock", label);
+
+	/* duplicates: policy FIRST, a second run changes nothing */
+	CHECK(store_add(&st, pts, NPTS, counts, &err) == 0,
+	    "%s: add the same points again", label);
+	CHECK(!counts[0].duplicate_known ||
+	    (counts[0].duplicate == NPTS && counts[0].written == 0 &&
+	    counts[1].duplicate == NPTS),
+	    "%s: duplicates counted where the backend can tell", label);
+	{
+		struct store_point p = pts[10];
+
+		p.price += 1000;
+		p.sentiment = -1;
+		CHECK(store_add(&st, &p, 1, counts, &err) == 0,
+		    "%s: add a new value at an existing timestamp", label);
+	}
+	CHECK(store_hourly(&st, H0, H0 + 5 * HOUR, &h, &err) == 0,
+	    "%s: hourly after duplicates", label);
+	n = expected_hourly(pts, NPTS, STORE_PRICE, H0, H0 + 5 * HOUR, want);
+	CHECK(same_buckets(&h, STORE_PRICE, want, n),
+	    "%s: the first value of a timestamp stays", label);
+	{
+		size_t len2;
+		char *again;
+
+		summary_compute(&st, CFG_ANCHOR_NEWEST, 0, &sum, &err);
+		again = summary_render(&sum, 0, &len2);
+		CHECK_STR(again, *json, "%s: summary unchanged by re-ingest",
+		    label);
+		free(again);
+	}
+
+	/* retention: one hour */
+	store_init(&ret, c, ts, "t2", 3600);
+	CHECK(store_add(&ret, pts, NPTS, counts, &err) == 0 &&
+	    counts[0].expired == 0, "%s: add with a one-hour retention", label);
+	CHECK(store_hourly(&ret, H0, H0 + 5 * HOUR, &h, &err) == 0,
+	    "%s: hourly after retention", label);
+	n = expected_hourly(pts, NPTS, STORE_PRICE,
+	    pts[NPTS - 1].ts_ms - HOUR, H0 + 5 * HOUR, want);
+	CHECK(same_buckets(&h, STORE_PRICE, want, n),
+	    "%s: samples older than newest - retention are gone", label);
+	{
+		struct store_point old[2] = { pts[0], pts[NPTS - 1] };
+
+		old[0].ts_ms = pts[NPTS - 1].ts_ms - HOUR - 1;
+		old[1].ts_ms = pts[NPTS - 1].ts_ms - HOUR;
+		CHECK(store_add(&ret, old, 2, counts, &err) == 0,
+		    "%s: add samples at the retention edge", label);
+		CHECK(counts[0].expired == 1 && counts[1].expired == 1,
+		    "%s: one ms past the retention is expired", label);
+		CHECK(counts[0].written == 1 && counts[1].written == 1,
+		    "%s: exactly newest - retention is kept", label);
+	}
+
+	/* wrong key types */
+	r = cmd(c, "SET", "t3:price:mean:30s", "not a series");
+	freeReplyObject(r);
+	store_init(&bad, c, ts, "t3", 86400);
+	CHECK(store_add(&bad, pts, 3, counts, &err) == -1 &&
+	    err.status == STORE_ETYPE && strstr(err.text, "t3:price:mean:30s"),
+	    "%s: add to a string key is a clear error: %s", label, err.text);
+	r = cmd(c, "EXISTS", "t3:sentiment:mean:30s", NULL);
+	CHECK(r != NULL && r->type == REDIS_REPLY_INTEGER && r->integer == 0,
+	    "%s: a failed add writes nothing", label);
+	freeReplyObject(r);
+	CHECK(store_newest(&bad, &newest, &found, &err) == -1 &&
+	    err.status == STORE_ETYPE, "%s: newest on a string key: %s", label,
+	    err.text);
+	CHECK(store_hourly(&bad, H0, H0 + HOUR, &h, &err) == -1 &&
+	    err.status == STORE_ETYPE, "%s: hourly on a string key: %s", label,
+	    err.text);
+	store_fini(&bad);
+	store_init(&bad, c, CFG_TS_AUTO, "t3", 86400);
+	CHECK(store_resolve(&bad, &err) == -1 && err.status == STORE_ETYPE &&
+	    strstr(err.text, "holds a string"),
+	    "%s: auto refuses a string key: %s", label, err.text);
+	store_fini(&bad);
+
+	/* auto keeps the backend the existing keys use */
+	store_init(&bad, c, CFG_TS_AUTO, "t1", 86400);
+	CHECK(store_resolve(&bad, &err) == 0 &&
+	    strcmp(store_backend_name(&bad), label) == 0,
+	    "%s: auto follows the existing keys", label);
+	store_fini(&bad);
+
+	store_fini(&ret);
+	store_fini(&st);
+	conn_free(c);
+}
+
+int
+main(void)
+{
+	struct tl_redis plain, mod;
+	const char *module = tl_ts_module();
+	char *json_zset = NULL, *json_rts = NULL;
+	int ncases;
+
+	make_points();
+	if (tl_redis_start(&plain, NULL, (char *)NULL) < 0) {
+		CHECK(0, "start redis-server");
+		return tl_done();
+	}
+	ncases = tl_count_results();
+	run_cases("sortedset", plain.url, CFG_TS_SORTEDSET, &json_zset);
+	ncases = tl_count_results() - ncases;
+	{
+		struct conn_url u;
+		struct conn *c;
+		struct store st;
+		struct store_error err;
+		char e[256];
+
+		conn_url_parse(plain.url, &u, e, sizeof(e));
+		c = conn_new(&u, 1000);
+		conn_url_free(&u);
+		store_init(&st, c, CFG_TS_AUTO, "fresh", 86400);
+		CHECK(store_resolve(&st, &err) == 0 &&
+		    strcmp(store_backend_name(&st), "sortedset") == 0,
+		    "auto without the module picks sortedset");
+		store_fini(&st);
+		store_init(&st, c, CFG_TS_REDISTIMESERIES, "fresh", 86400);
+		CHECK(store_newest(&st, (int64_t[]){ 0 }, (int[]){ 0 }, &err) ==
+		    -1 && err.status == STORE_EBACKEND &&
+		    strstr(err.text, "no RedisTimeSeries module") != NULL,
+		    "redistimeseries without the module: %s", err.text);
+		store_fini(&st);
+		conn_free(c);
+	}
+	tl_redis_stop(&plain);
+
+	if (module == NULL) {
+		for (int i = 0; i < ncases + 3; i++)
+			tl_skip("ISBITCOINLIT_TEST_TS_MODULE not set",
+			    "redistimeseries case %d", i + 1);
+	} else if (tl_redis_start(&mod, module, (char *)NULL) < 0) {
+		CHECK(0, "start redis-server with %s", module);
+	} else {
+		run_cases("redistimeseries", mod.url, CFG_TS_REDISTIMESERIES,
+		    &json_rts);
+		CHECK(json_zset != NULL && json_rts != NULL &&
+		    strcmp(json_zset, json_rts) == 0,
+		    "both backends give the same summary, byte for byte");
+		tl_diag("summary: %s", json_rts ? json_rts : "(none)");
+		{
+			struct conn_url u;
+			struct conn *c;
+			struct store st;
+			struct store_counts counts[STORE_NSERIES];
+			struct store_error err;
+			char e[256];
+
+			conn_url_parse(mod.url, &u, e, sizeof(e));
+			c = conn_new(&u, 1000);
+			conn_url_free(&u);
+			store_init(&st, c, CFG_TS_AUTO, "fresh", 86400);
+			CHECK(store_resolve(&st, &err) == 0 &&
+			    strcmp(store_backend_name(&st),
+			    "redistimeseries") == 0,
+			    "auto with the module picks redistimeseries");
+			store_fini(&st);
+			/* sorted sets work on a module server too */
+			store_init(&st, c, CFG_TS_SORTEDSET, "zs", 86400);
+			store_add(&st, pts, 10, counts, &err);
+			store_fini(&st);
+			store_init(&st, c, CFG_TS_AUTO, "zs", 86400);
+			CHECK(store_resolve(&st, &err) == 0 &&
+			    strcmp(store_backend_name(&st), "sortedset") == 0,
+			    "auto keeps existing sorted sets despite the module");
+			store_fini(&st);
+			conn_free(c);
+		}
+		tl_redis_stop(&mod);
+	}
+	free(json_zset);
+	free(json_rts);
+	return tl_done();
+}

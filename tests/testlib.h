@@ -1,0 +1,58 @@
+/* Test helpers: TAP output and a private redis-server per test. */
+#ifndef ISBITCOINLIT_TESTLIB_H
+#define ISBITCOINLIT_TESTLIB_H
+
+#include <limits.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+/* Record one TAP result; failures also print file:line and the message. */
+int tl_check(int ok, const char *file, int line, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+void tl_skip(const char *why, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+void tl_diag(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* How many results were recorded so far. */
+int tl_count_results(void);
+/* Print the plan; returns the exit status (1 if any check failed). */
+int tl_done(void);
+
+#define CHECK(cond, ...) tl_check(!!(cond), __FILE__, __LINE__, __VA_ARGS__)
+#define CHECK_STR(got, want, ...) \
+	tl_check_str((got), (want), __FILE__, __LINE__, __VA_ARGS__)
+#define CHECK_INT(got, want, ...) \
+	tl_check_int((int64_t)(got), (int64_t)(want), __FILE__, __LINE__, \
+	    __VA_ARGS__)
+
+int tl_check_str(const char *got, const char *want, const char *file,
+    int line, const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+int tl_check_int(int64_t got, int64_t want, const char *file, int line,
+    const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+
+/* A redis-server on a unix socket in its own temporary directory. */
+struct tl_redis {
+	pid_t pid;
+	char dir[128];
+	char sock[192];
+	char url[256];		/* unix://<sock> */
+};
+
+/*
+ * Start redis-server ($REDIS_SERVER, default "redis-server") with module
+ * loaded when not NULL and the extra arguments (NULL-terminated) added.
+ * Waits until it answers PING.  Returns 0 or -1.
+ */
+int tl_redis_start(struct tl_redis *r, const char *module, ...)
+    __attribute__((sentinel));
+/* Start it again in the same directory and socket (after tl_redis_kill). */
+int tl_redis_restart(struct tl_redis *r, const char *module, ...)
+    __attribute__((sentinel));
+/* Stop the server (SIGKILL with hard, else SIGTERM) and keep the directory. */
+void tl_redis_kill(struct tl_redis *r, int hard);
+/* Stop the server and remove its directory. */
+void tl_redis_stop(struct tl_redis *r);
+
+/* The RedisTimeSeries module from ISBITCOINLIT_TEST_TS_MODULE, or NULL. */
+const char *tl_ts_module(void);
+
+#endif

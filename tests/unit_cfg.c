@@ -1,0 +1,204 @@
+/* Unit tests: configuration defaults, environment, options, errors. */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cfg.h"
+#include "log.h"
+#include "testlib.h"
+
+static int
+parse(struct cfg *c, unsigned mask, char *const *argv, char *const *env,
+    struct cfg_error *err)
+{
+	int argc = 0;
+
+	while (argv != NULL && argv[argc] != NULL)
+		argc++;
+	return cfg_parse(c, mask, argc, argv, env, err);
+}
+
+static void
+bad_env(const char *var, const char *want)
+{
+	char *env[] = { (char *)var, NULL };
+	char *argv[] = { "prog", NULL };
+	struct cfg c;
+	struct cfg_error err;
+
+	CHECK(parse(&c, CFG_ALL, argv, env, &err) == -1, "refuses %s", var);
+	CHECK_STR(err.text, want, "%s: message", var);
+}
+
+static void
+bad_args(char *const *argv, unsigned mask, const char *want)
+{
+	struct cfg c;
+	struct cfg_error err;
+
+	CHECK(parse(&c, mask, argv, NULL, &err) == -1, "refuses %s %s",
+	    argv[1], argv[2] ? argv[2] : "");
+	CHECK_STR(err.text, want, "%s: message", argv[1]);
+}
+
+int
+main(void)
+{
+	struct cfg c;
+	struct cfg_error err;
+
+	{
+		char *argv[] = { "prog", NULL };
+
+		CHECK(parse(&c, CFG_ALL, argv, NULL, &err) == 0, "defaults");
+		CHECK_STR(c.redis_url, "redis://127.0.0.1:6379/0", "default URL");
+		CHECK_INT(c.redis_timeout_ms, 1000, "default timeout");
+		CHECK_STR(c.key_prefix, "is-bitcoin-lit", "default prefix");
+		CHECK_INT(c.timeseries, CFG_TS_AUTO, "default backend auto");
+		CHECK_INT(c.retention_s, 86400, "default retention 24 h");
+		CHECK_INT(c.cache_ttl_s, 120, "default cache TTL");
+		CHECK_INT(c.window_anchor, CFG_ANCHOR_NEWEST, "default anchor");
+		CHECK_STR(c.upstream_url,
+		    "https://api.senticrypt.com/v1/bitcoin.json", "default feed");
+		CHECK_INT(c.upstream_timeout_s, 10, "default upstream timeout");
+		CHECK_INT(c.upstream_max_bytes, 16777216, "default size cap");
+		CHECK_STR(c.field_timestamp, "timestamp", "default field");
+		CHECK_STR(c.field_price, "btc_price", "default price field");
+		CHECK_STR(c.field_sentiment, "mean", "default sentiment field");
+		CHECK(c.refresh_token == NULL, "no token by default");
+		CHECK(c.listen == NULL, "fd 0 by default");
+		CHECK_INT(c.log_level, LOGL_INFO, "default log level");
+		cfg_free(&c);
+	}
+	{
+		char *env[] = { "ISBITCOINLIT_CACHE_TTL_S=30",
+		    "ISBITCOINLIT_TIMESERIES=sortedset",
+		    "ISBITCOINLIT_KEY_PREFIX={is-bitcoin-lit}",
+		    "ISBITCOINLIT_WINDOW_ANCHOR=now",
+		    "ISBITCOINLIT_REFRESH_TOKEN=", /* empty: unset */
+		    "ISBITCOINLIT_LOG_LEVEL=debug",
+		    "ISBITCOINLIT_STATE_DIR=/x",	/* not ours: ignored */
+		    "PATH=/bin", NULL };
+		char *argv[] = { "prog", "--cache-ttl-s", "45",
+		    "--redis-url=unix:///tmp/r.sock?db=2", "--once", NULL };
+
+		CHECK(parse(&c, CFG_ALL, argv, env, &err) == 0,
+		    "environment and options");
+		CHECK_INT(c.cache_ttl_s, 45, "the option wins over the variable");
+		CHECK_INT(c.timeseries, CFG_TS_SORTEDSET, "backend from env");
+		CHECK_STR(c.key_prefix, "{is-bitcoin-lit}", "prefix from env");
+		CHECK_INT(c.window_anchor, CFG_ANCHOR_NOW, "anchor from env");
+		CHECK(c.refresh_token == NULL, "an empty variable is unset");
+		CHECK_INT(c.log_level, LOGL_DEBUG, "log level from env");
+		CHECK_STR(c.redis_url, "unix:///tmp/r.sock?db=2", "--name=value");
+		CHECK_INT(c.once, 1, "flag");
+		cfg_free(&c);
+	}
+	{
+		char *env[] = { "ISBITCOINLIT_UPSTREAM_URL=file:///tmp/feed.json",
+		    NULL };
+		char *argv[] = { "prog", NULL };
+
+		CHECK(parse(&c, CFG_API, argv, env, &err) == 0 &&
+		    strcmp(c.upstream_url,
+		    "https://api.senticrypt.com/v1/bitcoin.json") == 0,
+		    "the api ignores the refresh worker's variables");
+		cfg_free(&c);
+	}
+
+	bad_env("ISBITCOINLIT_CACHE_TTL_S=abc",
+	    "ISBITCOINLIT_CACHE_TTL_S: not a positive integer: \"abc\"");
+	bad_env("ISBITCOINLIT_CACHE_TTL_S=0",
+	    "ISBITCOINLIT_CACHE_TTL_S: not a positive integer: \"0\"");
+	bad_env("ISBITCOINLIT_CACHE_TTL_S=12x",
+	    "ISBITCOINLIT_CACHE_TTL_S: not a positive integer: \"12x\"");
+	bad_env("ISBITCOINLIT_CACHE_TTL_S=99999999999999999999",
+	    "ISBITCOINLIT_CACHE_TTL_S: not a positive integer: "
+	    "\"99999999999999999999\"");
+	bad_env("ISBITCOINLIT_REDIS_TIMEOUT_MS=700000",
+	    "ISBITCOINLIT_REDIS_TIMEOUT_MS: not an integer from 1 to 600000: "
+	    "\"700000\"");
+	bad_env("ISBITCOINLIT_RETENTION_S=-5",
+	    "ISBITCOINLIT_RETENTION_S: not a non-negative integer: \"-5\"");
+	bad_env("ISBITCOINLIT_TIMESERIES=influx",
+	    "ISBITCOINLIT_TIMESERIES: not one of auto, redistimeseries, "
+	    "sortedset: \"influx\"");
+	bad_env("ISBITCOINLIT_WINDOW_ANCHOR=later",
+	    "ISBITCOINLIT_WINDOW_ANCHOR: not one of newest, now: \"later\"");
+	bad_env("ISBITCOINLIT_LOG_LEVEL=loud",
+	    "ISBITCOINLIT_LOG_LEVEL: not one of debug, info, warn, error: "
+	    "\"loud\"");
+	bad_env("ISBITCOINLIT_UPSTREAM_URL=ftp://x/y",
+	    "ISBITCOINLIT_UPSTREAM_URL: not an http, https or file URL: "
+	    "\"ftp://x/y\"");
+	bad_env("ISBITCOINLIT_REDIS_URL=redis://:hunter2@h:99999",
+	    "ISBITCOINLIT_REDIS_URL: bad port (1-65535): "
+	    "\"redis://:***@h:99999\"");
+	bad_env("ISBITCOINLIT_REDIS_URL=localhost:6379",
+	    "ISBITCOINLIT_REDIS_URL: not a redis:// or unix:// URL: "
+	    "\"localhost:6379\"");
+	bad_env("ISBITCOINLIT_WORKERS=0",
+	    "ISBITCOINLIT_WORKERS: not a positive integer: \"0\"");
+
+	{
+		char *a1[] = { "prog", "--cache-ttl-s", "abc", NULL };
+		char *a2[] = { "prog", "--bogus", NULL };
+		char *a3[] = { "prog", "stray", NULL };
+		char *a4[] = { "prog", "--cache-ttl-s", NULL };
+		char *a5[] = { "prog", "--once=1", NULL };
+		char *a6[] = { "prog", "--once", "--every", "60", NULL };
+		char *a7[] = { "prog", "--upstream-url", "file:///x", NULL };
+		char *a8[] = { "prog", "--redis-url", "redis://u:pw@h:1:2", NULL };
+
+		bad_args(a1, CFG_ALL, "--cache-ttl-s: not a positive integer: "
+		    "\"abc\"");
+		bad_args(a2, CFG_ALL, "unknown option: --bogus (see --help)");
+		bad_args(a3, CFG_ALL, "unexpected argument: \"stray\" "
+		    "(see --help)");
+		bad_args(a4, CFG_ALL, "--cache-ttl-s needs a value (see --help)");
+		bad_args(a5, CFG_ALL, "--once takes no value");
+		bad_args(a6, CFG_REFRESH, "--once and --every exclude each "
+		    "other");
+		bad_args(a7, CFG_API, "unknown option: --upstream-url (see "
+		    "--help)");
+		bad_args(a8, CFG_ALL, "--redis-url: bad port (1-65535): "
+		    "\"redis://u:***@h:1:2\"");
+	}
+	{
+		char a0[] = "prog", a1[] = "--redis-url",
+		    a2[] = "redis://app:hunter2@h/1", a3[] = "--refresh-token=tok",
+		    a4[] = "--cache-ttl-s", a5[] = "5";
+		char *argv[] = { a0, a1, a2, a3, a4, a5, NULL };
+
+		cfg_scrub_argv(6, argv);
+		CHECK_STR(argv[2], "redis://app:xxxxxxx@h/1",
+		    "the password is scrubbed from argv");
+		CHECK_STR(argv[3], "--refresh-token=xxx", "the token too");
+		CHECK_STR(argv[5], "5", "other arguments stay");
+	}
+	{
+		char *buf = NULL;
+		size_t len = 0;
+		FILE *fp = open_memstream(&buf, &len);
+
+		cfg_usage(fp, "isbitcoinlit-refresh", CFG_REFRESH);
+		fclose(fp);
+		CHECK(strstr(buf, "--upstream-url VALUE") != NULL &&
+		    strstr(buf, "env ISBITCOINLIT_UPSTREAM_URL, default "
+		    "https://api.senticrypt.com/v1/bitcoin.json") != NULL,
+		    "help lists options with variable and default");
+		CHECK(strstr(buf, "--every SECONDS") != NULL, "help lists modes");
+		free(buf);
+		buf = NULL;
+		fp = open_memstream(&buf, &len);
+		cfg_usage(fp, "isbitcoinlit-api", CFG_API);
+		fclose(fp);
+		CHECK(strstr(buf, "--upstream-url") == NULL &&
+		    strstr(buf, "--cache-ttl-s") != NULL,
+		    "the api's help lists only its options");
+		free(buf);
+	}
+	return tl_done();
+}

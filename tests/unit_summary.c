@@ -1,0 +1,136 @@
+/* Unit tests: the window, pairing rows by hour, directions, rendering. */
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "fmt.h"
+#include "summary.h"
+#include "testlib.h"
+
+#define H0 INT64_C(1625666400000)	/* 2021-07-07T14:00:00Z */
+#define HOUR FMT_HOUR_MS
+
+static void
+add(struct store_hourly *h, int series, int64_t start, double avg)
+{
+	h->b[series][h->n[series]].start_ms = start;
+	h->b[series][h->n[series]].avg = avg;
+	h->n[series]++;
+}
+
+static char *
+render(const struct summary *s)
+{
+	size_t len;
+
+	return summary_render(s, 0, &len);
+}
+
+int
+main(void)
+{
+	struct store_hourly h;
+	struct summary s;
+	int64_t from, to;
+	char *json;
+
+	summary_window(H0 + 2 * HOUR + 1800000, &from, &to);
+	CHECK_INT(from, H0, "window starts two hours before T's hour");
+	CHECK_INT(to, H0 + 3 * HOUR - 1, "window ends at the last ms of T's hour");
+	summary_window(H0 + 2 * HOUR, &from, &to);
+	CHECK_INT(from, H0, "T exactly at an hour start opens that hour");
+	summary_window(H0 + 3 * HOUR - 1, &from, &to);
+	CHECK_INT(from, H0, "T at h + 3599999 is still in hour h");
+
+	/* no data at all */
+	memset(&h, 0, sizeof(h));
+	summary_build(H0, &h, &s);
+	CHECK_INT(s.nrows, 0, "no buckets: no rows");
+	json = render(&s);
+	CHECK_STR(json, "{\"hourly_average_of_averages\":[],"
+	    "\"sentiment_direction\":\"flat\",\"price_direction\":\"flat\","
+	    "\"as_of\":\"2021-07-07T14:00:00+00:00\"}", "empty summary JSON");
+	free(json);
+
+	/* one row: flat */
+	memset(&h, 0, sizeof(h));
+	add(&h, STORE_PRICE, H0 + 2 * HOUR, 100);
+	add(&h, STORE_SENTIMENT, H0 + 2 * HOUR, 0.5);
+	summary_build(H0 + 2 * HOUR + 18345, &h, &s);
+	CHECK_INT(s.nrows, 1, "one hour: one row");
+	CHECK_INT(s.price_direction, SUMMARY_FLAT, "one row is flat (price)");
+	CHECK_INT(s.sentiment_direction, SUMMARY_FLAT,
+	    "one row is flat (sentiment)");
+
+	/* three hours, falling price, rising sentiment */
+	memset(&h, 0, sizeof(h));
+	add(&h, STORE_PRICE, H0, 34599.076210526335);
+	add(&h, STORE_PRICE, H0 + HOUR, 34500);
+	add(&h, STORE_PRICE, H0 + 2 * HOUR, 34000.5);
+	add(&h, STORE_SENTIMENT, H0, 0.2);
+	add(&h, STORE_SENTIMENT, H0 + HOUR, 0.1);
+	add(&h, STORE_SENTIMENT, H0 + 2 * HOUR, 1e-7 + 0.3);
+	summary_build(H0 + 2 * HOUR + 1818345, &h, &s);
+	CHECK_INT(s.nrows, 3, "three hours: three rows");
+	CHECK_INT(s.price_direction, SUMMARY_FALLING, "price falling");
+	CHECK_INT(s.sentiment_direction, SUMMARY_RISING, "sentiment rising");
+	json = render(&s);
+	CHECK_STR(json, "{\"hourly_average_of_averages\":["
+	    "{\"time\":\"2021-07-07T14:00:00+00:00\",\"price\":34599.076210526335,\"sentiment\":0.2},"
+	    "{\"time\":\"2021-07-07T15:00:00+00:00\",\"price\":34500,\"sentiment\":0.1},"
+	    "{\"time\":\"2021-07-07T16:00:00+00:00\",\"price\":34000.5,\"sentiment\":0.3000001}],"
+	    "\"sentiment_direction\":\"rising\",\"price_direction\":\"falling\","
+	    "\"as_of\":\"2021-07-07T16:30:18+00:00\"}", "summary JSON, compact");
+	free(json);
+	{
+		size_t len;
+
+		json = summary_render(&s, 1, &len);
+		CHECK(json != NULL && strncmp(json, "{\n  \"hourly_average_of_"
+		    "averages\": [\n    {\n      \"time\": \"2021-07-07T14:00:00"
+		    "+00:00\",\n", 70) == 0 && json[len - 1] == '\n',
+		    "summary JSON, pretty");
+		free(json);
+	}
+
+	/* an hour missing in one series: rows are paired by hour */
+	memset(&h, 0, sizeof(h));
+	add(&h, STORE_PRICE, H0, 10);
+	add(&h, STORE_PRICE, H0 + HOUR, 20);
+	add(&h, STORE_PRICE, H0 + 2 * HOUR, 30);
+	add(&h, STORE_SENTIMENT, H0, 0.3);
+	add(&h, STORE_SENTIMENT, H0 + 2 * HOUR, 0.1);
+	summary_build(H0 + 2 * HOUR, &h, &s);
+	CHECK_INT(s.nrows, 2, "an hour missing in one series drops that row");
+	CHECK_INT(s.rows[0].hour_ms, H0, "first row is the oldest hour");
+	CHECK_INT(s.rows[1].hour_ms, H0 + 2 * HOUR, "second row is hour H");
+	CHECK(s.rows[1].price == 30 && s.rows[1].sentiment == 0.1,
+	    "values paired by hour, not by position");
+	CHECK_INT(s.price_direction, SUMMARY_RISING, "price rising");
+	CHECK_INT(s.sentiment_direction, SUMMARY_FALLING, "sentiment falling");
+
+	/* equal first and last: flat */
+	memset(&h, 0, sizeof(h));
+	add(&h, STORE_PRICE, H0, 10);
+	add(&h, STORE_PRICE, H0 + HOUR, 99);
+	add(&h, STORE_PRICE, H0 + 2 * HOUR, 10);
+	add(&h, STORE_SENTIMENT, H0, -0.5);
+	add(&h, STORE_SENTIMENT, H0 + HOUR, 0.5);
+	add(&h, STORE_SENTIMENT, H0 + 2 * HOUR, -0.5);
+	summary_build(H0 + 2 * HOUR, &h, &s);
+	CHECK_INT(s.price_direction, SUMMARY_FLAT, "equal first/last: flat");
+	CHECK_INT(s.sentiment_direction, SUMMARY_FLAT,
+	    "equal first/last negative: flat");
+
+	/* buckets outside the window are ignored */
+	memset(&h, 0, sizeof(h));
+	add(&h, STORE_PRICE, H0 - HOUR, 1);
+	add(&h, STORE_SENTIMENT, H0 - HOUR, 1);
+	add(&h, STORE_PRICE, H0 + 2 * HOUR, 2);
+	add(&h, STORE_SENTIMENT, H0 + 2 * HOUR, 2);
+	summary_build(H0 + 2 * HOUR, &h, &s);
+	CHECK_INT(s.nrows, 1, "a bucket before the window is not a row");
+	CHECK_STR(summary_direction_name(SUMMARY_RISING), "rising", "names");
+	return tl_done();
+}
