@@ -32,8 +32,8 @@ int tl_check_int(int64_t got, int64_t want, const char *file, int line,
 /* A redis-server on a unix socket in its own temporary directory. */
 struct tl_redis {
 	pid_t pid;
-	char dir[128];
-	char sock[192];
+	char dir[64];
+	char sock[100];	/* fits sun_path */
 	char url[256];		/* unix://<sock> */
 };
 

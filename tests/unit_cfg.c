@@ -9,22 +9,24 @@
 #include "log.h"
 #include "testlib.h"
 
+/* Literals are const; cfg_parse() takes main()'s argv and environ. */
 static int
-parse(struct cfg *c, unsigned mask, char *const *argv, char *const *env,
-    struct cfg_error *err)
+parse(struct cfg *c, unsigned mask, const char *const *argv,
+    const char *const *env, struct cfg_error *err)
 {
 	int argc = 0;
 
 	while (argv != NULL && argv[argc] != NULL)
 		argc++;
-	return cfg_parse(c, mask, argc, argv, env, err);
+	return cfg_parse(c, mask, argc, (char *const *)argv,
+	    (char *const *)env, err);
 }
 
 static void
 bad_env(const char *var, const char *want)
 {
-	char *env[] = { (char *)var, NULL };
-	char *argv[] = { "prog", NULL };
+	const char *env[] = { var, NULL };
+	const char *argv[] = { "prog", NULL };
 	struct cfg c;
 	struct cfg_error err;
 
@@ -33,7 +35,7 @@ bad_env(const char *var, const char *want)
 }
 
 static void
-bad_args(char *const *argv, unsigned mask, const char *want)
+bad_args(const char *const *argv, unsigned mask, const char *want)
 {
 	struct cfg c;
 	struct cfg_error err;
@@ -50,7 +52,7 @@ main(void)
 	struct cfg_error err;
 
 	{
-		char *argv[] = { "prog", NULL };
+		const char *argv[] = { "prog", NULL };
 
 		CHECK(parse(&c, CFG_ALL, argv, NULL, &err) == 0, "defaults");
 		CHECK_STR(c.redis_url, "redis://127.0.0.1:6379/0", "default URL");
@@ -73,7 +75,7 @@ main(void)
 		cfg_free(&c);
 	}
 	{
-		char *env[] = { "ISBITCOINLIT_CACHE_TTL_S=30",
+		const char *env[] = { "ISBITCOINLIT_CACHE_TTL_S=30",
 		    "ISBITCOINLIT_TIMESERIES=sortedset",
 		    "ISBITCOINLIT_KEY_PREFIX={is-bitcoin-lit}",
 		    "ISBITCOINLIT_WINDOW_ANCHOR=now",
@@ -81,7 +83,7 @@ main(void)
 		    "ISBITCOINLIT_LOG_LEVEL=debug",
 		    "ISBITCOINLIT_STATE_DIR=/x",	/* not ours: ignored */
 		    "PATH=/bin", NULL };
-		char *argv[] = { "prog", "--cache-ttl-s", "45",
+		const char *argv[] = { "prog", "--cache-ttl-s", "45",
 		    "--redis-url=unix:///tmp/r.sock?db=2", "--once", NULL };
 
 		CHECK(parse(&c, CFG_ALL, argv, env, &err) == 0,
@@ -97,9 +99,9 @@ main(void)
 		cfg_free(&c);
 	}
 	{
-		char *env[] = { "ISBITCOINLIT_UPSTREAM_URL=file:///tmp/feed.json",
+		const char *env[] = { "ISBITCOINLIT_UPSTREAM_URL=file:///tmp/feed.json",
 		    NULL };
-		char *argv[] = { "prog", NULL };
+		const char *argv[] = { "prog", NULL };
 
 		CHECK(parse(&c, CFG_API, argv, env, &err) == 0 &&
 		    strcmp(c.upstream_url,
@@ -143,14 +145,14 @@ main(void)
 	    "ISBITCOINLIT_WORKERS: not a positive integer: \"0\"");
 
 	{
-		char *a1[] = { "prog", "--cache-ttl-s", "abc", NULL };
-		char *a2[] = { "prog", "--bogus", NULL };
-		char *a3[] = { "prog", "stray", NULL };
-		char *a4[] = { "prog", "--cache-ttl-s", NULL };
-		char *a5[] = { "prog", "--once=1", NULL };
-		char *a6[] = { "prog", "--once", "--every", "60", NULL };
-		char *a7[] = { "prog", "--upstream-url", "file:///x", NULL };
-		char *a8[] = { "prog", "--redis-url", "redis://u:pw@h:1:2", NULL };
+		const char *a1[] = { "prog", "--cache-ttl-s", "abc", NULL };
+		const char *a2[] = { "prog", "--bogus", NULL };
+		const char *a3[] = { "prog", "stray", NULL };
+		const char *a4[] = { "prog", "--cache-ttl-s", NULL };
+		const char *a5[] = { "prog", "--once=1", NULL };
+		const char *a6[] = { "prog", "--once", "--every", "60", NULL };
+		const char *a7[] = { "prog", "--upstream-url", "file:///x", NULL };
+		const char *a8[] = { "prog", "--redis-url", "redis://u:pw@h:1:2", NULL };
 
 		bad_args(a1, CFG_ALL, "--cache-ttl-s: not a positive integer: "
 		    "\"abc\"");
