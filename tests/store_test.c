@@ -114,7 +114,7 @@ run_cases(const char *label, const char *url, enum cfg_timeseries ts,
 	struct conn *c;
 	struct store st, ret, bad;
 	struct store_counts counts[STORE_NSERIES];
-	struct store_error err;
+	struct store_error err = { 0 };
 	struct store_hourly h;
 	struct store_bucket want[STORE_MAX_BUCKETS];
 	struct summary sum;
