@@ -222,11 +222,19 @@ int
 store_newest(struct store *st, int64_t *ts_ms, int *found,
     struct store_error *err)
 {
+	int64_t ts[STORE_NSERIES];
+	int has[STORE_NSERIES] = { 0, 0 };
+
 	*found = 0;
 	*ts_ms = 0;
-	if (store_resolve(st, err) < 0)
+	if (store_resolve(st, err) < 0 || st->ops->newest(st, ts, has, err) < 0)
 		return -1;
-	return st->ops->newest(st, ts_ms, found, err);
+	for (int i = 0; i < STORE_NSERIES; i++)
+		if (has[i] && (!*found || ts[i] > *ts_ms)) {
+			*ts_ms = ts[i];
+			*found = 1;
+		}
+	return 0;
 }
 
 int

@@ -10,7 +10,9 @@ struct store_ops {
 	const char *name;
 	int (*add)(struct store *, const struct store_point *, size_t,
 	    struct store_counts *, struct store_error *);
-	int (*newest)(struct store *, int64_t *, int *, struct store_error *);
+	/* newest timestamp of each series; found[i] = 0 for an empty one */
+	int (*newest)(struct store *, int64_t ts[STORE_NSERIES],
+	    int found[STORE_NSERIES], struct store_error *);
 	int (*hourly)(struct store *, int64_t, int64_t, struct store_hourly *,
 	    struct store_error *);
 };

@@ -159,8 +159,8 @@ rts_missing(const redisReply *r)
 }
 
 static int
-rts_newest(struct store *st, int64_t *ts_ms, int *found,
-    struct store_error *err)
+rts_newest(struct store *st, int64_t ts[STORE_NSERIES],
+    int found[STORE_NSERIES], struct store_error *err)
 {
 	const char *g0[] = { "TS.GET", st->key[0] }, *g1[] = { "TS.GET", st->key[1] };
 	const char **argvs[] = { g0, g1 };
@@ -172,8 +172,6 @@ rts_newest(struct store *st, int64_t *ts_ms, int *found,
 		return store_fail(err, STORE_EREDIS, "%s",
 		    conn_error(st->conn));
 	for (int i = 0; i < STORE_NSERIES; i++) {
-		int64_t ts;
-
 		if (rts_missing(r[i]))
 			continue;
 		if (store_check_reply(st, r[i], st->key[i], err) < 0)
@@ -186,14 +184,12 @@ rts_newest(struct store *st, int64_t *ts_ms, int *found,
 		if (r[i]->elements == 0)
 			continue;
 		if (r[i]->elements != 2 ||
-		    store_reply_int64(r[i]->element[0], &ts) < 0) {
+		    store_reply_int64(r[i]->element[0], &ts[i]) < 0) {
 			store_fail(err, STORE_EBACKEND, "TS.GET %s: unexpected "
 			    "reply", st->key[i]);
 			goto out;
 		}
-		if (!*found || ts > *ts_ms)
-			*ts_ms = ts;
-		*found = 1;
+		found[i] = 1;
 	}
 	rc = 0;
 out:

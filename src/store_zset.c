@@ -153,8 +153,8 @@ out:
 }
 
 static int
-zset_newest(struct store *st, int64_t *ts_ms, int *found,
-    struct store_error *err)
+zset_newest(struct store *st, int64_t ts[STORE_NSERIES],
+    int found[STORE_NSERIES], struct store_error *err)
 {
 	const char *z0[] = { "ZRANGE", st->key[0], "-1", "-1", "WITHSCORES" };
 	const char *z1[] = { "ZRANGE", st->key[1], "-1", "-1", "WITHSCORES" };
@@ -167,23 +167,19 @@ zset_newest(struct store *st, int64_t *ts_ms, int *found,
 		return store_fail(err, STORE_EREDIS, "%s",
 		    conn_error(st->conn));
 	for (int i = 0; i < STORE_NSERIES; i++) {
-		int64_t ts;
-
 		if (store_check_reply(st, r[i], st->key[i], err) < 0)
 			goto out;
 		if (r[i]->type != REDIS_REPLY_ARRAY ||
 		    (r[i]->elements != 0 && r[i]->elements != 2) ||
 		    (r[i]->elements == 2 &&
-		    store_reply_int64(r[i]->element[1], &ts) < 0)) {
+		    store_reply_int64(r[i]->element[1], &ts[i]) < 0)) {
 			store_fail(err, STORE_EBACKEND, "ZRANGE %s: unexpected "
 			    "reply", st->key[i]);
 			goto out;
 		}
 		if (r[i]->elements == 0)
 			continue;
-		if (!*found || ts > *ts_ms)
-			*ts_ms = ts;
-		*found = 1;
+		found[i] = 1;
 	}
 	rc = 0;
 out:
