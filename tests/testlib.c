@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -142,7 +143,7 @@ tl_ping(const char *sock)
 }
 
 static int
-tl_spawn(struct tl_redis *r, const char *module, va_list ap)
+tl_redis_spawn(struct tl_redis *r, const char *module, va_list ap)
 {
 	const char *argv[64];
 	char log[256];
@@ -215,7 +216,7 @@ tl_redis_start(struct tl_redis *r, const char *module, ...)
 	snprintf(r->sock, sizeof(r->sock), "%s/redis.sock", r->dir);
 	snprintf(r->url, sizeof(r->url), "unix://%s", r->sock);
 	va_start(ap, module);
-	rc = tl_spawn(r, module, ap);
+	rc = tl_redis_spawn(r, module, ap);
 	va_end(ap);
 	return rc;
 }
@@ -227,7 +228,7 @@ tl_redis_restart(struct tl_redis *r, const char *module, ...)
 	int rc;
 
 	va_start(ap, module);
-	rc = tl_spawn(r, module, ap);
+	rc = tl_redis_spawn(r, module, ap);
 	va_end(ap);
 	return rc;
 }
@@ -257,4 +258,155 @@ tl_redis_stop(struct tl_redis *r)
 	unlink(path);
 	rmdir(r->dir);
 	r->dir[0] = '\0';
+}
+
+/* ---- child processes ---- */
+
+extern char **environ;
+
+void
+tl_env_init(struct tl_env *e)
+{
+	e->n = 0;
+	for (char **p = environ; *p != NULL && e->n < 200; p++)
+		if (strncmp(*p, "ISBITCOINLIT_", 13) != 0)
+			e->v[e->n++] = strdup(*p);
+	e->v[e->n] = NULL;
+}
+
+void
+tl_env_set(struct tl_env *e, const char *fmt, ...)
+{
+	char *s = NULL;
+	size_t klen;
+	va_list ap;
+
+	va_start(ap, fmt);
+	if (vasprintf(&s, fmt, ap) < 0)
+		s = NULL;
+	va_end(ap);
+	if (s == NULL)
+		return;
+	klen = strcspn(s, "=") + 1;
+	for (int i = 0; i < e->n; i++)
+		if (strncmp(e->v[i], s, klen) == 0) {
+			free(e->v[i]);
+			e->v[i] = s;
+			return;
+		}
+	if (e->n < 254) {
+		e->v[e->n++] = s;
+		e->v[e->n] = NULL;
+	} else
+		free(s);
+}
+
+void
+tl_env_free(struct tl_env *e)
+{
+	for (int i = 0; i < e->n; i++)
+		free(e->v[i]);
+	e->n = 0;
+	e->v[0] = NULL;
+}
+
+pid_t
+tl_spawn(const char *const argv[], const struct tl_env *env, int prefixed,
+    int *out_fd)
+{
+	char *args[128], *prefix = NULL;
+	int n = 0, p[2] = { -1, -1 };
+	const char *tp = getenv("TEST_PREFIX");
+	pid_t pid;
+
+	if (prefixed && tp != NULL && *tp != '\0') {
+		prefix = strdup(tp);
+		for (char *tok = strtok(prefix, " \t"); tok != NULL && n < 60;
+		    tok = strtok(NULL, " \t"))
+			args[n++] = tok;
+	}
+	for (int i = 0; argv[i] != NULL && n < 126; i++)
+		args[n++] = (char *)argv[i];
+	args[n] = NULL;
+	if (out_fd != NULL && pipe(p) < 0) {
+		free(prefix);
+		return -1;
+	}
+	pid = fork();
+	if (pid == 0) {
+		int null = open("/dev/null", O_RDONLY);
+
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		if (null >= 0) {
+			dup2(null, 0);
+			close(null);
+		}
+		if (p[1] >= 0) {
+			dup2(p[1], 1);
+			close(p[0]);
+			close(p[1]);
+		}
+		execvpe(args[0], args, env->v);
+		_exit(127);
+	}
+	free(prefix);
+	if (p[1] >= 0)
+		close(p[1]);
+	if (out_fd != NULL)
+		*out_fd = p[0];
+	return pid;
+}
+
+int
+tl_wait(pid_t pid)
+{
+	int ws;
+
+	while (waitpid(pid, &ws, 0) < 0)
+		if (errno != EINTR)
+			return -1;
+	if (WIFEXITED(ws))
+		return WEXITSTATUS(ws);
+	return 128 + WTERMSIG(ws);
+}
+
+int
+tl_run(const char *const argv[], const struct tl_env *env, int prefixed,
+    char **out)
+{
+	int fd = -1;
+	pid_t pid = tl_spawn(argv, env, prefixed, out ? &fd : NULL);
+	char *buf = NULL;
+	size_t len = 0, cap = 0;
+	ssize_t r;
+
+	if (pid < 0)
+		return -1;
+	if (out != NULL) {
+		for (;;) {
+			if (len + 4096 + 1 > cap) {
+				cap = cap ? cap * 2 : 8192;
+				buf = realloc(buf, cap);
+			}
+			r = read(fd, buf + len, cap - len - 1);
+			if (r < 0 && errno == EINTR)
+				continue;
+			if (r <= 0)
+				break;
+			len += (size_t)r;
+		}
+		close(fd);
+		buf[len] = '\0';
+		*out = buf;
+	}
+	return tl_wait(pid);
+}
+
+void
+tl_msleep(long ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+
+	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+		;
 }

@@ -52,6 +52,38 @@ void tl_redis_kill(struct tl_redis *r, int hard);
 /* Stop the server and remove its directory. */
 void tl_redis_stop(struct tl_redis *r);
 
+/* An environment for a child: ours without ISBITCOINLIT_*, plus settings. */
+struct tl_env {
+	char *v[256];
+	int n;
+};
+
+void tl_env_init(struct tl_env *e);
+void tl_env_set(struct tl_env *e, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+void tl_env_free(struct tl_env *e);
+
+/*
+ * Start argv (argv[0] a path) with env, wrapped by $TEST_PREFIX when
+ * prefixed is set, its stdout to a pipe when out_fd is not NULL.  Returns
+ * the pid or -1.
+ */
+pid_t tl_spawn(const char *const argv[], const struct tl_env *env, int prefixed,
+    int *out_fd);
+
+/*
+ * Run argv to its end; *out (caller frees) gets its stdout when out is not
+ * NULL.  Returns the exit status, 128 + signal, or -1.
+ */
+int tl_run(const char *const argv[], const struct tl_env *env, int prefixed,
+    char **out);
+
+/* Wait for pid; returns the exit status, 128 + signal, or -1. */
+int tl_wait(pid_t pid);
+
+/* Sleep ms milliseconds. */
+void tl_msleep(long ms);
+
 /* The RedisTimeSeries module from ISBITCOINLIT_TEST_TS_MODULE, or NULL. */
 const char *tl_ts_module(void);
 

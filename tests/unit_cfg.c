@@ -141,8 +141,10 @@ main(void)
 	bad_env("ISBITCOINLIT_REDIS_URL=localhost:6379",
 	    "ISBITCOINLIT_REDIS_URL: not a redis:// or unix:// URL: "
 	    "\"localhost:6379\"");
-	bad_env("ISBITCOINLIT_WORKERS=0",
-	    "ISBITCOINLIT_WORKERS: not a positive integer: \"0\"");
+	bad_env("ISBITCOINLIT_WORKERS=-1",
+	    "ISBITCOINLIT_WORKERS: not a non-negative integer: \"-1\"");
+	bad_env("ISBITCOINLIT_WORKERS=999",
+	    "ISBITCOINLIT_WORKERS: not an integer from 0 to 256: \"999\"");
 
 	{
 		const char *a1[] = { "prog", "--cache-ttl-s", "abc", NULL };

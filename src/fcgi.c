@@ -1,0 +1,580 @@
+/*
+ * FastCGI plumbing.  The master only forks, reaps and forwards SIGTERM; it
+ * waits in sigsuspend() and its handlers only set flags.  A worker serves
+ * one request at a time; SIGTERM sets a flag and FCGX_ShutdownPending(),
+ * so the request in flight finishes and the accept loop ends.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <netdb.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "fcgi.h"
+#include "jsonw.h"
+#include "log.h"
+
+#define MAX_WORKERS 256
+/* A worker that dies sooner than this after its start counts as a crash. */
+#define CRASH_WINDOW_MS 2000
+/* This many crashes in a row and the master gives up. */
+#define MAX_CRASHES 10
+#define MAX_BACKOFF_MS 5000
+
+static volatile sig_atomic_t got_term, got_chld, got_alarm;
+
+static void
+on_term(int sig)
+{
+	(void)sig;
+	got_term = 1;
+	FCGX_ShutdownPending();
+}
+
+static void on_chld(int sig) { (void)sig; got_chld = 1; }
+static void on_alarm(int sig) { (void)sig; got_alarm = 1; }
+
+static void
+set_handler(int sig, void (*fn)(int))
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = fn;
+	sigemptyset(&sa.sa_mask);
+	sa.sa_flags = 0;	/* no SA_RESTART: accept() must see EINTR */
+	sigaction(sig, &sa, NULL);
+}
+
+static long
+mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* ---- responses ---- */
+
+static const char *
+status_text(int status)
+{
+	switch (status) {
+	case 200: return "OK";
+	case 304: return "Not Modified";
+	case 400: return "Bad Request";
+	case 401: return "Unauthorized";
+	case 404: return "Not Found";
+	case 405: return "Method Not Allowed";
+	case 409: return "Conflict";
+	case 413: return "Payload Too Large";
+	case 429: return "Too Many Requests";
+	case 500: return "Internal Server Error";
+	case 502: return "Bad Gateway";
+	case 503: return "Service Unavailable";
+	case 504: return "Gateway Timeout";
+	}
+	return "Unknown";
+}
+
+const char *
+fcgi_param(const struct fcgi_request *req, const char *name)
+{
+	return FCGX_GetParam(name, req->raw->envp);
+}
+
+void
+fcgi_respond(struct fcgi_request *req, int status, const char *headers,
+    const char *body, size_t len)
+{
+	FCGX_Stream *out = req->raw->out;
+
+	req->status = status;
+	FCGX_FPrintF(out, "Status: %d %s\r\n", status, status_text(status));
+	if (status != 304)
+		FCGX_FPrintF(out, "Content-Type: application/json; "
+		    "charset=utf-8\r\nContent-Length: %lu\r\n",
+		    (unsigned long)len);
+	if (headers != NULL)
+		FCGX_PutS(headers, out);
+	FCGX_PutS("\r\n", out);
+	if (!req->head && status != 304 && len > 0)
+		FCGX_PutStr(body, (int)len, out);
+}
+
+char *
+fcgi_error_body(const char *error, const char *detail, size_t *len)
+{
+	struct jw w;
+
+	jw_init(&w, 0);
+	jw_object_begin(&w);
+	jw_key(&w, "error");
+	jw_string(&w, error);
+	jw_key(&w, "detail");
+	jw_string(&w, detail);
+	jw_object_end(&w);
+	return jw_take(&w, len);
+}
+
+void
+fcgi_error(struct fcgi_request *req, int status, const char *headers,
+    const char *error, const char *detail)
+{
+	size_t len = 0;
+	char *body = fcgi_error_body(error, detail, &len);
+
+	if (body == NULL) {
+		static const char oom[] = "{\"error\":\"internal error\","
+		    "\"detail\":\"out of memory\"}";
+
+		fcgi_respond(req, 500, NULL, oom, sizeof(oom) - 1);
+		return;
+	}
+	fcgi_respond(req, status, headers, body, len);
+	free(body);
+}
+
+ssize_t
+fcgi_read_body(struct fcgi_request *req, char *buf, size_t max)
+{
+	int n = FCGX_GetStr(buf, (int)max, req->raw->in);
+
+	return n < 0 ? -1 : n;
+}
+
+/* ---- routing ---- */
+
+/* Whether method is one of the comma-separated tokens of allow. */
+static int
+method_allowed(const char *allow, const char *method)
+{
+	size_t n = strlen(method);
+
+	for (const char *p = allow; *p;) {
+		size_t len;
+
+		p += strspn(p, ", ");
+		len = strcspn(p, ", ");
+		if (len == n && len > 0 && strncmp(p, method, n) == 0)
+			return 1;
+		p += len;
+	}
+	return 0;
+}
+
+static void
+dispatch(const struct fcgi_app *app, FCGX_Request *raw)
+{
+	struct fcgi_request req;
+	const struct fcgi_route *route = NULL;
+	const char *uri;
+	char allow[128];
+
+	memset(&req, 0, sizeof(req));
+	req.raw = raw;
+	req.method = fcgi_param(&req, "REQUEST_METHOD");
+	req.query = fcgi_param(&req, "QUERY_STRING");
+	if (req.method == NULL)
+		req.method = "";
+	if (req.query == NULL)
+		req.query = "";
+	if ((uri = fcgi_param(&req, "DOCUMENT_URI")) == NULL &&
+	    (uri = fcgi_param(&req, "REQUEST_URI")) == NULL &&
+	    (uri = fcgi_param(&req, "SCRIPT_NAME")) == NULL)
+		uri = "";
+	snprintf(req.pathbuf, sizeof(req.pathbuf), "%.*s",
+	    (int)strcspn(uri, "?"), uri);
+	req.path = req.pathbuf;
+	req.head = strcmp(req.method, "HEAD") == 0;
+
+	for (size_t i = 0; i < app->nroutes; i++)
+		if (strcmp(app->routes[i].path, req.path) == 0)
+			route = &app->routes[i];
+	if (route == NULL)
+		fcgi_error(&req, 404, NULL, "not found", "no such resource");
+	else if (!method_allowed(route->allow, req.method)) {
+		snprintf(allow, sizeof(allow), "Allow: %s\r\n", route->allow);
+		fcgi_error(&req, 405, allow, "method not allowed",
+		    "this resource answers only these methods (see Allow)");
+	} else
+		route->handler(&req, app->ctx);
+	log_debug("request method=%.16s path=%.128s status=%d",
+	    req.method, req.path, req.status);
+}
+
+/* ---- workers ---- */
+
+/* Serve requests on fd until SIGTERM.  Returns the exit status. */
+static int
+worker_main(int fd, const struct fcgi_app *app)
+{
+	FCGX_Request raw;
+	sigset_t none;
+	int rc = 0;
+
+	set_handler(SIGTERM, on_term);
+	set_handler(SIGINT, on_term);
+	signal(SIGCHLD, SIG_DFL);
+	signal(SIGALRM, SIG_DFL);
+	signal(SIGPIPE, SIG_IGN);
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+
+	if (app->worker_init != NULL && app->worker_init(app->ctx) < 0)
+		return 1;
+	if (FCGX_Init() != 0 ||
+	    FCGX_InitRequest(&raw, fd, FCGI_FAIL_ACCEPT_ON_INTR) != 0) {
+		log_error("FastCGI initialisation failed");
+		rc = 1;
+		goto out;
+	}
+	while (!got_term) {
+		if (FCGX_Accept_r(&raw) < 0) {
+			if (got_term)
+				break;
+			if (errno == EINTR)
+				continue;
+			log_error("accept failed error=\"%s\"", strerror(errno));
+			rc = 1;
+			break;
+		}
+		dispatch(app, &raw);
+		FCGX_Finish_r(&raw);
+	}
+	FCGX_Free(&raw, 0);
+out:
+	if (app->worker_fini != NULL)
+		app->worker_fini(app->ctx);
+	return rc;
+}
+
+/* ---- the listening socket ---- */
+
+static int
+listen_unix(const char *path, char *err, size_t errlen)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct stat stt;
+	mode_t old;
+	int fd;
+
+	if (strlen(path) >= sizeof(sa.sun_path)) {
+		snprintf(err, errlen, "socket path too long: \"%s\"", path);
+		return -1;
+	}
+	memcpy(sa.sun_path, path, strlen(path) + 1);
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0)
+		goto fail;
+	if (lstat(path, &stt) == 0) {
+		/* A live server answers; a stale socket file is replaced. */
+		if (!S_ISSOCK(stt.st_mode)) {
+			snprintf(err, errlen, "%s exists and is not a socket",
+			    path);
+			close(fd);
+			return -1;
+		}
+		if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0) {
+			snprintf(err, errlen, "%s is in use by a running "
+			    "server", path);
+			close(fd);
+			return -1;
+		}
+		close(fd);
+		unlink(path);
+		if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0)
+			goto fail;
+	}
+	old = umask(0117);
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		umask(old);
+		goto fail;
+	}
+	umask(old);
+	if (chmod(path, 0660) < 0 || listen(fd, 1024) < 0)
+		goto fail;
+	return fd;
+fail:
+	snprintf(err, errlen, "%s: %s", path, strerror(errno));
+	if (fd >= 0)
+		close(fd);
+	return -1;
+}
+
+static int
+listen_tcp(const char *spec, char *err, size_t errlen)
+{
+	char host[256];
+	const char *colon = strrchr(spec, ':'), *h = spec;
+	size_t hlen;
+	struct addrinfo hints, *res = NULL;
+	int fd = -1, one = 1, gai;
+
+	if (colon == NULL || colon[1] == '\0') {
+		snprintf(err, errlen, "not PATH or HOST:PORT: \"%s\"", spec);
+		return -1;
+	}
+	hlen = (size_t)(colon - spec);
+	if (hlen >= 2 && spec[0] == '[' && spec[hlen - 1] == ']') {
+		h = spec + 1;
+		hlen -= 2;
+	}
+	if (hlen >= sizeof(host)) {
+		snprintf(err, errlen, "host too long: \"%s\"", spec);
+		return -1;
+	}
+	memcpy(host, h, hlen);
+	host[hlen] = '\0';
+	/* FastCGI has no authentication: never on every interface. */
+	if (hlen == 0 || strcmp(host, "0.0.0.0") == 0 ||
+	    strcmp(host, "::") == 0 || strcmp(host, "*") == 0) {
+		snprintf(err, errlen, "refusing to listen on all interfaces: "
+		    "\"%s\" (give an address such as 127.0.0.1:9000, or a "
+		    "unix socket path)", spec);
+		return -1;
+	}
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_NUMERICSERV;
+	if ((gai = getaddrinfo(host, colon + 1, &hints, &res)) != 0) {
+		snprintf(err, errlen, "%s: %s", spec, gai_strerror(gai));
+		return -1;
+	}
+	fd = socket(res->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0 ||
+	    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
+	    bind(fd, res->ai_addr, res->ai_addrlen) < 0 || listen(fd, 1024) < 0) {
+		snprintf(err, errlen, "%s: %s", spec, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		fd = -1;
+	}
+	freeaddrinfo(res);
+	return fd;
+}
+
+int
+fcgi_listen(const char *spec, char *err, size_t errlen)
+{
+	if (spec[0] == '/')
+		return listen_unix(spec, err, errlen);
+	return listen_tcp(spec, err, errlen);
+}
+
+/* ---- the master ---- */
+
+struct slot {
+	pid_t pid;		/* 0: not running */
+	long started_ms;
+	long respawn_at_ms;	/* when pid is 0 */
+};
+
+static pid_t
+spawn(int fd, const struct fcgi_app *app, const sigset_t *orig)
+{
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		int rc;
+
+		/* Never outlive the master. */
+		prctl(PR_SET_PDEATHSIG, SIGTERM);
+		if (getppid() == 1)
+			_exit(0);
+		sigprocmask(SIG_SETMASK, orig, NULL);
+		rc = worker_main(fd, app);
+		_exit(rc);
+	}
+	if (pid < 0)
+		log_error("fork failed error=\"%s\"", strerror(errno));
+	return pid;
+}
+
+/* Arm the timer for the earliest pending respawn. */
+static void
+arm_timer(const struct slot *slots, int n, long now)
+{
+	long next = -1;
+	struct itimerval it;
+
+	for (int i = 0; i < n; i++)
+		if (slots[i].pid == 0 && (next < 0 ||
+		    slots[i].respawn_at_ms < next))
+			next = slots[i].respawn_at_ms;
+	memset(&it, 0, sizeof(it));
+	if (next >= 0) {
+		long d = next - now;
+
+		if (d < 1)
+			d = 1;
+		it.it_value.tv_sec = d / 1000;
+		it.it_value.tv_usec = (d % 1000) * 1000;
+	}
+	setitimer(ITIMER_REAL, &it, NULL);
+}
+
+static int
+master(int fd, int nworkers, const struct fcgi_app *app)
+{
+	struct slot slots[MAX_WORKERS];
+	sigset_t block, orig, none;
+	int crashes = 0, status = 0, alive = 0;
+	long backoff = 100;
+
+	memset(slots, 0, sizeof(slots));
+	sigemptyset(&block);
+	sigaddset(&block, SIGTERM);
+	sigaddset(&block, SIGINT);
+	sigaddset(&block, SIGCHLD);
+	sigaddset(&block, SIGALRM);
+	sigprocmask(SIG_BLOCK, &block, &orig);
+	set_handler(SIGTERM, on_term);
+	set_handler(SIGINT, on_term);
+	set_handler(SIGCHLD, on_chld);
+	set_handler(SIGALRM, on_alarm);
+	sigemptyset(&none);
+
+	log_info("%s started workers=%d", app->name, nworkers);
+	for (int i = 0; i < nworkers; i++) {
+		slots[i].respawn_at_ms = 0;
+		slots[i].pid = 0;
+	}
+	got_alarm = 1;		/* spawn them all on the first pass */
+
+	while (!got_term) {
+		long now = mono_ms();
+
+		if (got_chld) {
+			pid_t pid;
+			int ws;
+
+			got_chld = 0;
+			while ((pid = waitpid(-1, &ws, WNOHANG)) > 0) {
+				for (int i = 0; i < nworkers; i++) {
+					if (slots[i].pid != pid)
+						continue;
+					slots[i].pid = 0;
+					alive--;
+					if (now - slots[i].started_ms <
+					    CRASH_WINDOW_MS) {
+						crashes++;
+						backoff = backoff * 2 >
+						    MAX_BACKOFF_MS ?
+						    MAX_BACKOFF_MS : backoff * 2;
+					} else {
+						crashes = 0;
+						backoff = 100;
+					}
+					slots[i].respawn_at_ms = now + backoff;
+					if (WIFSIGNALED(ws))
+						log_warn("worker died pid=%d "
+						    "signal=%d respawn_ms=%ld",
+						    (int)pid, WTERMSIG(ws),
+						    backoff);
+					else
+						log_warn("worker exited pid=%d "
+						    "status=%d respawn_ms=%ld",
+						    (int)pid, WEXITSTATUS(ws),
+						    backoff);
+				}
+			}
+			if (crashes >= MAX_CRASHES) {
+				log_error("workers keep crashing, giving up "
+				    "crashes=%d", crashes);
+				status = 1;
+				break;
+			}
+			arm_timer(slots, nworkers, now);
+		}
+		if (got_alarm) {
+			got_alarm = 0;
+			for (int i = 0; i < nworkers; i++) {
+				if (slots[i].pid != 0 ||
+				    slots[i].respawn_at_ms > now)
+					continue;
+				if ((slots[i].pid = spawn(fd, app, &orig)) < 0) {
+					slots[i].pid = 0;
+					slots[i].respawn_at_ms = now + 1000;
+					continue;
+				}
+				slots[i].started_ms = now;
+				alive++;
+			}
+			arm_timer(slots, nworkers, now);
+		}
+		if (!got_term && !got_chld && !got_alarm)
+			sigsuspend(&none);
+	}
+
+	/* Drain: every worker finishes its request, then exits. */
+	log_info("%s stopping workers=%d", app->name, alive);
+	for (int i = 0; i < nworkers; i++)
+		if (slots[i].pid > 0)
+			kill(slots[i].pid, SIGTERM);
+	for (int i = 0; i < nworkers; i++) {
+		int ws;
+
+		if (slots[i].pid <= 0)
+			continue;
+		while (waitpid(slots[i].pid, &ws, 0) < 0 && errno == EINTR)
+			;
+	}
+	sigprocmask(SIG_SETMASK, &orig, NULL);
+	return status;
+}
+
+static long
+cpu_count(void)
+{
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+
+	return n < 1 ? 1 : n > MAX_WORKERS ? MAX_WORKERS : n;
+}
+
+int
+fcgi_serve(const struct cfg *cfg, const struct fcgi_app *app)
+{
+	char err[512];
+	struct stat st;
+	int fd = 0, rc;
+	long n = cfg->workers;
+
+	if (cfg->listen != NULL) {
+		if ((fd = fcgi_listen(cfg->listen, err, sizeof(err))) < 0) {
+			log_error("cannot listen: %s", err);
+			return 1;
+		}
+		log_info("%s listening on %s", app->name, cfg->listen);
+	} else if (fstat(0, &st) < 0 || !S_ISSOCK(st.st_mode)) {
+		log_error("standard input is not a socket: run under spawn-fcgi "
+		    "or systemd socket activation, or give --listen");
+		return 2;
+	}
+	if (n == 0)
+		n = cfg->listen != NULL ? cpu_count() : 1;
+	if (n > MAX_WORKERS)
+		n = MAX_WORKERS;
+	if (n == 1 && cfg->listen == NULL)
+		rc = worker_main(fd, app);
+	else
+		rc = master(fd, (int)n, app);
+	if (cfg->listen != NULL) {
+		if (cfg->listen[0] == '/')
+			unlink(cfg->listen);
+		close(fd);
+	}
+	return rc;
+}

@@ -1,0 +1,82 @@
+/* The upstream feed: download (libcurl), parse and validate (jansson). */
+#ifndef ISBITCOINLIT_FEED_H
+#define ISBITCOINLIT_FEED_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "store.h"
+
+/* 2009-01-03T00:00:00Z, the genesis block: no sample is older. */
+#define FEED_MIN_TS_MS INT64_C(1230940800000)
+/* How far ahead of the clock a sample may be. */
+#define FEED_MAX_AHEAD_MS INT64_C(86400000)
+
+enum feed_status {
+	FEED_OK,
+	FEED_EFETCH,		/* DNS, connect, timeout, HTTP >= 400, TLS, size */
+	FEED_EJSON,		/* not JSON */
+	FEED_ESHAPE,		/* not an array */
+	FEED_EEMPTY,		/* no valid sample */
+	FEED_ENOMEM
+};
+
+struct feed_error {
+	enum feed_status status;
+	char text[512];
+};
+
+struct feed_fields {
+	const char *timestamp;
+	const char *price;
+	const char *sentiment;
+};
+
+/* The valid samples of a feed, sorted by time, and what was skipped. */
+struct feed_result {
+	struct store_point *points;	/* owned; feed_result_free() */
+	size_t npoints;
+	size_t received;		/* elements of the array */
+	size_t invalid;			/* skipped */
+};
+
+/*
+ * Parse and validate a whole payload: it must be a JSON array; each
+ * element is a sample whose three fields are numbers or numeric strings
+ * (the timestamp also an RFC 3339 or YYYY-MM-DD string) within
+ * [FEED_MIN_TS_MS, now_ms + FEED_MAX_AHEAD_MS].  Invalid elements are
+ * counted and skipped.  Returns 0 with out filled (sorted by timestamp,
+ * stable), or -1 with err filled and out empty.  Pure.
+ */
+int feed_parse(const char *buf, size_t len, const struct feed_fields *fields,
+    int64_t now_ms, struct feed_result *out, struct feed_error *err);
+void feed_result_free(struct feed_result *out);
+
+/* A decimal number, all of s: [-+]digits[.digits][e[-+]digits], finite. */
+int feed_parse_decimal(const char *s, double *out);
+
+/*
+ * An RFC 3339 date-time ("2021-07-07T16:30:18.345Z", "... +02:00", a space
+ * or 't' as separator) or a full date ("2021-07-07", midnight UTC), to ms
+ * since the epoch (fractions beyond the ms truncated).  Returns 0 or -1.
+ */
+int feed_parse_time(const char *s, int64_t *ms);
+
+/* A downloaded body. */
+struct feed_body {
+	char *data;		/* owned, NUL-terminated */
+	size_t len;
+};
+
+/* curl_global_init(): once, at start-up, before any thread or fork. */
+int feed_global_init(void);
+
+/*
+ * Download url (http, https or file; redirects only to http or https, at
+ * most 3) within timeout_s seconds, at most max_bytes.  Returns 0 with
+ * body filled (caller frees body->data), or -1 with err (FEED_EFETCH).
+ */
+int feed_fetch(const char *url, long timeout_s, long max_bytes,
+    struct feed_body *body, struct feed_error *err);
+
+#endif

@@ -1,0 +1,319 @@
+/* Parse and validate a feed payload (pure: no I/O, the clock passed in). */
+#include "config.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "feed.h"
+
+int
+feed_parse_decimal(const char *s, double *out)
+{
+	const char *p = s;
+	int digits = 0;
+	char *end;
+
+	if (*p == '-' || *p == '+')
+		p++;
+	for (; *p >= '0' && *p <= '9'; p++)
+		digits++;
+	if (*p == '.')
+		for (p++; *p >= '0' && *p <= '9'; p++)
+			digits++;
+	if (digits == 0)
+		return -1;
+	if (*p == 'e' || *p == 'E') {
+		int exp_digits = 0;
+
+		p++;
+		if (*p == '-' || *p == '+')
+			p++;
+		for (; *p >= '0' && *p <= '9'; p++)
+			exp_digits++;
+		if (exp_digits == 0)
+			return -1;
+	}
+	if (*p != '\0')
+		return -1;
+	errno = 0;
+	*out = strtod(s, &end);
+	return *end == '\0' && isfinite(*out) ? 0 : -1;
+}
+
+/* Read exactly n digits at *p into *v; advances *p.  Returns 0 or -1. */
+static int
+digits(const char **p, int n, int *v)
+{
+	*v = 0;
+	for (int i = 0; i < n; i++, (*p)++) {
+		if (**p < '0' || **p > '9')
+			return -1;
+		*v = *v * 10 + (**p - '0');
+	}
+	return 0;
+}
+
+/* Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant). */
+static int64_t
+days_from_civil(int y, int m, int d)
+{
+	int64_t era, yoe, doy, doe;
+
+	y -= m <= 2;
+	era = (y >= 0 ? y : y - 399) / 400;
+	yoe = y - era * 400;
+	doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
+	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+	return era * 146097 + doe - 719468;
+}
+
+static int
+days_in_month(int y, int m)
+{
+	static const int dm[] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
+	int leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+
+	return m == 2 && leap ? 29 : dm[m - 1];
+}
+
+int
+feed_parse_time(const char *s, int64_t *ms)
+{
+	const char *p = s;
+	int y, mo, d, h = 0, mi = 0, sec = 0, frac_ms = 0, off = 0;
+
+	if (digits(&p, 4, &y) < 0 || *p++ != '-' || digits(&p, 2, &mo) < 0 ||
+	    *p++ != '-' || digits(&p, 2, &d) < 0)
+		return -1;
+	if (mo < 1 || mo > 12 || d < 1 || d > days_in_month(y, mo))
+		return -1;
+	if (*p != '\0') {
+		int oh, om;
+
+		if (*p != 'T' && *p != 't' && *p != ' ')
+			return -1;
+		p++;
+		if (digits(&p, 2, &h) < 0 || *p++ != ':' ||
+		    digits(&p, 2, &mi) < 0 || *p++ != ':' ||
+		    digits(&p, 2, &sec) < 0)
+			return -1;
+		/* 60 is a leap second: it reads as the next minute's 0 */
+		if (h > 23 || mi > 59 || sec > 60)
+			return -1;
+		if (*p == '.') {
+			int n = 0;
+
+			for (p++; *p >= '0' && *p <= '9'; p++, n++)
+				if (n < 3)
+					frac_ms = frac_ms * 10 + (*p - '0');
+			if (n == 0)
+				return -1;
+			for (; n < 3; n++)
+				frac_ms *= 10;
+		}
+		if (*p == 'Z' || *p == 'z')
+			p++;
+		else if (*p == '+' || *p == '-') {
+			int sign = *p++ == '-' ? -1 : 1;
+
+			if (digits(&p, 2, &oh) < 0 || *p++ != ':' ||
+			    digits(&p, 2, &om) < 0 || oh > 23 || om > 59)
+				return -1;
+			off = sign * (oh * 60 + om);
+		} else
+			return -1;	/* RFC 3339 needs an offset */
+		if (*p != '\0')
+			return -1;
+	}
+	*ms = ((days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec -
+	    (int64_t)off * 60) * 1000) + frac_ms;
+	return 0;
+}
+
+/* A value that is a JSON number or a numeric string. */
+static int
+number_value(const json_t *v, double *out)
+{
+	if (json_is_number(v)) {
+		*out = json_number_value(v);
+		return isfinite(*out) ? 0 : -1;
+	}
+	if (json_is_string(v))
+		return feed_parse_decimal(json_string_value(v), out);
+	return -1;
+}
+
+/* Seconds (number or numeric string), or an RFC 3339 / date string. */
+static int
+timestamp_value(const json_t *v, int64_t *ms)
+{
+	double s;
+
+	if (number_value(v, &s) == 0) {
+		double m = trunc(s * 1000.0);
+
+		if (!(m > -9.2e18 && m < 9.2e18))
+			return -1;
+		*ms = (int64_t)m;
+		return 0;
+	}
+	if (json_is_string(v))
+		return feed_parse_time(json_string_value(v), ms);
+	return -1;
+}
+
+/*
+ * Validate one element into pt.  Returns 0, or -1 with why (a static
+ * description naming the field) set.
+ */
+static int
+parse_sample(const json_t *e, const struct feed_fields *f, int64_t now_ms,
+    struct store_point *pt, char *why, size_t whylen)
+{
+	const json_t *ts, *price, *sent;
+
+	if (!json_is_object(e)) {
+		snprintf(why, whylen, "not an object");
+		return -1;
+	}
+	ts = json_object_get(e, f->timestamp);
+	price = json_object_get(e, f->price);
+	sent = json_object_get(e, f->sentiment);
+	if (ts == NULL || price == NULL || sent == NULL) {
+		snprintf(why, whylen, "missing field \"%s\"", ts == NULL ?
+		    f->timestamp : price == NULL ? f->price : f->sentiment);
+		return -1;
+	}
+	if (timestamp_value(ts, &pt->ts_ms) < 0) {
+		snprintf(why, whylen, "field \"%s\" is not a time", f->timestamp);
+		return -1;
+	}
+	if (pt->ts_ms < FEED_MIN_TS_MS || pt->ts_ms > now_ms + FEED_MAX_AHEAD_MS) {
+		snprintf(why, whylen, "field \"%s\" is out of range",
+		    f->timestamp);
+		return -1;
+	}
+	if (number_value(price, &pt->price) < 0) {
+		snprintf(why, whylen, "field \"%s\" is not a finite number",
+		    f->price);
+		return -1;
+	}
+	if (number_value(sent, &pt->sentiment) < 0) {
+		snprintf(why, whylen, "field \"%s\" is not a finite number",
+		    f->sentiment);
+		return -1;
+	}
+	return 0;
+}
+
+struct indexed_point {
+	struct store_point p;
+	size_t idx;
+};
+
+static int
+cmp_points(const void *a, const void *b)
+{
+	const struct indexed_point *x = a, *y = b;
+
+	if (x->p.ts_ms != y->p.ts_ms)
+		return x->p.ts_ms < y->p.ts_ms ? -1 : 1;
+	return x->idx < y->idx ? -1 : x->idx > y->idx;
+}
+
+static int
+feed_fail(struct feed_error *err, enum feed_status status, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static int
+feed_fail(struct feed_error *err, enum feed_status status, const char *fmt, ...)
+{
+	va_list ap;
+
+	err->status = status;
+	va_start(ap, fmt);
+	vsnprintf(err->text, sizeof(err->text), fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+int
+feed_parse(const char *buf, size_t len, const struct feed_fields *fields,
+    int64_t now_ms, struct feed_result *out, struct feed_error *err)
+{
+	struct indexed_point *tmp = NULL;
+	json_error_t jerr;
+	json_t *root;
+	char why[128] = "", first_why[160] = "";
+	size_t n, nvalid = 0;
+	int rc = -1;
+
+	memset(out, 0, sizeof(*out));
+	root = json_loadb(buf, len, JSON_DECODE_ANY, &jerr);
+	if (root == NULL)
+		return feed_fail(err, FEED_EJSON, "not JSON: %s at line %d "
+		    "column %d", jerr.text, jerr.line, jerr.column);
+	if (!json_is_array(root)) {
+		feed_fail(err, FEED_ESHAPE, "not a JSON array but %s",
+		    json_is_object(root) ? "an object" : json_is_string(root) ?
+		    "a string" : json_is_number(root) ? "a number" : "a literal");
+		goto out;
+	}
+	n = json_array_size(root);
+	out->received = n;
+	if (n > 0 && (tmp = malloc(n * sizeof(*tmp))) == NULL) {
+		feed_fail(err, FEED_ENOMEM, "out of memory for %zu samples", n);
+		goto out;
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (parse_sample(json_array_get(root, i), fields, now_ms,
+		    &tmp[nvalid].p, why, sizeof(why)) < 0) {
+			if (out->invalid++ == 0)
+				snprintf(first_why, sizeof(first_why),
+				    "element %zu: %s", i, why);
+			continue;
+		}
+		tmp[nvalid].idx = i;
+		nvalid++;
+	}
+	if (nvalid == 0) {
+		feed_fail(err, FEED_EEMPTY, "no valid sample among %zu%s%s", n,
+		    first_why[0] ? " (first: " : "", first_why[0] ? first_why :
+		    "");
+		if (first_why[0])
+			strncat(err->text, ")", sizeof(err->text) -
+			    strlen(err->text) - 1);
+		goto out;
+	}
+	qsort(tmp, nvalid, sizeof(*tmp), cmp_points);
+	if ((out->points = malloc(nvalid * sizeof(*out->points))) == NULL) {
+		feed_fail(err, FEED_ENOMEM, "out of memory for %zu samples",
+		    nvalid);
+		goto out;
+	}
+	for (size_t i = 0; i < nvalid; i++)
+		out->points[i] = tmp[i].p;
+	out->npoints = nvalid;
+	rc = 0;
+out:
+	if (rc < 0) {
+		free(out->points);
+		memset(out, 0, sizeof(*out));
+	}
+	free(tmp);
+	json_decref(root);
+	return rc;
+}
+
+void
+feed_result_free(struct feed_result *out)
+{
+	free(out->points);
+	memset(out, 0, sizeof(*out));
+}

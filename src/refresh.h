@@ -1,0 +1,48 @@
+/* One refresh: lock, download, validate, write both series, summary, cache. */
+#ifndef ISBITCOINLIT_REFRESH_H
+#define ISBITCOINLIT_REFRESH_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "cfg.h"
+#include "store.h"
+
+/* The values are the exit statuses of --once. */
+enum refresh_status {
+	REFRESH_OK = 0,
+	REFRESH_EUPSTREAM = 1,	/* the feed could not be had or held nothing */
+	REFRESH_EREDIS = 3,	/* Redis failed */
+	REFRESH_ELOCKED = 4	/* another refresh holds the lock */
+};
+
+struct refresh_error {
+	enum refresh_status status;
+	char text[600];
+};
+
+struct refresh_report {
+	size_t received, valid, invalid, expired;
+	const char *backend;
+	long duration_ms;
+	int64_t as_of_ms;	/* T of the summary written to the cache */
+};
+
+/*
+ * Run one refresh with the store's connection.  Nothing is written unless
+ * the whole feed was downloaded and parsed; the series are written in one
+ * atomic step.  Returns 0 with report filled, or -1 with err filled.
+ */
+int refresh_run(const struct cfg *cfg, struct store *st,
+    struct refresh_report *report, struct refresh_error *err);
+
+/* The report as compact JSON; caller frees.  NULL if out of memory. */
+char *refresh_report_json(const struct refresh_report *report, size_t *len);
+
+/* Machine-stable error text of a status: "upstream failed", ... */
+const char *refresh_strerror(enum refresh_status status);
+
+/* How long the lock lives: longer than the slowest possible refresh. */
+long refresh_lock_ttl_ms(const struct cfg *cfg);
+
+#endif

@@ -1,0 +1,260 @@
+/*
+ * isbitcoinlit-refresh: a FastCGI responder for POST /refresh, or one
+ * refresh (--once), or a refresh every SECONDS (--every).
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cfg.h"
+#include "conn.h"
+#include "fcgi.h"
+#include "feed.h"
+#include "log.h"
+#include "refresh.h"
+#include "store.h"
+
+#define PROG "isbitcoinlit-refresh"
+/* Longest pause between two tries of --every while failures go on. */
+#define EVERY_MAX_BACKOFF_S 300
+
+/* Parsed once before any fork; the connection is made in each process. */
+static struct cfg cfg;
+
+struct worker {
+	struct conn *conn;
+	struct store st;
+};
+
+static int
+worker_open(struct worker *w)
+{
+	struct conn_url url;
+	char err[512];
+
+	memset(w, 0, sizeof(*w));
+	if (conn_url_parse(cfg.redis_url, &url, err, sizeof(err)) < 0) {
+		log_error("%s", err);	/* validated at start-up already */
+		return -1;
+	}
+	w->conn = conn_new(&url, cfg.redis_timeout_ms);
+	conn_url_free(&url);
+	if (w->conn == NULL || store_init(&w->st, w->conn, cfg.timeseries,
+	    cfg.key_prefix, cfg.retention_s) < 0) {
+		log_error("out of memory");
+		conn_free(w->conn);
+		return -1;
+	}
+	return 0;
+}
+
+static void
+worker_close(struct worker *w)
+{
+	store_fini(&w->st);
+	conn_free(w->conn);
+	w->conn = NULL;
+}
+
+static void
+log_report(const struct refresh_report *r)
+{
+	char t[32];
+	time_t s = (time_t)(r->as_of_ms / 1000);
+	struct tm tm;
+
+	gmtime_r(&s, &tm);
+	strftime(t, sizeof(t), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	log_info("refresh ok received=%zu valid=%zu invalid=%zu expired=%zu "
+	    "backend=%s duration_ms=%ld as_of=%s", r->received, r->valid,
+	    r->invalid, r->expired, r->backend, r->duration_ms, t);
+}
+
+/* ---- FastCGI: POST /refresh ---- */
+
+/* Compare in time that depends only on the length of want. */
+static int
+token_ok(const char *got, const char *want)
+{
+	size_t n = strlen(want), m = strlen(got);
+	unsigned char diff = (unsigned char)(n != m);
+
+	for (size_t i = 0; i < n; i++)
+		diff |= (unsigned char)want[i] ^
+		    (unsigned char)(i < m ? got[i] : 0);
+	return diff == 0;
+}
+
+static int
+authorized(const struct fcgi_request *req)
+{
+	const char *h;
+
+	if (cfg.refresh_token == NULL)
+		return 1;
+	h = fcgi_param(req, "HTTP_AUTHORIZATION");
+	if (h == NULL || strncasecmp(h, "Bearer ", 7) != 0)
+		return 0;
+	h += 7;
+	while (*h == ' ')
+		h++;
+	return token_ok(h, cfg.refresh_token);
+}
+
+static void
+handle_refresh(struct fcgi_request *req, void *ctx)
+{
+	struct worker *w = ctx;
+	struct refresh_report report;
+	struct refresh_error err;
+	char *body;
+	size_t len;
+
+	if (!authorized(req)) {
+		fcgi_error(req, 401, "WWW-Authenticate: Bearer "
+		    "realm=\"isbitcoinlit\"\r\nCache-Control: no-store\r\n",
+		    "unauthorized", "POST /refresh needs \"Authorization: "
+		    "Bearer <token>\" with the configured token");
+		return;
+	}
+	if (refresh_run(&cfg, &w->st, &report, &err) < 0) {
+		int status = err.status == REFRESH_ELOCKED ? 409 :
+		    err.status == REFRESH_EUPSTREAM ? 502 : 503;
+
+		log_warn("refresh failed error=\"%s\" detail=\"%s\"",
+		    refresh_strerror(err.status), err.text);
+		fcgi_error(req, status, status == 502 ?
+		    "Cache-Control: no-store\r\n" :
+		    "Retry-After: 5\r\nCache-Control: no-store\r\n",
+		    refresh_strerror(err.status), err.text);
+		return;
+	}
+	log_report(&report);
+	if ((body = refresh_report_json(&report, &len)) == NULL) {
+		fcgi_error(req, 500, NULL, "internal error", "out of memory");
+		return;
+	}
+	fcgi_respond(req, 200, "Cache-Control: no-store\r\n", body, len);
+	free(body);
+}
+
+static const struct fcgi_route routes[] = {
+	{ "/refresh", "POST", handle_refresh },
+};
+
+static int app_init(void *ctx) { return worker_open(ctx); }
+static void app_fini(void *ctx) { worker_close(ctx); }
+
+/* ---- --once and --every ---- */
+
+/* One refresh, report on stdout.  Returns the refresh_status. */
+static int
+run_once(struct worker *w, int quiet_report)
+{
+	struct refresh_report report;
+	struct refresh_error err;
+	char *body;
+	size_t len;
+
+	if (refresh_run(&cfg, &w->st, &report, &err) < 0) {
+		if (!quiet_report) {
+			body = fcgi_error_body(refresh_strerror(err.status),
+			    err.text, &len);
+			if (body != NULL)
+				printf("%s\n", body);
+			free(body);
+		}
+		log_warn("refresh failed error=\"%s\" detail=\"%s\"",
+		    refresh_strerror(err.status), err.text);
+		return err.status;
+	}
+	if (!quiet_report && (body = refresh_report_json(&report, &len)) != NULL) {
+		printf("%s\n", body);
+		free(body);
+	}
+	log_report(&report);
+	return REFRESH_OK;
+}
+
+/*
+ * Refresh every cfg.every_s seconds (+-10% jitter) until SIGTERM/SIGINT.
+ * Runs never overlap (one loop, and the lock across processes); failures
+ * back off exponentially up to EVERY_MAX_BACKOFF_S.
+ */
+static int
+run_every(struct worker *w)
+{
+	sigset_t stop;
+	int failures = 0;
+
+	sigemptyset(&stop);
+	sigaddset(&stop, SIGTERM);
+	sigaddset(&stop, SIGINT);
+	sigprocmask(SIG_BLOCK, &stop, NULL);	/* taken by sigtimedwait */
+	srand48((long)time(NULL) ^ (long)getpid());
+	log_info("refreshing every_s=%ld", cfg.every_s);
+	for (;;) {
+		int rc = run_once(w, 1);
+		double delay = (double)cfg.every_s;
+		struct timespec ts;
+
+		if (rc == REFRESH_OK || rc == REFRESH_ELOCKED)
+			failures = 0;
+		else {
+			double cap = cfg.every_s > EVERY_MAX_BACKOFF_S ?
+			    (double)cfg.every_s : EVERY_MAX_BACKOFF_S;
+
+			failures++;
+			delay = ldexp(delay, failures > 20 ? 20 : failures - 1);
+			if (delay > cap)
+				delay = cap;
+		}
+		delay *= 0.9 + 0.2 * drand48();
+		log_debug("next refresh in_s=%.1f", delay);
+		ts.tv_sec = (time_t)delay;
+		ts.tv_nsec = (long)((delay - (double)ts.tv_sec) * 1e9);
+		for (;;) {
+			int sig = sigtimedwait(&stop, NULL, &ts);
+
+			if (sig == SIGTERM || sig == SIGINT) {
+				log_info("stopping signal=%d", sig);
+				return 0;
+			}
+			if (sig < 0 && errno == EINTR)
+				continue;	/* another signal: wait again */
+			break;			/* EAGAIN: time to refresh */
+		}
+	}
+}
+
+int
+main(int argc, char *argv[])
+{
+	struct worker w;
+	struct fcgi_app app = { PROG, routes, sizeof(routes) / sizeof(routes[0]),
+	    app_init, app_fini, &w };
+	int rc;
+
+	cfg_load_or_exit(&cfg, PROG, CFG_REFRESH, argc, argv);
+	log_init("refresh", cfg.log_level);
+	if (feed_global_init() < 0) {
+		log_error("libcurl initialisation failed");
+		return 1;
+	}
+	if (cfg.once || cfg.every_s > 0) {
+		if (worker_open(&w) < 0)
+			return 1;
+		rc = cfg.once ? run_once(&w, 0) : run_every(&w);
+		worker_close(&w);
+	} else
+		rc = fcgi_serve(&cfg, &app);
+	cfg_free(&cfg);
+	return rc;
+}

@@ -1,0 +1,765 @@
+/*
+ * isbitcoinlit-refresh end to end: the real program, a real redis-server,
+ * libcurl against a real HTTP server on loopback (feed_server).  The same
+ * feed cases run on both backends; the redistimeseries ones need
+ * ISBITCOINLIT_TEST_TS_MODULE and are skipped without it.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "conn.h"
+#include "feed.h"
+#include "fmt.h"
+#include "store.h"
+#include "summary.h"
+#include "testlib.h"
+
+#define NFEED 2900
+#define RETENTION_MS INT64_C(86400000)
+
+static char dir[128], refresh_bin[512], server_bin[512];
+static int port;
+static struct store_point feed[NFEED];
+
+/* ---- files ---- */
+
+static void
+write_file(const char *name, const char *text)
+{
+	char path[512];
+	FILE *fp;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	fp = fopen(path, "w");
+	fputs(text, fp);
+	fclose(fp);
+}
+
+/* A 24 h SentiCrypt v1 feed, about one sample every 30 s. */
+static void
+make_feed(void)
+{
+	char path[512], cmd[1200];
+	double t0 = 1625592626.3452034;
+	unsigned x = 7;
+	FILE *fp;
+
+	snprintf(path, sizeof(path), "%s/feed24.json", dir);
+	fp = fopen(path, "w");
+	fputc('[', fp);
+	for (int i = 0; i < NFEED; i++) {
+		double ts, price, mean;
+
+		x = x * 1103515245u + 12345u;
+		ts = t0 + i * 30.0 + (double)((x >> 8) % 1000) / 1000.0;
+		price = (double)(3300000 + (x >> 12) % 200000) / 100.0;
+		mean = (double)((int)((x >> 4) % 1301) - 500) / 1000.0;
+		fprintf(fp, "%s{\"count\":%d,\"timestamp\":%.7f,\"rate\":0.0,"
+		    "\"last\":0.33,\"sum\":1425.82,\"mean\":%.3f,\"median\":0.23,"
+		    "\"btc_price\":\"%.2f\"}", i ? "," : "", 7000 + i, ts, mean,
+		    price);
+		/* the values exactly as a reader of the file gets them */
+		{
+			char b[64];
+
+			snprintf(b, sizeof(b), "%.7f", ts);
+			feed[i].ts_ms = (int64_t)trunc(strtod(b, NULL) * 1000.0);
+			snprintf(b, sizeof(b), "%.3f", mean);
+			feed[i].sentiment = strtod(b, NULL);
+			snprintf(b, sizeof(b), "%.2f", price);
+			feed[i].price = strtod(b, NULL);
+		}
+	}
+	fputs("]\n", fp);
+	fclose(fp);
+	snprintf(cmd, sizeof(cmd), "gzip -c %s > %s.gz", path, path);
+	if (system(cmd) != 0)
+		tl_diag("gzip failed");
+	/* the first half: truncated JSON */
+	snprintf(cmd, sizeof(cmd), "head -c 150000 %s > %s/truncated.json",
+	    path, dir);
+	if (system(cmd) != 0)
+		tl_diag("head failed");
+}
+
+/* The summary the cache must hold after ingesting pts (sorted by time). */
+static char *
+expected_summary(const struct store_point *pts, size_t n)
+{
+	struct store_hourly h;
+	struct summary s;
+	int64_t newest = pts[n - 1].ts_ms, from, to;
+	size_t len;
+
+	memset(&h, 0, sizeof(h));
+	summary_window(newest, &from, &to);
+	for (int series = 0; series < STORE_NSERIES; series++) {
+		int64_t cur = INT64_MIN;
+		double sum = 0;
+		size_t cnt = 0;
+
+		for (size_t i = 0; i <= n; i++) {
+			int64_t b = i < n ? fmt_hour_floor(pts[i].ts_ms) : INT64_MAX;
+
+			if (i < n && (pts[i].ts_ms < from || pts[i].ts_ms > to ||
+			    pts[i].ts_ms < newest - RETENTION_MS))
+				continue;
+			if (b != cur && cnt > 0) {
+				h.b[series][h.n[series]].start_ms = cur;
+				h.b[series][h.n[series]++].avg = sum / (double)cnt;
+				sum = 0;
+				cnt = 0;
+			}
+			if (i == n)
+				break;
+			cur = b;
+			sum += series == STORE_PRICE ? pts[i].price :
+			    pts[i].sentiment;
+			cnt++;
+		}
+	}
+	summary_build(newest, &h, &s);
+	return summary_render(&s, 0, &len);
+}
+
+/* ---- Redis ---- */
+
+static struct conn *
+open_conn(const char *url)
+{
+	struct conn_url u;
+	struct conn *c;
+	char err[256];
+
+	if (conn_url_parse(url, &u, err, sizeof(err)) < 0)
+		return NULL;
+	c = conn_new(&u, 2000);
+	conn_url_free(&u);
+	return c;
+}
+
+static redisReply *
+cmd(struct conn *c, const char *a, const char *b, const char *d)
+{
+	const char *argv[3] = { a, b, d };
+
+	return conn_command(c, d ? 3 : b ? 2 : 1, argv, NULL);
+}
+
+/* Every key with the prefix and its DUMP, sorted: compare to see change. */
+static char *
+snapshot(struct conn *c, const char *prefix)
+{
+	char pattern[128], *out = NULL;
+	size_t len = 0;
+	FILE *fp = open_memstream(&out, &len);
+	redisReply *keys;
+
+	snprintf(pattern, sizeof(pattern), "%s:*", prefix);
+	keys = cmd(c, "KEYS", pattern, NULL);
+	if (keys == NULL || keys->type != REDIS_REPLY_ARRAY) {
+		fclose(fp);
+		free(out);
+		freeReplyObject(keys);
+		return strdup("(redis failed)");
+	}
+	for (size_t i = 0; i < keys->elements; i++)
+		for (size_t j = i + 1; j < keys->elements; j++)
+			if (strcmp(keys->element[i]->str,
+			    keys->element[j]->str) > 0) {
+				redisReply *t = keys->element[i];
+
+				keys->element[i] = keys->element[j];
+				keys->element[j] = t;
+			}
+	for (size_t i = 0; i < keys->elements; i++) {
+		redisReply *d = cmd(c, "DUMP", keys->element[i]->str, NULL);
+
+		fprintf(fp, "%s=", keys->element[i]->str);
+		if (d != NULL && d->type == REDIS_REPLY_STRING)
+			for (size_t k = 0; k < d->len; k++)
+				fprintf(fp, "%02x", (unsigned char)d->str[k]);
+		fputc('\n', fp);
+		freeReplyObject(d);
+	}
+	freeReplyObject(keys);
+	fclose(fp);
+	return out;
+}
+
+static char *
+get_string(struct conn *c, const char *key)
+{
+	redisReply *r = cmd(c, "GET", key, NULL);
+	char *s = r != NULL && r->type == REDIS_REPLY_STRING ? strdup(r->str) :
+	    NULL;
+
+	freeReplyObject(r);
+	return s;
+}
+
+static long long
+count_samples(struct conn *c, int module, const char *key)
+{
+	const char *range[] = { "TS.RANGE", key, "-", "+" };
+	const char *zcard[] = { "ZCARD", key };
+	redisReply *r = module ? conn_command(c, 4, range, NULL) :
+	    conn_command(c, 2, zcard, NULL);
+	long long n = -1;
+
+	if (r != NULL && r->type == REDIS_REPLY_ARRAY)
+		n = (long long)r->elements;
+	else if (r != NULL && r->type == REDIS_REPLY_INTEGER)
+		n = r->integer;
+	freeReplyObject(r);
+	return n;
+}
+
+/* ---- running the program ---- */
+
+struct run {
+	int status;
+	char *out;
+	json_t *doc;	/* stdout as JSON, or NULL */
+};
+
+static void
+run_free(struct run *r)
+{
+	free(r->out);
+	json_decref(r->doc);
+	memset(r, 0, sizeof(*r));
+}
+
+static void
+base_env(struct tl_env *e, const char *redis_url, const char *prefix,
+    const char *upstream)
+{
+	tl_env_init(e);
+	tl_env_set(e, "ISBITCOINLIT_REDIS_URL=%s", redis_url);
+	tl_env_set(e, "ISBITCOINLIT_KEY_PREFIX=%s", prefix);
+	if (strncmp(upstream, "/", 1) == 0)
+		tl_env_set(e, "ISBITCOINLIT_UPSTREAM_URL=http://127.0.0.1:%d%s",
+		    port, upstream);
+	else
+		tl_env_set(e, "ISBITCOINLIT_UPSTREAM_URL=%s", upstream);
+	tl_env_set(e, "ISBITCOINLIT_UPSTREAM_TIMEOUT_S=2");
+	tl_env_set(e, "ISBITCOINLIT_LOG_LEVEL=warn");
+}
+
+static void
+run_once(const struct tl_env *e, struct run *r)
+{
+	const char *argv[] = { refresh_bin, "--once", NULL };
+	json_error_t jerr;
+
+	memset(r, 0, sizeof(*r));
+	r->status = tl_run(argv, e, 1, &r->out);
+	r->doc = r->out ? json_loads(r->out, 0, &jerr) : NULL;
+}
+
+static long long
+jint(const struct run *r, const char *key)
+{
+	json_t *v = r->doc ? json_object_get(r->doc, key) : NULL;
+
+	return json_is_integer(v) ? json_integer_value(v) : -1;
+}
+
+static const char *
+jstr(const struct run *r, const char *key)
+{
+	json_t *v = r->doc ? json_object_get(r->doc, key) : NULL;
+
+	return json_is_string(v) ? json_string_value(v) : "";
+}
+
+/* ---- the cases ---- */
+
+/* A failing refresh: exit status 1, the upstream error, nothing changed. */
+static void
+upstream_fails(const char *label, const char *url, struct conn *c,
+    const char *what, const char *upstream, const char *extra_env,
+    const char *want_detail)
+{
+	struct tl_env e;
+	struct run r;
+	char *before = snapshot(c, "f"), *after;
+
+	base_env(&e, url, "f", upstream);
+	if (extra_env != NULL)
+		tl_env_set(&e, "%s", extra_env);
+	run_once(&e, &r);
+	after = snapshot(c, "f");
+	CHECK(r.status == 1 && strcmp(jstr(&r, "error"), "upstream failed") == 0
+	    && strstr(jstr(&r, "detail"), want_detail) != NULL,
+	    "%s: %s: exit 1, upstream failed (%s)", label, what,
+	    jstr(&r, "detail"));
+	CHECK_STR(after, before, "%s: %s: Redis unchanged", label, what);
+	free(before);
+	free(after);
+	run_free(&r);
+	tl_env_free(&e);
+}
+
+static void
+feed_cases(const char *label, const char *url, int module)
+{
+	struct conn *c = open_conn(url);
+	struct tl_env e;
+	struct run r;
+	char *want, *cache, *snap1, *snap2;
+	long long expired = 0;
+
+	for (int i = 0; i < NFEED; i++)
+		if (feed[i].ts_ms < feed[NFEED - 1].ts_ms - RETENTION_MS)
+			expired++;
+	want = expected_summary(feed, NFEED);
+
+	/* a 24 h feed over HTTP */
+	base_env(&e, url, "f", "/file/feed24.json");
+	run_once(&e, &r);
+	CHECK(r.status == 0 && r.doc != NULL, "%s: --once exits 0 with a "
+	    "report", label);
+	CHECK(jint(&r, "received") == NFEED && jint(&r, "valid") == NFEED &&
+	    jint(&r, "invalid") == 0, "%s: received, valid, invalid", label);
+	CHECK_INT(jint(&r, "expired"), expired,
+	    "%s: samples older than 24 h counted as expired", label);
+	CHECK_STR(jstr(&r, "backend"), label, "%s: backend reported", label);
+	CHECK_STR(jstr(&r, "status"), "ok", "%s: status ok", label);
+	CHECK(count_samples(c, module, "f:price:mean:30s") == NFEED - expired &&
+	    count_samples(c, module, "f:sentiment:mean:30s") == NFEED - expired,
+	    "%s: every kept sample is stored", label);
+	cache = get_string(c, "f:cache");
+	CHECK_STR(cache, want, "%s: the cache holds the summary of the feed",
+	    label);
+	free(cache);
+	run_free(&r);
+
+	/* again: nothing changes */
+	snap1 = snapshot(c, "f");
+	run_once(&e, &r);
+	snap2 = snapshot(c, "f");
+	CHECK(r.status == 0 && jint(&r, "valid") == NFEED,
+	    "%s: a second run succeeds", label);
+	CHECK_STR(snap2, snap1, "%s: a second run changes nothing", label);
+	free(snap1);
+	free(snap2);
+	run_free(&r);
+	tl_env_free(&e);
+
+	/* gzip, redirects */
+	base_env(&e, url, "f", "/file/feed24.json.gz");
+	run_once(&e, &r);
+	CHECK(r.status == 0 && jint(&r, "valid") == NFEED,
+	    "%s: a gzip-encoded feed is accepted", label);
+	run_free(&r);
+	tl_env_free(&e);
+	base_env(&e, url, "f", "/redirect/2/feed24.json");
+	run_once(&e, &r);
+	CHECK(r.status == 0 && jint(&r, "valid") == NFEED,
+	    "%s: three redirects are followed", label);
+	run_free(&r);
+	tl_env_free(&e);
+	{
+		char furl[300];
+
+		snprintf(furl, sizeof(furl), "file://%s/feed24.json", dir);
+		base_env(&e, url, "f", furl);
+		run_once(&e, &r);
+		CHECK(r.status == 0 && jint(&r, "valid") == NFEED,
+		    "%s: a file:// feed", label);
+		run_free(&r);
+		tl_env_free(&e);
+	}
+
+	/* failures leave everything as it was */
+	upstream_fails(label, url, c, "HTTP 500", "/status/500", NULL,
+	    "HTTP status 500");
+	upstream_fails(label, url, c, "HTTP 404", "/status/404", NULL,
+	    "HTTP status 404");
+	upstream_fails(label, url, c, "a stalled server", "/stall",
+	    "ISBITCOINLIT_UPSTREAM_TIMEOUT_S=1", "timed out");
+	upstream_fails(label, url, c, "a trickling server", "/trickle",
+	    "ISBITCOINLIT_UPSTREAM_TIMEOUT_S=2", "timed out");
+	upstream_fails(label, url, c, "an oversized chunked body",
+	    "/chunked-huge", "ISBITCOINLIT_UPSTREAM_MAX_BYTES=200000",
+	    "larger than 200000 bytes");
+	upstream_fails(label, url, c, "a body over the cap",
+	    "/file/feed24.json", "ISBITCOINLIT_UPSTREAM_MAX_BYTES=100000",
+	    "larger than 100000 bytes");
+	upstream_fails(label, url, c, "truncated JSON", "/file/truncated.json",
+	    NULL, "not JSON");
+	upstream_fails(label, url, c, "an object, not an array",
+	    "/file/object.json", NULL, "not a JSON array but an object");
+	upstream_fails(label, url, c, "an all-invalid feed", "/file/invalid.json",
+	    NULL, "no valid sample among 4 (first: element 0: missing field "
+	    "\"btc_price\")");
+	upstream_fails(label, url, c, "an empty array", "/file/empty.json",
+	    NULL, "no valid sample among 0");
+	upstream_fails(label, url, c, "an unreachable host",
+	    "http://127.0.0.1:1/feed.json", NULL, "Couldn't connect");
+	upstream_fails(label, url, c, "a reset connection", "/reset", NULL,
+	    "");
+	upstream_fails(label, url, c, "four redirects", "/redirect/3/feed24.json",
+	    NULL, "redirect");
+	upstream_fails(label, url, c, "a redirect to file://", "/redirect-file",
+	    NULL, "");
+
+	/* a partly invalid feed */
+	base_env(&e, url, "p", "/file/partial.json");
+	run_once(&e, &r);
+	CHECK(r.status == 0 && jint(&r, "received") == 9 &&
+	    jint(&r, "valid") == 3 && jint(&r, "invalid") == 6,
+	    "%s: a partly invalid feed: 3 valid, 6 invalid", label);
+	CHECK(count_samples(c, module, "p:price:mean:30s") == 3,
+	    "%s: only the valid samples are stored", label);
+	run_free(&r);
+	tl_env_free(&e);
+
+	/* renamed fields, numeric strings, RFC 3339 and dates */
+	base_env(&e, url, "r", "/file/renamed.json");
+	tl_env_set(&e, "ISBITCOINLIT_FIELD_TIMESTAMP=date");
+	tl_env_set(&e, "ISBITCOINLIT_FIELD_PRICE=p");
+	tl_env_set(&e, "ISBITCOINLIT_FIELD_SENTIMENT=s");
+	run_once(&e, &r);
+	CHECK(r.status == 0 && jint(&r, "valid") == 4 && jint(&r, "invalid") == 0,
+	    "%s: renamed fields with strings, RFC 3339 and dates", label);
+	cache = get_string(c, "r:cache");
+	CHECK_STR(cache, "{\"hourly_average_of_averages\":["
+	    "{\"time\":\"2021-07-07T14:00:00+00:00\",\"price\":34000.5,\"sentiment\":0.25},"
+	    "{\"time\":\"2021-07-07T16:00:00+00:00\",\"price\":35000,\"sentiment\":-0.125}],"
+	    "\"sentiment_direction\":\"falling\",\"price_direction\":\"rising\","
+	    "\"as_of\":\"2021-07-07T16:30:00+00:00\"}",
+	    "%s: the summary of the renamed feed", label);
+	free(cache);
+	run_free(&r);
+	tl_env_free(&e);
+
+	free(want);
+	conn_free(c);
+}
+
+/* Processes: single flight, SIGKILL, --every, FastCGI (one backend). */
+static void
+process_cases(const char *url)
+{
+	struct conn *c = open_conn(url);
+	struct tl_env e;
+	struct run r;
+	const char *argv[] = { refresh_bin, "--once", NULL };
+
+	/* two at once: exactly one runs */
+	{
+		pid_t a, b;
+		int sa, sb;
+
+		base_env(&e, url, "c", "/slow/1500/feed24.json");
+		a = tl_spawn(argv, &e, 1, NULL);
+		tl_msleep(300);
+		b = tl_spawn(argv, &e, 1, NULL);
+		sb = tl_wait(b);
+		sa = tl_wait(a);
+		CHECK(sa == 0 && sb == 4, "two concurrent refreshes: one runs "
+		    "(exit %d), the other finds the lock (exit %d)", sa, sb);
+		tl_env_free(&e);
+	}
+
+	/* a worker killed while it holds the lock */
+	{
+		pid_t a;
+		redisReply *x = NULL;
+		int i, held = 0;
+
+		base_env(&e, url, "k", "/stall");
+		tl_env_set(&e, "ISBITCOINLIT_UPSTREAM_TIMEOUT_S=1");
+		tl_env_set(&e, "ISBITCOINLIT_REDIS_TIMEOUT_MS=100");
+		a = tl_spawn(argv, &e, 1, NULL);
+		for (i = 0; i < 100 && !held; i++) {
+			x = cmd(c, "EXISTS", "k:refresh:lock", NULL);
+			held = x != NULL && x->integer == 1;
+			freeReplyObject(x);
+			if (!held)
+				tl_msleep(20);
+		}
+		kill(a, SIGKILL);
+		tl_wait(a);
+		CHECK(held, "the refresh took the lock");
+		tl_env_set(&e, "ISBITCOINLIT_UPSTREAM_URL="
+		    "http://127.0.0.1:%d/file/feed24.json", port);
+		run_once(&e, &r);
+		CHECK_INT(r.status, 4, "while the dead worker's lock lives: "
+		    "exit 4");
+		CHECK_STR(jstr(&r, "error"), "refresh running", "error text");
+		run_free(&r);
+		for (i = 0; i < 200; i++) {
+			x = cmd(c, "EXISTS", "k:refresh:lock", NULL);
+			held = x != NULL && x->integer == 1;
+			freeReplyObject(x);
+			if (!held)
+				break;
+			tl_msleep(50);
+		}
+		CHECK(!held, "the lock expires by itself");
+		run_once(&e, &r);
+		CHECK(r.status == 0 && jint(&r, "valid") == NFEED,
+		    "after the lock expired the next refresh succeeds");
+		run_free(&r);
+		tl_env_free(&e);
+	}
+
+	/* --every survives a failing upstream and stops on SIGTERM */
+	{
+		const char *ev[] = { refresh_bin, "--every", "1", NULL };
+		pid_t a;
+		int st;
+
+		base_env(&e, url, "e", "/status/503");
+		a = tl_spawn(ev, &e, 1, NULL);
+		tl_msleep(1500);
+		CHECK(kill(a, 0) == 0, "--every keeps running while the "
+		    "upstream fails");
+		kill(a, SIGTERM);
+		st = tl_wait(a);
+		CHECK_INT(st, 0, "--every exits 0 on SIGTERM");
+		tl_env_free(&e);
+
+		base_env(&e, url, "e", "/file/feed24.json");
+		a = tl_spawn(ev, &e, 1, NULL);
+		for (int i = 0; i < 100; i++) {
+			char *s = get_string(c, "e:cache");
+
+			free(s);
+			if (s != NULL)
+				break;
+			tl_msleep(50);
+		}
+		kill(a, SIGTERM);
+		st = tl_wait(a);
+		{
+			char *s = get_string(c, "e:cache");
+
+			CHECK(s != NULL && st == 0, "--every refreshes, then "
+			    "stops on SIGTERM");
+			free(s);
+		}
+		tl_env_free(&e);
+	}
+
+	/* usage errors */
+	{
+		const char *bad[] = { refresh_bin, "--once", "--every", "5", NULL };
+
+		tl_env_init(&e);
+		CHECK_INT(tl_run(bad, &e, 1, NULL), 2, "--once with --every: "
+		    "exit 2");
+		tl_env_set(&e, "ISBITCOINLIT_UPSTREAM_URL=ftp://x/y");
+		CHECK_INT(tl_run(argv, &e, 1, NULL), 2, "an ftp URL: exit 2");
+		tl_env_free(&e);
+	}
+	conn_free(c);
+}
+
+/* A FastCGI request through cgi-fcgi; returns its output (caller frees). */
+static char *
+fcgi_request(const char *sock, const char *method, const char *uri,
+    const char *auth)
+{
+	const char *argv[] = { "cgi-fcgi", "-bind", "-connect", sock, NULL };
+	struct tl_env e;
+	char *out = NULL;
+
+	tl_env_init(&e);
+	tl_env_set(&e, "REQUEST_METHOD=%s", method);
+	tl_env_set(&e, "DOCUMENT_URI=%s", uri);
+	tl_env_set(&e, "REQUEST_URI=%s", uri);
+	tl_env_set(&e, "CONTENT_LENGTH=0");
+	if (auth != NULL)
+		tl_env_set(&e, "HTTP_AUTHORIZATION=%s", auth);
+	tl_run(argv, &e, 0, &out);
+	tl_env_free(&e);
+	return out;
+}
+
+static void
+fastcgi_cases(const char *url)
+{
+	char sock[256], *out;
+	const char *argv[] = { refresh_bin, "--listen", sock, "--workers", "2", NULL };
+	struct tl_env e;
+	struct stat st;
+	pid_t pid;
+	int i, status;
+
+	if (access("/usr/bin/cgi-fcgi", X_OK) != 0) {
+		for (i = 0; i < 10; i++)
+			tl_skip("cgi-fcgi (libfcgi-bin) not installed",
+			    "FastCGI case %d", i + 1);
+		return;
+	}
+	snprintf(sock, sizeof(sock), "%s/refresh.sock", dir);
+	base_env(&e, url, "g", "/file/feed24.json");
+	tl_env_set(&e, "ISBITCOINLIT_REFRESH_TOKEN=s3cret-token");
+	pid = tl_spawn(argv, &e, 1, NULL);
+	for (i = 0; i < 200 && stat(sock, &st) != 0; i++)
+		tl_msleep(25);
+	CHECK(i < 200 && S_ISSOCK(st.st_mode) && (st.st_mode & 0777) == 0660,
+	    "--listen makes a unix socket with mode 0660");
+
+	out = fcgi_request(sock, "POST", "/refresh", "Bearer s3cret-token");
+	CHECK(out && strstr(out, "Status: 200 OK") &&
+	    strstr(out, "Content-Type: application/json; charset=utf-8") &&
+	    strstr(out, "\"status\":\"ok\",\"received\":2900"),
+	    "POST /refresh with the token: 200 and the report");
+	free(out);
+	out = fcgi_request(sock, "POST", "/refresh", NULL);
+	CHECK(out && strstr(out, "Status: 401") &&
+	    strstr(out, "WWW-Authenticate: Bearer") &&
+	    strstr(out, "\"error\":\"unauthorized\""),
+	    "POST /refresh without the token: 401");
+	free(out);
+	out = fcgi_request(sock, "POST", "/refresh", "Bearer s3cret-tokem");
+	CHECK(out && strstr(out, "Status: 401"), "a wrong token: 401");
+	free(out);
+	out = fcgi_request(sock, "POST", "/refresh", "Bearer s3cret-token-and-more");
+	CHECK(out && strstr(out, "Status: 401"), "a longer token: 401");
+	free(out);
+	out = fcgi_request(sock, "GET", "/refresh", NULL);
+	CHECK(out && strstr(out, "Status: 405") && strstr(out, "Allow: POST\r\n")
+	    && strstr(out, "\"error\":\"method not allowed\""),
+	    "GET /refresh: 405 with Allow: POST");
+	free(out);
+	out = fcgi_request(sock, "POST", "/elsewhere", NULL);
+	CHECK(out && strstr(out, "Status: 404") &&
+	    strstr(out, "\"error\":\"not found\""), "another path: 404 JSON");
+	free(out);
+
+	kill(pid, SIGTERM);
+	status = tl_wait(pid);
+	CHECK_INT(status, 0, "the pool exits 0 on SIGTERM");
+	CHECK(access(sock, F_OK) != 0, "and removes its socket");
+	tl_env_free(&e);
+
+	/* standard input that is not a socket */
+	{
+		const char *one[] = { refresh_bin, NULL };
+
+		tl_env_init(&e);
+		CHECK_INT(tl_run(one, &e, 1, NULL), 2,
+		    "no --listen and no socket on fd 0: exit 2");
+		tl_env_free(&e);
+	}
+}
+
+static void
+write_fixtures(void)
+{
+	write_file("object.json", "{\"data\":[{\"timestamp\":1625592626.3,"
+	    "\"btc_price\":\"1\",\"mean\":0.1}]}");
+	write_file("invalid.json", "[{\"timestamp\":1625592626.3,\"mean\":0.1},"
+	    "{\"timestamp\":\"soon\",\"btc_price\":\"1\",\"mean\":0.1},"
+	    "{\"timestamp\":1625592626.3,\"btc_price\":\"NaN\",\"mean\":0.1},"
+	    "[1,2,3]]");
+	write_file("empty.json", "[]");
+	write_file("partial.json", "["
+	    "{\"timestamp\":1625666400.5,\"btc_price\":\"34000\",\"mean\":0.1},"
+	    "{\"timestamp\":1625666430,\"btc_price\":34001,\"mean\":\"0.2\"},"
+	    "{\"timestamp\":\"1625666460.9\",\"btc_price\":\"34002.5\",\"mean\":-0.3},"
+	    "{\"timestamp\":1625666490,\"btc_price\":\"\",\"mean\":0.1},"
+	    "{\"timestamp\":1625666520,\"btc_price\":\"1e999\",\"mean\":0.1},"
+	    "{\"timestamp\":1230940799,\"btc_price\":\"1\",\"mean\":0.1},"
+	    "{\"timestamp\":99999999999,\"btc_price\":\"1\",\"mean\":0.1},"
+	    "{\"timestamp\":1625666550,\"btc_price\":\"0x10\",\"mean\":0.1},"
+	    "\"just a string\"]");
+	write_file("renamed.json", "["
+	    "{\"date\":\"2021-07-07T14:10:00Z\",\"p\":\"34000.5\",\"s\":\"0.25\"},"
+	    "{\"date\":\"2021-07-07T18:20:00+02:00\",\"p\":34999,\"s\":-0.25},"
+	    "{\"date\":\"2021-07-07T16:30:00.999Z\",\"p\":\"35001\",\"s\":0},"
+	    "{\"date\":\"2021-07-07\",\"p\":1,\"s\":1}]");
+}
+
+int
+main(void)
+{
+	struct tl_redis plain, mod;
+	const char *module = tl_ts_module();
+	const char *top = getenv("top_builddir");
+	char portfile[256];
+	const char *sargv[4];
+	struct tl_env e;
+	pid_t server;
+	int before, ncases;
+	FILE *fp;
+
+	if (top == NULL)
+		top = ".";
+	snprintf(refresh_bin, sizeof(refresh_bin), "%s/src/isbitcoinlit-refresh",
+	    top);
+	snprintf(server_bin, sizeof(server_bin), "%s/tests/feed_server", top);
+	snprintf(dir, sizeof(dir), "/tmp/isbitcoinlit-feed.XXXXXX");
+	if (mkdtemp(dir) == NULL) {
+		CHECK(0, "mkdtemp");
+		return tl_done();
+	}
+	make_feed();
+	write_fixtures();
+
+	snprintf(portfile, sizeof(portfile), "%s/port", dir);
+	sargv[0] = server_bin;
+	sargv[1] = dir;
+	sargv[2] = portfile;
+	sargv[3] = NULL;
+	tl_env_init(&e);
+	server = tl_spawn(sargv, &e, 0, NULL);
+	tl_env_free(&e);
+	for (int i = 0; i < 200 && (fp = fopen(portfile, "r")) == NULL; i++)
+		tl_msleep(10);
+	if (fp == NULL || fscanf(fp, "%d", &port) != 1) {
+		CHECK(0, "start the feed server");
+		return tl_done();
+	}
+	fclose(fp);
+
+	if (tl_redis_start(&plain, NULL, (char *)NULL) < 0) {
+		CHECK(0, "start redis-server");
+		return tl_done();
+	}
+	before = tl_count_results();
+	feed_cases("sortedset", plain.url, 0);
+	ncases = tl_count_results() - before;
+	process_cases(plain.url);
+	fastcgi_cases(plain.url);
+	tl_redis_stop(&plain);
+
+	if (module == NULL) {
+		for (int i = 0; i < ncases; i++)
+			tl_skip("ISBITCOINLIT_TEST_TS_MODULE not set",
+			    "redistimeseries feed case %d", i + 1);
+	} else if (tl_redis_start(&mod, module, (char *)NULL) < 0) {
+		CHECK(0, "start redis-server with %s", module);
+	} else {
+		feed_cases("redistimeseries", mod.url, 1);
+		tl_redis_stop(&mod);
+	}
+
+	kill(server, SIGKILL);
+	tl_wait(server);
+	{
+		char c[300];
+
+		snprintf(c, sizeof(c), "rm -rf %s", dir);
+		if (system(c) != 0)
+			tl_diag("could not remove %s", dir);
+	}
+	return tl_done();
+}

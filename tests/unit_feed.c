@@ -1,0 +1,178 @@
+/* Unit tests: feed parsing and validation. */
+#include "config.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "feed.h"
+#include "testlib.h"
+
+#define NOW INT64_C(1625700000000)	/* 2021-07-07T23:20:00Z */
+
+static const struct feed_fields v1 = { "timestamp", "btc_price", "mean" };
+
+static void
+decimal(const char *s, int ok, double want)
+{
+	double v = 0;
+	int rc = feed_parse_decimal(s, &v);
+
+	if (ok)
+		CHECK(rc == 0 && v == want, "decimal \"%s\" = %.17g", s, want);
+	else
+		CHECK(rc == -1, "decimal \"%s\" refused", s);
+}
+
+static void
+timestr(const char *s, int ok, int64_t want)
+{
+	int64_t v = 0;
+	int rc = feed_parse_time(s, &v);
+
+	if (ok)
+		CHECK(rc == 0 && v == want, "time \"%s\" = %lld (got %lld)", s,
+		    (long long)want, (long long)v);
+	else
+		CHECK(rc == -1, "time \"%s\" refused", s);
+}
+
+static int
+parse(const char *json, const struct feed_fields *f, struct feed_result *out,
+    struct feed_error *err)
+{
+	return feed_parse(json, strlen(json), f, NOW, out, err);
+}
+
+int
+main(void)
+{
+	struct feed_result r;
+	struct feed_error err;
+
+	decimal("33885.23", 1, 33885.23);
+	decimal("-0.5", 1, -0.5);
+	decimal("+2", 1, 2);
+	decimal("1e-7", 1, 1e-7);
+	decimal("1E+3", 1, 1000);
+	decimal(".5", 1, 0.5);
+	decimal("5.", 1, 5);
+	decimal("007", 1, 7);
+	decimal("", 0, 0);
+	decimal(" 1", 0, 0);
+	decimal("1 ", 0, 0);
+	decimal("1,5", 0, 0);
+	decimal("0x10", 0, 0);
+	decimal("inf", 0, 0);
+	decimal("NaN", 0, 0);
+	decimal("1e999", 0, 0);
+	decimal("1e", 0, 0);
+	decimal("-", 0, 0);
+	decimal(".", 0, 0);
+
+	timestr("2021-07-07T16:30:18Z", 1, INT64_C(1625675418000));
+	timestr("2021-07-07T16:30:18.345Z", 1, INT64_C(1625675418345));
+	timestr("2021-07-07T16:30:18.3456789z", 1, INT64_C(1625675418345));
+	timestr("2021-07-07t16:30:18.3Z", 1, INT64_C(1625675418300));
+	timestr("2021-07-07 16:30:18+00:00", 1, INT64_C(1625675418000));
+	timestr("2021-07-07T18:30:18+02:00", 1, INT64_C(1625675418000));
+	timestr("2021-07-07T12:00:18-04:30", 1, INT64_C(1625675418000));
+	timestr("2021-07-07", 1, INT64_C(1625616000000));
+	timestr("2020-02-29", 1, INT64_C(1582934400000));
+	timestr("2016-12-31T23:59:60Z", 1, INT64_C(1483228800000));
+	timestr("2021-02-29", 0, 0);
+	timestr("2021-13-01", 0, 0);
+	timestr("2021-07-07T16:30:18", 0, 0);	/* no offset */
+	timestr("2021-07-07T24:00:00Z", 0, 0);
+	timestr("2021-07-07T16:30Z", 0, 0);
+	timestr("2021-07-07T16:30:18.Z", 0, 0);
+	timestr("2021-07-07T16:30:18+0200", 0, 0);
+	timestr("2021-7-7", 0, 0);
+	timestr("2021-07-07Z", 0, 0);
+	timestr("2021-07-07T16:30:18Zjunk", 0, 0);
+	timestr("yesterday", 0, 0);
+
+	/* a SentiCrypt v1 sample, numbers and numeric strings */
+	CHECK(parse("[{\"count\":7259,\"timestamp\":1625592626.3452034,"
+	    "\"rate\":0.0,\"last\":0.33,\"sum\":1425.82,\"mean\":0.2,"
+	    "\"median\":0.23,\"btc_price\":\"33885.23\"}]", &v1, &r, &err) == 0,
+	    "a SentiCrypt v1 sample parses");
+	CHECK(r.npoints == 1 && r.received == 1 && r.invalid == 0,
+	    "one valid sample");
+	CHECK_INT(r.points[0].ts_ms, INT64_C(1625592626345),
+	    "fractional seconds truncated to ms");
+	CHECK(r.points[0].price == 33885.23 && r.points[0].sentiment == 0.2,
+	    "price from a string, sentiment from a number");
+	feed_result_free(&r);
+
+	/* ordering, duplicates kept in feed order, invalid counted */
+	CHECK(parse("[{\"timestamp\":1625600000,\"btc_price\":3,\"mean\":0.3},"
+	    "{\"timestamp\":1625500000,\"btc_price\":1,\"mean\":0.1},"
+	    "{\"timestamp\":1625600000,\"btc_price\":4,\"mean\":0.4},"
+	    "{\"timestamp\":1625550000,\"mean\":0.1},"
+	    "{\"timestamp\":1625550000,\"btc_price\":null,\"mean\":0.1},"
+	    "{\"timestamp\":1625550000,\"btc_price\":true,\"mean\":0.1},"
+	    "{\"timestamp\":1625550000,\"btc_price\":1,\"mean\":[0.1]},"
+	    "{\"timestamp\":1230940800,\"btc_price\":2,\"mean\":0.2},"
+	    "{\"timestamp\":1230940799.999,\"btc_price\":2,\"mean\":0.2},"
+	    "{\"timestamp\":1625786400,\"btc_price\":2,\"mean\":0.2},"
+	    "{\"timestamp\":1625786400.01,\"btc_price\":2,\"mean\":0.2},"
+	    "{\"timestamp\":-5,\"btc_price\":2,\"mean\":0.2},"
+	    "{\"timestamp\":1e300,\"btc_price\":2,\"mean\":0.2},"
+	    "null, 3]", &v1, &r, &err) == 0, "a mixed feed parses");
+	CHECK(r.received == 15 && r.npoints == 5 && r.invalid == 10,
+	    "5 valid, 10 invalid of 15 (got %zu, %zu)", r.npoints, r.invalid);
+	CHECK(r.npoints == 5 && r.points[0].ts_ms == INT64_C(1230940800000) &&
+	    r.points[1].ts_ms == INT64_C(1625500000000) &&
+	    r.points[2].price == 3 && r.points[3].price == 4 &&
+	    r.points[4].ts_ms == NOW + 86400000,
+	    "sorted by time; equal times keep feed order; the edges included");
+	feed_result_free(&r);
+
+	/* renamed fields, v2-style dates */
+	{
+		const struct feed_fields v2 = { "date", "price", "sentiment" };
+
+		CHECK(parse("[{\"date\":\"2021-07-06\",\"price\":34000,"
+		    "\"sentiment\":\"-0.1\"},{\"date\":\"2021-07-07T00:00:00Z\","
+		    "\"price\":\"1.5e4\",\"sentiment\":0}]", &v2, &r, &err) == 0 &&
+		    r.npoints == 2 && r.points[0].ts_ms == INT64_C(1625529600000) &&
+		    r.points[1].price == 15000 && r.points[0].sentiment == -0.1,
+		    "renamed fields with dates and numeric strings");
+		feed_result_free(&r);
+		CHECK(parse("[{\"timestamp\":1625592626,\"btc_price\":1,"
+		    "\"mean\":0.1}]", &v2, &r, &err) == -1 &&
+		    err.status == FEED_EEMPTY &&
+		    strcmp(err.text, "no valid sample among 1 (first: element 0: "
+		    "missing field \"date\")") == 0,
+		    "wrong field names: no valid sample, the first reason given: %s",
+		    err.text);
+	}
+
+	/* the whole payload */
+	CHECK(parse("{\"a\":1}", &v1, &r, &err) == -1 &&
+	    err.status == FEED_ESHAPE &&
+	    strcmp(err.text, "not a JSON array but an object") == 0,
+	    "an object: %s", err.text);
+	CHECK(parse("[{\"timestamp\":1625592626", &v1, &r, &err) == -1 &&
+	    err.status == FEED_EJSON && strncmp(err.text, "not JSON: ", 10) == 0,
+	    "truncated: %s", err.text);
+	CHECK(parse("", &v1, &r, &err) == -1 && err.status == FEED_EJSON,
+	    "empty body: %s", err.text);
+	CHECK(parse("\"text\"", &v1, &r, &err) == -1 &&
+	    err.status == FEED_ESHAPE, "a string: %s", err.text);
+	CHECK(parse("[]", &v1, &r, &err) == -1 && err.status == FEED_EEMPTY &&
+	    strcmp(err.text, "no valid sample among 0") == 0,
+	    "an empty array: %s", err.text);
+	CHECK(r.points == NULL && r.npoints == 0, "a failed parse leaves "
+	    "nothing to free");
+	{
+		static const char nul[] = "[{\"timestamp\":1625592626,"
+		    "\"btc_price\":1,\"mean\":0.1}]\0junk";
+
+		CHECK(feed_parse(nul, sizeof(nul) - 1, &v1, NOW, &r, &err) == -1 &&
+		    err.status == FEED_EJSON, "NUL inside the body: %s",
+		    err.text);
+	}
+	return tl_done();
+}
