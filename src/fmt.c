@@ -1,6 +1,7 @@
 /* Number and time formatting (pure). */
 #include "config.h"
 
+#include <float.h>
 #include <inttypes.h>
 #include <math.h>
 #include <stdio.h>
@@ -14,21 +15,40 @@ int
 fmt_double(double v, char *buf)
 {
 	char sci[FMT_DOUBLE_MAX], *e;
-	int prec = 1, exp10;
+	int prec, exp10;
 
 	if (!isfinite(v))
 		return snprintf(buf, FMT_DOUBLE_MAX, "%s", isnan(v) ? "nan" :
 		    v > 0 ? "inf" : "-inf");
 	if (v == 0)			/* also -0: readers want plain 0 */
 		return snprintf(buf, FMT_DOUBLE_MAX, "0");
-	/* %.16e always round-trips; find the fewest digits that do. */
-	for (; prec <= 17; prec++) {
+	/*
+	 * Any decimal of at most DBL_DIG (15) significant digits survives
+	 * text -> double -> 15 digits, so if 15 digits read back, those
+	 * digits less their trailing zeros are the shortest form; else 16
+	 * or 17 (17 always reads back).  Subnormals carry fewer digits:
+	 * for them, try every precision.
+	 */
+	for (prec = fabs(v) < DBL_MIN ? 1 : 15; prec < 17; prec++) {
 		snprintf(sci, sizeof(sci), "%.*e", prec - 1, v);
 		if (strtod(sci, NULL) == v)
 			break;
 	}
+	if (prec == 17)
+		snprintf(sci, sizeof(sci), "%.16e", v);
 	e = strchr(sci, 'e');
 	exp10 = atoi(e + 1);
+	/* Drop the mantissa's trailing zeros: "3.38852300000000e+04". */
+	{
+		char *z = e;
+
+		while (z > sci + 1 && z[-1] == '0')
+			z--;
+		if (z[-1] == '.')
+			z--;
+		memmove(z, e, strlen(e) + 1);
+		e = z;
+	}
 	/* Fixed notation where ECMAScript's Number#toString uses it. */
 	if (exp10 > -7 && exp10 < 21) {
 		char digits[FMT_DOUBLE_MAX], *o = buf;

@@ -157,6 +157,7 @@ refresh_run(const struct cfg *cfg, struct store *st,
 	char token[33];
 	char *json = NULL;
 	size_t skip, jlen;
+	long lap;
 	int64_t stored_newest;
 	int found, locked = 0, rc = -1, n;
 
@@ -176,15 +177,23 @@ refresh_run(const struct cfg *cfg, struct store *st,
 		goto out;
 	}
 
+	lap = elapsed_ms(&t0);
 	if (feed_fetch(cfg->upstream_url, cfg->upstream_timeout_s,
-	    cfg->upstream_max_bytes, &body, &ferr) < 0 ||
-	    feed_parse(body.data, body.len, &fields, now_ms(), &feed,
+	    cfg->upstream_max_bytes, &body, &ferr) < 0) {
+		refresh_fail(err, REFRESH_EUPSTREAM, "", ferr.text);
+		goto out;
+	}
+	report->fetch_ms = elapsed_ms(&t0) - lap;
+	lap += report->fetch_ms;
+	if (feed_parse(body.data, body.len, &fields, now_ms(), &feed,
 	    &ferr) < 0) {
 		refresh_fail(err, REFRESH_EUPSTREAM, "", ferr.text);
 		goto out;
 	}
 	free(body.data);
 	body.data = NULL;
+	report->parse_ms = elapsed_ms(&t0) - lap;
+	lap += report->parse_ms;
 
 	if (store_newest(st, &stored_newest, &found, &serr) < 0)
 		goto redis_failed;
@@ -193,6 +202,8 @@ refresh_run(const struct cfg *cfg, struct store *st,
 	if (store_add(st, feed.points + skip, feed.npoints - skip, counts,
 	    &serr) < 0)
 		goto redis_failed;
+	report->write_ms = elapsed_ms(&t0) - lap;
+	lap += report->write_ms;
 
 	/* The summary, then the cache: the API serves it from now on. */
 	if ((n = summary_compute(st, cfg->window_anchor, now_ms(), &sum,
@@ -210,6 +221,7 @@ refresh_run(const struct cfg *cfg, struct store *st,
 	}
 	if (cache_put(st, json, jlen, cfg->cache_ttl_s, &serr) < 0)
 		goto redis_failed;
+	report->summary_ms = elapsed_ms(&t0) - lap;
 
 	report->received = feed.received;
 	report->valid = feed.npoints;

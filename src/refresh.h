@@ -25,6 +25,8 @@ struct refresh_report {
 	size_t received, valid, invalid, expired;
 	const char *backend;
 	long duration_ms;
+	/* where the time went, for the log */
+	long fetch_ms, parse_ms, write_ms, summary_ms;
 	int64_t as_of_ms;	/* T of the summary written to the cache */
 };
 

@@ -73,8 +73,10 @@ log_report(const struct refresh_report *r)
 	gmtime_r(&s, &tm);
 	strftime(t, sizeof(t), "%Y-%m-%dT%H:%M:%SZ", &tm);
 	log_info("refresh ok received=%zu valid=%zu invalid=%zu expired=%zu "
-	    "backend=%s duration_ms=%ld as_of=%s", r->received, r->valid,
-	    r->invalid, r->expired, r->backend, r->duration_ms, t);
+	    "backend=%s duration_ms=%ld fetch_ms=%ld parse_ms=%ld write_ms=%ld "
+	    "summary_ms=%ld as_of=%s", r->received, r->valid, r->invalid,
+	    r->expired, r->backend, r->duration_ms, r->fetch_ms, r->parse_ms,
+	    r->write_ms, r->summary_ms, t);
 }
 
 /* ---- FastCGI: POST /refresh ---- */

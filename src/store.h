@@ -26,10 +26,10 @@ struct store_point {
 
 /* What an add did to one series. */
 struct store_counts {
-	size_t written;		/* stored (with the module: or duplicate) */
+	size_t written;		/* stored */
 	size_t duplicate;	/* timestamp already there: ignored */
 	size_t expired;		/* older than newest - retention: dropped */
-	int duplicate_known;	/* 0: the backend cannot tell duplicates */
+	int duplicate_known;	/* 0: duplicates were counted as written */
 };
 
 struct store_bucket {
@@ -84,8 +84,10 @@ const char *store_backend_name(const struct store *st);
 
 /*
  * Create both series if missing and write the points (duplicate policy
- * FIRST, retention), atomically per call.  counts[] gets one entry per
- * series.  Returns 0, or -1 with err filled and nothing written.
+ * FIRST, retention), atomically per call.  Points sorted by time let the
+ * module backend tell duplicates (it counts them as written otherwise).
+ * counts[] gets one entry per series.  Returns 0, or -1 with err filled
+ * and nothing written.
  */
 int store_add(struct store *st, const struct store_point *pts, size_t n,
     struct store_counts counts[STORE_NSERIES], struct store_error *err);

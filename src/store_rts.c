@@ -81,53 +81,150 @@ out:
 	return rc;
 }
 
-/* One TS.MADD for all points of both series: a single atomic command. */
+/* A missing key is an empty series, not an error. */
+static int
+rts_missing(const redisReply *r)
+{
+	return r != NULL && r->type == REDIS_REPLY_ERROR &&
+	    strstr(r->str, "key does not exist") != NULL;
+}
+
+/*
+ * Set keep[2 * j + i] when point j is new to series i: its timestamp is
+ * neither stored (one TS.RANGE per series over the batch's range) nor
+ * repeated earlier in the batch.  Writing only those keeps a re-ingest
+ * cheap (the module rewrites a compressed chunk for every duplicate) and
+ * counts duplicates exactly.  Returns 0, 1 when pts are not sorted (all
+ * kept, duplicates unknown), or -1 with err filled.
+ */
+static int
+rts_new_points(struct store *st, const struct store_point *pts, size_t n,
+    unsigned char *keep, struct store_error *err)
+{
+	char from[24], to[24];
+	const char *a0[] = { "TS.RANGE", st->key[0], from, to };
+	const char *a1[] = { "TS.RANGE", st->key[1], from, to };
+	const char **argvs[] = { a0, a1 };
+	const int argcs[] = { 4, 4 };
+	redisReply *r[STORE_NSERIES];
+	int rc = -1;
+
+	memset(keep, 1, 2 * n);
+	for (size_t j = 1; j < n; j++)
+		if (pts[j].ts_ms < pts[j - 1].ts_ms)
+			return 1;
+	snprintf(from, sizeof(from), "%" PRId64, pts[0].ts_ms);
+	snprintf(to, sizeof(to), "%" PRId64, pts[n - 1].ts_ms);
+	if (conn_pipeline(st->conn, 2, argcs, argvs, NULL, r) < 0)
+		return store_fail(err, STORE_EREDIS, "%s",
+		    conn_error(st->conn));
+	for (int i = 0; i < STORE_NSERIES; i++) {
+		size_t e = 0, ne;
+
+		if (rts_missing(r[i]))
+			continue;
+		if (store_check_reply(st, r[i], st->key[i], err) < 0)
+			goto out;
+		if (r[i]->type != REDIS_REPLY_ARRAY) {
+			store_fail(err, STORE_EBACKEND, "TS.RANGE: unexpected "
+			    "reply");
+			goto out;
+		}
+		ne = r[i]->elements;
+		for (size_t j = 0; j < n; j++) {
+			int64_t have = INT64_MAX;
+
+			if (j > 0 && pts[j].ts_ms == pts[j - 1].ts_ms) {
+				keep[2 * j + i] = 0;
+				continue;
+			}
+			for (; e < ne; e++) {
+				const redisReply *s = r[i]->element[e];
+
+				if (s->type != REDIS_REPLY_ARRAY ||
+				    s->elements != 2 ||
+				    store_reply_int64(s->element[0], &have) < 0) {
+					store_fail(err, STORE_EBACKEND,
+					    "TS.RANGE: unexpected reply");
+					goto out;
+				}
+				if (have >= pts[j].ts_ms)
+					break;
+			}
+			if (e < ne && have == pts[j].ts_ms)
+				keep[2 * j + i] = 0;
+		}
+	}
+	rc = 0;
+out:
+	for (int i = 0; i < STORE_NSERIES; i++)
+		freeReplyObject(r[i]);
+	return rc;
+}
+
+/* One TS.MADD for the new samples of both series: one atomic command. */
 static int
 rts_add(struct store *st, const struct store_point *pts, size_t n,
     struct store_counts *counts, struct store_error *err)
 {
-	size_t argc = 1 + 6 * n, cell = FMT_DOUBLE_MAX;
+	size_t argc = 1, cell = FMT_DOUBLE_MAX, nsent = 0;
 	const char **argv = NULL;
 	char *text = NULL;
+	unsigned char *keep = NULL;
+	int *series = NULL;
 	redisReply *r = NULL;
-	int rc = -1;
+	int rc = -1, sorted;
 
-	for (int i = 0; i < STORE_NSERIES; i++)
-		counts[i].duplicate_known = 0;
 	if (rts_ensure(st, err) < 0)
 		return -1;
 	if (n == 0)
 		return 0;
-	argv = malloc(argc * sizeof(*argv));
+	argv = malloc((1 + 6 * n) * sizeof(*argv));
 	text = malloc(3 * n * cell);
-	if (argv == NULL || text == NULL) {
+	keep = malloc(2 * n);
+	series = malloc(2 * n * sizeof(*series));
+	if (argv == NULL || text == NULL || keep == NULL || series == NULL) {
 		store_fail(err, STORE_ENOMEM, "out of memory for %zu points", n);
 		goto out;
 	}
+	if ((sorted = rts_new_points(st, pts, n, keep, err)) < 0)
+		goto out;
 	argv[0] = "TS.MADD";
 	for (size_t j = 0; j < n; j++) {
-		char *ts = text + 3 * j * cell, *p = ts + cell, *s = p + cell;
+		char *ts = text + 3 * j * cell, *val[STORE_NSERIES];
 
+		val[STORE_PRICE] = ts + cell;
+		val[STORE_SENTIMENT] = ts + 2 * cell;
 		snprintf(ts, cell, "%" PRId64, pts[j].ts_ms);
-		fmt_double(pts[j].price, p);
-		fmt_double(pts[j].sentiment, s);
-		argv[1 + 6 * j + 0] = st->key[STORE_PRICE];
-		argv[1 + 6 * j + 1] = ts;
-		argv[1 + 6 * j + 2] = p;
-		argv[1 + 6 * j + 3] = st->key[STORE_SENTIMENT];
-		argv[1 + 6 * j + 4] = ts;
-		argv[1 + 6 * j + 5] = s;
+		fmt_double(pts[j].price, val[STORE_PRICE]);
+		fmt_double(pts[j].sentiment, val[STORE_SENTIMENT]);
+		for (int i = 0; i < STORE_NSERIES; i++) {
+			if (!keep[2 * j + i]) {
+				counts[i].duplicate++;
+				continue;
+			}
+			argv[argc++] = st->key[i];
+			argv[argc++] = ts;
+			argv[argc++] = val[i];
+			series[nsent++] = i;
+		}
+	}
+	for (int i = 0; i < STORE_NSERIES; i++)
+		counts[i].duplicate_known = sorted == 0;
+	if (nsent == 0) {
+		rc = 0;
+		goto out;
 	}
 	r = conn_command(st->conn, (int)argc, argv, NULL);
 	if (store_check_reply(st, r, st->key[STORE_PRICE], err) < 0)
 		goto out;
-	if (r->type != REDIS_REPLY_ARRAY || r->elements != 2 * n) {
+	if (r->type != REDIS_REPLY_ARRAY || r->elements != nsent) {
 		store_fail(err, STORE_EBACKEND, "TS.MADD: unexpected reply");
 		goto out;
 	}
-	for (size_t j = 0; j < 2 * n; j++) {
+	for (size_t j = 0; j < nsent; j++) {
 		const redisReply *e = r->element[j];
-		struct store_counts *c = &counts[j % 2];
+		struct store_counts *c = &counts[series[j]];
 
 		if (e->type == REDIS_REPLY_INTEGER)
 			c->written++;
@@ -137,7 +234,7 @@ rts_add(struct store *st, const struct store_point *pts, size_t n,
 		else {
 			/* Values were validated: anything else is a surprise. */
 			store_fail(err, STORE_EBACKEND, "TS.MADD sample %zu: %s",
-			    j / 2, e->type == REDIS_REPLY_ERROR ? e->str :
+			    j, e->type == REDIS_REPLY_ERROR ? e->str :
 			    "unexpected reply");
 			goto out;
 		}
@@ -147,16 +244,11 @@ out:
 	freeReplyObject(r);
 	free(argv);
 	free(text);
+	free(keep);
+	free(series);
 	return rc;
 }
 
-/* A missing key is an empty series, not an error. */
-static int
-rts_missing(const redisReply *r)
-{
-	return r != NULL && r->type == REDIS_REPLY_ERROR &&
-	    strstr(r->str, "key does not exist") != NULL;
-}
 
 static int
 rts_newest(struct store *st, int64_t ts[STORE_NSERIES],

@@ -182,17 +182,19 @@ run_cases(const char *label, const char *url, enum cfg_timeseries ts,
 	/* duplicates: policy FIRST, a second run changes nothing */
 	CHECK(store_add(&st, pts, NPTS, counts, &err) == 0,
 	    "%s: add the same points again", label);
-	CHECK(!counts[0].duplicate_known ||
-	    (counts[0].duplicate == NPTS && counts[0].written == 0 &&
-	    counts[1].duplicate == NPTS),
-	    "%s: duplicates counted where the backend can tell", label);
+	CHECK(counts[0].duplicate_known && counts[0].duplicate == NPTS &&
+	    counts[0].written == 0 && counts[1].duplicate == NPTS &&
+	    counts[1].written == 0, "%s: every point counted as a duplicate",
+	    label);
 	{
 		struct store_point p = pts[10];
 
 		p.price += 1000;
 		p.sentiment = -1;
-		CHECK(store_add(&st, &p, 1, counts, &err) == 0,
-		    "%s: add a new value at an existing timestamp", label);
+		CHECK(store_add(&st, &p, 1, counts, &err) == 0 &&
+		    counts[0].duplicate == 1 && counts[0].written == 0,
+		    "%s: a new value at an existing timestamp is a duplicate",
+		    label);
 	}
 	CHECK(store_hourly(&st, H0, H0 + 5 * HOUR, &h, &err) == 0,
 	    "%s: hourly after duplicates", label);
@@ -208,6 +210,26 @@ run_cases(const char *label, const char *url, enum cfg_timeseries ts,
 		CHECK_STR(again, *json, "%s: summary unchanged by re-ingest",
 		    label);
 		free(again);
+	}
+
+	/* an unsorted batch with a repeated timestamp, on a fresh series */
+	{
+		struct store st4;
+		struct store_point mix[4] = { pts[5], pts[3], pts[5], pts[4] };
+
+		mix[2].price = -1;	/* a repeat: the first value stays */
+		store_init(&st4, c, ts, "t4", 86400);
+		CHECK(store_add(&st4, mix, 4, counts, &err) == 0 &&
+		    counts[0].expired == 0 && (counts[0].duplicate_known ?
+		    counts[0].written == 3 && counts[0].duplicate == 1 :
+		    counts[0].written == 4),
+		    "%s: an unsorted batch with a repeat", label);
+		/* averages sum in time order, whatever the write order */
+		CHECK(store_hourly(&st4, H0, H0 + HOUR, &h, &err) == 0 &&
+		    h.n[0] == 1 && h.b[0][0].avg ==
+		    (pts[3].price + pts[4].price + pts[5].price) / 3,
+		    "%s: the repeat is ignored", label);
+		store_fini(&st4);
 	}
 
 	/* retention: one hour */
