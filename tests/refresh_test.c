@@ -556,6 +556,43 @@ process_cases(const char *url)
 		tl_env_free(&e);
 	}
 
+	/* --every survives Redis being away, and carries on when it is back */
+	{
+		const char *ev[] = { refresh_bin, "--every", "1", NULL };
+		struct tl_redis late;
+		struct conn *lc;
+		char *s = NULL;
+		pid_t a;
+		int i;
+
+		/* a server started and stopped, for its directory and socket */
+		if (tl_redis_start(&late, NULL, (char *)NULL) < 0) {
+			CHECK(0, "start a second redis-server");
+		} else {
+			tl_redis_kill(&late, 0);
+			base_env(&e, late.url, "o", "/file/feed24.json");
+			tl_env_set(&e, "ISBITCOINLIT_REDIS_TIMEOUT_MS=200");
+			a = tl_spawn(ev, &e, 1, NULL);
+			tl_msleep(1500);
+			CHECK(kill(a, 0) == 0, "--every keeps running while Redis "
+			    "is away");
+			tl_redis_restart(&late, NULL, (char *)NULL);
+			lc = open_conn(late.url);
+			for (i = 0; i < 100 && s == NULL; i++) {
+				s = get_string(lc, "o:cache");
+				if (s == NULL)
+					tl_msleep(100);
+			}
+			CHECK(s != NULL, "--every refreshes once Redis is back");
+			free(s);
+			kill(a, SIGTERM);
+			CHECK_INT(tl_wait(a), 0, "and exits 0 on SIGTERM");
+			conn_free(lc);
+			tl_redis_stop(&late);
+			tl_env_free(&e);
+		}
+	}
+
 	/* usage errors */
 	{
 		const char *bad[] = { refresh_bin, "--once", "--every", "5", NULL };
