@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -155,6 +156,64 @@ fcgi_read_body(struct fcgi_request *req, char *buf, size_t max)
 	return n < 0 ? -1 : n;
 }
 
+int
+fcgi_query_flag(const char *query, const char *name)
+{
+	size_t n = strlen(name);
+
+	for (const char *p = query; p != NULL && *p != '\0';) {
+		size_t len = strcspn(p, "&;");
+
+		if (len >= n && strncmp(p, name, n) == 0) {
+			const char *v = p + n;
+			size_t vlen = len - n;
+
+			if (vlen == 0)
+				return 1;
+			if (*v == '=') {
+				v++;
+				vlen--;
+				if ((vlen == 1 && *v == '1') ||
+				    (vlen == 4 && strncasecmp(v, "true", 4) == 0) ||
+				    (vlen == 3 && strncasecmp(v, "yes", 3) == 0))
+					return 1;
+				return 0;
+			}
+		}
+		p += len;
+		if (*p != '\0')
+			p++;
+	}
+	return 0;
+}
+
+int
+fcgi_etag_match(const char *inm, const char *etag)
+{
+	size_t n = strlen(etag);
+
+	if (inm == NULL)
+		return 0;
+	for (const char *p = inm; *p != '\0';) {
+		size_t len;
+
+		p += strspn(p, " \t,");
+		if (*p == '*')
+			return 1;
+		if (strncmp(p, "W/", 2) == 0)
+			p += 2;
+		if (*p != '"')
+			break;		/* not an entity tag: no match */
+		len = strcspn(p + 1, "\"") + 2;
+		if (p[len - 1] != '"')
+			break;
+		if (len == n && strncmp(p, etag, n) == 0)
+			return 1;
+		p += len;
+	}
+	return 0;
+}
+
 /* ---- routing ---- */
 
 /* Whether method is one of the comma-separated tokens of allow. */
@@ -187,8 +246,9 @@ dispatch(const struct fcgi_app *app, FCGX_Request *raw)
 	req.raw = raw;
 	req.method = fcgi_param(&req, "REQUEST_METHOD");
 	req.query = fcgi_param(&req, "QUERY_STRING");
-	if (req.method == NULL)
-		req.method = "";
+	snprintf(req.methodbuf, sizeof(req.methodbuf), "%s",
+	    req.method != NULL ? req.method : "");
+	req.method = req.methodbuf;
 	if (req.query == NULL)
 		req.query = "";
 	if ((uri = fcgi_param(&req, "DOCUMENT_URI")) == NULL &&
@@ -211,8 +271,12 @@ dispatch(const struct fcgi_app *app, FCGX_Request *raw)
 		    "this resource answers only these methods (see Allow)");
 	} else
 		route->handler(&req, app->ctx);
-	log_debug("request method=%.16s path=%.128s status=%d",
-	    req.method, req.path, req.status);
+	FCGX_Finish_r(raw);
+	req.query = NULL;	/* freed with the request's parameters */
+	log_debug("request method=%s path=%.128s status=%d", req.method,
+	    req.path, req.status);
+	if (req.after != NULL)
+		req.after(req.after_arg);
 }
 
 /* ---- workers ---- */
@@ -252,7 +316,6 @@ worker_main(int fd, const struct fcgi_app *app)
 			break;
 		}
 		dispatch(app, &raw);
-		FCGX_Finish_r(&raw);
 	}
 	FCGX_Free(&raw, 0);
 out:

@@ -20,6 +20,13 @@ struct fcgi_request {
 	const char *query;	/* QUERY_STRING, "" if none */
 	int head;		/* HEAD: send headers only */
 	int status;		/* what was answered, for the log */
+	/*
+	 * Work to do once the response is complete and the client gone
+	 * (FCGX_Finish_r); the parameters above are void by then.
+	 */
+	void (*after)(void *arg);
+	void *after_arg;
+	char methodbuf[16];
 	char pathbuf[512];
 };
 
@@ -75,6 +82,18 @@ void fcgi_error(struct fcgi_request *req, int status, const char *headers,
 
 /* The error document {"error": ..., "detail": ...}; caller frees. */
 char *fcgi_error_body(const char *error, const char *detail, size_t *len);
+
+/*
+ * Whether the query string has name set to a true value: "name",
+ * "name=1", "name=true" or "name=yes".  Pure.
+ */
+int fcgi_query_flag(const char *query, const char *name);
+
+/*
+ * Whether an If-None-Match header value matches etag (a quoted strong
+ * tag): "*", or a list of tags compared weakly (W/ ignored).  Pure.
+ */
+int fcgi_etag_match(const char *if_none_match, const char *etag);
 
 /* Read at most max bytes of the request body; returns the count or -1. */
 ssize_t fcgi_read_body(struct fcgi_request *req, char *buf, size_t max);

@@ -184,6 +184,75 @@ jw_int(struct jw *w, int64_t v)
 	jw_put(w, buf, (size_t)n);
 }
 
+void
+jw_null(struct jw *w)
+{
+	jw_before(w);
+	jw_put(w, "null", 4);
+}
+
+char *
+jw_indent(const char *s, size_t len, size_t *outlen)
+{
+	struct jw w;
+	int in_string = 0;
+
+	jw_init(&w, 1);
+	for (size_t i = 0; i < len; i++) {
+		char ch = s[i];
+
+		if (in_string) {
+			if (ch == '\\' && i + 1 < len) {
+				jw_put(&w, s + i, 2);
+				i++;
+				continue;
+			}
+			if (ch == '"')
+				in_string = 0;
+			jw_put(&w, &ch, 1);
+			continue;
+		}
+		switch (ch) {
+		case '"':
+			in_string = 1;
+			jw_put(&w, &ch, 1);
+			break;
+		case '{':
+		case '[':
+			jw_put(&w, &ch, 1);
+			if (i + 1 < len && (s[i + 1] == '}' || s[i + 1] == ']')) {
+				jw_put(&w, s + ++i, 1);
+				break;
+			}
+			w.depth++;
+			jw_newline(&w);
+			break;
+		case '}':
+		case ']':
+			w.depth--;
+			jw_newline(&w);
+			jw_put(&w, &ch, 1);
+			break;
+		case ',':
+			jw_put(&w, ",", 1);
+			jw_newline(&w);
+			break;
+		case ':':
+			jw_put(&w, ": ", 2);
+			break;
+		default:
+			jw_put(&w, &ch, 1);
+		}
+	}
+	jw_put(&w, "\n", 1);
+	if (w.failed) {
+		jw_free(&w);
+		return NULL;
+	}
+	*outlen = w.len;
+	return w.buf;
+}
+
 char *
 jw_take(struct jw *w, size_t *len)
 {

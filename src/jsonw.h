@@ -26,6 +26,7 @@ void jw_key(struct jw *w, const char *key);
 void jw_string(struct jw *w, const char *s);
 void jw_double(struct jw *w, double v);
 void jw_int(struct jw *w, int64_t v);
+void jw_null(struct jw *w);
 
 /*
  * Returns the finished text (caller frees) and its length in *len, or
@@ -33,6 +34,13 @@ void jw_int(struct jw *w, int64_t v);
  */
 char *jw_take(struct jw *w, size_t *len);
 void jw_free(struct jw *w);
+
+/*
+ * Indent compact JSON text (as this writer makes it) the way a pretty
+ * writer would.  Returns a new string (caller frees) and its length, or
+ * NULL if out of memory.  Pure.
+ */
+char *jw_indent(const char *compact, size_t len, size_t *outlen);
 
 /* Append s JSON-escaped, with quotes, to w (also used for raw buffers). */
 void jw_escape(struct jw *w, const char *s, size_t n);

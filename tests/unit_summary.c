@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "fmt.h"
+#include "jsonw.h"
 #include "summary.h"
 #include "testlib.h"
 
@@ -86,12 +87,35 @@ main(void)
 	{
 		size_t len;
 
+		char *compact, *indented;
+		size_t clen, ilen;
+
 		json = summary_render(&s, 1, &len);
 		CHECK(json != NULL && strncmp(json, "{\n  \"hourly_average_of_"
 		    "averages\": [\n    {\n      \"time\": \"2021-07-07T14:00:00"
 		    "+00:00\",\n", 70) == 0 && json[len - 1] == '\n',
 		    "summary JSON, pretty");
+		compact = summary_render(&s, 0, &clen);
+		indented = jw_indent(compact, clen, &ilen);
+		CHECK_STR(indented, json, "indenting the compact form gives the "
+		    "pretty form");
+		CHECK_INT(ilen, len, "and its length");
+		free(indented);
+		free(compact);
 		free(json);
+		s.nrows = 0;
+		compact = summary_render(&s, 0, &clen);
+		json = summary_render(&s, 1, &len);
+		indented = jw_indent(compact, clen, &ilen);
+		CHECK_STR(indented, json, "also with no rows (an empty array)");
+		free(indented);
+		free(compact);
+		free(json);
+		indented = jw_indent("{\"a\":\"x,{}[]:\\\"\",\"b\":[]}", 24,
+		    &ilen);
+		CHECK_STR(indented, "{\n  \"a\": \"x,{}[]:\\\"\",\n  \"b\": []\n}\n",
+		    "strings are copied as they are");
+		free(indented);
 	}
 
 	/* an hour missing in one series: rows are paired by hour */

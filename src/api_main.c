@@ -1,0 +1,245 @@
+/*
+ * isbitcoinlit-api: the FastCGI responder for GET|HEAD /is-bitcoin-lit and
+ * /healthz.  A cache hit is one GET; a miss computes the summary from the
+ * series, answers, and writes the cache only after the response is done.
+ */
+#include "config.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cache.h"
+#include "cfg.h"
+#include "conn.h"
+#include "fcgi.h"
+#include "fmt.h"
+#include "jsonw.h"
+#include "log.h"
+#include "store.h"
+#include "summary.h"
+
+#define PROG "isbitcoinlit-api"
+#define RETRY_REDIS_S "1"
+#define RETRY_NO_DATA_S "30"
+
+/* Parsed once before any fork; the connection is made in each worker. */
+static struct cfg cfg;
+
+struct worker {
+	struct conn *conn;
+	struct store st;
+};
+
+/* A summary to write to the cache after the response (owned). */
+struct pending_cache {
+	struct worker *w;
+	char *body;
+	size_t len;
+};
+
+static int
+worker_open(void *ctx)
+{
+	struct worker *w = ctx;
+	struct conn_url url;
+	char err[512];
+
+	memset(w, 0, sizeof(*w));
+	if (conn_url_parse(cfg.redis_url, &url, err, sizeof(err)) < 0) {
+		log_error("%s", err);
+		return -1;
+	}
+	w->conn = conn_new(&url, cfg.redis_timeout_ms);
+	conn_url_free(&url);
+	if (w->conn == NULL || store_init(&w->st, w->conn, cfg.timeseries,
+	    cfg.key_prefix, cfg.retention_s) < 0) {
+		log_error("out of memory");
+		conn_free(w->conn);
+		return -1;
+	}
+	return 0;
+}
+
+static void
+worker_close(void *ctx)
+{
+	struct worker *w = ctx;
+
+	store_fini(&w->st);
+	conn_free(w->conn);
+}
+
+static int64_t
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* A strong ETag of a body: FNV-1a 64, quoted; "-pretty" for that form. */
+static void
+make_etag(const char *body, size_t len, int pretty, char out[40])
+{
+	uint64_t h = UINT64_C(14695981039346656037);
+
+	for (size_t i = 0; i < len; i++) {
+		h ^= (unsigned char)body[i];
+		h *= UINT64_C(1099511628211);
+	}
+	snprintf(out, 40, "\"%016" PRIx64 "%s\"", h, pretty ? "-p" : "");
+}
+
+static void
+write_cache(void *arg)
+{
+	struct pending_cache *p = arg;
+	struct store_error err;
+
+	if (cache_put(&p->w->st, p->body, p->len, cfg.cache_ttl_s, &err) < 0)
+		log_warn("cache write failed error=\"%s\"", err.text);
+	free(p->body);
+	free(p);
+}
+
+/*
+ * Answer with the compact document body, or its indented form with
+ * ?pretty=1, with an ETag, or 304 when the client has that one.
+ */
+static void
+send_summary(struct fcgi_request *req, const char *body, size_t len,
+    const char *cache_state)
+{
+	int pretty = fcgi_query_flag(req->query, "pretty");
+	char etag[40], headers[256], *indented;
+
+	make_etag(body, len, pretty, etag);
+	snprintf(headers, sizeof(headers), "ETag: %s\r\nCache-Control: "
+	    "no-cache\r\nX-Cache: %s\r\n", etag, cache_state);
+	if (fcgi_etag_match(fcgi_param(req, "HTTP_IF_NONE_MATCH"), etag))
+		fcgi_respond(req, 304, headers, NULL, 0);
+	else if (!pretty)
+		fcgi_respond(req, 200, headers, body, len);
+	else if ((indented = jw_indent(body, len, &len)) == NULL)
+		fcgi_error(req, 500, NULL, "internal error", "out of memory");
+	else {
+		fcgi_respond(req, 200, headers, indented, len);
+		free(indented);
+	}
+}
+
+static void
+handle_lit(struct fcgi_request *req, void *ctx)
+{
+	struct worker *w = ctx;
+	struct store_error err;
+	struct summary sum;
+	struct pending_cache *p;
+	char *body = NULL;
+	size_t len;
+	int rc;
+
+	rc = cache_get(&w->st, &body, &len, &err);
+	if (rc == 1) {
+		send_summary(req, body, len, "hit");
+		free(body);
+		return;
+	}
+	if (rc == 0)
+		rc = summary_compute(&w->st, cfg.window_anchor, now_ms(), &sum,
+		    &err);
+	if (rc < 0) {
+		log_warn("redis failed error=\"%s\"", err.text);
+		fcgi_error(req, 503, "Retry-After: " RETRY_REDIS_S "\r\n"
+		    "Cache-Control: no-store\r\n", err.status == STORE_EREDIS ?
+		    "redis unavailable" : "storage error", err.text);
+		return;
+	}
+	if (rc == 0) {
+		fcgi_error(req, 503, "Retry-After: " RETRY_NO_DATA_S "\r\n"
+		    "Cache-Control: no-store\r\n", "no data", "no sample is "
+		    "stored yet: the refresh worker has not run (POST /refresh)");
+		return;
+	}
+	if ((body = summary_render(&sum, 0, &len)) == NULL) {
+		fcgi_error(req, 500, NULL, "internal error", "out of memory");
+		return;
+	}
+	send_summary(req, body, len, "miss");
+	/* Written once the client has its answer. */
+	if ((p = malloc(sizeof(*p))) == NULL) {
+		free(body);
+		return;
+	}
+	p->w = w;
+	p->body = body;
+	p->len = len;
+	req->after = write_cache;
+	req->after_arg = p;
+}
+
+static void
+handle_health(struct fcgi_request *req, void *ctx)
+{
+	struct worker *w = ctx;
+	struct store_error err;
+	struct jw j;
+	char t[FMT_RFC3339_MAX], *body;
+	int64_t newest;
+	int found = 0, ok;
+	size_t len;
+
+	ok = store_newest(&w->st, &newest, &found, &err) == 0;
+	jw_init(&j, 0);
+	jw_object_begin(&j);
+	jw_key(&j, "status");
+	jw_string(&j, ok ? "ok" : "error");
+	jw_key(&j, "redis");
+	jw_string(&j, ok || err.status != STORE_EREDIS ? "ok" : "unavailable");
+	jw_key(&j, "timeseries");
+	jw_string(&j, ok || err.status == STORE_EREDIS ?
+	    store_backend_name(&w->st) : "error");
+	jw_key(&j, "as_of");
+	if (found) {
+		fmt_rfc3339(newest, t);
+		jw_string(&j, t);
+	} else
+		jw_null(&j);
+	if (!ok) {
+		jw_key(&j, "detail");
+		jw_string(&j, err.text);
+	}
+	jw_object_end(&j);
+	if ((body = jw_take(&j, &len)) == NULL) {
+		fcgi_error(req, 500, NULL, "internal error", "out of memory");
+		return;
+	}
+	fcgi_respond(req, ok ? 200 : 503, ok ? "Cache-Control: no-store\r\n" :
+	    "Retry-After: " RETRY_REDIS_S "\r\nCache-Control: no-store\r\n",
+	    body, len);
+	free(body);
+}
+
+static const struct fcgi_route routes[] = {
+	{ "/is-bitcoin-lit", "GET, HEAD", handle_lit },
+	{ "/healthz", "GET, HEAD", handle_health },
+};
+
+int
+main(int argc, char *argv[])
+{
+	struct worker w;
+	struct fcgi_app app = { PROG, routes, sizeof(routes) / sizeof(routes[0]),
+	    worker_open, worker_close, &w };
+	int rc;
+
+	cfg_load_or_exit(&cfg, PROG, CFG_API, argc, argv);
+	log_init("api", cfg.log_level);
+	rc = fcgi_serve(&cfg, &app);
+	cfg_free(&cfg);
+	return rc;
+}

@@ -1,0 +1,319 @@
+#!/usr/bin/env bash
+# End to end: deploy/isbitcoinlit-local brings up real nginx, the real
+# responders and a real redis-server; curl talks HTTP to nginx.  Also the
+# HTTPS site, spawn-fcgi, worker crashes, Redis outages, SIGTERM draining,
+# and that down leaves no process behind.  TAP output.
+set -u
+top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/.." && pwd)}
+top_builddir=${top_builddir:-$top_srcdir}
+n=0 failed=0
+ok() { n=$((n + 1)); echo "ok $n - $1"; }
+nok() { n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $1"; shift
+	for l in "$@"; do echo "#   $l"; done; }
+check() { local d=$1; shift; if "$@"; then ok "$d"; else nok "$d" "failed: $*"; fi; }
+skip() { n=$((n + 1)); echo "ok $n - $1 # SKIP $2"; }
+finish() { echo "1..$n"; [ "$failed" -eq 0 ]; exit; }
+
+for tool in nginx curl redis-server redis-cli openssl spawn-fcgi cgi-fcgi; do
+	if ! command -v "$tool" >/dev/null; then
+		echo "1..0 # SKIP $tool not installed (deploy/install-deps test)"
+		exit 0
+	fi
+done
+
+T=$(mktemp -d /tmp/isbitcoinlit-e2e.XXXXXX)
+chmod 0711 "$T"	# nginx's workers pass through to the sockets
+export ISBITCOINLIT_STATE_DIR=$T/state
+cleanup() {
+	"$top_srcdir/deploy/isbitcoinlit-local" down >/dev/null 2>&1
+	[ -f "$T/tls/nginx.pid" ] && kill "$(cat "$T/tls/nginx.pid")" 2>/dev/null
+	for p in "$T"/*.pid; do [ -f "$p" ] && kill "$(cat "$p")" 2>/dev/null; done
+	rm -rf "$T"
+}
+trap cleanup EXIT
+
+free_port() {
+	local p
+	for _ in $(seq 50); do
+		p=$((20000 + RANDOM % 30000))
+		(exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null || { echo "$p"; return; }
+	done
+	echo 18080
+}
+
+PORT=$(free_port)
+export ISBITCOINLIT_HTTP_PORT=$PORT
+BASE=http://127.0.0.1:$PORT
+OPENAPI=$top_srcdir/nginx/openapi.json
+SCHEMA=$top_builddir/tests/schema_check
+
+# A 24 h SentiCrypt v1 feed.
+awk 'BEGIN { srand(11); printf "[";
+	for (i = 0; i < 2900; i++)
+		printf "%s{\"count\":%d,\"timestamp\":%.7f,\"rate\":0.0,\"mean\":%.3f,\"btc_price\":\"%.2f\"}",
+		    (i ? "," : ""), 7000 + i, 1625592626.3452034 + i * 30 + rand(),
+		    rand() - 0.4, 33000 + rand() * 2000;
+	print "]" }' >"$T/feed.json"
+export ISBITCOINLIT_UPSTREAM_URL=file://$T/feed.json
+export ISBITCOINLIT_LOG_LEVEL=warn
+
+# get METHOD PATH [curl args]: headers in $T/h, body in $T/b, status echoed
+req() {
+	local m=$1 p=$2
+	shift 2
+	rm -f "$T/b" "$T/h"
+	touch "$T/b"	# curl writes no file for an empty body
+	curl -s -o "$T/b" -D "$T/h" -X "$m" "$@" "$BASE$p" -w '%{http_code}'
+}
+hdr() { tr -d '\r' <"$T/h" | grep -i "^$1:" | head -n 1 | cut -d' ' -f2-; }
+body_is_schema() { "$SCHEMA" "$OPENAPI" "$1" "$T/b" 2>&1; }
+
+# ---- up ----
+out=$("$top_srcdir/deploy/isbitcoinlit-local" up 2>&1)
+rc=$?
+case "$rc:$out" in
+0:*'"status":"ok","received":2900'*"up: $BASE/is-bitcoin-lit"*)
+	ok "up starts the stack, runs a first refresh and prints the URL" ;;
+*)	nok "up starts the stack, runs a first refresh and prints the URL" "$out"
+	cat "$ISBITCOINLIT_STATE_DIR"/*.log 2>/dev/null | sed 's/^/#   /'
+	finish ;;
+esac
+STATE=$ISBITCOINLIT_STATE_DIR
+RCLI="redis-cli -s $STATE/redis.sock"
+
+check "status: everything runs" "$top_srcdir/deploy/isbitcoinlit-local" status
+
+# ---- the API ----
+st=$(req GET /healthz)
+check "GET /healthz: 200" test "$st" = 200
+check "healthz matches the Health schema" body_is_schema Health
+
+st=$(req GET /is-bitcoin-lit)
+check "GET /is-bitcoin-lit: 200" test "$st" = 200
+check "Content-Type: application/json; charset=utf-8" \
+	test "$(hdr Content-Type)" = "application/json; charset=utf-8"
+check "the summary matches the Summary schema" body_is_schema Summary
+$RCLI get is-bitcoin-lit:cache | tr -d '\n' >"$T/cache"
+check "served byte for byte from the cache" cmp -s "$T/b" "$T/cache"
+ETAG=$(hdr ETag)
+check "an ETag" test -n "$ETAG"
+check "X-Content-Type-Options: nosniff" test "$(hdr X-Content-Type-Options)" = nosniff
+check "a cache hit" test "$(hdr X-Cache)" = hit
+
+$RCLI del is-bitcoin-lit:cache >/dev/null
+st=$(req GET /is-bitcoin-lit)
+check "after the cache is deleted: 200, a miss" test "$st:$(hdr X-Cache)" = 200:miss
+check "the same document computed from the series" cmp -s "$T/b" "$T/cache"
+sleep 0.2
+$RCLI get is-bitcoin-lit:cache | tr -d '\n' >"$T/cache2"
+check "the miss wrote the cache again" cmp -s "$T/cache2" "$T/cache"
+ttl=$($RCLI ttl is-bitcoin-lit:cache)
+check "with the cache TTL ($ttl s)" test "$ttl" -gt 100 -a "$ttl" -le 120
+
+st=$(req GET /is-bitcoin-lit -H "If-None-Match: $ETAG")
+check "If-None-Match: 304 without a body" test "$st:$(wc -c <"$T/b")" = "304:0"
+check "the 304 carries the ETag" test "$(hdr ETag)" = "$ETAG"
+st=$(req GET /is-bitcoin-lit -H 'If-None-Match: "other"')
+check "another ETag: 200" test "$st" = 200
+
+# HEAD on a raw connection: curl would wait for the body Content-Length promises
+raw_head() {
+	exec 3<>"/dev/tcp/127.0.0.1/$PORT"
+	printf 'HEAD /is-bitcoin-lit HTTP/1.0\r\nHost: x\r\n\r\n' >&3
+	timeout 5 cat <&3
+	exec 3<&-
+}
+raw_head >"$T/raw"
+check "HEAD: 200 with Content-Length" grep -q "^Content-Length: $(wc -c <"$T/cache")" "$T/raw"
+check "HEAD: headers only" test "$(sed '1,/^\r$/d' "$T/raw" | wc -c)" = 0
+
+st=$(req GET '/is-bitcoin-lit?pretty=1')
+check "?pretty=1: 200" test "$st" = 200
+check "indented over several lines" test "$(wc -l <"$T/b")" -gt 10
+check "the same document" test "$(tr -d ' \n' <"$T/b")" = "$(cat "$T/cache")"
+check "pretty matches the Summary schema too" body_is_schema Summary
+
+st=$(req POST /is-bitcoin-lit)
+check "POST /is-bitcoin-lit: 405 with Allow: GET, HEAD" \
+	test "$st:$(hdr Allow)" = "405:GET, HEAD"
+check "the 405 is an Error document" body_is_schema Error
+st=$(req DELETE /healthz)
+check "DELETE /healthz: 405" test "$st" = 405
+
+st=$(req GET /no/such/thing)
+check "an unknown path: 404" test "$st" = 404
+check "nginx's 404 is an Error document" body_is_schema Error
+check "with nosniff too" test "$(hdr X-Content-Type-Options)" = nosniff
+st=$(req GET "/is-bitcoin-lit?$(head -c 20000 /dev/zero | tr '\0' a)")
+check "a 20 kB query string: a JSON error ($st)" body_is_schema Error
+
+st=$(req GET /openapi.json)
+check "GET /openapi.json: 200 JSON" test "$st:$(hdr Content-Type)" = \
+	"200:application/json; charset=utf-8"
+check "it is the OpenAPI document" grep -q '"openapi": "3.0.3"' "$T/b"
+
+# ---- /refresh through nginx ----
+st=$(req POST /refresh)
+check "POST /refresh: 200" test "$st" = 200
+check "the report matches the Report schema" body_is_schema Report
+st=$(req GET /refresh)
+check "GET /refresh: 405 with Allow: POST" test "$st:$(hdr Allow)" = "405:POST"
+st=$(req POST /refresh --data-binary "@$T/feed.json")
+check "a large body: 413 JSON" test "$st" = 413
+check "the 413 is an Error document" body_is_schema Error
+codes=""
+for _ in 1 2 3 4 5 6; do codes="$codes $(req POST /refresh)"; done
+check "a burst of refreshes: 429 ($codes)" grep -q 429 <<<"$codes"
+[ "$(req POST /refresh)" = 429 ] && check "the 429 is an Error document" body_is_schema Error ||
+	check "the 429 is an Error document" false
+
+# ---- faults ----
+APIPID=$(cat "$STATE/api.pid")
+WORKER=$(pgrep -P "$APIPID" | head -n 1)
+kill -KILL "$WORKER"
+sleep 0.3
+bad=0
+for _ in $(seq 20); do [ "$(req GET /healthz)" = 200 ] || bad=$((bad + 1)); done
+check "an api worker killed with SIGKILL: respawned, 20 requests answered" test "$bad" = 0
+check "a new worker replaced it" test "$(pgrep -P "$APIPID" | wc -l)" = "$(nproc)"
+
+kill -TERM "$(cat "$STATE/redis.pid")"
+sleep 0.3
+st=$(req GET /is-bitcoin-lit)
+check "Redis down: 503 from the responder" test "$st" = 503
+check "\"redis unavailable\" with Retry-After" \
+	test "$(grep -o '"error":"[a-z ]*"' "$T/b"):$(hdr Retry-After)" = '"error":"redis unavailable":1'
+st=$(req GET /healthz)
+check "/healthz: 503, redis unavailable" test "$st" = 503 -a \
+	"$(grep -o '"redis":"[a-z]*"' "$T/b")" = '"redis":"unavailable"'
+check "the 503 health matches the Health schema" body_is_schema Health
+redis-server "$STATE/redis.conf"
+sleep 0.3
+st=$(req GET /is-bitcoin-lit)
+check "Redis back: 200 again, no restart (AOF kept the data)" test "$st" = 200
+check "and the same summary" cmp -s "$T/b" "$T/cache"
+
+# ---- down ----
+PIDS=$(cat "$STATE"/*.pid 2>/dev/null)
+CHILDREN=$(for p in $PIDS; do pgrep -P "$p"; done)
+"$top_srcdir/deploy/isbitcoinlit-local" down >/dev/null
+left=""
+for p in $PIDS $CHILDREN; do kill -0 "$p" 2>/dev/null && left="$left $p"; done
+check "down leaves no process behind ($left)" test -z "$left"
+check "status after down: exit 3" bash -c "! '$top_srcdir/deploy/isbitcoinlit-local' status >/dev/null"
+
+# ---- spawn-fcgi and SIGTERM draining (no nginx needed) ----
+API=$top_builddir/src/isbitcoinlit-api
+REFRESH=$top_builddir/src/isbitcoinlit-refresh
+redis-server --port 0 --unixsocket "$T/r.sock" --daemonize yes --save '' \
+	--pidfile "$T/redis2.pid" --logfile "$T/redis2.log" --dir "$T"
+sleep 0.3
+export ISBITCOINLIT_REDIS_URL=unix://$T/r.sock
+ISBITCOINLIT_UPSTREAM_URL=file://$T/feed.json "$REFRESH" --once >/dev/null
+spawn-fcgi -s "$T/sp.sock" -M 0660 -F 2 -P "$T/spawn.pid" -- "$API" >/dev/null 2>&1
+sleep 0.3
+fcgi() { env -i REQUEST_METHOD="$2" DOCUMENT_URI="$3" CONTENT_LENGTH=0 \
+	cgi-fcgi -bind -connect "$1" 2>/dev/null; }
+out=$(fcgi "$T/sp.sock" GET /healthz)
+check "under spawn-fcgi -F 2: /healthz answers" grep -q 'Status: 200' <<<"$out"
+check "two responders share the socket" test "$(pgrep -f -- "$API" | wc -l)" -ge 2
+pkill -f -- "$API"
+
+"$top_builddir/tests/feed_server" "$T" "$T/port" &
+echo $! >"$T/feed.pid"
+for _ in $(seq 100); do [ -s "$T/port" ] && break; sleep 0.05; done
+ISBITCOINLIT_UPSTREAM_URL=http://127.0.0.1:$(cat "$T/port")/slow/1500/feed.json \
+	"$REFRESH" --listen "$T/rf.sock" --workers 1 &
+RPID=$!
+for _ in $(seq 100); do [ -S "$T/rf.sock" ] && break; sleep 0.05; done
+fcgi "$T/rf.sock" POST /refresh >"$T/inflight" &
+CPID=$!
+sleep 0.4
+kill -TERM "$RPID"
+wait "$CPID"
+wait "$RPID"
+rrc=$?
+check "SIGTERM during a refresh: the request in flight completes" \
+	grep -q 'Status: 200' "$T/inflight"
+check "then the pool exits 0" test "$rrc" = 0
+
+# ---- HTTPS ----
+mkdir -p "$T/tls/tmp"
+openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=localhost \
+	-keyout "$T/tls/key.pem" -out "$T/tls/cert.pem" >/dev/null 2>&1
+HP=$(free_port)
+RP=$(free_port)
+[ "$RP" = "$HP" ] && RP=$((HP + 1))
+"$API" --listen "$T/api2.sock" --workers 1 2>/dev/null &
+echo $! >"$T/api2.pid"
+for _ in $(seq 100); do [ -S "$T/api2.sock" ] && break; sleep 0.05; done
+for f in isbitcoinlit-common.conf isbitcoinlit-https.conf isbitcoinlit-locations.conf; do
+	sed -e "s|@NGINX_DIR@|$T/tls|g" -e "s|@HTTPS_LISTEN@|127.0.0.1:$HP|g" \
+	    -e "s|@HTTP_LISTEN@|127.0.0.1:$RP|g" -e "s|@SERVER_NAME@|localhost|g" \
+	    -e "s|@TLS_CERT@|$T/tls/cert.pem|g" -e "s|@TLS_KEY@|$T/tls/key.pem|g" \
+	    -e "s|@API_SOCKET@|$T/api2.sock|g" -e "s|@REFRESH_SOCKET@|$T/rf.sock|g" \
+	    "$top_srcdir/nginx/$f" >"$T/tls/$f"
+done
+cp /etc/nginx/fastcgi_params "$T/tls/"
+cp "$OPENAPI" "$T/tls/"
+chmod -R a+rX "$T/tls"
+user=""
+if [ "$(id -u)" = 0 ]; then	# workers as www-data, as in production
+	user="user www-data;"
+	chmod 0711 "$T"
+	chgrp www-data "$T/api2.sock"
+	chown www-data "$T/tls/tmp"
+fi
+cat >"$T/tls/nginx.conf" <<EOF
+$user
+worker_processes 1;
+pid $T/tls/nginx.pid;
+error_log $T/tls/error.log warn;
+events { worker_connections 64; }
+http {
+    access_log off;
+    client_body_temp_path $T/tls/tmp/body;
+    fastcgi_temp_path $T/tls/tmp/fastcgi;
+    proxy_temp_path $T/tls/tmp/proxy;
+    uwsgi_temp_path $T/tls/tmp/uwsgi;
+    scgi_temp_path $T/tls/tmp/scgi;
+    include $T/tls/isbitcoinlit-https.conf;
+}
+EOF
+if nginx -q -p "$T/tls" -c "$T/tls/nginx.conf" 2>"$T/tls/start.err"; then
+	sleep 0.3
+	out=$(curl -sk --http2 -o "$T/b" -D "$T/h" -w '%{http_code} %{http_version}' \
+	    "https://127.0.0.1:$HP/healthz")
+	check "HTTPS with HTTP/2: 200 ($out)" test "$out" = "200 2"
+	check "HSTS" grep -qi '^strict-transport-security: max-age=63072000' "$T/h"
+	out=$(curl -sk --tlsv1.2 --tls-max 1.2 -o /dev/null -w '%{http_code}' \
+	    "https://127.0.0.1:$HP/healthz")
+	check "TLS 1.2 is accepted" test "$out" = 200
+	# a client willing to speak TLS 1.1 at any security level
+	out=$(echo | openssl s_client -connect "127.0.0.1:$HP" -tls1_1 \
+	    -cipher 'DEFAULT:@SECLEVEL=0' 2>&1)
+	check "TLS 1.1 is refused by the server" \
+	    grep -q 'alert protocol version' <<<"$out"
+	out=$(curl -s -o /dev/null -w '%{http_code} %{redirect_url}' \
+	    "http://127.0.0.1:$RP/is-bitcoin-lit")
+	check "plain HTTP redirects to HTTPS ($out)" \
+	    test "${out%% *}" = 301 -a "${out#* }" != "${out#* https://}"
+else
+	nok "nginx starts with the HTTPS site" "$(cat "$T/tls/start.err")"
+fi
+
+# ---- a browser ----
+CHROMIUM=$(command -v chromium || true)
+if [ -n "$CHROMIUM" ] && [ -f "$T/tls/nginx.pid" ]; then
+	dom=$(timeout 60 "$CHROMIUM" --headless --no-sandbox --disable-gpu \
+	    --ignore-certificate-errors --disable-background-networking \
+	    --disable-component-update --no-first-run --disable-sync \
+	    --user-data-dir="$T/chromium" --dump-dom \
+	    "https://127.0.0.1:$HP/is-bitcoin-lit?pretty=1" 2>/dev/null)
+	check "headless Chromium shows the JSON" \
+	    grep -q '"hourly_average_of_averages": \[' <<<"$dom"
+else
+	skip "headless Chromium shows the JSON" "chromium not installed"
+fi
+
+finish
