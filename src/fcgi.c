@@ -29,9 +29,12 @@
 #define MAX_WORKERS 256
 /* A worker that dies sooner than this after its start counts as a crash. */
 #define CRASH_WINDOW_MS 2000
-/* This many crashes in a row and the master gives up. */
-#define MAX_CRASHES 10
-#define MAX_BACKOFF_MS 5000
+/*
+ * This many crashes in a row and the master gives up (its supervisor may
+ * restart it): about 7 s of 100 ms, 200 ms, ... 2 s pauses.
+ */
+#define MAX_CRASHES 8
+#define MAX_BACKOFF_MS 2000
 
 static volatile sig_atomic_t got_term, got_chld, got_alarm;
 

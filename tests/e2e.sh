@@ -193,6 +193,13 @@ st=$(req GET /is-bitcoin-lit)
 check "Redis back: 200 again, no restart (AOF kept the data)" test "$st" = 200
 check "and the same summary" cmp -s "$T/b" "$T/cache"
 
+# ---- the pool down: nginx's own 502, as JSON ----
+kill -TERM "$APIPID"
+for _ in $(seq 100); do kill -0 "$APIPID" 2>/dev/null || break; sleep 0.05; done
+st=$(req GET /is-bitcoin-lit)
+check "the api pool stopped: nginx answers 502" test "$st" = 502
+check "the 502 is an Error document" body_is_schema Error
+
 # ---- down ----
 PIDS=$(cat "$STATE"/*.pid 2>/dev/null)
 CHILDREN=$(for p in $PIDS; do pgrep -P "$p"; done)
@@ -217,7 +224,30 @@ fcgi() { env -i REQUEST_METHOD="$2" DOCUMENT_URI="$3" CONTENT_LENGTH=0 \
 out=$(fcgi "$T/sp.sock" GET /healthz)
 check "under spawn-fcgi -F 2: /healthz answers" grep -q 'Status: 200' <<<"$out"
 check "two responders share the socket" test "$(pgrep -f -- "$API" | wc -l)" -ge 2
+out=$(env -i cgi-fcgi -bind -connect "$T/sp.sock" 2>/dev/null)
+check "no FastCGI parameters at all: 404 JSON, no crash" \
+	grep -q 'Status: 404' <<<"$out"
+q="$(head -c 100000 /dev/zero | tr '\0' '&')pretty=1"
+out=$(env -i REQUEST_METHOD=GET DOCUMENT_URI=/is-bitcoin-lit QUERY_STRING="$q" \
+	cgi-fcgi -bind -connect "$T/sp.sock" 2>/dev/null)
+check "a 100 kB query string: answered" grep -q 'Status: 200' <<<"$out"
+check "and still read to its end (pretty)" grep -q '^  "as_of"' <<<"$out"
+check "the responders are all alive" test "$(pgrep -f -- "$API" | wc -l)" -ge 2
 pkill -f -- "$API"
+
+# ---- a pool whose workers keep dying gives up, loudly ----
+"$API" --listen "$T/crash.sock" --workers 1 2>"$T/crash.log" &
+MPID=$!
+for _ in $(seq 400); do
+	w=$(pgrep -P "$MPID")
+	[ -n "$w" ] && kill -KILL $w
+	kill -0 "$MPID" 2>/dev/null || break
+	sleep 0.02
+done
+wait "$MPID"
+mrc=$?
+check "workers killed as they start: the master gives up with exit 1" test "$mrc" = 1
+check "and says so" grep -q 'workers keep crashing, giving up' "$T/crash.log"
 
 "$top_builddir/tests/feed_server" "$T" "$T/port" &
 echo $! >"$T/feed.pid"
