@@ -511,6 +511,9 @@ conn_script_load(struct conn *c, struct conn_script *s)
 	return 0;
 }
 
+/* Redis 6 has no EVALSHA_RO; once refused, this process uses EVALSHA. */
+static int no_evalsha_ro;
+
 redisReply *
 conn_eval(struct conn *c, struct conn_script *s, int nkeys, const char **keys,
     int nargs, const char **args, const size_t *arglens)
@@ -526,30 +529,37 @@ conn_eval(struct conn *c, struct conn_script *s, int nkeys, const char **keys,
 		goto out;
 	}
 	snprintf(nk, sizeof(nk), "%d", nkeys);
-	argv[0] = "EVALSHA";
 	argv[2] = nk;
-	for (int i = 0; i < nkeys; i++)
+	lens[2] = strlen(nk);
+	for (int i = 0; i < nkeys; i++) {
 		argv[3 + i] = keys[i];
+		lens[3 + i] = strlen(keys[i]);
+	}
 	for (int i = 0; i < nargs; i++) {
 		argv[3 + nkeys + i] = args[i];
 		lens[3 + nkeys + i] = arglens ? arglens[i] : strlen(args[i]);
 	}
-	for (int i = 0; i < 3 + nkeys; i++)
-		if (i != 1)
-			lens[i] = strlen(argv[i]);
 
-	for (int attempt = 0; attempt < 2; attempt++) {
+	for (int attempt = 0; attempt < 3; attempt++) {
+		int ro = s->read_only && !no_evalsha_ro;
+
 		if (s->sha[0] == '\0' && conn_script_load(c, s) < 0)
 			goto out;
+		argv[0] = ro ? "EVALSHA_RO" : "EVALSHA";
+		lens[0] = strlen(argv[0]);
 		argv[1] = s->sha;
 		lens[1] = 40;
 		r = conn_command(c, argc, argv, lens);
-		if (r == NULL || r->type != REDIS_REPLY_ERROR ||
-		    strncmp(r->str, "NOSCRIPT", 8) != 0)
+		if (r == NULL || r->type != REDIS_REPLY_ERROR)
+			break;
+		if (strncmp(r->str, "NOSCRIPT", 8) == 0)
+			s->sha[0] = '\0';
+		else if (ro && strstr(r->str, "unknown command") != NULL)
+			no_evalsha_ro = 1;
+		else
 			break;
 		freeReplyObject(r);
 		r = NULL;
-		s->sha[0] = '\0';
 	}
 out:
 	free(argv);

@@ -81,7 +81,7 @@ ZSET_TYPE_CHECK
  * KEYS: the series.  ARGV: from_ms, to_ms, bucket_ms.  Returns per series
  * a flat array bucket_start, average ("%.17g", exact), ...
  */
-static struct conn_script zset_hourly_script = { .body =
+static struct conn_script zset_hourly_script = { .read_only = 1, .body =
 "local bucket = tonumber(ARGV[3])\n"
 ZSET_TYPE_CHECK
 "local out = {}\n"

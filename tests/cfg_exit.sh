@@ -1,11 +1,9 @@
-#!/bin/sh
+#!/usr/bin/env bash
 # A program given a bad value prints one line naming the variable and the
 # value and exits 2; --help and --version exit 0.
 set -u
 bin=${top_builddir:-.}/tests/cfg_dump
-n=0 failed=0
-ok() { n=$((n + 1)); echo "ok $n - $1"; }
-nok() { n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $1"; shift; for l in "$@"; do echo "#   $l"; done; }
+. "$(dirname "$0")/lib.sh"
 
 expect_error() { # desc want-stderr command...
 	desc=$1 want=$2; shift 2
@@ -41,5 +39,4 @@ case "$out" in
 *cache_ttl_s=7*log_level=warn*) ok "variables and options are applied" ;;
 *) nok "variables and options are applied" "$out" ;;
 esac
-echo "1..$n"
-[ "$failed" -eq 0 ]
+finish

@@ -1,14 +1,9 @@
-#!/bin/sh
+#!/usr/bin/env bash
 # The deployment files: every systemd unit passes systemd-analyze verify and
 # stays hardened; the example environment file and the README name every
 # variable the programs take.  TAP output.
 set -u
-top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/.." && pwd)}
-top_builddir=${top_builddir:-$top_srcdir}
-n=0 failed=0
-ok() { n=$((n + 1)); echo "ok $n - $1"; }
-nok() { n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $1"; shift
-	for l in "$@"; do echo "#   $l"; done; }
+. "$(dirname "$0")/lib.sh"
 T=$(mktemp -d /tmp/isbitcoinlit-deploy.XXXXXX)
 trap 'rm -rf "$T"' EXIT
 
@@ -25,8 +20,7 @@ for v in $vars; do
 done
 
 if ! command -v systemd-analyze >/dev/null; then
-	echo "ok $((n + 1)) - systemd units # SKIP systemd-analyze not installed"
-	n=$((n + 1))
+	skip "systemd units" "systemd-analyze not installed"
 else
 	# the units as make install writes them, pointing at this build
 	for f in "$top_srcdir"/deploy/systemd/*.in; do
@@ -53,5 +47,4 @@ else
 	grep -q '^AccuracySec=1s$' "$T/isbitcoinlit-refresh-once.timer" &&
 		ok "the timer: AccuracySec=1s" || nok "the timer: AccuracySec=1s"
 fi
-echo "1..$n"
-[ "$failed" -eq 0 ]
+finish

@@ -4,22 +4,8 @@
 # HTTPS site, spawn-fcgi, worker crashes, Redis outages, SIGTERM draining,
 # and that down leaves no process behind.  TAP output.
 set -u
-top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/.." && pwd)}
-top_builddir=${top_builddir:-$top_srcdir}
-n=0 failed=0
-ok() { n=$((n + 1)); echo "ok $n - $1"; }
-nok() { n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $1"; shift
-	for l in "$@"; do echo "#   $l"; done; }
-check() { local d=$1; shift; if "$@"; then ok "$d"; else nok "$d" "failed: $*"; fi; }
-skip() { n=$((n + 1)); echo "ok $n - $1 # SKIP $2"; }
-finish() { echo "1..$n"; [ "$failed" -eq 0 ]; exit; }
-
-for tool in nginx curl redis-server redis-cli openssl spawn-fcgi cgi-fcgi; do
-	if ! command -v "$tool" >/dev/null; then
-		echo "1..0 # SKIP $tool not installed (deploy/install-deps test)"
-		exit 0
-	fi
-done
+. "$(dirname "$0")/lib.sh"
+need nginx curl redis-server redis-cli openssl spawn-fcgi cgi-fcgi
 
 T=$(mktemp -d /tmp/isbitcoinlit-e2e.XXXXXX)
 chmod 0711 "$T"	# nginx's workers pass through to the sockets
@@ -32,41 +18,14 @@ cleanup() {
 }
 trap cleanup EXIT
 
-free_port() {
-	local p
-	for _ in $(seq 50); do
-		p=$((20000 + RANDOM % 30000))
-		(exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null || { echo "$p"; return; }
-	done
-	echo 18080
-}
-
 PORT=$(free_port)
 export ISBITCOINLIT_HTTP_PORT=$PORT
 BASE=http://127.0.0.1:$PORT
 OPENAPI=$top_srcdir/nginx/openapi.json
-SCHEMA=$top_builddir/tests/schema_check
 
-# A 24 h SentiCrypt v1 feed.
-awk 'BEGIN { srand(11); printf "[";
-	for (i = 0; i < 2900; i++)
-		printf "%s{\"count\":%d,\"timestamp\":%.7f,\"rate\":0.0,\"mean\":%.3f,\"btc_price\":\"%.2f\"}",
-		    (i ? "," : ""), 7000 + i, 1625592626.3452034 + i * 30 + rand(),
-		    rand() - 0.4, 33000 + rand() * 2000;
-	print "]" }' >"$T/feed.json"
+make_feed "$T/feed.json"
 export ISBITCOINLIT_UPSTREAM_URL=file://$T/feed.json
 export ISBITCOINLIT_LOG_LEVEL=warn
-
-# get METHOD PATH [curl args]: headers in $T/h, body in $T/b, status echoed
-req() {
-	local m=$1 p=$2
-	shift 2
-	rm -f "$T/b" "$T/h"
-	touch "$T/b"	# curl writes no file for an empty body
-	curl -s -o "$T/b" -D "$T/h" -X "$m" "$@" "$BASE$p" -w '%{http_code}'
-}
-hdr() { tr -d '\r' <"$T/h" | grep -i "^$1:" | head -n 1 | cut -d' ' -f2-; }
-body_is_schema() { "$SCHEMA" "$OPENAPI" "$1" "$T/b" 2>&1; }
 
 # ---- up ----
 out=$("$top_srcdir/deploy/isbitcoinlit-local" up 2>&1)

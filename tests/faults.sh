@@ -1,0 +1,172 @@
+#!/usr/bin/env bash
+# Faults and least privilege, through the local stack: Redis killed under
+# load, Redis paused, Redis crashed and restarted from its AOF, the feed
+# gone, /refresh from an address not allowed, Redis ACL users, and secrets
+# kept out of ps, logs and error bodies.  TAP output.
+set -u
+. "$(dirname "$0")/lib.sh"
+need nginx curl redis-server redis-cli
+
+T=$(mktemp -d /tmp/isbitcoinlit-faults.XXXXXX)
+chmod 0711 "$T"
+export ISBITCOINLIT_STATE_DIR=$T/state
+LOCAL=$top_srcdir/deploy/isbitcoinlit-local
+cleanup() {
+	"$LOCAL" down >/dev/null 2>&1
+	for p in "$T"/*.pid; do [ -f "$p" ] && kill "$(cat "$p")" 2>/dev/null; done
+	rm -rf "$T"
+}
+trap cleanup EXIT
+
+PORT=$(free_port)
+export ISBITCOINLIT_HTTP_PORT=$PORT
+BASE=http://127.0.0.1:$PORT
+make_feed "$T/feed.json"
+export ISBITCOINLIT_UPSTREAM_URL=file://$T/feed.json
+export ISBITCOINLIT_LOG_LEVEL=warn
+export ISBITCOINLIT_REDIS_TIMEOUT_MS=500
+
+now_ms() { date +%s%3N; }
+
+if ! "$LOCAL" up >"$T/up.log" 2>&1; then
+	nok "the stack comes up" "$(cat "$T/up.log")"
+	finish
+fi
+STATE=$ISBITCOINLIT_STATE_DIR
+RCLI="redis-cli -s $STATE/redis.sock"
+APIPID=$(cat "$STATE/api.pid")
+WORKERS=$(pgrep -P "$APIPID" | sort | tr '\n' ' ')
+req GET /is-bitcoin-lit >/dev/null
+cp "$T/b" "$T/summary"
+
+# ---- Redis killed under load ----
+# load: 4 clients in a loop, each line "ms status"
+load() {
+	while [ ! -f "$T/stop" ]; do
+		echo "$(now_ms) $(curl -s -o /dev/null -w '%{http_code}' "$BASE/is-bitcoin-lit")"
+	done >"$T/load.$1"
+}
+rm -f "$T/stop"
+for i in 1 2 3 4; do load "$i" & done
+sleep 0.5
+kill -KILL "$(cat "$STATE/redis.pid")"
+KILLED=$(now_ms)
+sleep 1
+redis-server "$STATE/redis.conf"
+wait_for 5 $RCLI ping >/dev/null
+BACK=$(now_ms)
+sleep 1.5
+touch "$T/stop"
+wait
+sort -n "$T"/load.* >"$T/load"
+others=$(awk '$2 != 200 && $2 != 503' "$T/load" | wc -l)
+check "Redis killed under load: only 200 or 503, never 502 or a hang ($others others)" \
+	test "$others" = 0
+first503=$(awk -v k="$KILLED" '$1 >= k && $2 == 503 { print $1; exit }' "$T/load")
+check "503 answered while Redis is down" test -n "$first503"
+last_bad=$(awk -v b="$BACK" '$1 >= b && $2 != 200 { t = $1 } END { print t + 0 }' "$T/load")
+recovery=$(( last_bad > BACK ? last_bad - BACK : 0 ))
+check "Redis back: every answer is 200 after at most 1 s (${recovery} ms)" \
+	test "$recovery" -le 1000
+slow=$(awk '{ if (p && $1 - p > 2500) n++; p = $1 } END { print n + 0 }' "$T/load.1")
+check "no request took longer than the Redis timeout allows" test "$slow" = 0
+check "no api worker was restarted" \
+	test "$(pgrep -P "$APIPID" | sort | tr '\n' ' ')" = "$WORKERS"
+echo "# Redis kill: $(wc -l <"$T/load") requests, $(awk '$2 == 503' "$T/load" | wc -l) answered 503, recovery ${recovery} ms"
+
+# ---- AOF: the data survived the crash ----
+req GET /is-bitcoin-lit >/dev/null
+check "after the crash and restart: the same summary (the AOF kept it)" \
+	cmp -s "$T/b" "$T/summary"
+n_price=$($RCLI zcard is-bitcoin-lit:price:mean:30s)
+n_sent=$($RCLI zcard is-bitcoin-lit:sentiment:mean:30s)
+check "every sample is still there ($n_price, $n_sent)" \
+	test "$n_price" -gt 2800 -a "$n_price" = "$n_sent"
+
+# ---- Redis paused (slow) ----
+$RCLI del is-bitcoin-lit:cache >/dev/null
+$RCLI client pause 3000 all >/dev/null
+t0=$(now_ms)
+st=$(req GET /is-bitcoin-lit)
+t1=$(now_ms)
+check "Redis paused: 503 from the responder ($st)" test "$st" = 503
+check "within the timeout, not after the pause ($((t1 - t0)) ms)" test $((t1 - t0)) -lt 2500
+sleep 3
+st=$(req GET /is-bitcoin-lit)
+check "pause over: the next request is served normally" test "$st" = 200
+
+# ---- the feed gone: 502, nothing changed ----
+before=$($RCLI get is-bitcoin-lit:cache)
+mv "$T/feed.json" "$T/feed.gone"
+st=$(req POST /refresh)
+check "feed unreadable: POST /refresh answers 502" test "$st" = 502
+check "upstream failed" grep -q '"error":"upstream failed"' "$T/b"
+check "the cache is unchanged" test "$($RCLI get is-bitcoin-lit:cache)" = "$before"
+mv "$T/feed.gone" "$T/feed.json"
+
+# ---- /refresh only from allowed addresses ----
+st=$(curl -s -o "$T/b" -w '%{http_code}' --interface 127.0.0.2 -X POST "$BASE/refresh")
+check "POST /refresh from 127.0.0.2 (not allowed): 403" test "$st" = 403
+check "the 403 is an Error document" body_is_schema Error
+st=$(curl -s -o "$T/b" -w '%{http_code}' --interface 127.0.0.2 "$BASE/is-bitcoin-lit")
+check "the API itself answers any address" test "$st" = 200
+"$LOCAL" down >/dev/null
+
+# ---- Redis ACL users (deploy/redis-acl.example) ----
+sed -e 's/CHANGE-ME-api/apipw/; s/CHANGE-ME-refresh/refreshpw/' \
+	-e '/^#/d; /^$/d' "$top_srcdir/deploy/redis-acl.example" >"$T/users.acl"
+echo "user default on nopass ~* &* +@all" >>"$T/users.acl"
+redis-server --port 0 --unixsocket "$T/acl.sock" --daemonize yes --save '' \
+	--aclfile "$T/users.acl" --pidfile "$T/acl.pid" --logfile "$T/acl.log" --dir "$T"
+wait_for 5 redis-cli -s "$T/acl.sock" ping >/dev/null
+check "redis-server takes the example ACL file" redis-cli -s "$T/acl.sock" ping
+REFRESH=$top_builddir/src/isbitcoinlit-refresh
+API=$top_builddir/src/isbitcoinlit-api
+out=$(ISBITCOINLIT_REDIS_URL="unix://isbitcoinlit-refresh:refreshpw@$T/acl.sock" \
+	"$REFRESH" --once 2>&1)
+check "the refresh user can refresh" grep -q '"status":"ok"' <<<"$out"
+"$API" --listen "$T/acl-api.sock" --workers 1 \
+	--redis-url "unix://isbitcoinlit-api:apipw@$T/acl.sock" 2>"$T/acl-api.log" &
+echo $! >"$T/acl-api.pid"
+wait_for 5 test -S "$T/acl-api.sock"
+fcgi() { env -i REQUEST_METHOD=GET DOCUMENT_URI="$2" cgi-fcgi -bind -connect "$1" 2>/dev/null; }
+if command -v cgi-fcgi >/dev/null; then
+	redis-cli -s "$T/acl.sock" del is-bitcoin-lit:cache >/dev/null
+	out=$(fcgi "$T/acl-api.sock" /is-bitcoin-lit)
+	check "the api user computes the summary (a miss)" grep -q 'X-Cache: miss' <<<"$out"
+	sleep 0.2
+	out=$(fcgi "$T/acl-api.sock" /is-bitcoin-lit)
+	check "and writes the cache (then a hit)" grep -q 'X-Cache: hit' <<<"$out"
+	check "ps shows no password on the command line" \
+		bash -c "! ps -o args= -p $(cat "$T/acl-api.pid") | grep -q apipw"
+	check "ps shows the URL with the password masked" \
+		bash -c "ps -o args= -p $(cat "$T/acl-api.pid") | grep -q 'isbitcoinlit-api:xxxxx@'"
+else
+	skip "the api user computes the summary" "cgi-fcgi not installed"
+fi
+out=$(redis-cli -s "$T/acl.sock" --user isbitcoinlit-api --pass apipw --no-auth-warning \
+	zadd is-bitcoin-lit:price:mean:30s 1 x 2>&1)
+check "the api user cannot write the series" grep -q NOPERM <<<"$out"
+out=$(redis-cli -s "$T/acl.sock" --user isbitcoinlit-api --pass apipw --no-auth-warning \
+	set other-key 1 2>&1)
+check "nor any other key" grep -q NOPERM <<<"$out"
+out=$(ISBITCOINLIT_REDIS_URL="unix://isbitcoinlit-api:apipw@$T/acl.sock" \
+	"$REFRESH" --once 2>&1)
+check "a refresh as the api user fails (exit 3 or NOPERM)" grep -q 'NOPERM' <<<"$out"
+
+# ---- secrets stay out of logs and error bodies ----
+out=$(ISBITCOINLIT_REDIS_URL="unix://isbitcoinlit-api:wrong-Secret-42@$T/acl.sock" \
+	"$REFRESH" --once 2>&1)
+check "a wrong password: a clear error" grep -q 'WRONGPASS' <<<"$out"
+check "that never shows the password" bash -c "! grep -q 'wrong-Secret-42' <<<\"\$1\"" _ "$out"
+kill "$(cat "$T/acl.pid")"
+sleep 0.3
+if command -v cgi-fcgi >/dev/null; then
+	out=$(fcgi "$T/acl-api.sock" /is-bitcoin-lit)
+	check "Redis gone: 503 redis unavailable" grep -q '"error":"redis unavailable"' <<<"$out"
+	check "no password in the error body" bash -c "! grep -q apipw <<<\"\$1\"" _ "$out"
+fi
+kill "$(cat "$T/acl-api.pid")"
+wait 2>/dev/null
+check "no password in the api's log" bash -c "! grep -q apipw '$T/acl-api.log'"
+cat "$T/acl-api.log" | sed "s/^/# /"; finish

@@ -1,0 +1,66 @@
+# Helpers for the shell tests (bash): TAP results, ports, HTTP requests,
+# a generated feed.  Source it after setting top_srcdir/top_builddir.
+top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/.." && pwd)}
+top_builddir=${top_builddir:-$top_srcdir}
+n=0 failed=0
+
+ok() { n=$((n + 1)); echo "ok $n - $1"; }
+nok() {
+	n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $1"; shift
+	local l; for l in "$@"; do echo "#   $l"; done
+}
+# check DESCRIPTION COMMAND...: ok when the command succeeds
+check() { local d=$1; shift; if "$@"; then ok "$d"; else nok "$d" "failed: $*"; fi; }
+skip() { n=$((n + 1)); echo "ok $n - $1 # SKIP $2"; }
+finish() { echo "1..$n"; [ "$failed" -eq 0 ]; exit; }
+
+# need TOOL...: skip the whole test when one is missing
+need() {
+	local tool
+	for tool in "$@"; do
+		command -v "$tool" >/dev/null && continue
+		echo "1..0 # SKIP $tool not installed (deploy/install-deps test)"
+		exit 0
+	done
+}
+
+free_port() {
+	local p
+	for _ in $(seq 50); do
+		# below the ephemeral range (32768-), where no client port can be
+		p=$((10000 + RANDOM % 22000))
+		(exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null || { echo "$p"; return; }
+	done
+	echo 18080
+}
+
+# make_feed FILE: a 24 h SentiCrypt v1 feed of 2,900 samples
+make_feed() {
+	awk 'BEGIN { srand(11); printf "[";
+		for (i = 0; i < 2900; i++)
+			printf "%s{\"count\":%d,\"timestamp\":%.7f,\"rate\":0.0,\"mean\":%.3f,\"btc_price\":\"%.2f\"}",
+			    (i ? "," : ""), 7000 + i, 1625592626.3452034 + i * 30 + rand(),
+			    rand() - 0.4, 33000 + rand() * 2000;
+		print "]" }' >"$1"
+}
+
+# req METHOD PATH [curl args]: status echoed, headers in $T/h, body in $T/b
+req() {
+	local m=$1 p=$2
+	shift 2
+	rm -f "$T/b" "$T/h"
+	touch "$T/b"	# curl writes no file for an empty body
+	curl -s -o "$T/b" -D "$T/h" -X "$m" "$@" "$BASE$p" -w '%{http_code}'
+}
+hdr() { tr -d '\r' <"$T/h" | grep -i "^$1:" | head -n 1 | cut -d' ' -f2-; }
+body_is_schema() {
+	"$top_builddir/tests/schema_check" "$top_srcdir/nginx/openapi.json" "$1" "$T/b" 2>&1
+}
+
+# wait_for SECONDS COMMAND...: until the command succeeds; 0 if it did
+wait_for() {
+	local limit=$(( $1 * 20 ))
+	shift
+	for _ in $(seq "$limit"); do "$@" && return 0; sleep 0.05; done
+	return 1
+}
