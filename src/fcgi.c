@@ -237,13 +237,31 @@ method_allowed(const char *allow, const char *method)
 	return 0;
 }
 
+const struct fcgi_route *
+fcgi_route_find(const struct fcgi_route *routes, size_t n, const char *method,
+    const char *path, int *status, const struct fcgi_route **allowed)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (strcmp(routes[i].path, path) != 0)
+			continue;
+		if (method_allowed(routes[i].allow, method))
+			return &routes[i];
+		*allowed = &routes[i];
+		*status = 405;
+		return NULL;
+	}
+	*status = 404;
+	return NULL;
+}
+
 static void
 dispatch(const struct fcgi_app *app, FCGX_Request *raw)
 {
 	struct fcgi_request req;
-	const struct fcgi_route *route = NULL;
+	const struct fcgi_route *route, *other = NULL;
 	const char *uri;
 	char allow[128];
+	int status;
 
 	memset(&req, 0, sizeof(req));
 	req.raw = raw;
@@ -263,17 +281,16 @@ dispatch(const struct fcgi_app *app, FCGX_Request *raw)
 	req.path = req.pathbuf;
 	req.head = strcmp(req.method, "HEAD") == 0;
 
-	for (size_t i = 0; i < app->nroutes; i++)
-		if (strcmp(app->routes[i].path, req.path) == 0)
-			route = &app->routes[i];
-	if (route == NULL)
-		fcgi_error(&req, 404, NULL, "not found", "no such resource");
-	else if (!method_allowed(route->allow, req.method)) {
-		snprintf(allow, sizeof(allow), "Allow: %s\r\n", route->allow);
+	route = fcgi_route_find(app->routes, app->nroutes, req.method, req.path,
+	    &status, &other);
+	if (route != NULL)
+		route->handler(&req, app->ctx);
+	else if (status == 405) {
+		snprintf(allow, sizeof(allow), "Allow: %s\r\n", other->allow);
 		fcgi_error(&req, 405, allow, "method not allowed",
 		    "this resource answers only these methods (see Allow)");
 	} else
-		route->handler(&req, app->ctx);
+		fcgi_error(&req, 404, NULL, "not found", "no such resource");
 	FCGX_Finish_r(raw);
 	req.query = NULL;	/* freed with the request's parameters */
 	log_debug("request method=%s path=%.128s status=%d", req.method,

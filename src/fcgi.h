@@ -84,6 +84,15 @@ void fcgi_error(struct fcgi_request *req, int status, const char *headers,
 char *fcgi_error_body(const char *error, const char *detail, size_t *len);
 
 /*
+ * Find the route of path for method: the route, or NULL with *status 404
+ * (no such path) or 405 (the path takes other methods; the route is then
+ * in *allowed).  Pure.
+ */
+const struct fcgi_route *fcgi_route_find(const struct fcgi_route *routes,
+    size_t n, const char *method, const char *path, int *status,
+    const struct fcgi_route **allowed);
+
+/*
  * Whether the query string has name set to a true value: "name",
  * "name=1", "name=true" or "name=yes".  Pure.
  */

@@ -1,0 +1,41 @@
+/* libFuzzer target: the feed parser and validator on any bytes. */
+#include "config.h"
+
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "feed.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	static const struct feed_fields v1 = { "timestamp", "btc_price", "mean" };
+	struct feed_result r;
+	struct feed_error err;
+	char *s;
+	double d;
+	int64_t ms;
+
+	if (feed_parse((const char *)data, size, &v1, INT64_C(1625700000000),
+	    &r, &err) == 0) {
+		/* what the parser promises: sorted, in range, finite */
+		for (size_t i = 0; i < r.npoints; i++)
+			if ((i > 0 && r.points[i].ts_ms < r.points[i - 1].ts_ms) ||
+			    r.points[i].ts_ms < FEED_MIN_TS_MS ||
+			    r.npoints + r.invalid != r.received)
+				abort();
+		feed_result_free(&r);
+	}
+	/* the scalar parsers on the same bytes as a string */
+	if ((s = malloc(size + 1)) == NULL)
+		return 0;
+	memcpy(s, data, size);
+	s[size] = '\0';
+	(void)feed_parse_decimal(s, &d);
+	(void)feed_parse_time(s, &ms);
+	free(s);
+	return 0;
+}
