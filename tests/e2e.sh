@@ -106,6 +106,32 @@ check "with nosniff too" test "$(hdr X-Content-Type-Options)" = nosniff
 st=$(req GET "/is-bitcoin-lit?$(head -c 20000 /dev/zero | tr '\0' a)")
 check "a 20 kB query string: a JSON error ($st)" body_is_schema Error
 
+# odd requests: every answer JSON, every worker alive
+st=$(req FOO /is-bitcoin-lit)
+check "an unknown method FOO: 405 JSON ($st)" test "$st" = 405
+check "the 405 names GET, HEAD" test "$(hdr Allow)" = "GET, HEAD"
+st=$(req GET '/is-bitcoin-lit%zz')
+check "invalid percent-encoding: a JSON error ($st)" body_is_schema Error
+st=$(req GET '/is-bitcoin-lit?pretty=%zz%00')
+check "odd bytes in the query: answered ($st)" test "$st" = 200
+raw() {	# send $1 as is on one connection, print what comes back
+	exec 3<>"/dev/tcp/127.0.0.1/$PORT"
+	printf '%b' "$1" >&3
+	timeout 5 cat <&3
+	exec 3<&-
+}
+out=$(raw 'GET /is-bitcoin-lit HTTP/1.1\r\nHost: x\r\n\r\nGET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n')
+check "two pipelined requests: two answers" \
+	test "$(grep -o 'HTTP/1.1 200' <<<"$out" | wc -l)" = 2
+out=$(raw 'GET /is-bitcoin-lit HTTP/1.0\r\n\r\n')
+check "HTTP/1.0: 200" grep -q '^HTTP/1.1 200' <<<"$out"
+out=$(raw 'get /is-bitcoin-lit HTTP/1.1\r\nHost: x\r\n\r\n')
+check "a lowercase method: a JSON error" grep -q '"error":' <<<"$out"
+out=$(raw 'GARBAGE\r\n\r\n')
+check "a garbage request line: 400 JSON" grep -q '"error":"bad request"' <<<"$out"
+check "every api worker is still the same" \
+	test "$(pgrep -P "$(cat "$STATE/api.pid")" | wc -l)" = "$(nproc)"
+
 st=$(req GET /openapi.json)
 check "GET /openapi.json: 200 JSON" test "$st:$(hdr Content-Type)" = \
 	"200:application/json; charset=utf-8"

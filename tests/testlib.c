@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -409,4 +410,136 @@ tl_msleep(long ms)
 
 	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
 		;
+}
+
+/* ---- a minimal FastCGI client ---- */
+
+static int
+tl_unix_connect(const char *sock)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct timeval tv = { 2, 0 };
+	int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+
+	if (fd < 0)
+		return -1;
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", sock);
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		close(fd);
+		return -1;
+	}
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	return fd;
+}
+
+/* Append one record (type, content) to buf at *len. */
+static void
+tl_fcgi_record(unsigned char *buf, size_t *len, int type, const void *c,
+    size_t clen)
+{
+	unsigned char *h = buf + *len;
+
+	h[0] = 1;		/* version */
+	h[1] = (unsigned char)type;
+	h[2] = 0;
+	h[3] = 1;		/* request id 1 */
+	h[4] = (unsigned char)(clen >> 8);
+	h[5] = (unsigned char)clen;
+	h[6] = 0;		/* padding */
+	h[7] = 0;
+	memcpy(h + 8, c, clen);
+	*len += 8 + clen;
+}
+
+char *
+tl_fcgi_request(const char *sock, const char *const params[])
+{
+	static const unsigned char begin[8] = { 0, 1, 0, 0, 0, 0, 0, 0 };
+	unsigned char *buf = malloc(1 << 20), *p, *out = NULL, hdr[8];
+	size_t len = 0, plen = 0, olen = 0;
+	int fd, done = 0;
+
+	if (buf == NULL || (fd = tl_unix_connect(sock)) < 0) {
+		free(buf);
+		return NULL;
+	}
+	tl_fcgi_record(buf, &len, 1, begin, sizeof(begin));	/* BEGIN */
+	p = malloc(1 << 19);
+	for (int i = 0; params[i] != NULL; i++) {
+		const char *eq = strchr(params[i], '=');
+		size_t nl = (size_t)(eq - params[i]), vl = strlen(eq + 1);
+		unsigned char *q = p + plen;
+
+		if (nl < 128)
+			*q++ = (unsigned char)nl;
+		else {
+			*q++ = (unsigned char)(0x80 | (nl >> 24));
+			*q++ = (unsigned char)(nl >> 16);
+			*q++ = (unsigned char)(nl >> 8);
+			*q++ = (unsigned char)nl;
+		}
+		if (vl < 128)
+			*q++ = (unsigned char)vl;
+		else {
+			*q++ = (unsigned char)(0x80 | (vl >> 24));
+			*q++ = (unsigned char)(vl >> 16);
+			*q++ = (unsigned char)(vl >> 8);
+			*q++ = (unsigned char)vl;
+		}
+		memcpy(q, params[i], nl);
+		memcpy(q + nl, eq + 1, vl);
+		plen = (size_t)(q + nl + vl - p);
+	}
+	for (size_t off = 0; off < plen; off += 65535)	/* PARAMS */
+		tl_fcgi_record(buf, &len, 4, p + off,
+		    plen - off > 65535 ? 65535 : plen - off);
+	tl_fcgi_record(buf, &len, 4, "", 0);
+	tl_fcgi_record(buf, &len, 5, "", 0);			/* STDIN */
+	free(p);
+	if (write(fd, buf, len) != (ssize_t)len)
+		goto out;
+	while (!done) {
+		size_t clen, padding;
+		ssize_t r;
+
+		if (read(fd, hdr, 8) != 8)
+			break;
+		clen = (size_t)hdr[4] << 8 | hdr[5];
+		padding = hdr[6];
+		for (size_t got = 0; got < clen + padding; got += (size_t)r)
+			if ((r = read(fd, buf + got, clen + padding - got)) <= 0)
+				goto out;
+		if (hdr[1] == 6) {				/* STDOUT */
+			out = realloc(out, olen + clen + 1);
+			memcpy(out + olen, buf, clen);
+			olen += clen;
+			out[olen] = '\0';
+		} else if (hdr[1] == 3)				/* END */
+			done = 1;
+	}
+out:
+	close(fd);
+	free(buf);
+	if (!done) {
+		free(out);
+		return NULL;
+	}
+	return out ? (char *)out : strdup("");
+}
+
+int
+tl_fcgi_raw(const char *sock, const void *bytes, size_t len)
+{
+	char buf[4096];
+	int fd = tl_unix_connect(sock);
+
+	if (fd < 0)
+		return -1;
+	(void)!write(fd, bytes, len);
+	shutdown(fd, SHUT_WR);
+	while (read(fd, buf, sizeof(buf)) > 0)
+		;
+	close(fd);
+	return 0;
 }

@@ -84,6 +84,16 @@ int tl_wait(pid_t pid);
 /* Sleep ms milliseconds. */
 void tl_msleep(long ms);
 
+/*
+ * A FastCGI request to the unix socket sock: params a NULL-terminated list
+ * of "NAME=value".  Returns the response (stdout records, caller frees) or
+ * NULL when the connection failed or ended early.
+ */
+char *tl_fcgi_request(const char *sock, const char *const params[]);
+
+/* Send raw bytes to sock, read until it closes (at most 2 s); -1 if refused. */
+int tl_fcgi_raw(const char *sock, const void *bytes, size_t len);
+
 /* The RedisTimeSeries module from ISBITCOINLIT_TEST_TS_MODULE, or NULL. */
 const char *tl_ts_module(void);
 
