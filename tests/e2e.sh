@@ -110,6 +110,9 @@ check "a 20 kB query string: a JSON error ($st)" body_is_schema Error
 st=$(req FOO /is-bitcoin-lit)
 check "an unknown method FOO: 405 JSON ($st)" test "$st" = 405
 check "the 405 names GET, HEAD" test "$(hdr Allow)" = "GET, HEAD"
+st=$(req GET /is-bitcoin-lit -H "X-Big: $(head -c 20000 /dev/zero | tr '\0' a)")
+check "20 kB of headers: 400 JSON ($st)" test "$st" = 400
+check "the 400 is an Error document" body_is_schema Error
 st=$(req GET '/is-bitcoin-lit%zz')
 check "invalid percent-encoding: a JSON error ($st)" body_is_schema Error
 st=$(req GET '/is-bitcoin-lit?pretty=%zz%00')
