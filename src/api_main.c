@@ -143,7 +143,7 @@ handle_lit(struct fcgi_request *req, void *ctx)
 	size_t len;
 	int rc;
 
-	rc = cache_get(&w->st, &body, &len, &err);
+	rc = cfg.cache ? cache_get(&w->st, &body, &len, &err) : 0;
 	if (rc == 1) {
 		send_summary(req, body, len, "hit");
 		free(body);
@@ -169,9 +169,9 @@ handle_lit(struct fcgi_request *req, void *ctx)
 		fcgi_error(req, 500, NULL, "internal error", "out of memory");
 		return;
 	}
-	send_summary(req, body, len, "miss");
+	send_summary(req, body, len, cfg.cache ? "miss" : "off");
 	/* Written once the client has its answer. */
-	if ((p = malloc(sizeof(*p))) == NULL) {
+	if (!cfg.cache || (p = malloc(sizeof(*p))) == NULL) {
 		free(body);
 		return;
 	}

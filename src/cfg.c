@@ -24,6 +24,7 @@ enum opt_type {
 	OPT_TIMESERIES,
 	OPT_ANCHOR,
 	OPT_LOGLEVEL,
+	OPT_ONOFF,	/* on or off */
 	OPT_FLAG	/* command line only, no value */
 };
 
@@ -56,6 +57,8 @@ static const struct opt opts[] = {
 	{ "ISBITCOINLIT_RETENTION_S", "retention-s", OPT_INT, OFF(retention_s),
 	  "86400", 0, 100L * 365 * 86400, CFG_REFRESH,
 	  "drop samples older than the newest minus this, seconds (0: keep all)" },
+	{ "ISBITCOINLIT_CACHE", "cache", OPT_ONOFF, OFF(cache), "on", 0, 0,
+	  CFG_API, "off: the API computes every answer (no cache read or write)" },
 	{ "ISBITCOINLIT_CACHE_TTL_S", "cache-ttl-s", OPT_INT, OFF(cache_ttl_s),
 	  "120", 1, 365L * 86400, CFG_ALL,
 	  "lifetime of the cached summary, seconds" },
@@ -208,6 +211,14 @@ opt_set(struct cfg *cfg, const struct opt *o, const char *value,
 			return cfg_fail(err, o, "not one of debug, info, warn, "
 			    "error", value);
 		*(int *)field = i;
+		return 0;
+	case OPT_ONOFF:
+		if (strcmp(value, "on") == 0)
+			*(int *)field = 1;
+		else if (strcmp(value, "off") == 0)
+			*(int *)field = 0;
+		else
+			return cfg_fail(err, o, "not on or off", value);
 		return 0;
 	case OPT_FLAG:
 		*(int *)field = 1;

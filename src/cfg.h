@@ -22,6 +22,7 @@ struct cfg {
 	enum cfg_timeseries timeseries;
 	long retention_s;
 	/* API */
+	int cache;		/* 0: never read or write the cache */
 	long cache_ttl_s;
 	enum cfg_anchor window_anchor;
 	/* upstream feed */

@@ -61,6 +61,7 @@ main(void)
 		CHECK_INT(c.timeseries, CFG_TS_AUTO, "default backend auto");
 		CHECK_INT(c.retention_s, 86400, "default retention 24 h");
 		CHECK_INT(c.cache_ttl_s, 120, "default cache TTL");
+		CHECK_INT(c.cache, 1, "the cache is on by default");
 		CHECK_INT(c.window_anchor, CFG_ANCHOR_NEWEST, "default anchor");
 		CHECK_STR(c.upstream_url,
 		    "https://api.senticrypt.com/v1/bitcoin.json", "default feed");
@@ -81,6 +82,7 @@ main(void)
 		    "ISBITCOINLIT_WINDOW_ANCHOR=now",
 		    "ISBITCOINLIT_REFRESH_TOKEN=", /* empty: unset */
 		    "ISBITCOINLIT_LOG_LEVEL=debug",
+		    "ISBITCOINLIT_CACHE=off",
 		    "ISBITCOINLIT_STATE_DIR=/x",	/* not ours: ignored */
 		    "PATH=/bin", NULL };
 		const char *argv[] = { "prog", "--cache-ttl-s", "45",
@@ -94,6 +96,7 @@ main(void)
 		CHECK_INT(c.window_anchor, CFG_ANCHOR_NOW, "anchor from env");
 		CHECK(c.refresh_token == NULL, "an empty variable is unset");
 		CHECK_INT(c.log_level, LOGL_DEBUG, "log level from env");
+		CHECK_INT(c.cache, 0, "cache off from env");
 		CHECK_STR(c.redis_url, "unix:///tmp/r.sock?db=2", "--name=value");
 		CHECK_INT(c.once, 1, "flag");
 		cfg_free(&c);
@@ -141,6 +144,8 @@ main(void)
 	bad_env("ISBITCOINLIT_REDIS_URL=localhost:6379",
 	    "ISBITCOINLIT_REDIS_URL: not a redis:// or unix:// URL: "
 	    "\"localhost:6379\"");
+	bad_env("ISBITCOINLIT_CACHE=maybe",
+	    "ISBITCOINLIT_CACHE: not on or off: \"maybe\"");
 	bad_env("ISBITCOINLIT_WORKERS=-1",
 	    "ISBITCOINLIT_WORKERS: not a non-negative integer: \"-1\"");
 	bad_env("ISBITCOINLIT_WORKERS=999",
