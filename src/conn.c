@@ -511,9 +511,6 @@ conn_script_load(struct conn *c, struct conn_script *s)
 	return 0;
 }
 
-/* Redis 6 has no EVALSHA_RO; once refused, this process uses EVALSHA. */
-static int no_evalsha_ro;
-
 redisReply *
 conn_eval(struct conn *c, struct conn_script *s, int nkeys, const char **keys,
     int nargs, const char **args, const size_t *arglens)
@@ -540,24 +537,19 @@ conn_eval(struct conn *c, struct conn_script *s, int nkeys, const char **keys,
 		lens[3 + nkeys + i] = arglens ? arglens[i] : strlen(args[i]);
 	}
 
-	for (int attempt = 0; attempt < 3; attempt++) {
-		int ro = s->read_only && !no_evalsha_ro;
-
+	argv[0] = "EVALSHA";
+	lens[0] = 7;
+	for (int attempt = 0; attempt < 2; attempt++) {
 		if (s->sha[0] == '\0' && conn_script_load(c, s) < 0)
 			goto out;
-		argv[0] = ro ? "EVALSHA_RO" : "EVALSHA";
-		lens[0] = strlen(argv[0]);
 		argv[1] = s->sha;
 		lens[1] = 40;
 		r = conn_command(c, argc, argv, lens);
 		if (r == NULL || r->type != REDIS_REPLY_ERROR)
 			break;
-		if (strncmp(r->str, "NOSCRIPT", 8) == 0)
-			s->sha[0] = '\0';
-		else if (ro && strstr(r->str, "unknown command") != NULL)
-			no_evalsha_ro = 1;
-		else
+		if (strncmp(r->str, "NOSCRIPT", 8) != 0)
 			break;
+		s->sha[0] = '\0';
 		freeReplyObject(r);
 		r = NULL;
 	}

@@ -59,7 +59,6 @@ int conn_pipeline(struct conn *c, size_t n, const int *argcs,
  */
 struct conn_script {
 	const char *body;
-	int read_only;		/* EVALSHA_RO (Redis 7): read-only ACL users */
 	char sha[41];
 };
 
