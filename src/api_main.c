@@ -44,23 +44,8 @@ static int
 worker_open(void *ctx)
 {
 	struct worker *w = ctx;
-	struct conn_url url;
-	char err[512];
 
-	memset(w, 0, sizeof(*w));
-	if (conn_url_parse(cfg.redis_url, &url, err, sizeof(err)) < 0) {
-		log_error("%s", err);
-		return -1;
-	}
-	w->conn = conn_new(&url, cfg.redis_timeout_ms);
-	conn_url_free(&url);
-	if (w->conn == NULL || store_init(&w->st, w->conn, cfg.timeseries,
-	    cfg.key_prefix, cfg.retention_s) < 0) {
-		log_error("out of memory");
-		conn_free(w->conn);
-		return -1;
-	}
-	return 0;
+	return store_open(&cfg, &w->conn, &w->st);
 }
 
 static void
@@ -68,17 +53,7 @@ worker_close(void *ctx)
 {
 	struct worker *w = ctx;
 
-	store_fini(&w->st);
-	conn_free(w->conn);
-}
-
-static int64_t
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	store_close(&w->conn, &w->st);
 }
 
 /* A strong ETag of a body: FNV-1a 64, quoted; "-pretty" for that form. */
@@ -150,7 +125,7 @@ handle_lit(struct fcgi_request *req, void *ctx)
 		return;
 	}
 	if (rc == 0)
-		rc = summary_compute(&w->st, cfg.window_anchor, now_ms(), &sum,
+		rc = summary_compute(&w->st, cfg.window_anchor, fmt_now_ms(), &sum,
 		    &err);
 	if (rc < 0) {
 		log_warn("redis failed error=\"%s\"", err.text);

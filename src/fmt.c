@@ -87,6 +87,15 @@ fmt_double(double v, char *buf)
 }
 
 int64_t
+fmt_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int64_t
 fmt_hour_floor(int64_t ms)
 {
 	int64_t r = ms % FMT_HOUR_MS;

@@ -20,6 +20,9 @@ int fmt_double(double v, char *buf);
 /* Write ms since the epoch, to the second, as RFC 3339 UTC with +00:00. */
 int fmt_rfc3339(int64_t ms, char *buf);
 
+/* The clock: ms since the epoch. */
+int64_t fmt_now_ms(void);
+
 /* Start of the UTC hour holding ms (floor, also for negative ms). */
 int64_t fmt_hour_floor(int64_t ms);
 

@@ -51,15 +51,6 @@ refresh_lock_ttl_ms(const struct cfg *cfg)
 	    2000;
 }
 
-static int64_t
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static long
 elapsed_ms(const struct timespec *t0)
 {
@@ -185,7 +176,7 @@ refresh_run(const struct cfg *cfg, struct store *st,
 	}
 	report->fetch_ms = elapsed_ms(&t0) - lap;
 	lap += report->fetch_ms;
-	if (feed_parse(body.data, body.len, &fields, now_ms(), &feed,
+	if (feed_parse(body.data, body.len, &fields, fmt_now_ms(), &feed,
 	    &ferr) < 0) {
 		refresh_fail(err, REFRESH_EUPSTREAM, "", ferr.text);
 		goto out;
@@ -206,7 +197,7 @@ refresh_run(const struct cfg *cfg, struct store *st,
 	lap += report->write_ms;
 
 	/* The summary, then the cache: the API serves it from now on. */
-	if ((n = summary_compute(st, cfg->window_anchor, now_ms(), &sum,
+	if ((n = summary_compute(st, cfg->window_anchor, fmt_now_ms(), &sum,
 	    &serr)) < 0)
 		goto redis_failed;
 	if (n == 0) {

@@ -37,31 +37,13 @@ struct worker {
 static int
 worker_open(struct worker *w)
 {
-	struct conn_url url;
-	char err[512];
-
-	memset(w, 0, sizeof(*w));
-	if (conn_url_parse(cfg.redis_url, &url, err, sizeof(err)) < 0) {
-		log_error("%s", err);	/* validated at start-up already */
-		return -1;
-	}
-	w->conn = conn_new(&url, cfg.redis_timeout_ms);
-	conn_url_free(&url);
-	if (w->conn == NULL || store_init(&w->st, w->conn, cfg.timeseries,
-	    cfg.key_prefix, cfg.retention_s) < 0) {
-		log_error("out of memory");
-		conn_free(w->conn);
-		return -1;
-	}
-	return 0;
+	return store_open(&cfg, &w->conn, &w->st);
 }
 
 static void
 worker_close(struct worker *w)
 {
-	store_fini(&w->st);
-	conn_free(w->conn);
-	w->conn = NULL;
+	store_close(&w->conn, &w->st);
 }
 
 static void

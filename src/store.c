@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "log.h"
 #include "store_impl.h"
 
 static char *
@@ -44,6 +45,38 @@ store_init(struct store *st, struct conn *conn, enum cfg_timeseries wanted,
 	else if (wanted == CFG_TS_SORTEDSET)
 		st->ops = &store_zset_ops;
 	return 0;
+}
+
+int
+store_open(const struct cfg *cfg, struct conn **conn, struct store *st)
+{
+	struct conn_url url;
+	char err[512];
+
+	memset(st, 0, sizeof(*st));
+	*conn = NULL;
+	if (conn_url_parse(cfg->redis_url, &url, err, sizeof(err)) < 0) {
+		log_error("%s", err);	/* validated at start-up already */
+		return -1;
+	}
+	*conn = conn_new(&url, cfg->redis_timeout_ms);
+	conn_url_free(&url);
+	if (*conn == NULL || store_init(st, *conn, cfg->timeseries,
+	    cfg->key_prefix, cfg->retention_s) < 0) {
+		log_error("out of memory");
+		conn_free(*conn);
+		*conn = NULL;
+		return -1;
+	}
+	return 0;
+}
+
+void
+store_close(struct conn **conn, struct store *st)
+{
+	store_fini(st);
+	conn_free(*conn);
+	*conn = NULL;
 }
 
 void

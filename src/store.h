@@ -74,6 +74,14 @@ int store_init(struct store *st, struct conn *conn, enum cfg_timeseries wanted,
 void store_fini(struct store *st);
 
 /*
+ * Make the connection and the store a program's process uses, from its
+ * configuration (no I/O: the first command connects).  Returns 0, or -1
+ * after logging why; *conn is then NULL.  Release with store_close().
+ */
+int store_open(const struct cfg *cfg, struct conn **conn, struct store *st);
+void store_close(struct conn **conn, struct store *st);
+
+/*
  * Pick the backend (once per process): the one asked for, or with "auto"
  * the type of existing keys, else the module when the server has it.
  */
