@@ -151,14 +151,6 @@ fcgi_error(struct fcgi_request *req, int status, const char *headers,
 	free(body);
 }
 
-ssize_t
-fcgi_read_body(struct fcgi_request *req, char *buf, size_t max)
-{
-	int n = FCGX_GetStr(buf, (int)max, req->raw->in);
-
-	return n < 0 ? -1 : n;
-}
-
 int
 fcgi_query_flag(const char *query, const char *name)
 {

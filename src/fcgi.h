@@ -104,7 +104,5 @@ int fcgi_query_flag(const char *query, const char *name);
  */
 int fcgi_etag_match(const char *if_none_match, const char *etag);
 
-/* Read at most max bytes of the request body; returns the count or -1. */
-ssize_t fcgi_read_body(struct fcgi_request *req, char *buf, size_t max);
 
 #endif

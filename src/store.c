@@ -95,19 +95,6 @@ store_backend_name(const struct store *st)
 	return st->ops != NULL ? st->ops->name : "auto";
 }
 
-const char *
-store_strerror(enum store_status status)
-{
-	switch (status) {
-	case STORE_OK: return "ok";
-	case STORE_EREDIS: return "redis unavailable";
-	case STORE_ETYPE: return "wrong key type";
-	case STORE_EBACKEND: return "time-series backend failed";
-	case STORE_ENOMEM: return "out of memory";
-	}
-	return "unknown error";
-}
-
 int
 store_fail(struct store_error *err, enum store_status status, const char *fmt,
     ...)

@@ -111,6 +111,4 @@ int store_newest(struct store *st, int64_t *ts_ms, int *found,
 int store_hourly(struct store *st, int64_t from_ms, int64_t to_ms,
     struct store_hourly *out, struct store_error *err);
 
-const char *store_strerror(enum store_status status);
-
 #endif

@@ -13,35 +13,11 @@
 #include "conn.h"
 #include "testlib.h"
 
-static struct conn *
-open_conn(const char *url, long timeout_ms)
-{
-	struct conn_url u;
-	struct conn *c;
-	char err[256];
-
-	if (conn_url_parse(url, &u, err, sizeof(err)) < 0) {
-		tl_diag("%s", err);
-		return NULL;
-	}
-	c = conn_new(&u, timeout_ms);
-	conn_url_free(&u);
-	return c;
-}
-
-static redisReply *
-cmd(struct conn *c, const char *a, const char *b, const char *d)
-{
-	const char *argv[3] = { a, b, d };
-
-	return conn_command(c, d ? 3 : b ? 2 : 1, argv, NULL);
-}
-
 /* The reply of CLIENT INFO contains want. */
 static int
 client_info_has(struct conn *c, const char *want)
 {
-	redisReply *r = cmd(c, "CLIENT", "INFO", NULL);
+	redisReply *r = tl_cmd(c, "CLIENT", "INFO", NULL);
 	int ok = r != NULL && r->type == REDIS_REPLY_STRING &&
 	    strstr(r->str, want) != NULL;
 
@@ -82,8 +58,8 @@ main(void)
 	redisReply *r;
 
 	/* nothing listening */
-	c = open_conn("unix:///nonexistent/isbitcoinlit.sock", 200);
-	r = cmd(c, "PING", NULL, NULL);
+	c = tl_conn_open("unix:///nonexistent/isbitcoinlit.sock", 200);
+	r = tl_cmd(c, "PING", NULL, NULL);
 	CHECK(r == NULL && strstr(conn_error(c), "connect "
 	    "unix:/nonexistent/isbitcoinlit.sock") != NULL,
 	    "unreachable server: %s", conn_error(c));
@@ -98,13 +74,13 @@ main(void)
 
 	/* AUTH and SELECT, applied again after the server restarts */
 	snprintf(url, sizeof(url), "unix://:hunter2@%s?db=3", srv.sock);
-	c = open_conn(url, 1000);
+	c = tl_conn_open(url, 1000);
 	CHECK(client_info_has(c, " db=3 "), "SELECT applied");
 	CHECK(client_info_has(c, " user=default "), "AUTH with a password");
 	tl_redis_kill(&srv, 1);
-	r = cmd(c, "PING", NULL, NULL);
+	r = tl_cmd(c, "PING", NULL, NULL);
 	CHECK(r == NULL, "server down: no reply (%s)", conn_error(c));
-	r = cmd(c, "PING", NULL, NULL);
+	r = tl_cmd(c, "PING", NULL, NULL);
 	CHECK(r == NULL, "still down: no reply, no crash");
 	CHECK(tl_redis_restart(&srv, NULL, "--requirepass", "hunter2",
 	    "--enable-debug-command", "yes", (char *)NULL) == 0,
@@ -115,20 +91,20 @@ main(void)
 	tl_redis_restart(&srv, NULL, "--requirepass", "hunter2",
 	    "--enable-debug-command", "yes", "--user", "app", "on", ">apppw",
 	    "~*", "&*", "+@all", (char *)NULL);
-	CHECK(is_status(cmd(c, "PING", NULL, NULL), "PONG"),
+	CHECK(is_status(tl_cmd(c, "PING", NULL, NULL), "PONG"),
 	    "a stale connection is replaced transparently");
 	conn_free(c);
 
 	/* ACL user */
 	snprintf(url, sizeof(url), "unix://app:apppw@%s", srv.sock);
-	c = open_conn(url, 1000);
+	c = tl_conn_open(url, 1000);
 	CHECK(client_info_has(c, " user=app "), "AUTH with user and password");
 	conn_free(c);
 
 	/* wrong password: clear error, no password in it */
 	snprintf(url, sizeof(url), "unix://:wrong-secret@%s", srv.sock);
-	c = open_conn(url, 1000);
-	r = cmd(c, "PING", NULL, NULL);
+	c = tl_conn_open(url, 1000);
+	r = tl_cmd(c, "PING", NULL, NULL);
 	CHECK(r == NULL && strstr(conn_error(c), "AUTH") != NULL &&
 	    strstr(conn_error(c), "WRONGPASS") != NULL &&
 	    strstr(conn_error(c), "wrong-secret") == NULL,
@@ -137,10 +113,10 @@ main(void)
 
 	/* a server slower than the timeout */
 	snprintf(url, sizeof(url), "unix://:hunter2@%s", srv.sock);
-	c = open_conn(url, 200);
-	CHECK(is_status(cmd(c, "PING", NULL, NULL), "PONG"), "connected");
+	c = tl_conn_open(url, 200);
+	CHECK(is_status(tl_cmd(c, "PING", NULL, NULL), "PONG"), "connected");
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	r = cmd(c, "DEBUG", "SLEEP", "3");
+	r = tl_cmd(c, "DEBUG", "SLEEP", "3");
 	CHECK(r == NULL && strstr(conn_error(c), "timed out after 200 ms"),
 	    "slow server: %s", conn_error(c));
 	/* a bound generous enough for any machine: the server sleeps 3 s */
@@ -151,9 +127,9 @@ main(void)
 
 		nanosleep(&ts, NULL);
 	}
-	CHECK(is_status(cmd(c, "PING", NULL, NULL), "PONG"),
+	CHECK(is_status(tl_cmd(c, "PING", NULL, NULL), "PONG"),
 	    "after the server woke up, the next command works");
-	r = cmd(c, "INFO", "commandstats", NULL);
+	r = tl_cmd(c, "INFO", "commandstats", NULL);
 	CHECK(r != NULL && r->type == REDIS_REPLY_STRING &&
 	    strstr(r->str, "cmdstat_debug:calls=1,") != NULL,
 	    "a timed-out command is not sent again");
@@ -167,7 +143,7 @@ main(void)
 		CHECK(is_status(conn_eval(c, &s, 1, keys, 1, args, NULL), "vk"),
 		    "script runs");
 		CHECK(strlen(s.sha) == 40, "its SHA1 is kept");
-		freeReplyObject(cmd(c, "SCRIPT", "FLUSH", NULL));
+		freeReplyObject(tl_cmd(c, "SCRIPT", "FLUSH", NULL));
 		CHECK(is_status(conn_eval(c, &s, 1, keys, 1, args, NULL), "vk"),
 		    "script runs again after SCRIPT FLUSH");
 	}

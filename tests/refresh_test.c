@@ -134,28 +134,6 @@ expected_summary(const struct store_point *pts, size_t n)
 
 /* ---- Redis ---- */
 
-static struct conn *
-open_conn(const char *url)
-{
-	struct conn_url u;
-	struct conn *c;
-	char err[256];
-
-	if (conn_url_parse(url, &u, err, sizeof(err)) < 0)
-		return NULL;
-	c = conn_new(&u, 2000);
-	conn_url_free(&u);
-	return c;
-}
-
-static redisReply *
-cmd(struct conn *c, const char *a, const char *b, const char *d)
-{
-	const char *argv[3] = { a, b, d };
-
-	return conn_command(c, d ? 3 : b ? 2 : 1, argv, NULL);
-}
-
 /* Every key with the prefix and its DUMP, sorted: compare to see change. */
 static char *
 snapshot(struct conn *c, const char *prefix)
@@ -166,7 +144,7 @@ snapshot(struct conn *c, const char *prefix)
 	redisReply *keys;
 
 	snprintf(pattern, sizeof(pattern), "%s:*", prefix);
-	keys = cmd(c, "KEYS", pattern, NULL);
+	keys = tl_cmd(c, "KEYS", pattern, NULL);
 	if (keys == NULL || keys->type != REDIS_REPLY_ARRAY) {
 		fclose(fp);
 		free(out);
@@ -183,7 +161,7 @@ snapshot(struct conn *c, const char *prefix)
 				keys->element[j] = t;
 			}
 	for (size_t i = 0; i < keys->elements; i++) {
-		redisReply *d = cmd(c, "DUMP", keys->element[i]->str, NULL);
+		redisReply *d = tl_cmd(c, "DUMP", keys->element[i]->str, NULL);
 
 		fprintf(fp, "%s=", keys->element[i]->str);
 		if (d != NULL && d->type == REDIS_REPLY_STRING)
@@ -200,7 +178,7 @@ snapshot(struct conn *c, const char *prefix)
 static char *
 get_string(struct conn *c, const char *key)
 {
-	redisReply *r = cmd(c, "GET", key, NULL);
+	redisReply *r = tl_cmd(c, "GET", key, NULL);
 	char *s = r != NULL && r->type == REDIS_REPLY_STRING ? strdup(r->str) :
 	    NULL;
 
@@ -315,7 +293,7 @@ upstream_fails(const char *label, const char *url, struct conn *c,
 static void
 feed_cases(const char *label, const char *url, int module)
 {
-	struct conn *c = open_conn(url);
+	struct conn *c = tl_conn_open(url, 2000);
 	struct tl_env e;
 	struct run r;
 	char *want, *cache, *snap1, *snap2;
@@ -454,7 +432,7 @@ feed_cases(const char *label, const char *url, int module)
 static void
 process_cases(const char *url)
 {
-	struct conn *c = open_conn(url);
+	struct conn *c = tl_conn_open(url, 2000);
 	struct tl_env e;
 	struct run r;
 	const char *argv[] = { refresh_bin, "--once", NULL };
@@ -486,7 +464,7 @@ process_cases(const char *url)
 		tl_env_set(&e, "ISBITCOINLIT_REDIS_TIMEOUT_MS=100");
 		a = tl_spawn(argv, &e, 1, NULL);
 		for (i = 0; i < 100 && !held; i++) {
-			x = cmd(c, "EXISTS", "k:refresh:lock", NULL);
+			x = tl_cmd(c, "EXISTS", "k:refresh:lock", NULL);
 			held = x != NULL && x->integer == 1;
 			freeReplyObject(x);
 			if (!held)
@@ -503,7 +481,7 @@ process_cases(const char *url)
 		CHECK_STR(jstr(&r, "error"), "refresh running", "error text");
 		run_free(&r);
 		for (i = 0; i < 200; i++) {
-			x = cmd(c, "EXISTS", "k:refresh:lock", NULL);
+			x = tl_cmd(c, "EXISTS", "k:refresh:lock", NULL);
 			held = x != NULL && x->integer == 1;
 			freeReplyObject(x);
 			if (!held)
@@ -577,7 +555,7 @@ process_cases(const char *url)
 			CHECK(kill(a, 0) == 0, "--every keeps running while Redis "
 			    "is away");
 			tl_redis_restart(&late, NULL, (char *)NULL);
-			lc = open_conn(late.url);
+			lc = tl_conn_open(late.url, 2000);
 			for (i = 0; i < 100 && s == NULL; i++) {
 				s = get_string(lc, "o:cache");
 				if (s == NULL)

@@ -94,14 +94,6 @@ same_buckets(const struct store_hourly *got, int series,
 	return 1;
 }
 
-static redisReply *
-cmd(struct conn *c, const char *a, const char *b, const char *d)
-{
-	const char *argv[3] = { a, b, d };
-
-	return conn_command(c, d ? 3 : b ? 2 : 1, argv, NULL);
-}
-
 /*
  * Run every case on one server with one backend; leave the compact summary
  * of the main data set in *json.
@@ -256,13 +248,13 @@ run_cases(const char *label, const char *url, enum cfg_timeseries ts,
 	}
 
 	/* wrong key types */
-	r = cmd(c, "SET", "t3:price:mean:30s", "not a series");
+	r = tl_cmd(c, "SET", "t3:price:mean:30s", "not a series");
 	freeReplyObject(r);
 	store_init(&bad, c, ts, "t3", 86400);
 	CHECK(store_add(&bad, pts, 3, counts, &err) == -1 &&
 	    err.status == STORE_ETYPE && strstr(err.text, "t3:price:mean:30s"),
 	    "%s: add to a string key is a clear error: %s", label, err.text);
-	r = cmd(c, "EXISTS", "t3:sentiment:mean:30s", NULL);
+	r = tl_cmd(c, "EXISTS", "t3:sentiment:mean:30s", NULL);
 	CHECK(r != NULL && r->type == REDIS_REPLY_INTEGER && r->integer == 0,
 	    "%s: a failed add writes nothing", label);
 	freeReplyObject(r);

@@ -17,6 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "conn.h"
 #include "testlib.h"
 
 static int tl_count, tl_failed;
@@ -542,4 +543,30 @@ tl_fcgi_raw(const char *sock, const void *bytes, size_t len)
 		;
 	close(fd);
 	return 0;
+}
+
+/* ---- Redis ---- */
+
+struct conn *
+tl_conn_open(const char *url, long timeout_ms)
+{
+	struct conn_url u;
+	struct conn *c;
+	char err[256];
+
+	if (conn_url_parse(url, &u, err, sizeof(err)) < 0) {
+		tl_diag("%s", err);
+		return NULL;
+	}
+	c = conn_new(&u, timeout_ms);
+	conn_url_free(&u);
+	return c;
+}
+
+struct redisReply *
+tl_cmd(struct conn *c, const char *a, const char *b, const char *d)
+{
+	const char *argv[3] = { a, b, d };
+
+	return conn_command(c, d ? 3 : b ? 2 : 1, argv, NULL);
 }

@@ -94,6 +94,16 @@ char *tl_fcgi_request(const char *sock, const char *const params[]);
 /* Send raw bytes to sock, read until it closes (at most 2 s); -1 if refused. */
 int tl_fcgi_raw(const char *sock, const void *bytes, size_t len);
 
+struct conn;
+struct redisReply;
+
+/* A connection to url with timeout_ms (NULL, with a diagnostic, if bad). */
+struct conn *tl_conn_open(const char *url, long timeout_ms);
+
+/* Run the command a [b [c]] on c; the reply or NULL. */
+struct redisReply *tl_cmd(struct conn *c, const char *a, const char *b,
+    const char *d);
+
 /* The RedisTimeSeries module from ISBITCOINLIT_TEST_TS_MODULE, or NULL. */
 const char *tl_ts_module(void);
 
