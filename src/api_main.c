@@ -29,8 +29,10 @@
 static struct cfg cfg;
 
 struct worker {
-	struct conn *conn;
+	struct conn *conn;	/* REDIS_URL: cache writes, fallback reads */
 	struct store st;
+	struct conn *rconn;	/* REDIS_READ_URL, or NULL */
+	struct store rst;
 };
 
 /* A summary to write to the cache after the response (owned). */
@@ -45,7 +47,15 @@ worker_open(void *ctx)
 {
 	struct worker *w = ctx;
 
-	return store_open(&cfg, &w->conn, &w->st);
+	w->rconn = NULL;
+	if (store_open(&cfg, cfg.redis_url, &w->conn, &w->st) < 0)
+		return -1;
+	if (cfg.redis_read_url != NULL && store_open(&cfg, cfg.redis_read_url,
+	    &w->rconn, &w->rst) < 0) {
+		store_close(&w->conn, &w->st);
+		return -1;
+	}
+	return 0;
 }
 
 static void
@@ -53,7 +63,32 @@ worker_close(void *ctx)
 {
 	struct worker *w = ctx;
 
+	if (w->rconn != NULL)
+		store_close(&w->rconn, &w->rst);
 	store_close(&w->conn, &w->st);
+}
+
+/*
+ * The stores to read from, in order: the replica (REDIS_READ_URL) first
+ * when there is one, then the master.  Returns how many.
+ */
+static int
+readers(struct worker *w, struct store *from[2])
+{
+	int n = 0;
+
+	if (w->rconn != NULL)
+		from[n++] = &w->rst;
+	from[n++] = &w->st;
+	return n;
+}
+
+static void
+reader_failed(int i, int n, const struct store_error *err)
+{
+	if (i + 1 < n)
+		log_warn("replica read failed, reading from the master "
+		    "error=\"%s\"", err->text);
 }
 
 /* A strong ETag of a body: FNV-1a 64, quoted; "-pretty" for that form. */
@@ -114,19 +149,24 @@ handle_lit(struct fcgi_request *req, void *ctx)
 	struct store_error err;
 	struct summary sum;
 	struct pending_cache *p;
+	struct store *from[2];
 	char *body = NULL;
 	size_t len;
-	int rc;
+	int rc = -1, n = readers(w, from);
 
-	rc = cfg.cache ? cache_get(&w->st, &body, &len, &err) : 0;
-	if (rc == 1) {
-		send_summary(req, body, len, "hit");
-		free(body);
-		return;
+	for (int i = 0; i < n && rc < 0; i++) {
+		rc = cfg.cache ? cache_get(from[i], &body, &len, &err) : 0;
+		if (rc == 1) {
+			send_summary(req, body, len, "hit");
+			free(body);
+			return;
+		}
+		if (rc == 0)
+			rc = summary_compute(from[i], cfg.window_anchor,
+			    fmt_now_ms(), &sum, &err);
+		if (rc < 0)
+			reader_failed(i, n, &err);
 	}
-	if (rc == 0)
-		rc = summary_compute(&w->st, cfg.window_anchor, fmt_now_ms(), &sum,
-		    &err);
 	if (rc < 0) {
 		log_warn("redis failed error=\"%s\"", err.text);
 		fcgi_error(req, 503, "Retry-After: " RETRY_REDIS_S "\r\n"
@@ -164,11 +204,14 @@ handle_health(struct fcgi_request *req, void *ctx)
 	struct store_error err;
 	struct jw j;
 	char t[FMT_RFC3339_MAX], *body;
+	struct store *from[2];
 	int64_t newest;
-	int found = 0, ok;
+	int found = 0, ok = 0, n = readers(w, from), i;
 	size_t len;
 
-	ok = store_newest(&w->st, &newest, &found, &err) == 0;
+	for (i = 0; i < n && !ok; i++)
+		if (!(ok = store_newest(from[i], &newest, &found, &err) == 0))
+			reader_failed(i, n, &err);
 	jw_init(&j, 0);
 	jw_object_begin(&j);
 	jw_key(&j, "status");
@@ -177,7 +220,7 @@ handle_health(struct fcgi_request *req, void *ctx)
 	jw_string(&j, ok || err.status != STORE_EREDIS ? "ok" : "unavailable");
 	jw_key(&j, "timeseries");
 	jw_string(&j, ok || err.status == STORE_EREDIS ?
-	    store_backend_name(&w->st) : "error");
+	    store_backend_name(from[i - 1]) : "error");
 	jw_key(&j, "as_of");
 	if (found) {
 		fmt_rfc3339(newest, t);
@@ -214,6 +257,10 @@ main(int argc, char *argv[])
 
 	cfg_load_or_exit(&cfg, PROG, CFG_API, argc, argv);
 	log_init("api", cfg.log_level);
+	if (store_startup_check(&cfg) < 0) {
+		cfg_free(&cfg);
+		return 2;
+	}
 	rc = fcgi_serve(&cfg, &app);
 	cfg_free(&cfg);
 	return rc;

@@ -44,7 +44,12 @@ struct opt {
 static const struct opt opts[] = {
 	{ "ISBITCOINLIT_REDIS_URL", "redis-url", OPT_REDIS_URL, OFF(redis_url),
 	  "redis://127.0.0.1:6379/0", 0, 0, CFG_ALL,
-	  "redis://[[user]:password@]host[:port][/db] or unix:///path[?db=N]" },
+	  "redis://[[user]:password@]host[:port][/db], unix:///path[?db=N] or "
+	  "redis-sentinel://[[user]:password@]host:port,host:port/<master>[/db]" },
+	{ "ISBITCOINLIT_REDIS_READ_URL", "redis-read-url", OPT_REDIS_URL,
+	  OFF(redis_read_url), NULL, 0, 0, CFG_API,
+	  "a replica for the API's reads (cache writes still go to the "
+	  "REDIS_URL); unset: read from REDIS_URL" },
 	{ "ISBITCOINLIT_REDIS_TIMEOUT_MS", "redis-timeout-ms", OPT_INT,
 	  OFF(redis_timeout_ms), "1000", 1, 600000, CFG_ALL,
 	  "connect and command timeout for Redis, milliseconds" },
@@ -57,6 +62,13 @@ static const struct opt opts[] = {
 	{ "ISBITCOINLIT_RETENTION_S", "retention-s", OPT_INT, OFF(retention_s),
 	  "86400", 0, 100L * 365 * 86400, CFG_REFRESH,
 	  "drop samples older than the newest minus this, seconds (0: keep all)" },
+	{ "ISBITCOINLIT_MIN_REPLICAS", "min-replicas", OPT_INT,
+	  OFF(min_replicas), "0", 0, 64, CFG_REFRESH,
+	  "a refresh succeeds only once this many replicas have its writes "
+	  "(WAIT)" },
+	{ "ISBITCOINLIT_REPLICA_TIMEOUT_MS", "replica-timeout-ms", OPT_INT,
+	  OFF(replica_timeout_ms), "1000", 1, 600000, CFG_REFRESH,
+	  "how long a refresh waits for the replicas, milliseconds" },
 	{ "ISBITCOINLIT_CACHE", "cache", OPT_ONOFF, OFF(cache), "on", 0, 0,
 	  CFG_API, "off: the API computes every answer (no cache read or write)" },
 	{ "ISBITCOINLIT_CACHE_TTL_S", "cache-ttl-s", OPT_INT, OFF(cache_ttl_s),
@@ -401,7 +413,8 @@ cfg_scrub_argv(int argc, char *argv[])
 		char *a = argv[i], *value = NULL;
 		int secret;
 
-		if (strncmp(a, "--redis-url", 11) == 0)
+		if (strncmp(a, "--redis-url", 11) == 0 ||
+		    strncmp(a, "--redis-read-url", 16) == 0)
 			secret = 0;
 		else if (strncmp(a, "--refresh-token", 15) == 0)
 			secret = 1;

@@ -17,10 +17,13 @@ enum cfg_anchor { CFG_ANCHOR_NEWEST, CFG_ANCHOR_NOW };
 struct cfg {
 	/* Redis */
 	char *redis_url;
+	char *redis_read_url;	/* NULL: the API reads from redis_url */
 	long redis_timeout_ms;
 	char *key_prefix;
 	enum cfg_timeseries timeseries;
 	long retention_s;
+	long min_replicas;	/* WAIT for this many after a refresh */
+	long replica_timeout_ms;
 	/* API */
 	int cache;		/* 0: never read or write the cache */
 	long cache_ttl_s;

@@ -13,13 +13,19 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/time.h>
+#include <unistd.h>
 
 #include "conn.h"
+#include "log.h"
 
 struct conn {
 	struct conn_url url;
 	struct timeval tv;
 	redisContext *ctx;
+	/* where ctx points when not the URL's address: the master named by
+	 * the sentinels, or the cluster node that owns our slot */
+	struct conn_node node;
+	size_t sentinel;	/* the sentinel that answered last */
 	char err[512];
 };
 
@@ -126,28 +132,126 @@ fail:
 	return -1;
 }
 
+/* Parse "host[:port]" or "[v6][:port]" in s[0..end).  Returns 0 or -1. */
+static int
+parse_hostport(const char *s, const char *end, int defport, char **host,
+    int *port, char *err, size_t errlen)
+{
+	const char *host_end;
+	long v;
+
+	*port = defport;
+	if (s < end && *s == '[') {
+		const char *close = memchr(s, ']', (size_t)(end - s));
+
+		if (close == NULL)
+			URL_FAIL("unterminated '[' in the host");
+		*host = dup_range(s + 1, (size_t)(close - s - 1));
+		host_end = close + 1;
+		if (host_end < end && *host_end != ':')
+			URL_FAIL("junk after ']' in the host");
+	} else {
+		host_end = memchr(s, ':', (size_t)(end - s));
+		if (host_end == NULL)
+			host_end = end;
+		*host = dup_range(s, (size_t)(host_end - s));
+	}
+	if (*host == NULL || (*host)[0] == '\0')
+		URL_FAIL("missing host");
+	if (host_end < end) {
+		host_end++;
+		if (parse_int_range(host_end, (size_t)(end - host_end), 1,
+		    65535, &v) < 0)
+			URL_FAIL("bad port (1-65535)");
+		*port = (int)v;
+	}
+	return 0;
+fail:
+	return -1;
+}
+
+/* "h1:p1,h2:p2" in s[0..end) into url->sentinels.  Returns 0 or -1. */
+static int
+parse_sentinels(const char *s, const char *end, struct conn_url *url,
+    char *err, size_t errlen)
+{
+	size_t n = 1;
+
+	for (const char *q = s; q < end; q++)
+		n += *q == ',';
+	if (n > CONN_MAX_SENTINELS)
+		URL_FAIL("more than %d sentinels", CONN_MAX_SENTINELS);
+	if ((url->sentinels = calloc(n, sizeof(*url->sentinels))) == NULL)
+		URL_FAIL("out of memory");
+	for (size_t i = 0; i < n; i++) {
+		const char *comma = memchr(s, ',', (size_t)(end - s));
+		const char *e = comma != NULL ? comma : end;
+
+		url->nsentinels = i + 1;
+		if (parse_hostport(s, e, 26379, &url->sentinels[i].host,
+		    &url->sentinels[i].port, err, errlen) < 0)
+			return -1;
+		s = e + 1;
+	}
+	return 0;
+fail:
+	return -1;
+}
+
+/* "/<master-name>[/db]" of a redis-sentinel:// URL. */
+static int
+parse_sentinel_path(const char *p, struct conn_url *url, char *err,
+    size_t errlen)
+{
+	const char *name_end;
+	long v;
+
+	if (*p == '?')
+		URL_FAIL("a redis-sentinel:// URL takes no query string");
+	if (*p != '/' || p[1] == '/' || p[1] == '\0')
+		URL_FAIL("missing master name (redis-sentinel://host:port,"
+		    "host:port/<master-name>[/db])");
+	p++;
+	name_end = p + strcspn(p, "/?");
+	if ((url->master = pct_decode(p, (size_t)(name_end - p))) == NULL)
+		URL_FAIL("bad percent-escape in the master name");
+	if (*name_end == '?')
+		URL_FAIL("a redis-sentinel:// URL takes no query string");
+	if (*name_end == '/' && name_end[1] != '\0') {
+		if (parse_int_range(name_end + 1, strlen(name_end + 1), 0,
+		    INT_MAX, &v) < 0)
+			URL_FAIL("bad database number");
+		url->db = (int)v;
+	}
+	return 0;
+fail:
+	return -1;
+}
+
 int
 conn_url_parse(const char *text, struct conn_url *url, char *err,
     size_t errlen)
 {
-	const char *p, *auth, *auth_end, *at, *host, *host_end, *rest;
+	const char *p, *auth, *auth_end, *at, *host, *rest;
 	char redacted[512];
 	long v;
-	int is_unix;
+	int is_unix = 0, is_sentinel = 0;
 
 	memset(url, 0, sizeof(*url));
 	url->port = 6379;
 	if (strncmp(text, "redis://", 8) == 0) {
-		is_unix = 0;
 		p = text + 8;
 	} else if (strncmp(text, "unix://", 7) == 0) {
 		is_unix = 1;
 		p = text + 7;
+	} else if (strncmp(text, "redis-sentinel://", 17) == 0) {
+		is_sentinel = 1;
+		p = text + 17;
 	} else if (strncmp(text, "rediss://", 9) == 0) {
 		URL_FAIL("TLS (rediss://) is not supported; use redis:// "
 		    "on a private network or a unix:// socket");
 	} else {
-		URL_FAIL("not a redis:// or unix:// URL");
+		URL_FAIL("not a redis://, redis-sentinel:// or unix:// URL");
 	}
 
 	/* The authority runs to the first '/', '?' or the end. */
@@ -164,6 +268,14 @@ conn_url_parse(const char *text, struct conn_url *url, char *err,
 		host = at + 1;
 	} else
 		host = auth;
+
+	if (is_sentinel) {
+		url->port = 0;
+		if (parse_sentinels(host, auth_end, url, err, errlen) < 0 ||
+		    parse_sentinel_path(auth_end, url, err, errlen) < 0)
+			goto fail;
+		return 0;
+	}
 
 	if (is_unix) {
 		const char *q;
@@ -189,32 +301,9 @@ conn_url_parse(const char *text, struct conn_url *url, char *err,
 		return 0;
 	}
 
-	/* host, [v6], then an optional :port */
-	if (host < auth_end && *host == '[') {
-		const char *close = memchr(host, ']', (size_t)(auth_end - host));
-
-		if (close == NULL)
-			URL_FAIL("unterminated '[' in the host");
-		url->host = dup_range(host + 1, (size_t)(close - host - 1));
-		host_end = close + 1;
-		if (host_end < auth_end && *host_end != ':')
-			URL_FAIL("junk after ']' in the host");
-	} else {
-		host_end = memchr(host, ':', (size_t)(auth_end - host));
-		if (host_end == NULL)
-			host_end = auth_end;
-		url->host = dup_range(host, (size_t)(host_end - host));
-	}
-	if (url->host == NULL || url->host[0] == '\0')
-		URL_FAIL("missing host");
-	if (host_end < auth_end) {
-		host_end++;
-		if (parse_int_range(host_end, (size_t)(auth_end - host_end), 1,
-		    65535, &v) < 0)
-			URL_FAIL("bad port (1-65535)");
-		url->port = (int)v;
-	}
-
+	if (parse_hostport(host, auth_end, 6379, &url->host, &url->port, err,
+	    errlen) < 0)
+		goto fail;
 	rest = auth_end;
 	if (*rest == '?')
 		URL_FAIL("a redis:// URL takes no query string");
@@ -248,6 +337,10 @@ conn_url_free(struct conn_url *url)
 	free(url->host);
 	free(url->path);
 	free(url->user);
+	free(url->master);
+	for (size_t i = 0; i < url->nsentinels; i++)
+		free(url->sentinels[i].host);
+	free(url->sentinels);
 	if (url->password != NULL) {
 		explicit_bzero(url->password, strlen(url->password));
 		free(url->password);
@@ -303,13 +396,44 @@ conn_new(const struct conn_url *url, long timeout_ms)
 	if ((url->host && !(c->url.host = strdup(url->host))) ||
 	    (url->path && !(c->url.path = strdup(url->path))) ||
 	    (url->user && !(c->url.user = strdup(url->user))) ||
-	    (url->password && !(c->url.password = strdup(url->password)))) {
-		conn_free(c);
-		return NULL;
+	    (url->password && !(c->url.password = strdup(url->password))) ||
+	    (url->master && !(c->url.master = strdup(url->master))))
+		goto nomem;
+	if (url->nsentinels > 0) {
+		c->url.sentinels = calloc(url->nsentinels,
+		    sizeof(*c->url.sentinels));
+		if (c->url.sentinels == NULL)
+			goto nomem;
+		c->url.nsentinels = url->nsentinels;
+		for (size_t i = 0; i < url->nsentinels; i++) {
+			c->url.sentinels[i].port = url->sentinels[i].port;
+			c->url.sentinels[i].host = strdup(url->sentinels[i].host);
+			if (c->url.sentinels[i].host == NULL)
+				goto nomem;
+		}
 	}
 	c->tv.tv_sec = timeout_ms / 1000;
 	c->tv.tv_usec = (timeout_ms % 1000) * 1000;
 	return c;
+nomem:
+	conn_free(c);
+	return NULL;
+}
+
+/* Point the next connect at host:port (NULL: back to the URL's address). */
+static int
+conn_set_node(struct conn *c, const char *host, int port)
+{
+	char *h = NULL;
+
+	if (host != NULL && (h = strdup(host)) == NULL) {
+		snprintf(c->err, sizeof(c->err), "out of memory");
+		return -1;
+	}
+	free(c->node.host);
+	c->node.host = h;
+	c->node.port = port;
+	return 0;
 }
 
 void
@@ -318,6 +442,7 @@ conn_free(struct conn *c)
 	if (c == NULL)
 		return;
 	conn_reset(c);
+	conn_set_node(c, NULL, 0);
 	conn_url_free(&c->url);
 	free(c);
 }
@@ -336,107 +461,335 @@ conn_error(const struct conn *c)
 	return c->err[0] ? c->err : "no error";
 }
 
+/* host:port for messages, with brackets around an IPv6 address. */
+static void
+node_name(const char *host, int port, char *buf, size_t len)
+{
+	snprintf(buf, len, strchr(host, ':') != NULL ? "[%s]:%d" : "%s:%d",
+	    host, port);
+}
+
 /* Describe the server's address for messages (never the password). */
 static void
 conn_where(const struct conn *c, char *buf, size_t len)
 {
-	if (c->url.path != NULL)
+	if (c->node.host != NULL)
+		node_name(c->node.host, c->node.port, buf, len);
+	else if (c->url.path != NULL)
 		snprintf(buf, len, "unix:%s", c->url.path);
-	else if (strchr(c->url.host, ':') != NULL)
-		snprintf(buf, len, "[%s]:%d", c->url.host, c->url.port);
+	else if (c->url.host != NULL)
+		node_name(c->url.host, c->url.port, buf, len);
 	else
-		snprintf(buf, len, "%s:%d", c->url.host, c->url.port);
+		snprintf(buf, len, "master \"%s\"", c->url.master);
 }
 
 /* Record why ctx failed; a read or write that ran out of time says so. */
+static void
+ctx_fail(struct conn *c, const redisContext *ctx, const char *what,
+    const char *where, int saved_errno)
+{
+	if (ctx != NULL && ctx->err == REDIS_ERR_IO &&
+	    (saved_errno == EAGAIN || saved_errno == EWOULDBLOCK))
+		snprintf(c->err, sizeof(c->err), "%s %s: timed out after %ld ms",
+		    what, where,
+		    (long)c->tv.tv_sec * 1000 + c->tv.tv_usec / 1000);
+	else if (ctx != NULL && ctx->err == REDIS_ERR_EOF)
+		snprintf(c->err, sizeof(c->err), "%s %s: connection closed "
+		    "by the server", what, where);
+	else
+		snprintf(c->err, sizeof(c->err), "%s %s: %s", what, where,
+		    ctx != NULL && ctx->errstr[0] ? ctx->errstr :
+		    "out of memory");
+}
+
 static void
 conn_fail(struct conn *c, const char *what, int saved_errno)
 {
 	char where[300];
 
 	conn_where(c, where, sizeof(where));
-	if (c->ctx != NULL && c->ctx->err == REDIS_ERR_IO &&
-	    (saved_errno == EAGAIN || saved_errno == EWOULDBLOCK))
-		snprintf(c->err, sizeof(c->err), "%s %s: timed out after %ld ms",
-		    what, where,
-		    (long)c->tv.tv_sec * 1000 + c->tv.tv_usec / 1000);
-	else if (c->ctx != NULL && c->ctx->err == REDIS_ERR_EOF)
-		snprintf(c->err, sizeof(c->err), "%s %s: connection closed "
-		    "by the server", what, where);
-	else
-		snprintf(c->err, sizeof(c->err), "%s %s: %s", what, where,
-		    c->ctx != NULL && c->ctx->errstr[0] ? c->ctx->errstr :
-		    "out of memory");
+	ctx_fail(c, c->ctx, what, where, saved_errno);
 }
 
-/* Run one command on the raw context during the handshake. */
-static int
-conn_handshake_cmd(struct conn *c, int argc, const char **argv,
-    const char *what)
+/* Run one command on a raw context; the reply, or NULL with c->err set. */
+static redisReply *
+ctx_command(struct conn *c, redisContext *ctx, const char *where, int argc,
+    const char **argv, const char *what)
 {
-	redisReply *r = redisCommandArgv(c->ctx, argc, argv, NULL);
-	char where[300];
+	redisReply *r = redisCommandArgv(ctx, argc, argv, NULL);
 
 	if (r == NULL) {
-		conn_fail(c, what, errno);
-		return -1;
+		ctx_fail(c, ctx, what, where, errno);
+		return NULL;
 	}
 	if (r->type == REDIS_REPLY_ERROR) {
-		conn_where(c, where, sizeof(where));
 		snprintf(c->err, sizeof(c->err), "%s %s: %s", what, where,
 		    r->str);
 		freeReplyObject(r);
-		return -1;
+		return NULL;
 	}
-	freeReplyObject(r);
-	return 0;
+	return r;
 }
 
-/* Connect and apply timeouts, AUTH and SELECT.  Returns 0 or -1. */
-static int
-conn_connect(struct conn *c)
+/*
+ * Connect to one server and apply the timeouts, then (with auth) AUTH and
+ * SELECT.  Returns the context, or NULL with c->err set.
+ */
+static redisContext *
+ctx_open(struct conn *c, const char *host, int port, const char *path,
+    int auth)
 {
-	char db[16];
+	redisContext *ctx;
+	redisReply *r;
+	char where[300], db[16];
 
-	if (c->url.path != NULL)
-		c->ctx = redisConnectUnixWithTimeout(c->url.path, c->tv);
-	else
-		c->ctx = redisConnectWithTimeout(c->url.host, c->url.port,
-		    c->tv);
-	if (c->ctx == NULL || c->ctx->err) {
-		int e = errno;
-
-		conn_fail(c, "connect", e);
+	if (path != NULL) {
+		snprintf(where, sizeof(where), "unix:%s", path);
+		ctx = redisConnectUnixWithTimeout(path, c->tv);
+	} else {
+		node_name(host, port, where, sizeof(where));
+		ctx = redisConnectWithTimeout(host, port, c->tv);
+	}
+	if (ctx == NULL || ctx->err) {
+		ctx_fail(c, ctx, "connect", where, errno);
 		goto err;
 	}
-	if (redisSetTimeout(c->ctx, c->tv) != REDIS_OK) {
-		conn_fail(c, "set timeout on", errno);
+	if (redisSetTimeout(ctx, c->tv) != REDIS_OK) {
+		ctx_fail(c, ctx, "set timeout on", where, errno);
 		goto err;
 	}
-	if (c->url.path == NULL)
-		(void)redisEnableKeepAlive(c->ctx);
-	if (c->url.password != NULL) {
-		const char *argv[3] = { "AUTH", NULL, NULL };
+	if (path == NULL)
+		(void)redisEnableKeepAlive(ctx);
+	if (auth && c->url.password != NULL) {
+		const char *argv[3];
 		int argc = 0;
 
 		argv[argc++] = "AUTH";
 		if (c->url.user != NULL)
 			argv[argc++] = c->url.user;
 		argv[argc++] = c->url.password;
-		if (conn_handshake_cmd(c, argc, argv, "AUTH at") < 0)
+		if ((r = ctx_command(c, ctx, where, argc, argv, "AUTH at")) ==
+		    NULL)
 			goto err;
+		freeReplyObject(r);
 	}
-	if (c->url.db != 0) {
+	if (auth && c->url.db != 0) {
 		const char *argv[2] = { "SELECT", db };
 
 		snprintf(db, sizeof(db), "%d", c->url.db);
-		if (conn_handshake_cmd(c, 2, argv, "SELECT at") < 0)
+		if ((r = ctx_command(c, ctx, where, 2, argv, "SELECT at")) ==
+		    NULL)
 			goto err;
+		freeReplyObject(r);
+	}
+	return ctx;
+err:
+	if (ctx != NULL)
+		redisFree(ctx);
+	return NULL;
+}
+
+/*
+ * Ask the sentinels, the one that answered last first, where the master
+ * is; point c->node there.  Returns 0 or -1.
+ */
+static int
+sentinel_resolve(struct conn *c)
+{
+	const char *argv[] = { "SENTINEL", "get-master-addr-by-name",
+	    c->url.master };
+	size_t n = c->url.nsentinels;
+
+	for (size_t k = 0; k < n; k++) {
+		size_t i = (c->sentinel + k) % n;
+		const struct conn_node *s = &c->url.sentinels[i];
+		redisContext *ctx = ctx_open(c, s->host, s->port, NULL, 0);
+		redisReply *r;
+		char where[300];
+		long port;
+		int rc;
+
+		if (ctx == NULL)
+			continue;
+		node_name(s->host, s->port, where, sizeof(where));
+		r = ctx_command(c, ctx, where, 3, argv, "sentinel");
+		redisFree(ctx);
+		if (r == NULL)
+			continue;
+		if (r->type != REDIS_REPLY_ARRAY || r->elements != 2 ||
+		    r->element[0]->type != REDIS_REPLY_STRING ||
+		    r->element[1]->type != REDIS_REPLY_STRING ||
+		    parse_int_range(r->element[1]->str, r->element[1]->len, 1,
+		    65535, &port) < 0) {
+			snprintf(c->err, sizeof(c->err), "sentinel %s: no master "
+			    "named \"%s\"", where, c->url.master);
+			freeReplyObject(r);
+			continue;
+		}
+		c->sentinel = i;
+		rc = conn_set_node(c, r->element[0]->str, (int)port);
+		freeReplyObject(r);
+		return rc;
+	}
+	return -1;
+}
+
+/* With Sentinel: is the server on c->ctx the master?  Returns 0 or -1. */
+static int
+role_check(struct conn *c)
+{
+	const char *argv[] = { "ROLE" };
+	char where[300];
+	redisReply *r;
+	int ok;
+
+	conn_where(c, where, sizeof(where));
+	if ((r = ctx_command(c, c->ctx, where, 1, argv, "ROLE at")) == NULL)
+		return -1;
+	ok = r->type == REDIS_REPLY_ARRAY && r->elements > 0 &&
+	    r->element[0]->type == REDIS_REPLY_STRING &&
+	    strcmp(r->element[0]->str, "master") == 0;
+	if (!ok)
+		snprintf(c->err, sizeof(c->err), "%s is not the master of \"%s\" "
+		    "(role %s): a failover is in progress", where, c->url.master,
+		    r->type == REDIS_REPLY_ARRAY && r->elements > 0 &&
+		    r->element[0]->type == REDIS_REPLY_STRING ?
+		    r->element[0]->str : "unknown");
+	freeReplyObject(r);
+	return ok ? 0 : -1;
+}
+
+/* Connect to the master or the node redirected to.  Returns 0 or -1. */
+static int
+conn_connect(struct conn *c)
+{
+	if (c->url.master != NULL && sentinel_resolve(c) < 0)
+		return -1;
+	if (c->node.host != NULL)
+		c->ctx = ctx_open(c, c->node.host, c->node.port, NULL, 1);
+	else
+		c->ctx = ctx_open(c, c->url.host, c->url.port, c->url.path, 1);
+	if (c->ctx == NULL)
+		return -1;
+	if (c->url.master != NULL && role_check(c) < 0) {
+		conn_reset(c);
+		return -1;
 	}
 	return 0;
-err:
-	conn_reset(c);
+}
+
+/* Send n commands on ctx and read their replies.  Returns 0 or -1. */
+static int
+ctx_pipeline(redisContext *ctx, size_t n, const int *argcs,
+    const char **const *argvs, const size_t *const *argvlens,
+    redisReply **replies)
+{
+	size_t got;
+
+	for (size_t i = 0; i < n; i++)
+		if (redisAppendCommandArgv(ctx, argcs[i], argvs[i],
+		    argvlens ? argvlens[i] : NULL) != REDIS_OK)
+			return -1;
+	for (got = 0; got < n; got++) {
+		void *r;
+
+		if (redisGetReply(ctx, &r) != REDIS_OK) {
+			for (size_t i = 0; i < got; i++) {
+				freeReplyObject(replies[i]);
+				replies[i] = NULL;
+			}
+			return -1;
+		}
+		replies[got] = r;
+	}
+	return 0;
+}
+
+/* One pipeline on the current server, reconnecting once if it was stale. */
+static int
+conn_pipeline_once(struct conn *c, size_t n, const int *argcs,
+    const char **const *argvs, const size_t *const *argvlens,
+    redisReply **replies)
+{
+	for (int attempt = 0; attempt < 2; attempt++) {
+		int reused = c->ctx != NULL, timed_out, saved_errno;
+
+		memset(replies, 0, n * sizeof(*replies));
+		if (c->ctx == NULL && conn_connect(c) < 0)
+			break;
+		if (ctx_pipeline(c->ctx, n, argcs, argvs, argvlens,
+		    replies) == 0)
+			return 0;
+		saved_errno = errno;
+		conn_fail(c, "command at", saved_errno);
+		timed_out = c->ctx->err == REDIS_ERR_IO &&
+		    (saved_errno == EAGAIN || saved_errno == EWOULDBLOCK);
+		conn_reset(c);
+		if (!reused || timed_out)
+			break;
+	}
+	/* A cluster node that is gone: start again from the URL's. */
+	if (c->url.master == NULL)
+		conn_set_node(c, NULL, 0);
 	return -1;
+}
+
+/* "MOVED 3999 127.0.0.1:6381" or "ASK ...": the node, into host/port. */
+static int
+parse_redirect(const char *msg, char *host, size_t hostlen, int *port)
+{
+	const char *addr = strchr(msg, ' '), *colon;
+	long v;
+
+	if (addr == NULL || (addr = strchr(addr + 1, ' ')) == NULL)
+		return -1;
+	addr++;
+	if ((colon = strrchr(addr, ':')) == NULL ||
+	    parse_int_range(colon + 1, strlen(colon + 1), 1, 65535, &v) < 0 ||
+	    (size_t)(colon - addr) >= hostlen)
+		return -1;
+	memcpy(host, addr, (size_t)(colon - addr));
+	host[colon - addr] = '\0';
+	*port = (int)v;
+	return 0;
+}
+
+/*
+ * Answer an ASK: run command i once on the node named, after ASKING,
+ * and put its reply in place of the redirection.  Returns 0 or -1.
+ */
+static int
+conn_ask(struct conn *c, const char *host, int port, int argc,
+    const char **argv, const size_t *argvlen, redisReply **reply)
+{
+	int argcs[2] = { 1, argc };
+	const char *asking[] = { "ASKING" };
+	const char **const argvs[2] = { asking, argv };
+	const size_t *const lens[2] = { NULL, argvlen };
+	redisReply *r[2];
+	redisContext *ctx = ctx_open(c, host, port, NULL, 1);
+	char where[300];
+
+	if (ctx == NULL)
+		return -1;
+	if (ctx_pipeline(ctx, 2, argcs, argvs, argvlen ? lens : NULL, r) < 0) {
+		node_name(host, port, where, sizeof(where));
+		ctx_fail(c, ctx, "command at", where, errno);
+		redisFree(ctx);
+		return -1;
+	}
+	redisFree(ctx);
+	freeReplyObject(r[0]);
+	freeReplyObject(*reply);
+	*reply = r[1];
+	return 0;
+}
+
+static int
+error_is(const redisReply *r, const char *prefix)
+{
+	return r != NULL && r->type == REDIS_REPLY_ERROR &&
+	    strncmp(r->str, prefix, strlen(prefix)) == 0;
 }
 
 redisReply *
@@ -450,44 +803,130 @@ conn_command(struct conn *c, int argc, const char **argv,
 	return r;
 }
 
+/*
+ * Run the pipeline and follow what the server says about where the data
+ * is: MOVED (the slot has a new owner: go there for good), ASK (this
+ * command only, during a slot migration), TRYAGAIN (keys of a migrating
+ * slot are split for a moment), READONLY (with Sentinel: the master was
+ * demoted; ask the sentinels again).  Every command this project sends
+ * is idempotent, so running one again is safe.
+ */
 int
 conn_pipeline(struct conn *c, size_t n, const int *argcs,
     const char **const *argvs, const size_t *const *argvlens,
     redisReply **replies)
 {
-	for (int attempt = 0; attempt < 2; attempt++) {
-		int reused = c->ctx != NULL, timed_out, saved_errno;
-		size_t got = 0;
+	for (int hop = 0;; hop++) {
+		const redisReply *moved = NULL;
+		int ask = 0, again = 0, readonly = 0;
+		char host[256];
+		int port;
 
-		memset(replies, 0, n * sizeof(*replies));
-		if (c->ctx == NULL && conn_connect(c) < 0)
+		if (conn_pipeline_once(c, n, argcs, argvs, argvlens, replies) < 0)
 			return -1;
-		for (size_t i = 0; i < n; i++)
-			if (redisAppendCommandArgv(c->ctx, argcs[i], argvs[i],
-			    argvlens ? argvlens[i] : NULL) != REDIS_OK)
-				goto failed;
-		for (; got < n; got++) {
-			void *r;
-
-			if (redisGetReply(c->ctx, &r) != REDIS_OK)
-				goto failed;
-			replies[got] = r;
+		for (size_t i = 0; i < n; i++) {
+			if (error_is(replies[i], "MOVED "))
+				moved = replies[i];
+			ask |= error_is(replies[i], "ASK ");
+			again |= error_is(replies[i], "TRYAGAIN");
+			readonly |= c->url.master != NULL &&
+			    error_is(replies[i], "READONLY");
 		}
-		return 0;
-failed:
-		saved_errno = errno;
-		conn_fail(c, "command at", saved_errno);
-		timed_out = c->ctx->err == REDIS_ERR_IO &&
-		    (saved_errno == EAGAIN || saved_errno == EWOULDBLOCK);
-		for (size_t i = 0; i < got; i++) {
+		if ((!moved && !ask && !again && !readonly) ||
+		    hop == CONN_MAX_REDIRECTS)
+			return 0;
+		if (moved != NULL) {
+			if (parse_redirect(moved->str, host, sizeof(host),
+			    &port) < 0)
+				return 0;	/* the caller sees the error */
+			/* Redis 7 may leave the host out: the same one. */
+			if (host[0] == '\0' && conn_set_node(c, c->node.host ?
+			    c->node.host : c->url.host, port) < 0)
+				goto failed;
+			if (host[0] != '\0' && conn_set_node(c, host, port) < 0)
+				goto failed;
+			log_debug("redis cluster redirect reply=\"%s\"",
+			    moved->str);
+			conn_reset(c);
+		} else if (readonly) {
+			log_warn("redis master demoted, asking the sentinels "
+			    "again master=\"%s\"", c->url.master);
+			conn_reset(c);
+		}
+		else if (again)
+			usleep(20000 << hop);
+		else {
+			for (size_t i = 0; i < n; i++) {
+				if (!error_is(replies[i], "ASK ") ||
+				    parse_redirect(replies[i]->str, host,
+				    sizeof(host), &port) < 0)
+					continue;
+				if (host[0] == '\0' && (c->node.host ||
+				    c->url.host))
+					snprintf(host, sizeof(host), "%s",
+					    c->node.host ? c->node.host :
+					    c->url.host);
+				log_debug("redis cluster redirect reply=\"%s\"",
+				    replies[i]->str);
+				if (conn_ask(c, host, port, argcs[i], argvs[i],
+				    argvlens ? argvlens[i] : NULL,
+				    &replies[i]) < 0)
+					goto failed;
+			}
+			return 0;
+		}
+		for (size_t i = 0; i < n; i++) {
 			freeReplyObject(replies[i]);
 			replies[i] = NULL;
 		}
-		conn_reset(c);
-		if (!reused || timed_out)
-			break;
+	}
+failed:
+	for (size_t i = 0; i < n; i++) {
+		freeReplyObject(replies[i]);
+		replies[i] = NULL;
 	}
 	return -1;
+}
+
+long long
+conn_wait_replicas(struct conn *c, int n, long ms)
+{
+	struct timeval tv = c->tv;
+	char nbuf[16], msbuf[24], where[300];
+	const char *argv[] = { "WAIT", nbuf, msbuf };
+	redisReply *r;
+	long long got;
+
+	if (c->ctx == NULL) {
+		snprintf(c->err, sizeof(c->err), "the connection to Redis was "
+		    "lost before WAIT: the writes' replication is unknown");
+		return -1;
+	}
+	snprintf(nbuf, sizeof(nbuf), "%d", n);
+	snprintf(msbuf, sizeof(msbuf), "%ld", ms);
+	/* The read may block up to ms longer than a plain command. */
+	tv.tv_sec += ms / 1000;
+	tv.tv_usec += (ms % 1000) * 1000;
+	if (tv.tv_usec >= 1000000) {
+		tv.tv_sec++;
+		tv.tv_usec -= 1000000;
+	}
+	conn_where(c, where, sizeof(where));
+	if (redisSetTimeout(c->ctx, tv) != REDIS_OK ||
+	    (r = ctx_command(c, c->ctx, where, 3, argv, "WAIT at")) == NULL) {
+		if (c->ctx->err)
+			conn_reset(c);
+		else
+			(void)redisSetTimeout(c->ctx, c->tv);
+		return -1;
+	}
+	(void)redisSetTimeout(c->ctx, c->tv);
+	got = r->type == REDIS_REPLY_INTEGER ? r->integer : -1;
+	if (got < 0)
+		snprintf(c->err, sizeof(c->err), "WAIT at %s: unexpected reply",
+		    where);
+	freeReplyObject(r);
+	return got;
 }
 
 /* Load s->body with SCRIPT LOAD and remember its SHA1.  Returns 0 or -1. */
@@ -537,21 +976,24 @@ conn_eval(struct conn *c, struct conn_script *s, int nkeys, const char **keys,
 		lens[3 + nkeys + i] = arglens ? arglens[i] : strlen(args[i]);
 	}
 
+	/*
+	 * EVALSHA; after NOSCRIPT (a restarted server, or another cluster
+	 * node) EVAL with the body, which also caches it where it ran.
+	 */
+	if (s->sha[0] == '\0' && conn_script_load(c, s) < 0)
+		goto out;
 	argv[0] = "EVALSHA";
 	lens[0] = 7;
-	for (int attempt = 0; attempt < 2; attempt++) {
-		if (s->sha[0] == '\0' && conn_script_load(c, s) < 0)
-			goto out;
-		argv[1] = s->sha;
-		lens[1] = 40;
-		r = conn_command(c, argc, argv, lens);
-		if (r == NULL || r->type != REDIS_REPLY_ERROR)
-			break;
-		if (strncmp(r->str, "NOSCRIPT", 8) != 0)
-			break;
-		s->sha[0] = '\0';
+	argv[1] = s->sha;
+	lens[1] = 40;
+	r = conn_command(c, argc, argv, lens);
+	if (error_is(r, "NOSCRIPT")) {
 		freeReplyObject(r);
-		r = NULL;
+		argv[0] = "EVAL";
+		lens[0] = 4;
+		argv[1] = s->body;
+		lens[1] = strlen(s->body);
+		r = conn_command(c, argc, argv, lens);
 	}
 out:
 	free(argv);

@@ -6,14 +6,30 @@
 
 #include <hiredis/hiredis.h>
 
-/* A parsed Redis URL.  All strings are owned by the struct. */
+#define CONN_MAX_SENTINELS 16
+/* Redirections (MOVED, ASK, TRYAGAIN, READONLY) followed per command. */
+#define CONN_MAX_REDIRECTS 5
+
+struct conn_node {
+	char *host;
+	int port;
+};
+
+/*
+ * A parsed Redis URL.  All strings are owned by the struct.  A
+ * redis-sentinel:// URL fills master and sentinels and leaves host and
+ * path NULL: the master's address is asked of the sentinels.
+ */
 struct conn_url {
-	char *host;	/* NULL for a unix socket */
+	char *host;	/* NULL for a unix socket or Sentinel */
 	int port;
 	char *path;	/* unix socket path, or NULL */
 	char *user;	/* NULL: no user name (AUTH password) */
 	char *password;	/* NULL: no AUTH */
 	int db;
+	char *master;	/* Sentinel: the monitored master's name */
+	struct conn_node *sentinels;
+	size_t nsentinels;
 };
 
 /* Parse text into url.  Returns 0, or -1 with a one-line reason in err. */
@@ -28,6 +44,10 @@ struct conn;
 
 /*
  * Make a connection object; nothing is connected until the first command.
+ * Each connect asks the sentinels (if any) where the master is and checks
+ * it with ROLE, so a failover is followed by the next reconnect.  Cluster
+ * redirections (MOVED, ASK) are followed to the node that owns the slot;
+ * the commands of one pipeline must then all hash to one slot.
  * Returns NULL only when out of memory.  The caller owns the result.
  */
 struct conn *conn_new(const struct conn_url *url, long timeout_ms);
@@ -54,8 +74,10 @@ int conn_pipeline(struct conn *c, size_t n, const int *argcs,
     redisReply **replies);
 
 /*
- * A Lua script run by EVALSHA, loaded on first use and again after
- * NOSCRIPT (the server restarted or flushed its script cache).
+ * A Lua script run by EVALSHA, loaded on first use; after NOSCRIPT (the
+ * server restarted or flushed its script cache, or another cluster node
+ * answered) it is sent whole with EVAL.  Scripts touch only the keys they
+ * are given.
  */
 struct conn_script {
 	const char *body;
@@ -65,6 +87,14 @@ struct conn_script {
 /* Run script with keys and args; same reply rules as conn_command(). */
 redisReply *conn_eval(struct conn *c, struct conn_script *s, int nkeys,
     const char **keys, int nargs, const char **args, const size_t *arglens);
+
+/*
+ * WAIT for n replicas to acknowledge every write made so far on this
+ * connection, at most ms milliseconds.  Returns the number that did, or -1
+ * (conn_error() says why).  Never reconnects: a fresh connection has made
+ * no write, and WAIT on it would acknowledge nothing.
+ */
+long long conn_wait_replicas(struct conn *c, int n, long ms);
 
 /* Why the last command failed, for logs and error bodies. */
 const char *conn_error(const struct conn *c);

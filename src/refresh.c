@@ -36,6 +36,7 @@ refresh_strerror(enum refresh_status status)
 	case REFRESH_EUPSTREAM: return "upstream failed";
 	case REFRESH_EREDIS: return "redis unavailable";
 	case REFRESH_ELOCKED: return "refresh running";
+	case REFRESH_EREPLICAS: return "not replicated";
 	}
 	return "internal error";
 }
@@ -132,6 +133,30 @@ drop_expired(const struct cfg *cfg, int64_t stored_newest, int found,
 	return skip;
 }
 
+/*
+ * Durability on a replicated Redis: every write of this refresh (series,
+ * cache) must reach cfg->min_replicas replicas.  Returns 0 or -1.
+ */
+static int
+wait_replicas(const struct cfg *cfg, struct store *st,
+    struct refresh_report *report, struct refresh_error *err)
+{
+	char why[300];
+
+	report->replicas = conn_wait_replicas(st->conn, (int)cfg->min_replicas,
+	    cfg->replica_timeout_ms);
+	if (report->replicas < 0)
+		return refresh_fail(err, REFRESH_EREDIS, "",
+		    conn_error(st->conn));
+	if (report->replicas >= cfg->min_replicas)
+		return 0;
+	snprintf(why, sizeof(why), "written on the master, but %lld of the "
+	    "%ld replicas asked for (ISBITCOINLIT_MIN_REPLICAS) acknowledged "
+	    "it within %ld ms", report->replicas, cfg->min_replicas,
+	    cfg->replica_timeout_ms);
+	return refresh_fail(err, REFRESH_EREPLICAS, "", why);
+}
+
 int
 refresh_run(const struct cfg *cfg, struct store *st,
     struct refresh_report *report, struct refresh_error *err)
@@ -154,6 +179,7 @@ refresh_run(const struct cfg *cfg, struct store *st,
 
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	memset(report, 0, sizeof(*report));
+	report->replicas = -1;
 
 	switch (lock_take(st, refresh_lock_ttl_ms(cfg), token, &serr)) {
 	case 1:
@@ -213,6 +239,8 @@ refresh_run(const struct cfg *cfg, struct store *st,
 	if (cache_put(st, json, jlen, cfg->cache_ttl_s, &serr) < 0)
 		goto redis_failed;
 	report->summary_ms = elapsed_ms(&t0) - lap;
+	if (cfg->min_replicas > 0 && wait_replicas(cfg, st, report, err) < 0)
+		goto out;
 
 	report->received = feed.received;
 	report->valid = feed.npoints;
@@ -258,6 +286,10 @@ refresh_report_json(const struct refresh_report *r, size_t *len)
 	jw_string(&w, r->backend);
 	jw_key(&w, "duration_ms");
 	jw_int(&w, r->duration_ms);
+	if (r->replicas >= 0) {
+		jw_key(&w, "replicas");
+		jw_int(&w, r->replicas);
+	}
 	jw_key(&w, "as_of");
 	jw_string(&w, t);
 	jw_object_end(&w);

@@ -13,7 +13,8 @@ enum refresh_status {
 	REFRESH_OK = 0,
 	REFRESH_EUPSTREAM = 1,	/* the feed could not be had or held nothing */
 	REFRESH_EREDIS = 3,	/* Redis failed */
-	REFRESH_ELOCKED = 4	/* another refresh holds the lock */
+	REFRESH_ELOCKED = 4,	/* another refresh holds the lock */
+	REFRESH_EREPLICAS = 5	/* written, but too few replicas have it */
 };
 
 struct refresh_error {
@@ -28,6 +29,7 @@ struct refresh_report {
 	/* where the time went, for the log */
 	long fetch_ms, parse_ms, write_ms, summary_ms;
 	int64_t as_of_ms;	/* T of the summary written to the cache */
+	long long replicas;	/* acknowledged the writes; -1: not asked */
 };
 
 /*

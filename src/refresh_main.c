@@ -37,7 +37,7 @@ struct worker {
 static int
 worker_open(struct worker *w)
 {
-	return store_open(&cfg, &w->conn, &w->st);
+	return store_open(&cfg, cfg.redis_url, &w->conn, &w->st);
 }
 
 static void
@@ -229,6 +229,10 @@ main(int argc, char *argv[])
 
 	cfg_load_or_exit(&cfg, PROG, CFG_REFRESH, argc, argv);
 	log_init("refresh", cfg.log_level);
+	if (store_startup_check(&cfg) < 0) {
+		cfg_free(&cfg);
+		return 2;
+	}
 	if (feed_global_init() < 0) {
 		log_error("libcurl initialisation failed");
 		return 1;

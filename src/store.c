@@ -36,7 +36,10 @@ store_init(struct store *st, struct conn *conn, enum cfg_timeseries wanted,
 	st->key[STORE_SENTIMENT] = key_join(prefix, ":sentiment:mean:30s");
 	st->key_cache = key_join(prefix, ":cache");
 	st->key_lock = key_join(prefix, ":refresh:lock");
-	if (!st->key[0] || !st->key[1] || !st->key_cache || !st->key_lock) {
+	st->prefix = key_join(prefix, "");
+	st->layout_ok = store_prefix_hash_tagged(prefix);
+	if (!st->key[0] || !st->key[1] || !st->key_cache || !st->key_lock ||
+	    !st->prefix) {
 		store_fini(st);
 		return -1;
 	}
@@ -48,14 +51,15 @@ store_init(struct store *st, struct conn *conn, enum cfg_timeseries wanted,
 }
 
 int
-store_open(const struct cfg *cfg, struct conn **conn, struct store *st)
+store_open(const struct cfg *cfg, const char *text, struct conn **conn,
+    struct store *st)
 {
 	struct conn_url url;
 	char err[512];
 
 	memset(st, 0, sizeof(*st));
 	*conn = NULL;
-	if (conn_url_parse(cfg->redis_url, &url, err, sizeof(err)) < 0) {
+	if (conn_url_parse(text, &url, err, sizeof(err)) < 0) {
 		log_error("%s", err);	/* validated at start-up already */
 		return -1;
 	}
@@ -86,7 +90,69 @@ store_fini(struct store *st)
 		free(st->key[i]);
 	free(st->key_cache);
 	free(st->key_lock);
+	free(st->prefix);
 	memset(st, 0, sizeof(*st));
+}
+
+int
+store_prefix_hash_tagged(const char *prefix)
+{
+	const char *open = strchr(prefix, '{'), *close;
+
+	if (open == NULL || (close = strchr(open + 1, '}')) == NULL)
+		return 0;
+	return close > open + 1;
+}
+
+int
+store_check_layout(struct store *st, struct store_error *err)
+{
+	const char *argv[] = { "CLUSTER", "INFO" };
+	redisReply *r;
+	int cluster;
+
+	if (st->layout_ok)
+		return 0;
+	if ((r = conn_command(st->conn, 2, argv, NULL)) == NULL)
+		return store_fail(err, STORE_EREDIS, "%s", conn_error(st->conn));
+	/* A plain server answers "ERR This instance has cluster support
+	 * disabled"; a user without the right to ask cannot tell. */
+	cluster = r->type == REDIS_REPLY_STRING;
+	if (r->type == REDIS_REPLY_ERROR && strncmp(r->str, "NOPERM", 6) == 0)
+		log_warn("cannot tell whether Redis is a cluster: the ACL user "
+		    "lacks +cluster|info");
+	freeReplyObject(r);
+	if (cluster)
+		return store_fail(err, STORE_ECONFIG, "Redis is a cluster and "
+		    "ISBITCOINLIT_KEY_PREFIX \"%s\" has no hash tag: its keys "
+		    "would be spread over slots; use a prefix such as \"{%s}\"",
+		    st->prefix, st->prefix);
+	st->layout_ok = 1;
+	return 0;
+}
+
+int
+store_startup_check(const struct cfg *cfg)
+{
+	struct conn *conn;
+	struct store st;
+	struct store_error err;
+	int rc = 0;
+
+	if (store_prefix_hash_tagged(cfg->key_prefix))
+		return 0;
+	if (store_open(cfg, cfg->redis_url, &conn, &st) < 0)
+		return -1;
+	if (store_check_layout(&st, &err) < 0) {
+		if (err.status == STORE_ECONFIG) {
+			log_error("%s", err.text);
+			rc = -1;
+		} else
+			log_info("cluster check postponed, Redis not reachable "
+			    "yet error=\"%s\"", err.text);
+	}
+	store_close(&conn, &st);
+	return rc;
 }
 
 const char *
@@ -181,6 +247,8 @@ store_resolve(struct store *st, struct store_error *err)
 	const struct store_ops *seen = NULL;
 	int rc = -1;
 
+	if (store_check_layout(st, err) < 0)
+		return -1;
 	if (st->ops != NULL)
 		return 0;
 	if (conn_pipeline(st->conn, 3, argcs, argvs, NULL, r) < 0)

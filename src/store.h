@@ -48,7 +48,8 @@ enum store_status {
 	STORE_EREDIS,		/* unreachable, timed out, or refused the command */
 	STORE_ETYPE,		/* a key holds something that is not a series */
 	STORE_EBACKEND,		/* module missing or an unexpected reply */
-	STORE_ENOMEM
+	STORE_ENOMEM,
+	STORE_ECONFIG		/* the settings do not fit this Redis */
 };
 
 struct store_error {
@@ -66,6 +67,8 @@ struct store {
 	char *key[STORE_NSERIES];	/* <prefix>:price:mean:30s, ... */
 	char *key_cache;		/* <prefix>:cache */
 	char *key_lock;			/* <prefix>:refresh:lock */
+	char *prefix;
+	int layout_ok;			/* the keys may live on this Redis */
 };
 
 /* Name the keys and remember the settings; no I/O.  Returns 0 or -1 (ENOMEM). */
@@ -74,12 +77,36 @@ int store_init(struct store *st, struct conn *conn, enum cfg_timeseries wanted,
 void store_fini(struct store *st);
 
 /*
- * Make the connection and the store a program's process uses, from its
- * configuration (no I/O: the first command connects).  Returns 0, or -1
- * after logging why; *conn is then NULL.  Release with store_close().
+ * Make the connection to url (cfg->redis_url, or the read URL) and the
+ * store a program's process uses, from its configuration (no I/O: the
+ * first command connects).  Returns 0, or -1 after logging why; *conn is
+ * then NULL.  Release with store_close().
  */
-int store_open(const struct cfg *cfg, struct conn **conn, struct store *st);
+int store_open(const struct cfg *cfg, const char *url, struct conn **conn,
+    struct store *st);
 void store_close(struct conn **conn, struct store *st);
+
+/*
+ * 1 when every key made from prefix hashes to one Redis Cluster slot: it
+ * holds a non-empty hash tag, "{...}", as in "{is-bitcoin-lit}".
+ */
+int store_prefix_hash_tagged(const char *prefix);
+
+/*
+ * Refuse a Redis Cluster when the prefix has no hash tag (the keys would
+ * be spread over slots, and the scripts that take several would fail).
+ * Checked once per store; store_resolve() does it.  Returns 0, or -1 with
+ * err (STORE_ECONFIG: refused; else Redis could not be asked).
+ */
+int store_check_layout(struct store *st, struct store_error *err);
+
+/*
+ * The same check at a program's start: returns -1 after logging why when
+ * the configured Redis is a cluster and the prefix has no hash tag; 0
+ * otherwise, also when Redis cannot be reached yet (each process checks
+ * again before it first uses the series).
+ */
+int store_startup_check(const struct cfg *cfg);
 
 /*
  * Pick the backend (once per process): the one asked for, or with "auto"

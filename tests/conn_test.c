@@ -146,7 +146,23 @@ main(void)
 		freeReplyObject(tl_cmd(c, "SCRIPT", "FLUSH", NULL));
 		CHECK(is_status(conn_eval(c, &s, 1, keys, 1, args, NULL), "vk"),
 		    "script runs again after SCRIPT FLUSH");
+		r = tl_cmd(c, "INFO", "commandstats", NULL);
+		CHECK(r != NULL && r->type == REDIS_REPLY_STRING &&
+		    strstr(r->str, "cmdstat_eval:calls=1,") != NULL,
+		    "after NOSCRIPT the body went with EVAL, once");
+		freeReplyObject(r);
+		CHECK(is_status(conn_eval(c, &s, 1, keys, 1, args, NULL), "vk"),
+		    "and EVALSHA finds it cached again");
 	}
+
+	/* WAIT: a standalone server has no replica to acknowledge */
+	CHECK(conn_wait_replicas(c, 1, 50) == 0, "WAIT 1: no replica (%s)",
+	    conn_error(c));
+	CHECK(conn_wait_replicas(c, 0, 50) == 0, "WAIT 0 answers at once");
+	conn_reset(c);
+	CHECK(conn_wait_replicas(c, 1, 50) == -1 &&
+	    strstr(conn_error(c), "lost before WAIT") != NULL,
+	    "no WAIT on a new connection: %s", conn_error(c));
 
 	/* pipelines */
 	{

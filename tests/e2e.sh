@@ -7,25 +7,13 @@ set -u
 . "$(dirname "$0")/lib.sh"
 need nginx curl redis-server redis-cli openssl spawn-fcgi cgi-fcgi
 
-T=$(mktemp -d /tmp/isbitcoinlit-e2e.XXXXXX)
-chmod 0711 "$T"	# nginx's workers pass through to the sockets
-export ISBITCOINLIT_STATE_DIR=$T/state
+stack_setup e2e
 cleanup() {
-	"$top_srcdir/deploy/isbitcoinlit-local" down >/dev/null 2>&1
 	[ -f "$T/tls/nginx.pid" ] && kill "$(cat "$T/tls/nginx.pid")" 2>/dev/null
-	for p in "$T"/*.pid; do [ -f "$p" ] && kill "$(cat "$p")" 2>/dev/null; done
-	rm -rf "$T"
+	stack_cleanup
 }
 trap cleanup EXIT
-
-PORT=$(free_port)
-export ISBITCOINLIT_HTTP_PORT=$PORT
-BASE=http://127.0.0.1:$PORT
 OPENAPI=$top_srcdir/nginx/openapi.json
-
-make_feed "$T/feed.json"
-export ISBITCOINLIT_UPSTREAM_URL=file://$T/feed.json
-export ISBITCOINLIT_LOG_LEVEL=warn
 
 # ---- up ----
 out=$("$top_srcdir/deploy/isbitcoinlit-local" up 2>&1)

@@ -7,26 +7,8 @@ set -u
 . "$(dirname "$0")/lib.sh"
 need nginx curl redis-server redis-cli
 
-T=$(mktemp -d /tmp/isbitcoinlit-faults.XXXXXX)
-chmod 0711 "$T"
-export ISBITCOINLIT_STATE_DIR=$T/state
-LOCAL=$top_srcdir/deploy/isbitcoinlit-local
-cleanup() {
-	"$LOCAL" down >/dev/null 2>&1
-	for p in "$T"/*.pid; do [ -f "$p" ] && kill "$(cat "$p")" 2>/dev/null; done
-	rm -rf "$T"
-}
-trap cleanup EXIT
-
-PORT=$(free_port)
-export ISBITCOINLIT_HTTP_PORT=$PORT
-BASE=http://127.0.0.1:$PORT
-make_feed "$T/feed.json"
-export ISBITCOINLIT_UPSTREAM_URL=file://$T/feed.json
-export ISBITCOINLIT_LOG_LEVEL=warn
+stack_setup faults
 export ISBITCOINLIT_REDIS_TIMEOUT_MS=500
-
-now_ms() { date +%s%3N; }
 
 if ! "$LOCAL" up >"$T/up.log" 2>&1; then
 	nok "the stack comes up" "$(cat "$T/up.log")"
@@ -40,14 +22,7 @@ req GET /is-bitcoin-lit >/dev/null
 cp "$T/b" "$T/summary"
 
 # ---- Redis killed under load ----
-# load: 4 clients in a loop, each line "ms status"
-load() {
-	while [ ! -f "$T/stop" ]; do
-		echo "$(now_ms) $(curl -s -o /dev/null -w '%{http_code}' "$BASE/is-bitcoin-lit")"
-	done >"$T/load.$1"
-}
-rm -f "$T/stop"
-for i in 1 2 3 4; do load "$i" & done
+load_start 4
 sleep 0.5
 kill -KILL "$(cat "$STATE/redis.pid")"
 KILLED=$(now_ms)
@@ -56,15 +31,13 @@ redis-server "$STATE/redis.conf"
 wait_for 5 $RCLI ping >/dev/null
 BACK=$(now_ms)
 sleep 1.5
-touch "$T/stop"
-wait
-sort -n "$T"/load.* >"$T/load"
+load_stop
 others=$(awk '$2 != 200 && $2 != 503' "$T/load" | wc -l)
 check "Redis killed under load: only 200 or 503, never 502 or a hang ($others others)" \
 	test "$others" = 0
 first503=$(awk -v k="$KILLED" '$1 >= k && $2 == 503 { print $1; exit }' "$T/load")
 check "503 answered while Redis is down" test -n "$first503"
-last_bad=$(awk -v b="$BACK" '$1 >= b && $2 != 200 { t = $1 } END { print t + 0 }' "$T/load")
+last_bad=$(awk -v b="$BACK" '$1 >= b && $2 != 200 { t = $1 } END { print (t == "" ? 0 : t) }' "$T/load")
 recovery=$(( last_bad > BACK ? last_bad - BACK : 0 ))
 check "Redis back: every answer is 200 after at most 1 s (${recovery} ms)" \
 	test "$recovery" -le 1000

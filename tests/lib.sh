@@ -64,3 +64,51 @@ wait_for() {
 	for _ in $(seq "$limit"); do "$@" && return 0; sleep 0.05; done
 	return 1
 }
+
+now_ms() { date +%s%3N; }
+
+# stack_setup NAME: a private directory $T for a test of the local stack
+# (its state in $T/state, $LOCAL to drive it), nginx's port in $PORT and
+# $BASE, a generated feed as the upstream, warn-level logs.  On exit the
+# stack is stopped, every process with a pid file in $T is stopped and $T
+# removed (with ISBITCOINLIT_TEST_KEEP=DIR the logs are copied there first).
+stack_setup() {
+	T=$(mktemp -d "/tmp/isbitcoinlit-$1.XXXXXX")
+	chmod 0711 "$T"	# nginx's workers pass through to the sockets
+	export ISBITCOINLIT_STATE_DIR=$T/state
+	LOCAL=$top_srcdir/deploy/isbitcoinlit-local
+	trap stack_cleanup EXIT
+	PORT=$(free_port)
+	export ISBITCOINLIT_HTTP_PORT=$PORT
+	BASE=http://127.0.0.1:$PORT
+	make_feed "$T/feed.json"
+	export ISBITCOINLIT_UPSTREAM_URL=file://$T/feed.json
+	export ISBITCOINLIT_LOG_LEVEL=warn
+}
+stack_cleanup() {
+	local p
+	"$LOCAL" down >/dev/null 2>&1
+	for p in "$T"/*.pid; do [ -f "$p" ] && kill "$(cat "$p")" 2>/dev/null; done
+	[ -n "${ISBITCOINLIT_TEST_KEEP:-}" ] &&
+		cp "$T"/*.log "$T"/state/*.log "$ISBITCOINLIT_TEST_KEEP"/ 2>/dev/null
+	rm -rf "$T"
+}
+
+# load_start N: N clients GET $BASE/is-bitcoin-lit in a loop, one line
+# "ms status" a request in $T/load.I; load_stop ends them (and any other
+# background loop that watches $T/stop) and sorts every line into $T/load.
+load_start() {
+	local i
+	rm -f "$T/stop"
+	for i in $(seq "$1"); do
+		while [ ! -f "$T/stop" ]; do
+			echo "$(now_ms) $(curl -s -o /dev/null -m 5 -w '%{http_code}' \
+			    "$BASE/is-bitcoin-lit")"
+		done >"$T/load.$i" &
+	done
+}
+load_stop() {
+	touch "$T/stop"
+	wait
+	sort -n "$T"/load.* >"$T/load"
+}

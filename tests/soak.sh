@@ -6,17 +6,9 @@ set -u
 . "$(dirname "$0")/lib.sh"
 need nginx wrk redis-server
 
-T=$(mktemp -d /tmp/isbitcoinlit-soak.XXXXXX)
-chmod 0711 "$T"
-export ISBITCOINLIT_STATE_DIR=$T/state
-LOCAL=$top_srcdir/deploy/isbitcoinlit-local
-trap '"$LOCAL" down >/dev/null 2>&1; rm -rf "$T"' EXIT
-
-PORT=$(free_port)
-export ISBITCOINLIT_HTTP_PORT=$PORT ISBITCOINLIT_REFRESH_EVERY_S=2
+stack_setup soak
+export ISBITCOINLIT_REFRESH_EVERY_S=2
 export ISBITCOINLIT_LOG_LEVEL=info
-make_feed "$T/feed.json"
-export ISBITCOINLIT_UPSTREAM_URL=file://$T/feed.json
 if ! "$LOCAL" up >"$T/up.log" 2>&1; then
 	nok "the stack comes up" "$(cat "$T/up.log")"
 	finish

@@ -283,6 +283,21 @@ run_cases(const char *label, const char *url, enum cfg_timeseries ts,
 	conn_free(c);
 }
 
+/* Which prefixes keep every key in one Redis Cluster slot. */
+static void
+test_hash_tags(void)
+{
+	static const struct { const char *prefix; int tagged; } cases[] = {
+		{ "{is-bitcoin-lit}", 1 }, { "app:{btc}", 1 }, { "{a}{b}", 1 },
+		{ "is-bitcoin-lit", 0 }, { "{}is-bitcoin-lit", 0 },
+		{ "{is-bitcoin-lit", 0 }, { "}x{", 0 }, { "x{}{y}", 0 },
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		CHECK_INT(store_prefix_hash_tagged(cases[i].prefix),
+		    cases[i].tagged, "hash tag in \"%s\"", cases[i].prefix);
+}
+
 int
 main(void)
 {
@@ -291,6 +306,7 @@ main(void)
 	char *json_zset = NULL, *json_rts = NULL;
 	int ncases;
 
+	test_hash_tags();
 	make_points();
 	if (tl_redis_start(&plain, NULL, (char *)NULL) < 0) {
 		CHECK(0, "start redis-server");

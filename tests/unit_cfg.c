@@ -73,6 +73,9 @@ main(void)
 		CHECK(c.refresh_token == NULL, "no token by default");
 		CHECK(c.listen == NULL, "fd 0 by default");
 		CHECK_INT(c.log_level, LOGL_INFO, "default log level");
+		CHECK(c.redis_read_url == NULL, "no read replica by default");
+		CHECK_INT(c.min_replicas, 0, "no WAIT by default");
+		CHECK_INT(c.replica_timeout_ms, 1000, "default WAIT timeout");
 		cfg_free(&c);
 	}
 	{
@@ -99,6 +102,30 @@ main(void)
 		CHECK_INT(c.cache, 0, "cache off from env");
 		CHECK_STR(c.redis_url, "unix:///tmp/r.sock?db=2", "--name=value");
 		CHECK_INT(c.once, 1, "flag");
+		cfg_free(&c);
+	}
+	{
+		const char *env[] = {
+		    "ISBITCOINLIT_REDIS_URL=redis-sentinel://:pw@s1,s2:26380/lit",
+		    "ISBITCOINLIT_MIN_REPLICAS=2",
+		    "ISBITCOINLIT_REPLICA_TIMEOUT_MS=250", NULL };
+		const char *argv[] = { "prog", NULL };
+
+		CHECK(parse(&c, CFG_REFRESH, argv, env, &err) == 0 &&
+		    c.min_replicas == 2 && c.replica_timeout_ms == 250 &&
+		    strcmp(c.redis_url, "redis-sentinel://:pw@s1,s2:26380/lit") ==
+		    0, "a Sentinel URL and WAIT settings for the refresh worker");
+		cfg_free(&c);
+	}
+	{
+		const char *env[] = {
+		    "ISBITCOINLIT_REDIS_READ_URL=redis://10.0.0.2:6379", NULL };
+		const char *argv[] = { "prog", NULL };
+
+		CHECK(parse(&c, CFG_API, argv, env, &err) == 0 &&
+		    c.redis_read_url != NULL &&
+		    strcmp(c.redis_read_url, "redis://10.0.0.2:6379") == 0,
+		    "a read replica for the api");
 		cfg_free(&c);
 	}
 	{
@@ -142,12 +169,19 @@ main(void)
 	    "ISBITCOINLIT_REDIS_URL: bad port (1-65535): "
 	    "\"redis://:***@h:99999\"");
 	bad_env("ISBITCOINLIT_REDIS_URL=localhost:6379",
-	    "ISBITCOINLIT_REDIS_URL: not a redis:// or unix:// URL: "
-	    "\"localhost:6379\"");
+	    "ISBITCOINLIT_REDIS_URL: not a redis://, redis-sentinel:// or "
+	    "unix:// URL: \"localhost:6379\"");
 	bad_env("ISBITCOINLIT_CACHE=maybe",
 	    "ISBITCOINLIT_CACHE: not on or off: \"maybe\"");
 	bad_env("ISBITCOINLIT_WORKERS=-1",
 	    "ISBITCOINLIT_WORKERS: not a non-negative integer: \"-1\"");
+	bad_env("ISBITCOINLIT_MIN_REPLICAS=65",
+	    "ISBITCOINLIT_MIN_REPLICAS: not an integer from 0 to 64: \"65\"");
+	bad_env("ISBITCOINLIT_REPLICA_TIMEOUT_MS=0",
+	    "ISBITCOINLIT_REPLICA_TIMEOUT_MS: not a positive integer: \"0\"");
+	bad_env("ISBITCOINLIT_REDIS_READ_URL=redis://:pw@h:0",
+	    "ISBITCOINLIT_REDIS_READ_URL: bad port (1-65535): "
+	    "\"redis://:***@h:0\"");
 	bad_env("ISBITCOINLIT_WORKERS=999",
 	    "ISBITCOINLIT_WORKERS: not an integer from 0 to 256: \"999\"");
 
@@ -178,10 +212,13 @@ main(void)
 	{
 		char a0[] = "prog", a1[] = "--redis-url",
 		    a2[] = "redis://app:hunter2@h/1", a3[] = "--refresh-token=tok",
-		    a4[] = "--cache-ttl-s", a5[] = "5";
-		char *argv[] = { a0, a1, a2, a3, a4, a5, NULL };
+		    a4[] = "--cache-ttl-s", a5[] = "5",
+		    a6[] = "--redis-read-url=redis://:s3@r:1";
+		char *argv[] = { a0, a1, a2, a3, a4, a5, a6, NULL };
 
-		cfg_scrub_argv(6, argv);
+		cfg_scrub_argv(7, argv);
+		CHECK_STR(argv[6], "--redis-read-url=redis://:xx@r:1",
+		    "the read URL's password is scrubbed too");
 		CHECK_STR(argv[2], "redis://app:xxxxxxx@h/1",
 		    "the password is scrubbed from argv");
 		CHECK_STR(argv[3], "--refresh-token=xxx", "the token too");

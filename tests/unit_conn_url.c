@@ -1,6 +1,7 @@
 /* Unit tests: Redis URL parsing and redaction. */
 #include "config.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #include "conn.h"
@@ -38,6 +39,33 @@ bad(const char *text, const char *want)
 	CHECK_STR(err, want, "%s: message", text);
 }
 
+/* A redis-sentinel:// URL: sentinels "h:p,h:p", master, db, password. */
+static void
+good_sentinel(const char *text, const char *sentinels, const char *master,
+    int db, const char *password)
+{
+	struct conn_url u;
+	char err[512], list[512] = "";
+
+	if (!CHECK(conn_url_parse(text, &u, err, sizeof(err)) == 0,
+	    "parses %s", text)) {
+		tl_diag("error: %s", err);
+		return;
+	}
+	for (size_t i = 0; i < u.nsentinels; i++) {
+		size_t len = strlen(list);
+
+		snprintf(list + len, sizeof(list) - len, "%s%s:%d", i ? "," : "",
+		    u.sentinels[i].host, u.sentinels[i].port);
+	}
+	CHECK_STR(list, sentinels, "%s: sentinels", text);
+	CHECK_STR(u.master, master, "%s: master", text);
+	CHECK_INT(u.db, db, "%s: db", text);
+	CHECK_STR(u.password, password, "%s: password", text);
+	CHECK(u.host == NULL && u.path == NULL, "%s: no host, no path", text);
+	conn_url_free(&u);
+}
+
 int
 main(void)
 {
@@ -57,8 +85,28 @@ main(void)
 	good("unix:///tmp/r.sock?db=4", NULL, 6379, "/tmp/r.sock", NULL, NULL, 4);
 	good("unix://:pw@/tmp/r.sock", NULL, 6379, "/tmp/r.sock", NULL, "pw", 0);
 
-	bad("http://h", "not a redis:// or unix:// URL: \"http://h\"");
-	bad("", "not a redis:// or unix:// URL: \"\"");
+	good_sentinel("redis-sentinel://10.0.0.1:26379,10.0.0.2:26380/mymaster",
+	    "10.0.0.1:26379,10.0.0.2:26380", "mymaster", 0, NULL);
+	good_sentinel("redis-sentinel://s1,[::1]:5000,s3/m/2",
+	    "s1:26379,::1:5000,s3:26379", "m", 2, NULL);
+	good_sentinel("redis-sentinel://:pw@s1/my%2Fm/", "s1:26379", "my/m", 0,
+	    "pw");
+	bad("redis-sentinel://s1:26379", "missing master name (redis-sentinel://"
+	    "host:port,host:port/<master-name>[/db]): \"redis-sentinel://s1:26379\"");
+	bad("redis-sentinel://s1//0", "missing master name (redis-sentinel://"
+	    "host:port,host:port/<master-name>[/db]): \"redis-sentinel://s1//0\"");
+	bad("redis-sentinel://s1,,s2/m", "missing host: "
+	    "\"redis-sentinel://s1,,s2/m\"");
+	bad("redis-sentinel://s1:0/m", "bad port (1-65535): "
+	    "\"redis-sentinel://s1:0/m\"");
+	bad("redis-sentinel://s1/m/x", "bad database number: "
+	    "\"redis-sentinel://s1/m/x\"");
+	bad("redis-sentinel://s1/m?x", "a redis-sentinel:// URL takes no query "
+	    "string: \"redis-sentinel://s1/m?x\"");
+	bad("redis-sentinel://u:@s1/m", "empty password: "
+	    "\"redis-sentinel://u:***@s1/m\"");
+	bad("http://h", "not a redis://, redis-sentinel:// or unix:// URL: \"http://h\"");
+	bad("", "not a redis://, redis-sentinel:// or unix:// URL: \"\"");
 	bad("rediss://h:6380", "TLS (rediss://) is not supported; use redis:// "
 	    "on a private network or a unix:// socket: \"rediss://h:6380\"");
 	bad("redis://", "missing host: \"redis://\"");
@@ -97,5 +145,7 @@ main(void)
 	CHECK_STR(out, "redis://h:1/2", "nothing to redact");
 	conn_url_redact("unix://:pw@/tmp/s", out, sizeof(out));
 	CHECK_STR(out, "unix://:***@/tmp/s", "redact a unix URL");
+	conn_url_redact("redis-sentinel://:hunter2@a:1,b:2/m", out, sizeof(out));
+	CHECK_STR(out, "redis-sentinel://:***@a:1,b:2/m", "redact a sentinel URL");
 	return tl_done();
 }

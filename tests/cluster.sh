@@ -1,0 +1,180 @@
+#!/usr/bin/env bash
+# Redis Cluster, on real processes: three masters made by
+# `redis-cli --cluster create`.  A prefix without a hash tag is refused at
+# start-up; with "{is-bitcoin-lit}" the stack ingests and serves through a
+# node that does not own the slot (MOVED), and keeps serving while
+# `redis-cli --cluster reshard` moves that slot to another node under load.
+# Run for the sortedset backend, and for the module when
+# ISBITCOINLIT_TEST_TS_MODULE names a redistimeseries.so.  TAP output.
+set -u
+. "$(dirname "$0")/lib.sh"
+need nginx curl redis-server redis-cli
+
+stack_setup cluster
+REFRESH=$top_builddir/src/isbitcoinlit-refresh
+API=$top_builddir/src/isbitcoinlit-api
+export ISBITCOINLIT_REFRESH_EVERY_S=3600
+PREFIX='{is-bitcoin-lit}'
+
+# cluster NAME [module]: three fresh masters; sets P1 P2 P3
+cluster() {
+	local i p
+	for i in 1 2 3; do
+		p=$(free_port)
+		mkdir -p "$T/$1$i"
+		redis-server --port "$p" --bind 127.0.0.1 --daemonize yes --save '' \
+			--cluster-enabled yes --cluster-config-file "$T/$1$i/nodes.conf" \
+			--cluster-node-timeout 2000 --dir "$T/$1$i" \
+			--pidfile "$T/$1$i.pid" --logfile "$T/$1$i.log" \
+			${2:+--loadmodule "$2"} || return 1
+		wait_for 5 redis-cli -p "$p" ping >/dev/null || return 1
+		eval "P$i=$p"
+	done
+	redis-cli --cluster create "127.0.0.1:$P1" "127.0.0.1:$P2" "127.0.0.1:$P3" \
+		--cluster-replicas 0 --cluster-yes >"$T/create.log" 2>&1 || return 1
+	cluster_ok() { redis-cli -p "$P1" cluster info | grep -q 'cluster_state:ok'; }
+	wait_for 20 cluster_ok
+}
+
+# owner SLOT: "id port first-slot-of-its-range" of the master that has it
+owner() {
+	redis-cli -p "$P1" cluster nodes | awk -v s="$1" '{
+		for (i = 9; i <= NF; i++) {
+			split($i, r, "-"); if (r[2] == "") r[2] = r[1]
+			if (s + 0 >= r[1] + 0 && s + 0 <= r[2] + 0) {
+				split($2, a, "[:@]"); print $1, a[2], r[1]; exit
+			}
+		}
+	}'
+}
+
+run_backend() {
+	local backend=$1 module=${2:-}
+	echo "# backend $backend"
+	if ! cluster "$backend" "$module"; then
+		nok "$backend: a 3-master cluster forms" "$(cat "$T/create.log")"
+		return
+	fi
+	ok "$backend: a 3-master cluster forms (ports $P1 $P2 $P3)"
+	export ISBITCOINLIT_TIMESERIES=$backend
+	export ISBITCOINLIT_REDIS_URL=redis://127.0.0.1:$P1
+
+	# a prefix without a hash tag: refused at start-up, exit 2
+	out=$(ISBITCOINLIT_KEY_PREFIX=is-bitcoin-lit "$REFRESH" --once 2>&1)
+	rc=$?
+	check "$backend: refresh refuses a prefix without a hash tag (exit $rc)" \
+		test "$rc" = 2 -a -n "$(grep -F 'has no hash tag' <<<"$out")"
+	out=$(ISBITCOINLIT_KEY_PREFIX=is-bitcoin-lit timeout 10 "$API" \
+		--listen "$T/api-refused.sock" 2>&1)
+	rc=$?
+	check "$backend: the api refuses it too (exit $rc)" \
+		test "$rc" = 2 -a -n "$(grep -F 'use a prefix such as "{is-bitcoin-lit}"' <<<"$out")"
+	check "$backend: and nothing was written" \
+		test "$(redis-cli -c -p "$P1" exists is-bitcoin-lit:cache)" = 0
+
+	# the hash-tagged prefix, seeded with a node that does not own the slot
+	export ISBITCOINLIT_KEY_PREFIX=$PREFIX
+	SLOT=$(redis-cli -p "$P1" cluster keyslot "$PREFIX")
+	read -r OWNER OPORT FIRST <<<"$(owner "$SLOT")"
+	for p in $P1 $P2 $P3; do [ "$p" != "$OPORT" ] && { SEED=$p; break; }; done
+	export ISBITCOINLIT_REDIS_URL=redis://127.0.0.1:$SEED
+	if ! "$LOCAL" up >"$T/up.log" 2>&1; then
+		nok "$backend: the stack comes up on the cluster" "$(cat "$T/up.log")"
+		return
+	fi
+	ok "$backend: the stack comes up on the cluster (seed :$SEED, slot $SLOT on :$OPORT)"
+	keys=$(redis-cli -p "$OPORT" cluster countkeysinslot "$SLOT")
+	check "$backend: series, cache (and lock) share slot $SLOT on its owner ($keys keys)" \
+		test "$keys" = 3
+	check "$backend: the seed node holds none of them" \
+		test "$(redis-cli -p "$SEED" dbsize)" = 0
+	check "$backend: GET /is-bitcoin-lit: 200 through MOVED" \
+		test "$(req GET /is-bitcoin-lit)" = 200
+	cp "$T/b" "$T/summary"
+	redis-cli -p "$OPORT" del "$PREFIX:cache" >/dev/null
+	check "$backend: a miss computed on the cluster: the same summary" \
+		test "$(req GET /is-bitcoin-lit)" = 200 -a -n "$(cmp "$T/b" "$T/summary" && echo same)"
+	check "$backend: GET /healthz: 200" test "$(req GET /healthz)" = 200
+
+	# ---- the slot migrated under load ----
+	for p in $P1 $P2 $P3; do [ "$p" != "$OPORT" ] && [ "$p" != "$SEED" ] && TO=$p; done
+	TOID=$(redis-cli -p "$TO" cluster myid)
+	refresh_loop() {
+		while [ ! -f "$T/stop" ]; do
+			"$REFRESH" --once >/dev/null 2>&1
+			echo "$(now_ms) $?"
+		done >"$T/refresh.log"
+	}
+	nocache_loop() {	# every request reads the series
+		while [ ! -f "$T/stop" ]; do
+			redis-cli -p "$OPORT" del "$PREFIX:cache" >/dev/null 2>&1
+			redis-cli -p "$TO" del "$PREFIX:cache" >/dev/null 2>&1
+			sleep 0.05
+		done
+	}
+	load_start 2
+	refresh_loop &
+	nocache_loop &
+	sleep 0.5
+	START=$(now_ms)
+	redis-cli --cluster reshard "127.0.0.1:$SEED" --cluster-from "$OWNER" \
+		--cluster-to "$TOID" --cluster-slots $((SLOT - FIRST + 1)) \
+		--cluster-yes >"$T/reshard.log" 2>&1
+	rc=$?
+	END=$(now_ms)
+	sleep 1
+	load_stop
+	check "$backend: redis-cli --cluster reshard moved $((SLOT - FIRST + 1)) slots (exit $rc, $((END - START)) ms)" \
+		test "$rc" = 0
+	read -r NEWOWNER _ _ <<<"$(owner "$SLOT")"
+	check "$backend: slot $SLOT is now on :$TO" test "$NEWOWNER" = "$TOID"
+	total=$(wc -l <"$T/load")
+	bad=$(awk '$2 != 200' "$T/load" | wc -l)
+	during=$(awk -v s="$START" -v e="$END" '$1 >= s && $1 <= e' "$T/load" | wc -l)
+	rtotal=$(wc -l <"$T/refresh.log")
+	rbad=$(awk '$2 != 0' "$T/refresh.log" | wc -l)
+	check "$backend: no GET failed ($bad of $total; $during during the migration)" \
+		test "$bad" = 0
+	check "$backend: no refresh failed ($rbad of $rtotal)" test "$rbad" = 0
+	echo "# $backend slot migration: $total GETs ($during during the $((END - START)) ms reshard), $bad failed; $rtotal refreshes, $rbad failed"
+	check "$backend: the keys moved with the slot" \
+		test "$(redis-cli -p "$TO" cluster countkeysinslot "$SLOT")" -ge 2
+	redis-cli -p "$TO" del "$PREFIX:cache" >/dev/null
+	check "$backend: after the migration: 200, the same summary" \
+		test "$(req GET /is-bitcoin-lit)" = 200 -a -n "$(cmp "$T/b" "$T/summary" && echo same)"
+
+	# ---- ASK, step by step: the cache alone moves back to the old owner ----
+	exists() { [ "$(redis-cli -p "$1" exists "$2")" = 1 ]; }
+	wait_for 5 exists "$TO" "$PREFIX:cache"
+	redis-cli -p "$OPORT" cluster setslot "$SLOT" importing "$TOID" >/dev/null
+	redis-cli -p "$TO" cluster setslot "$SLOT" migrating "$OWNER" >/dev/null
+	redis-cli -p "$TO" migrate 127.0.0.1 "$OPORT" "" 0 5000 keys "$PREFIX:cache" >/dev/null
+	check "$backend: slot $SLOT half-migrated: a cache hit through ASK" \
+		test "$(req GET /is-bitcoin-lit)" = 200 -a "$(hdr X-Cache)" = hit
+	check "$backend: the same summary" cmp -s "$T/b" "$T/summary"
+	out=$("$REFRESH" --once 2>&1)
+	check "$backend: a refresh writes the series here and the cache there" \
+		grep -q '"status":"ok"' <<<"$out"
+	asking_exists() { printf 'ASKING\nEXISTS %s\n' "$2" | redis-cli -p "$1" | tail -n 1; }
+	check "$backend: the cache is on the importing node" \
+		test "$(asking_exists "$OPORT" "$PREFIX:cache")" = 1 \
+		-a "$(redis-cli -p "$TO" exists "$PREFIX:cache" | cut -d' ' -f1)" = ASK
+	redis-cli -p "$TO" migrate 127.0.0.1 "$OPORT" "" 0 5000 keys \
+		"$PREFIX:price:mean:30s" "$PREFIX:sentiment:mean:30s" >/dev/null
+	for p in $P1 $P2 $P3; do
+		redis-cli -p "$p" cluster setslot "$SLOT" node "$OWNER" >/dev/null
+	done
+	redis-cli -p "$OPORT" del "$PREFIX:cache" >/dev/null
+	check "$backend: slot back on :$OPORT: 200, the same summary" \
+		test "$(req GET /is-bitcoin-lit)" = 200 -a -n "$(cmp "$T/b" "$T/summary" && echo same)"
+	"$LOCAL" down >/dev/null
+	for i in 1 2 3; do kill "$(cat "$T/$backend$i.pid")"; done
+}
+
+run_backend sortedset
+if [ -n "${ISBITCOINLIT_TEST_TS_MODULE:-}" ]; then
+	run_backend redistimeseries "$ISBITCOINLIT_TEST_TS_MODULE"
+else
+	skip "redistimeseries on a cluster" "ISBITCOINLIT_TEST_TS_MODULE is not set"
+fi
+finish
