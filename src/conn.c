@@ -8,6 +8,7 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <stdarg.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -589,6 +590,25 @@ err:
 	return NULL;
 }
 
+/* Put a printf-style prefix before the error already in c->err. */
+static void __attribute__((format(printf, 2, 3)))
+conn_err_prefix(struct conn *c, const char *fmt, ...)
+{
+	char prefix[200];
+	size_t plen, rlen = strnlen(c->err, sizeof(c->err) - 1);
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(prefix, sizeof(prefix), fmt, ap);
+	va_end(ap);
+	plen = strlen(prefix);
+	if (plen + rlen >= sizeof(c->err))
+		rlen = sizeof(c->err) - 1 - plen;
+	memmove(c->err + plen, c->err, rlen);
+	memcpy(c->err, prefix, plen);
+	c->err[plen + rlen] = '\0';
+}
+
 /*
  * Ask the sentinels, the one that answered last first, where the master
  * is; point c->node there.  Returns 0 or -1.
@@ -631,6 +651,7 @@ sentinel_resolve(struct conn *c)
 		freeReplyObject(r);
 		return rc;
 	}
+	conn_err_prefix(c, "no sentinel told where the master is: ");
 	return -1;
 }
 
@@ -669,8 +690,12 @@ conn_connect(struct conn *c)
 		c->ctx = ctx_open(c, c->node.host, c->node.port, NULL, 1);
 	else
 		c->ctx = ctx_open(c, c->url.host, c->url.port, c->url.path, 1);
-	if (c->ctx == NULL)
+	if (c->ctx == NULL) {
+		if (c->url.master != NULL)
+			conn_err_prefix(c, "the master of \"%s\" that the "
+			    "sentinels name: ", c->url.master);
 		return -1;
+	}
 	if (c->url.master != NULL && role_check(c) < 0) {
 		conn_reset(c);
 		return -1;

@@ -84,9 +84,12 @@ run_backend() {
 		return
 	fi
 	ok "$backend: the stack comes up on the cluster (seed :$SEED, slot $SLOT on :$OPORT)"
-	keys=$(redis-cli -p "$OPORT" cluster countkeysinslot "$SLOT")
-	check "$backend: series, cache (and lock) share slot $SLOT on its owner ($keys keys)" \
-		test "$keys" = 3
+	redis-cli -p "$OPORT" keys '*' | sort >"$T/keys"
+	slots=$(while read -r k; do redis-cli -p "$OPORT" cluster keyslot "$k"; done <"$T/keys" | sort -u)
+	ours=$(grep -cFx -e "$PREFIX:cache" -e "$PREFIX:price:mean:30s" \
+		-e "$PREFIX:sentiment:mean:30s" "$T/keys")
+	check "$backend: series and cache (and the lock, if held) on the slot's owner, all in slot $SLOT ($(wc -l <"$T/keys") keys)" \
+		test "$slots" = "$SLOT" -a "$ours" = 3
 	check "$backend: the seed node holds none of them" \
 		test "$(redis-cli -p "$SEED" dbsize)" = 0
 	check "$backend: GET /is-bitcoin-lit: 200 through MOVED" \
