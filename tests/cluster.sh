@@ -11,8 +11,6 @@ set -u
 need nginx curl redis-server redis-cli
 
 stack_setup cluster
-# the programs run here directly run under $TEST_PREFIX (valgrind in CI)
-refresh() { ${TEST_PREFIX:-} "$top_builddir/src/isbitcoinlit-refresh" "$@"; }
 export ISBITCOINLIT_REFRESH_EVERY_S=3600
 PREFIX='{is-bitcoin-lit}'
 
@@ -60,7 +58,7 @@ run_backend() {
 	export ISBITCOINLIT_REDIS_URL=redis://127.0.0.1:$P1
 
 	# a prefix without a hash tag: refused at start-up, exit 2
-	out=$(ISBITCOINLIT_KEY_PREFIX=is-bitcoin-lit refresh --once 2>&1)
+	out=$(ISBITCOINLIT_KEY_PREFIX=is-bitcoin-lit refresh_once 2>&1)
 	rc=$?
 	check "$backend: refresh refuses a prefix without a hash tag (exit $rc)" \
 		test "$rc" = 2 -a -n "$(grep -F 'has no hash tag' <<<"$out")"
@@ -105,7 +103,7 @@ run_backend() {
 	TOID=$(redis-cli -p "$TO" cluster myid)
 	refresh_loop() {
 		while [ ! -f "$T/stop" ]; do
-			refresh --once >/dev/null 2>&1
+			refresh_once >/dev/null 2>&1
 			echo "$(now_ms) $?"
 		done >"$T/refresh.log"
 	}
@@ -156,7 +154,7 @@ run_backend() {
 	check "$backend: slot $SLOT half-migrated: a cache hit through ASK" \
 		test "$(req GET /is-bitcoin-lit)" = 200 -a "$(hdr X-Cache)" = hit
 	check "$backend: the same summary" cmp -s "$T/b" "$T/summary"
-	out=$(refresh --once 2>&1)
+	out=$(refresh_once 2>&1)
 	check "$backend: a refresh writes the series here and the cache there" \
 		grep -q '"status":"ok"' <<<"$out"
 	asking_exists() { printf 'ASKING\nEXISTS %s\n' "$2" | redis-cli -p "$1" | tail -n 1; }

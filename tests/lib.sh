@@ -67,6 +67,22 @@ wait_for() {
 
 now_ms() { date +%s%3N; }
 
+# refresh_once: isbitcoinlit-refresh --once under $TEST_PREFIX (valgrind in
+# CI), run again while another refresh (the stack's loop) holds the lock;
+# its report on stdout, its exit status
+refresh_once() {
+	local rc
+	for _ in $(seq 100); do
+		${TEST_PREFIX:-} "$top_builddir/src/isbitcoinlit-refresh" --once \
+		    >"$T/refresh.out"
+		rc=$?
+		[ "$rc" = 4 ] || break
+		sleep 0.1
+	done
+	cat "$T/refresh.out"
+	return "$rc"
+}
+
 # stack_setup NAME: a private directory $T for a test of the local stack
 # (its state in $T/state, $LOCAL to drive it), nginx's port in $PORT and
 # $BASE, a generated feed as the upstream, warn-level logs.  On exit the

@@ -10,8 +10,6 @@ set -u
 need nginx curl redis-server redis-cli
 
 stack_setup sentinel
-# the programs run here directly run under $TEST_PREFIX (valgrind in CI)
-refresh() { ${TEST_PREFIX:-} "$top_builddir/src/isbitcoinlit-refresh" "$@"; }
 
 M=$(free_port) R=$(free_port)
 # start_redis NAME PORT [args...]: a data node on 127.0.0.1:PORT
@@ -53,18 +51,17 @@ ready() {
 check "three sentinels see the master, the replica and each other" wait_for 30 ready
 
 export ISBITCOINLIT_REDIS_URL="redis-sentinel://$SENTINELS/lit"
-export ISBITCOINLIT_REDIS_TIMEOUT_MS=500
 export ISBITCOINLIT_TIMESERIES=sortedset
 
 # ---- the master found through the sentinels; WAIT ----
-out=$(ISBITCOINLIT_MIN_REPLICAS=1 refresh --once 2>&1)
+out=$(ISBITCOINLIT_MIN_REPLICAS=1 refresh_once 2>&1)
 check "a refresh through the sentinels, acknowledged by 1 replica" \
 	grep -q '"status":"ok".*"replicas":1' <<<"$out"
-out=$(ISBITCOINLIT_MIN_REPLICAS=2 ISBITCOINLIT_REPLICA_TIMEOUT_MS=300 refresh --once 2>&1)
+out=$(ISBITCOINLIT_MIN_REPLICAS=2 ISBITCOINLIT_REPLICA_TIMEOUT_MS=300 refresh_once 2>&1)
 rc=$?
 check "2 replicas asked for, 1 there: exit 5, \"not replicated\" (rc $rc)" \
 	test "$rc" = 5 -a -n "$(grep '"error":"not replicated".*1 of the 2 replicas' <<<"$out")"
-out=$(ISBITCOINLIT_REDIS_URL="redis-sentinel://$SENTINELS/nosuch" refresh --once 2>&1)
+out=$(ISBITCOINLIT_REDIS_URL="redis-sentinel://$SENTINELS/nosuch" refresh_once 2>&1)
 rc=$?
 check "an unknown master name: exit 3 and says so (rc $rc)" \
 	test "$rc" = 3 -a -n "$(grep -F 'no master named \"nosuch\"' <<<"$out")"
@@ -81,7 +78,7 @@ cp "$T/b" "$T/summary"
 sed -e 's/^\[//' -e 's/\]$//' "$T/feed.json" >"$T/body"
 awk 'BEGIN { for (i = 0; i < 20; i++) printf ",{\"timestamp\":%.3f,\"mean\":0.5,\"btc_price\":34000}", 1625679626 + i * 30 }' >"$T/more"
 printf '[%s%s]\n' "$(cat "$T/body")" "$(cat "$T/more")" >"$T/feed2.json"
-out=$(ISBITCOINLIT_MIN_REPLICAS=1 ISBITCOINLIT_UPSTREAM_URL=file://$T/feed2.json refresh --once 2>&1)
+out=$(ISBITCOINLIT_MIN_REPLICAS=1 ISBITCOINLIT_UPSTREAM_URL=file://$T/feed2.json refresh_once 2>&1)
 check "a second refresh (20 newer samples), acknowledged" grep -q '"replicas":1' <<<"$out"
 KEY=is-bitcoin-lit:price:mean:30s
 redis-cli -p "$M" zrange "$KEY" 0 -1 >"$T/acked"
@@ -131,7 +128,7 @@ echo "# failover: killed at 0, sentinels switched at ${failover} ms;" \
 	"$(wc -l <"$T/load") requests, $(awk '$2 == 503' "$T/load" | wc -l) answered 503"
 
 # ---- no replica left; the old master comes back as a replica ----
-out=$(ISBITCOINLIT_MIN_REPLICAS=1 ISBITCOINLIT_REPLICA_TIMEOUT_MS=200 refresh --once 2>&1)
+out=$(ISBITCOINLIT_MIN_REPLICAS=1 ISBITCOINLIT_REPLICA_TIMEOUT_MS=200 refresh_once 2>&1)
 rc=$?
 check "no replica left: the refresh says \"not replicated\" (rc $rc)" test "$rc" = 5
 start_redis m "$M"
@@ -140,7 +137,7 @@ rejoined() {
 	redis-cli -p "$M" info replication | grep -q 'master_link_status:up'
 }
 check "the old master rejoins as a replica of the new one" wait_for 30 rejoined
-out=$(ISBITCOINLIT_MIN_REPLICAS=1 refresh --once 2>&1)
+out=$(ISBITCOINLIT_MIN_REPLICAS=1 refresh_once 2>&1)
 check "a refresh is acknowledged again" grep -q '"replicas":1' <<<"$out"
 
 # ---- a planned failover: the demoted master answers -READONLY ----
