@@ -759,11 +759,15 @@ conn_pipeline_once(struct conn *c, size_t n, const int *argcs,
 	return -1;
 }
 
-/* "MOVED 3999 127.0.0.1:6381" or "ASK ...": the node, into host/port. */
+/*
+ * "MOVED 3999 127.0.0.1:6381" or "ASK ...": the node, into host/port.  Redis
+ * 7 may leave the host out ("MOVED 3999 :6381"): the one we talk to.
+ */
 static int
-parse_redirect(const char *msg, char *host, size_t hostlen, int *port)
+parse_redirect(const struct conn *c, const char *msg, char *host,
+    size_t hostlen, int *port)
 {
-	const char *addr = strchr(msg, ' '), *colon;
+	const char *addr = strchr(msg, ' '), *colon, *current;
 	long v;
 
 	if (addr == NULL || (addr = strchr(addr + 1, ' ')) == NULL)
@@ -776,6 +780,12 @@ parse_redirect(const char *msg, char *host, size_t hostlen, int *port)
 	memcpy(host, addr, (size_t)(colon - addr));
 	host[colon - addr] = '\0';
 	*port = (int)v;
+	current = c->node.host != NULL ? c->node.host : c->url.host;
+	if (host[0] == '\0') {
+		if (current == NULL || strlen(current) >= hostlen)
+			return -1;
+		strcpy(host, current);
+	}
 	return 0;
 }
 
@@ -842,64 +852,49 @@ conn_pipeline(struct conn *c, size_t n, const int *argcs,
     redisReply **replies)
 {
 	for (int hop = 0;; hop++) {
-		const redisReply *moved = NULL;
-		int ask = 0, again = 0, readonly = 0;
+		const char *moved = NULL;
+		int again = 0, readonly = 0, port;
 		char host[256];
-		int port;
 
 		if (conn_pipeline_once(c, n, argcs, argvs, argvlens, replies) < 0)
 			return -1;
+		/* ASK: the command alone, on the node importing the slot. */
+		for (size_t i = 0; i < n && hop < CONN_MAX_REDIRECTS; i++) {
+			if (!error_is(replies[i], "ASK ") || parse_redirect(c,
+			    replies[i]->str, host, sizeof(host), &port) < 0)
+				continue;
+			log_debug("redis cluster redirect reply=\"%s\"",
+			    replies[i]->str);
+			if (conn_ask(c, host, port, argcs[i], argvs[i],
+			    argvlens ? argvlens[i] : NULL, &replies[i]) < 0)
+				goto failed;
+		}
 		for (size_t i = 0; i < n; i++) {
 			if (error_is(replies[i], "MOVED "))
-				moved = replies[i];
-			ask |= error_is(replies[i], "ASK ");
-			again |= error_is(replies[i], "TRYAGAIN");
+				moved = replies[i]->str;
+			again |= error_is(replies[i], "TRYAGAIN") ||
+			    error_is(replies[i], "ASK ");
 			readonly |= c->url.master != NULL &&
 			    error_is(replies[i], "READONLY");
 		}
-		if ((!moved && !ask && !again && !readonly) ||
+		if ((!moved && !again && !readonly) ||
 		    hop == CONN_MAX_REDIRECTS)
-			return 0;
+			return 0;	/* the caller sees any error left */
 		if (moved != NULL) {
-			if (parse_redirect(moved->str, host, sizeof(host),
+			/* the slot's owner, from now on */
+			if (parse_redirect(c, moved, host, sizeof(host),
 			    &port) < 0)
-				return 0;	/* the caller sees the error */
-			/* Redis 7 may leave the host out: the same one. */
-			if (host[0] == '\0' && conn_set_node(c, c->node.host ?
-			    c->node.host : c->url.host, port) < 0)
+				return 0;
+			log_debug("redis cluster redirect reply=\"%s\"", moved);
+			if (conn_set_node(c, host, port) < 0)
 				goto failed;
-			if (host[0] != '\0' && conn_set_node(c, host, port) < 0)
-				goto failed;
-			log_debug("redis cluster redirect reply=\"%s\"",
-			    moved->str);
 			conn_reset(c);
 		} else if (readonly) {
 			log_warn("redis master demoted, asking the sentinels "
 			    "again master=\"%s\"", c->url.master);
 			conn_reset(c);
-		}
-		else if (again)
+		} else
 			usleep(20000 << hop);
-		else {
-			for (size_t i = 0; i < n; i++) {
-				if (!error_is(replies[i], "ASK ") ||
-				    parse_redirect(replies[i]->str, host,
-				    sizeof(host), &port) < 0)
-					continue;
-				if (host[0] == '\0' && (c->node.host ||
-				    c->url.host))
-					snprintf(host, sizeof(host), "%s",
-					    c->node.host ? c->node.host :
-					    c->url.host);
-				log_debug("redis cluster redirect reply=\"%s\"",
-				    replies[i]->str);
-				if (conn_ask(c, host, port, argcs[i], argvs[i],
-				    argvlens ? argvlens[i] : NULL,
-				    &replies[i]) < 0)
-					goto failed;
-			}
-			return 0;
-		}
 		for (size_t i = 0; i < n; i++) {
 			freeReplyObject(replies[i]);
 			replies[i] = NULL;

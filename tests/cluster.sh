@@ -20,8 +20,10 @@ cluster() {
 	for i in 1 2 3; do
 		p=$(free_port)
 		mkdir -p "$T/$1$i"
+		# the bus port too: port + 10000 may be taken (the ephemeral range)
 		redis-server --port "$p" --bind 127.0.0.1 --daemonize yes --save '' \
-			--cluster-enabled yes --cluster-config-file "$T/$1$i/nodes.conf" \
+			--cluster-enabled yes --cluster-port "$(free_port)" \
+			--cluster-config-file "$T/$1$i/nodes.conf" \
 			--cluster-node-timeout 2000 --dir "$T/$1$i" \
 			--pidfile "$T/$1$i.pid" --logfile "$T/$1$i.log" \
 			${2:+--loadmodule "$2"} || return 1
