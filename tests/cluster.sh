@@ -171,6 +171,16 @@ run_backend() {
 	redis-cli -p "$OPORT" del "$PREFIX:cache" >/dev/null
 	check "$backend: slot back on :$OPORT: 200, the same summary" \
 		test "$(req GET /is-bitcoin-lit)" = 200 -a -n "$(cmp "$T/b" "$T/summary" && echo same)"
+
+	# ---- MOVED without a host ("MOVED 13976 :port") ----
+	for p in $P1 $P2 $P3; do
+		redis-cli -p "$p" config set cluster-preferred-endpoint-type \
+			unknown-endpoint >/dev/null
+	done
+	moved=$(redis-cli -p "$SEED" get "$PREFIX:cache" | cut -d' ' -f1,3)
+	out=$(refresh_once 2>&1)
+	check "$backend: a MOVED that names no host ($moved): the same host, refresh ok" \
+		test "$moved" = "MOVED :$OPORT" -a -n "$(grep '"status":"ok"' <<<"$out")"
 	"$LOCAL" down >/dev/null
 	for i in 1 2 3; do kill "$(cat "$T/$backend$i.pid")"; done
 }

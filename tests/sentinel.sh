@@ -50,7 +50,8 @@ ready() {
 }
 check "three sentinels see the master, the replica and each other" wait_for 30 ready
 
-export ISBITCOINLIT_REDIS_URL="redis-sentinel://$SENTINELS/lit"
+# the first sentinel named is down: the others are asked
+export ISBITCOINLIT_REDIS_URL="redis-sentinel://127.0.0.1:$(free_port),$SENTINELS/lit"
 export ISBITCOINLIT_TIMESERIES=sortedset
 
 # ---- the master found through the sentinels; WAIT ----
