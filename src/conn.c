@@ -26,6 +26,8 @@ struct conn {
 	/* where ctx points when not the URL's address: the master named by
 	 * the sentinels, or the cluster node that owns our slot */
 	struct conn_node node;
+	int on_url;		/* ctx is at the URL's node all the same */
+	char node_err[256];	/* why node did not answer then */
 	size_t sentinel;	/* the sentinel that answered last */
 	char err[512];
 };
@@ -474,7 +476,7 @@ node_name(const char *host, int port, char *buf, size_t len)
 static void
 conn_where(const struct conn *c, char *buf, size_t len)
 {
-	if (c->node.host != NULL)
+	if (c->node.host != NULL && !c->on_url)
 		node_name(c->node.host, c->node.port, buf, len);
 	else if (c->url.path != NULL)
 		snprintf(buf, len, "unix:%s", c->url.path);
@@ -686,10 +688,21 @@ conn_connect(struct conn *c)
 {
 	if (c->url.master != NULL && sentinel_resolve(c) < 0)
 		return -1;
+	c->on_url = 0;
 	if (c->node.host != NULL)
 		c->ctx = ctx_open(c, c->node.host, c->node.port, NULL, 1);
-	else
+	/*
+	 * With Cluster, when the node that had our slot does not answer, the
+	 * URL's node may name its successor (MOVED); the node is kept for the
+	 * next connect in case it is the URL's node that is gone.
+	 */
+	if (c->ctx == NULL && c->url.master == NULL) {
+		if (c->node.host != NULL)
+			snprintf(c->node_err, sizeof(c->node_err), "%.200s",
+			    c->err);
+		c->on_url = c->node.host != NULL;
 		c->ctx = ctx_open(c, c->url.host, c->url.port, c->url.path, 1);
+	}
 	if (c->ctx == NULL) {
 		if (c->url.master != NULL)
 			conn_err_prefix(c, "the master of \"%s\" that the "
@@ -753,9 +766,6 @@ conn_pipeline_once(struct conn *c, size_t n, const int *argcs,
 		if (!reused || timed_out)
 			break;
 	}
-	/* A cluster node that is gone: start again from the URL's. */
-	if (c->url.master == NULL)
-		conn_set_node(c, NULL, 0);
 	return -1;
 }
 
@@ -780,7 +790,8 @@ parse_redirect(const struct conn *c, const char *msg, char *host,
 	memcpy(host, addr, (size_t)(colon - addr));
 	host[colon - addr] = '\0';
 	*port = (int)v;
-	current = c->node.host != NULL ? c->node.host : c->url.host;
+	current = c->node.host != NULL && !c->on_url ? c->node.host :
+	    c->url.host;
 	if (host[0] == '\0') {
 		if (current == NULL || strlen(current) >= hostlen)
 			return -1;
@@ -886,6 +897,14 @@ conn_pipeline(struct conn *c, size_t n, const int *argcs,
 			    &port) < 0)
 				return 0;
 			log_debug("redis cluster redirect reply=\"%s\"", moved);
+			if (c->on_url && port == c->node.port &&
+			    strcmp(host, c->node.host) == 0) {
+				/* back to the owner that just did not answer */
+				snprintf(c->err, sizeof(c->err), "the cluster "
+				    "node of the slot does not answer: %s",
+				    c->node_err);
+				goto failed;
+			}
 			if (conn_set_node(c, host, port) < 0)
 				goto failed;
 			conn_reset(c);

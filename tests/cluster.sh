@@ -20,13 +20,24 @@ cluster() {
 	for i in 1 2 3; do
 		p=$(free_port)
 		mkdir -p "$T/$1$i"
-		# the bus port too: port + 10000 may be taken (the ephemeral range)
-		redis-server --port "$p" --bind 127.0.0.1 --daemonize yes --save '' \
-			--cluster-enabled yes --cluster-port "$(free_port)" \
-			--cluster-config-file "$T/$1$i/nodes.conf" \
-			--cluster-node-timeout 2000 --dir "$T/$1$i" \
-			--pidfile "$T/$1$i.pid" --logfile "$T/$1$i.log" \
-			${2:+--loadmodule "$2"} || return 1
+		# the bus port too: port + 10000 may be in the ephemeral range
+		cat >"$T/$1$i/redis.conf" <<-EOF
+		port $p
+		bind 127.0.0.1
+		daemonize yes
+		dir $T/$1$i
+		pidfile $T/$1$i.pid
+		logfile $T/$1$i.log
+		save ""
+		appendonly yes
+		cluster-enabled yes
+		cluster-port $(free_port)
+		cluster-config-file $T/$1$i/nodes.conf
+		cluster-node-timeout 2000
+		cluster-require-full-coverage no
+		${2:+loadmodule $2}
+		EOF
+		redis-server "$T/$1$i/redis.conf" || return 1
 		wait_for 5 redis-cli -p "$p" ping >/dev/null || return 1
 		eval "P$i=$p"
 	done
@@ -181,8 +192,29 @@ run_backend() {
 	out=$(refresh_once 2>&1)
 	check "$backend: a MOVED that names no host ($moved): the same host, refresh ok" \
 		test "$moved" = "MOVED :$OPORT" -a -n "$(grep '"status":"ok"' <<<"$out")"
+
+	# ---- the seed node gone, then the slot's owner restarted ----
+	node_of() { grep -l "^port $1\$" "$T/$backend"?/redis.conf; }
+	statuses() {
+		for _ in $(seq 20); do req GET /is-bitcoin-lit; echo; done |
+		    sort | uniq -c | awk '{ printf "%s%sx%s", s, $1, $2; s = " " }'
+	}
+	for _ in 1 2 3 4 5 6; do req GET /is-bitcoin-lit >/dev/null; done
+	seedconf=$(node_of "$SEED") ownerconf=$(node_of "$OPORT")
+	kill -KILL "$(cat "${seedconf%/redis.conf}.pid")"
+	st=$(statuses)
+	check "$backend: the seed node killed: the owner still serves ($st)" test "$st" = "20x200"
+	kill -KILL "$(cat "${ownerconf%/redis.conf}.pid")"
+	st=$(statuses)
+	check "$backend: and the owner killed too: 503, no hang ($st)" test "$st" = "20x503"
+	redis-server "$ownerconf"
+	serves() { [ "$(req GET /is-bitcoin-lit)" = 200 ]; }
+	check "$backend: the owner back (from its AOF), the seed still gone: 200 again" \
+		wait_for 20 serves
+	st=$(statuses)
+	check "$backend: every answer 200 ($st)" test "$st" = "20x200"
 	"$LOCAL" down >/dev/null
-	for i in 1 2 3; do kill "$(cat "$T/$backend$i.pid")"; done
+	for i in 1 2 3; do kill "$(cat "$T/$backend$i.pid")" 2>/dev/null; done
 }
 
 run_backend sortedset
