@@ -43,9 +43,13 @@ EOF
 	eval "S$i=$S"
 done
 master_port() { redis-cli -p "$S1" sentinel get-master-addr-by-name lit | sed -n 2p; }
-ready() {
-	[ "$(redis-cli -p "$S1" sentinel replicas lit | grep -c "^$R\$")" -ge 1 ] &&
-	[ "$(redis-cli -p "$S1" sentinel sentinels lit | grep -c '^name$')" -ge 2 ] &&
+ready() {	# every sentinel knows the replica and the two others
+	local s
+	for s in "$S1" "$S2" "$S3"; do
+		[ "$(redis-cli -p "$s" sentinel replicas lit | grep -c "^$R\$")" -ge 1 ] &&
+		[ "$(redis-cli -p "$s" sentinel sentinels lit | grep -c '^name$')" -ge 2 ] ||
+			return 1
+	done
 	redis-cli -p "$R" info replication | grep -q 'master_link_status:up'
 }
 check "three sentinels see the master, the replica and each other" wait_for 30 ready
