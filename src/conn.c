@@ -472,11 +472,18 @@ node_name(const char *host, int port, char *buf, size_t len)
 	    host, port);
 }
 
+/* Is ctx at c->node (else at the URL's address)? */
+static int
+at_node(const struct conn *c)
+{
+	return c->node.host != NULL && !c->on_url;
+}
+
 /* Describe the server's address for messages (never the password). */
 static void
 conn_where(const struct conn *c, char *buf, size_t len)
 {
-	if (c->node.host != NULL && !c->on_url)
+	if (at_node(c))
 		node_name(c->node.host, c->node.port, buf, len);
 	else if (c->url.path != NULL)
 		snprintf(buf, len, "unix:%s", c->url.path);
@@ -790,8 +797,7 @@ parse_redirect(const struct conn *c, const char *msg, char *host,
 	memcpy(host, addr, (size_t)(colon - addr));
 	host[colon - addr] = '\0';
 	*port = (int)v;
-	current = c->node.host != NULL && !c->on_url ? c->node.host :
-	    c->url.host;
+	current = at_node(c) ? c->node.host : c->url.host;
 	if (host[0] == '\0') {
 		if (current == NULL || strlen(current) >= hostlen)
 			return -1;

@@ -159,8 +159,7 @@ run_backend() {
 		test "$(req GET /is-bitcoin-lit)" = 200 -a -n "$(cmp "$T/b" "$T/summary" && echo same)"
 
 	# ---- ASK, step by step: the cache alone moves back to the old owner ----
-	exists() { [ "$(redis-cli -p "$1" exists "$2")" = 1 ]; }
-	wait_for 5 exists "$TO" "$PREFIX:cache"
+	wait_for 5 key_is "$TO" "$PREFIX:cache" 1
 	redis-cli -p "$OPORT" cluster setslot "$SLOT" importing "$TOID" >/dev/null
 	redis-cli -p "$TO" cluster setslot "$SLOT" migrating "$OWNER" >/dev/null
 	redis-cli -p "$TO" migrate 127.0.0.1 "$OPORT" "" 0 5000 keys "$PREFIX:cache" >/dev/null
@@ -195,23 +194,18 @@ run_backend() {
 
 	# ---- the seed node gone, then the slot's owner restarted ----
 	node_of() { grep -l "^port $1\$" "$T/$backend"?/redis.conf; }
-	statuses() {
-		for _ in $(seq 20); do req GET /is-bitcoin-lit; echo; done |
-		    sort | uniq -c | awk '{ printf "%s%sx%s", s, $1, $2; s = " " }'
-	}
 	for _ in 1 2 3 4 5 6; do req GET /is-bitcoin-lit >/dev/null; done
 	seedconf=$(node_of "$SEED") ownerconf=$(node_of "$OPORT")
 	kill -KILL "$(cat "${seedconf%/redis.conf}.pid")"
-	st=$(statuses)
+	st=$(statuses 20)
 	check "$backend: the seed node killed: the owner still serves ($st)" test "$st" = "20x200"
 	kill -KILL "$(cat "${ownerconf%/redis.conf}.pid")"
-	st=$(statuses)
+	st=$(statuses 20)
 	check "$backend: and the owner killed too: 503, no hang ($st)" test "$st" = "20x503"
 	redis-server "$ownerconf"
-	serves() { [ "$(req GET /is-bitcoin-lit)" = 200 ]; }
 	check "$backend: the owner back (from its AOF), the seed still gone: 200 again" \
 		wait_for 20 serves
-	st=$(statuses)
+	st=$(statuses 20)
 	check "$backend: every answer 200 ($st)" test "$st" = "20x200"
 	"$LOCAL" down >/dev/null
 	for i in 1 2 3; do kill "$(cat "$T/$backend$i.pid")" 2>/dev/null; done

@@ -41,12 +41,6 @@ upstream() {
 	nginx -q -p "$STATE/nginx" -c "$STATE/nginx/nginx.conf" -s reload 2>/dev/null
 	sleep 1	# the old workers finish, the new ones take over
 }
-# statuses N: N requests, their statuses sorted and counted
-statuses() {
-	for _ in $(seq "$1"); do
-		curl -s -o /dev/null -w '%{http_code}\n' "$BASE/is-bitcoin-lit"
-	done | sort | uniq -c | awk '{ printf "%s%sx%s", s, $1, $2; s = " " }'
-}
 
 upstream "unix:$STATE/api.sock" "127.0.0.1:$P2"
 check "nginx -t takes the two-pool upstream" \

@@ -57,6 +57,17 @@ body_is_schema() {
 	"$top_builddir/tests/schema_check" "$top_srcdir/nginx/openapi.json" "$1" "$T/b" 2>&1
 }
 
+# statuses N: N GETs of $BASE/is-bitcoin-lit, their statuses counted: "40x200"
+statuses() {
+	for _ in $(seq "$1"); do
+		curl -s -o /dev/null -m 5 -w '%{http_code}\n' "$BASE/is-bitcoin-lit"
+	done | sort | uniq -c | awk '{ printf "%s%sx%s", s, $1, $2; s = " " }'
+}
+# serves: GET /is-bitcoin-lit answers 200
+serves() { [ "$(statuses 1)" = 1x200 ]; }
+# key_is PORT KEY 0|1: whether the Redis on 127.0.0.1:PORT holds KEY
+key_is() { [ "$(redis-cli -p "$1" exists "$2")" = "$3" ]; }
+
 # wait_for SECONDS COMMAND...: until the command succeeds; 0 if it did
 wait_for() {
 	local limit=$(( $1 * 20 ))
