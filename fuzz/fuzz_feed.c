@@ -14,7 +14,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static const struct feed_fields v1 = { "timestamp", "btc_price", "mean" };
 	struct feed_result r;
-	struct feed_error err;
+	struct error err;
 	char *s;
 	double d;
 	int64_t ms;

@@ -15,7 +15,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct conn_url url;
 	struct cfg cfg;
-	struct cfg_error cerr;
+	struct error cerr;
 	char err[512], red[512], *s, *env[2], *argv[3];
 
 	if ((s = malloc(size + 32)) == NULL)

@@ -11,9 +11,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "cache.h"
 #include "cfg.h"
-#include "conn.h"
 #include "fcgi.h"
 #include "fmt.h"
 #include "jsonw.h"
@@ -84,7 +82,7 @@ readers(struct worker *w, struct store *from[2])
 }
 
 static void
-reader_failed(int i, int n, const struct store_error *err)
+reader_failed(int i, int n, const struct error *err)
 {
 	if (i + 1 < n)
 		log_warn("replica read failed, reading from the master "
@@ -108,9 +106,10 @@ static void
 write_cache(void *arg)
 {
 	struct pending_cache *p = arg;
-	struct store_error err;
+	struct error err;
 
-	if (cache_put(&p->w->st, p->body, p->len, cfg.cache_ttl_s, &err) < 0)
+	if (store_cache_put(&p->w->st, p->body, p->len, cfg.cache_ttl_s,
+	    &err) < 0)
 		log_warn("cache write failed error=\"%s\"", err.text);
 	free(p->body);
 	free(p);
@@ -146,7 +145,7 @@ static void
 handle_lit(struct fcgi_request *req, void *ctx)
 {
 	struct worker *w = ctx;
-	struct store_error err;
+	struct error err;
 	struct summary sum;
 	struct pending_cache *p;
 	struct store *from[2];
@@ -155,7 +154,7 @@ handle_lit(struct fcgi_request *req, void *ctx)
 	int rc = -1, n = readers(w, from);
 
 	for (int i = 0; i < n && rc < 0; i++) {
-		rc = cfg.cache ? cache_get(from[i], &body, &len, &err) : 0;
+		rc = cfg.cache ? store_cache_get(from[i], &body, &len, &err) : 0;
 		if (rc == 1) {
 			send_summary(req, body, len, "hit");
 			free(body);
@@ -167,10 +166,15 @@ handle_lit(struct fcgi_request *req, void *ctx)
 		if (rc < 0)
 			reader_failed(i, n, &err);
 	}
+	if (rc < 0 && err.code == STORE_ENOMEM) {
+		log_error("out of memory error=\"%s\"", err.text);
+		fcgi_error(req, 500, NULL, "internal error", "out of memory");
+		return;
+	}
 	if (rc < 0) {
 		log_warn("redis failed error=\"%s\"", err.text);
 		fcgi_error(req, 503, "Retry-After: " RETRY_REDIS_S "\r\n"
-		    "Cache-Control: no-store\r\n", err.status == STORE_EREDIS ?
+		    "Cache-Control: no-store\r\n", err.code == STORE_EREDIS ?
 		    "redis unavailable" : "storage error", err.text);
 		return;
 	}
@@ -201,29 +205,31 @@ static void
 handle_health(struct fcgi_request *req, void *ctx)
 {
 	struct worker *w = ctx;
-	struct store_error err;
+	struct error err;
 	struct jw j;
 	char t[FMT_RFC3339_MAX], *body;
-	struct store *from[2];
+	struct store *from[2], *used = NULL;
 	int64_t newest;
-	int found = 0, ok = 0, n = readers(w, from), i;
+	int found = 0, ok = 0, n = readers(w, from);
 	size_t len;
 
-	for (i = 0; i < n && !ok; i++)
-		if (!(ok = store_newest(from[i], &newest, &found, &err) == 0))
+	for (int i = 0; i < n && !ok; i++) {
+		used = from[i];
+		if (!(ok = store_newest(used, &newest, &found, &err) == 0))
 			reader_failed(i, n, &err);
+	}
 	jw_init(&j, 0);
 	jw_object_begin(&j);
 	jw_key(&j, "status");
 	jw_string(&j, ok ? "ok" : "error");
 	jw_key(&j, "redis");
-	jw_string(&j, ok || err.status != STORE_EREDIS ? "ok" : "unavailable");
+	jw_string(&j, ok || err.code != STORE_EREDIS ? "ok" : "unavailable");
 	jw_key(&j, "timeseries");
-	jw_string(&j, ok || err.status == STORE_EREDIS ?
-	    store_backend_name(from[i - 1]) : "error");
+	jw_string(&j, ok || err.code == STORE_EREDIS ?
+	    store_backend_name(used) : "error");
 	jw_key(&j, "as_of");
 	if (found) {
-		fmt_rfc3339(newest, t);
+		fmt_rfc3339(newest, 0, t);
 		jw_string(&j, t);
 	} else
 		jw_null(&j);

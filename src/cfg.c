@@ -116,19 +116,24 @@ static const struct opt opts[] = {
 
 #define NOPTS (sizeof(opts) / sizeof(opts[0]))
 
+/* ISBITCOINLIT_TIMESERIES: the names of enum cfg_timeseries, in its order. */
+static const char *const timeseries_names[CFG_TS_COUNT] = {
+	[CFG_TS_AUTO] = "auto",
+	[CFG_TS_REDISTIMESERIES] = "redistimeseries",
+	[CFG_TS_SORTEDSET] = "sortedset",
+};
+
 static int
-cfg_fail(struct cfg_error *err, const struct opt *o, const char *what,
+cfg_fail(struct error *err, const struct opt *o, const char *what,
     const char *value)
 {
 	const char *name = o->env != NULL ? o->env : o->name;
 
 	if (o->type == OPT_SECRET)
-		snprintf(err->text, sizeof(err->text), "%s%s: %s",
-		    o->env ? "" : "--", name, what);
-	else
-		snprintf(err->text, sizeof(err->text), "%s%s: %s: \"%s\"",
-		    o->env ? "" : "--", name, what, value);
-	return -1;
+		return error_set(err, 0, "%s%s: %s", o->env ? "" : "--", name,
+		    what);
+	return error_set(err, 0, "%s%s: %s: \"%s\"", o->env ? "" : "--", name,
+	    what, value);
 }
 
 static int
@@ -146,7 +151,7 @@ parse_long(const char *s, long *out)
 /* Validate value and store it into cfg.  Returns 0 or -1 with err. */
 static int
 opt_set(struct cfg *cfg, const struct opt *o, const char *value,
-    struct cfg_error *err)
+    struct error *err)
 {
 	void *field = (char *)cfg + o->offset;
 	char why[300];
@@ -158,7 +163,7 @@ opt_set(struct cfg *cfg, const struct opt *o, const char *value,
 		struct conn_url url;
 
 		if (conn_url_parse(value, &url, why, sizeof(why)) < 0) {
-			snprintf(err->text, sizeof(err->text), "%s: %s",
+			error_set(err, 0, "%s: %s",
 			    o->env, why);
 			return -1;
 		}
@@ -198,13 +203,10 @@ opt_set(struct cfg *cfg, const struct opt *o, const char *value,
 		*(long *)field = v;
 		return 0;
 	case OPT_TIMESERIES:
-		if (strcmp(value, "auto") == 0)
-			i = CFG_TS_AUTO;
-		else if (strcmp(value, "redistimeseries") == 0)
-			i = CFG_TS_REDISTIMESERIES;
-		else if (strcmp(value, "sortedset") == 0)
-			i = CFG_TS_SORTEDSET;
-		else
+		for (i = 0; i < CFG_TS_COUNT; i++)
+			if (strcmp(value, timeseries_names[i]) == 0)
+				break;
+		if (i == CFG_TS_COUNT)
 			return cfg_fail(err, o, "not one of auto, "
 			    "redistimeseries, sortedset", value);
 		*(enum cfg_timeseries *)field = (enum cfg_timeseries)i;
@@ -268,7 +270,7 @@ cfg_free(struct cfg *cfg)
 
 int
 cfg_parse(struct cfg *cfg, unsigned mask, int argc, char *const argv[],
-    char *const env[], struct cfg_error *err)
+    char *const env[], struct error *err)
 {
 	memset(cfg, 0, sizeof(*cfg));
 	err->text[0] = '\0';
@@ -303,7 +305,7 @@ cfg_parse(struct cfg *cfg, unsigned mask, int argc, char *const argv[],
 		size_t len;
 
 		if (strncmp(a, "--", 2) != 0 || a[2] == '\0') {
-			snprintf(err->text, sizeof(err->text),
+			error_set(err, 0,
 			    "unexpected argument: \"%s\" (see --help)", a);
 			goto fail;
 		}
@@ -311,14 +313,14 @@ cfg_parse(struct cfg *cfg, unsigned mask, int argc, char *const argv[],
 		eq = strchr(name, '=');
 		len = eq != NULL ? (size_t)(eq - name) : strlen(name);
 		if ((o = find_option(name, len, mask)) == NULL) {
-			snprintf(err->text, sizeof(err->text),
+			error_set(err, 0,
 			    "unknown option: --%.*s (see --help)", (int)len,
 			    name);
 			goto fail;
 		}
 		if (o->type == OPT_FLAG) {
 			if (eq != NULL) {
-				snprintf(err->text, sizeof(err->text),
+				error_set(err, 0,
 				    "--%s takes no value", o->name);
 				goto fail;
 			}
@@ -328,7 +330,7 @@ cfg_parse(struct cfg *cfg, unsigned mask, int argc, char *const argv[],
 		else if (i + 1 < argc)
 			value = argv[++i];
 		else {
-			snprintf(err->text, sizeof(err->text),
+			error_set(err, 0,
 			    "--%s needs a value (see --help)", o->name);
 			goto fail;
 		}
@@ -347,7 +349,7 @@ cfg_parse(struct cfg *cfg, unsigned mask, int argc, char *const argv[],
 		}
 	}
 	if (cfg->once && cfg->every_s > 0) {
-		snprintf(err->text, sizeof(err->text),
+		error_set(err, 0,
 		    "--once and --every exclude each other");
 		goto fail;
 	}
@@ -436,12 +438,7 @@ cfg_scrub_argv(int argc, char *argv[])
 const char *
 cfg_timeseries_name(enum cfg_timeseries ts)
 {
-	switch (ts) {
-	case CFG_TS_REDISTIMESERIES: return "redistimeseries";
-	case CFG_TS_SORTEDSET: return "sortedset";
-	case CFG_TS_AUTO: break;
-	}
-	return "auto";
+	return (unsigned)ts < CFG_TS_COUNT ? timeseries_names[ts] : "auto";
 }
 
 extern char **environ;
@@ -450,7 +447,7 @@ void
 cfg_load_or_exit(struct cfg *cfg, const char *prog, unsigned mask, int argc,
     char *argv[])
 {
-	struct cfg_error err;
+	struct error err;
 
 	if (cfg_parse(cfg, mask, argc, argv, environ, &err) < 0) {
 		fprintf(stderr, "%s: %s\n", prog, err.text);

@@ -6,12 +6,16 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "errors.h"
+
 /* Which program an option belongs to (a bit mask). */
 #define CFG_API     0x1
 #define CFG_REFRESH 0x2
 #define CFG_ALL     (CFG_API | CFG_REFRESH)
 
-enum cfg_timeseries { CFG_TS_AUTO, CFG_TS_REDISTIMESERIES, CFG_TS_SORTEDSET };
+enum cfg_timeseries {
+	CFG_TS_AUTO, CFG_TS_REDISTIMESERIES, CFG_TS_SORTEDSET, CFG_TS_COUNT
+};
 enum cfg_anchor { CFG_ANCHOR_NEWEST, CFG_ANCHOR_NOW };
 
 struct cfg {
@@ -47,11 +51,6 @@ struct cfg {
 	int version;
 };
 
-/* A one-line error: "ISBITCOINLIT_CACHE_TTL_S: not a positive integer: \"abc\"". */
-struct cfg_error {
-	char text[512];
-};
-
 /*
  * Fill cfg from defaults, then env (NULL-terminated "NAME=value" strings),
  * then argv (options win over the environment).  Only the options of the
@@ -59,7 +58,7 @@ struct cfg_error {
  * strings in cfg are owned by cfg: release them with cfg_free().
  */
 int cfg_parse(struct cfg *cfg, unsigned mask, int argc, char *const argv[],
-    char *const env[], struct cfg_error *err);
+    char *const env[], struct error *err);
 void cfg_free(struct cfg *cfg);
 
 /* Print the --help text of the programs in mask, generated from the table. */
@@ -76,6 +75,7 @@ void cfg_load_or_exit(struct cfg *cfg, const char *prog, unsigned mask,
 /* Overwrite passwords in --redis-url values and --refresh-token in argv. */
 void cfg_scrub_argv(int argc, char *argv[]);
 
+/* The setting's name of ts: "auto", "redistimeseries" or "sortedset". */
 const char *cfg_timeseries_name(enum cfg_timeseries ts);
 
 #endif

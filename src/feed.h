@@ -5,7 +5,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "store.h"
+#include "errors.h"
+#include "sample.h"
 
 /* 2009-01-03T00:00:00Z, the genesis block: no sample is older. */
 #define FEED_MIN_TS_MS INT64_C(1230940800000)
@@ -21,11 +22,6 @@ enum feed_status {
 	FEED_ENOMEM
 };
 
-struct feed_error {
-	enum feed_status status;
-	char text[512];
-};
-
 struct feed_fields {
 	const char *timestamp;
 	const char *price;
@@ -34,7 +30,7 @@ struct feed_fields {
 
 /* The valid samples of a feed, sorted by time, and what was skipped. */
 struct feed_result {
-	struct store_point *points;	/* owned; feed_result_free() */
+	struct sample *points;	/* owned; feed_result_free() */
 	size_t npoints;
 	size_t received;		/* elements of the array */
 	size_t invalid;			/* skipped */
@@ -49,7 +45,7 @@ struct feed_result {
  * stable), or -1 with err filled and out empty.  Pure.
  */
 int feed_parse(const char *buf, size_t len, const struct feed_fields *fields,
-    int64_t now_ms, struct feed_result *out, struct feed_error *err);
+    int64_t now_ms, struct feed_result *out, struct error *err);
 void feed_result_free(struct feed_result *out);
 
 /* A decimal number, all of s: [-+]digits[.digits][e[-+]digits], finite. */
@@ -77,6 +73,6 @@ int feed_global_init(void);
  * body filled (caller frees body->data), or -1 with err (FEED_EFETCH).
  */
 int feed_fetch(const char *url, long timeout_s, long max_bytes,
-    struct feed_body *body, struct feed_error *err);
+    struct feed_body *body, struct error *err);
 
 #endif

@@ -60,7 +60,7 @@ feed_global_init(void)
 
 int
 feed_fetch(const char *url, long timeout_s, long max_bytes,
-    struct feed_body *body, struct feed_error *err)
+    struct feed_body *body, struct error *err)
 {
 	char ua[64], curlerr[CURL_ERROR_SIZE] = "";
 	struct sink s = { .max = (size_t)max_bytes };
@@ -70,11 +70,8 @@ feed_fetch(const char *url, long timeout_s, long max_bytes,
 	int rc = -1;
 
 	memset(body, 0, sizeof(*body));
-	err->status = FEED_EFETCH;
-	if (h == NULL) {
-		snprintf(err->text, sizeof(err->text), "curl_easy_init failed");
-		return -1;
-	}
+	if (h == NULL)
+		return error_set(err, FEED_EFETCH, "curl_easy_init failed");
 	snprintf(ua, sizeof(ua), "isbitcoinlit/%s", PACKAGE_VERSION);
 	curl_easy_setopt(h, CURLOPT_URL, url);
 	curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https,file");
@@ -99,34 +96,33 @@ feed_fetch(const char *url, long timeout_s, long max_bytes,
 	cc = curl_easy_perform(h);
 	curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &code);
 	if (s.too_big || cc == CURLE_FILESIZE_EXCEEDED) {
-		snprintf(err->text, sizeof(err->text), "body larger than %ld "
+		error_set(err, FEED_EFETCH, "body larger than %ld "
 		    "bytes (ISBITCOINLIT_UPSTREAM_MAX_BYTES)", max_bytes);
 		goto out;
 	}
 	if (cc == CURLE_OPERATION_TIMEDOUT) {
-		snprintf(err->text, sizeof(err->text), "timed out (%s)",
+		error_set(err, FEED_EFETCH, "timed out (%s)",
 		    curlerr[0] ? curlerr : curl_easy_strerror(cc));
 		goto out;
 	}
 	if (cc != CURLE_OK) {
-		snprintf(err->text, sizeof(err->text), "%s%s%s",
+		error_set(err, FEED_EFETCH, "%s%s%s",
 		    curl_easy_strerror(cc), curlerr[0] ? ": " : "", curlerr);
 		goto out;
 	}
 	/* file:// has no status; http(s) must be 2xx after redirects */
 	if (code != 0 && (code < 200 || code > 299)) {
-		snprintf(err->text, sizeof(err->text), "HTTP status %ld", code);
+		error_set(err, FEED_EFETCH, "HTTP status %ld", code);
 		goto out;
 	}
 	if (s.data == NULL && (s.data = calloc(1, 1)) == NULL) {
-		snprintf(err->text, sizeof(err->text), "out of memory");
+		error_set(err, FEED_ENOMEM, "out of memory");
 		goto out;
 	}
 	body->data = s.data;
 	body->len = s.len;
 	s.data = NULL;
-	err->status = FEED_OK;
-	err->text[0] = '\0';
+	error_set(err, FEED_OK, "%s", "");
 	rc = 0;
 out:
 	free(s.data);

@@ -3,7 +3,6 @@
 
 #include <errno.h>
 #include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -174,7 +173,7 @@ timestamp_value(const json_t *v, int64_t *ms)
  */
 static int
 parse_sample(const json_t *e, const struct feed_fields *f, int64_t now_ms,
-    struct store_point *pt, char *why, size_t whylen)
+    struct sample *pt, char *why, size_t whylen)
 {
 	const json_t *ts, *price, *sent;
 
@@ -213,7 +212,7 @@ parse_sample(const json_t *e, const struct feed_fields *f, int64_t now_ms,
 }
 
 struct indexed_point {
-	struct store_point p;
+	struct sample p;
 	size_t idx;
 };
 
@@ -227,25 +226,9 @@ cmp_points(const void *a, const void *b)
 	return x->idx < y->idx ? -1 : x->idx > y->idx;
 }
 
-static int
-feed_fail(struct feed_error *err, enum feed_status status, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static int
-feed_fail(struct feed_error *err, enum feed_status status, const char *fmt, ...)
-{
-	va_list ap;
-
-	err->status = status;
-	va_start(ap, fmt);
-	vsnprintf(err->text, sizeof(err->text), fmt, ap);
-	va_end(ap);
-	return -1;
-}
-
 int
 feed_parse(const char *buf, size_t len, const struct feed_fields *fields,
-    int64_t now_ms, struct feed_result *out, struct feed_error *err)
+    int64_t now_ms, struct feed_result *out, struct error *err)
 {
 	struct indexed_point *tmp = NULL;
 	json_error_t jerr;
@@ -257,10 +240,10 @@ feed_parse(const char *buf, size_t len, const struct feed_fields *fields,
 	memset(out, 0, sizeof(*out));
 	root = json_loadb(buf, len, JSON_DECODE_ANY, &jerr);
 	if (root == NULL)
-		return feed_fail(err, FEED_EJSON, "not JSON: %s at line %d "
+		return error_set(err, FEED_EJSON, "not JSON: %s at line %d "
 		    "column %d", jerr.text, jerr.line, jerr.column);
 	if (!json_is_array(root)) {
-		feed_fail(err, FEED_ESHAPE, "not a JSON array but %s",
+		error_set(err, FEED_ESHAPE, "not a JSON array but %s",
 		    json_is_object(root) ? "an object" : json_is_string(root) ?
 		    "a string" : json_is_number(root) ? "a number" : "a literal");
 		goto out;
@@ -268,7 +251,7 @@ feed_parse(const char *buf, size_t len, const struct feed_fields *fields,
 	n = json_array_size(root);
 	out->received = n;
 	if (n > 0 && (tmp = malloc(n * sizeof(*tmp))) == NULL) {
-		feed_fail(err, FEED_ENOMEM, "out of memory for %zu samples", n);
+		error_set(err, FEED_ENOMEM, "out of memory for %zu samples", n);
 		goto out;
 	}
 	for (size_t i = 0; i < n; i++) {
@@ -283,7 +266,7 @@ feed_parse(const char *buf, size_t len, const struct feed_fields *fields,
 		nvalid++;
 	}
 	if (nvalid == 0) {
-		feed_fail(err, FEED_EEMPTY, "no valid sample among %zu%s%s", n,
+		error_set(err, FEED_EEMPTY, "no valid sample among %zu%s%s", n,
 		    first_why[0] ? " (first: " : "", first_why[0] ? first_why :
 		    "");
 		if (first_why[0])
@@ -293,7 +276,7 @@ feed_parse(const char *buf, size_t len, const struct feed_fields *fields,
 	}
 	qsort(tmp, nvalid, sizeof(*tmp), cmp_points);
 	if ((out->points = malloc(nvalid * sizeof(*out->points))) == NULL) {
-		feed_fail(err, FEED_ENOMEM, "out of memory for %zu samples",
+		error_set(err, FEED_ENOMEM, "out of memory for %zu samples",
 		    nvalid);
 		goto out;
 	}

@@ -104,14 +104,22 @@ fmt_hour_floor(int64_t ms)
 }
 
 int
-fmt_rfc3339(int64_t ms, char *buf)
+fmt_rfc3339(int64_t ms, int with_ms, char *buf)
 {
 	int64_t s = ms >= 0 ? ms / 1000 : -((-ms + 999) / 1000);
 	time_t t = (time_t)s;
 	struct tm tm;
 
-	if (gmtime_r(&t, &tm) == NULL)
-		return snprintf(buf, FMT_RFC3339_MAX, "1970-01-01T00:00:00+00:00");
+	if (gmtime_r(&t, &tm) == NULL) {
+		t = 0;
+		gmtime_r(&t, &tm);
+		s = ms = 0;
+	}
+	if (with_ms)
+		return snprintf(buf, FMT_RFC3339_MAX,
+		    "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
+		    tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+		    (int)(ms - s * 1000));
 	return snprintf(buf, FMT_RFC3339_MAX, "%04d-%02d-%02dT%02d:%02d:%02d+00:00",
 	    tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
 	    tm.tm_sec);

@@ -17,8 +17,13 @@
  */
 int fmt_double(double v, char *buf);
 
-/* Write ms since the epoch, to the second, as RFC 3339 UTC with +00:00. */
-int fmt_rfc3339(int64_t ms, char *buf);
+/*
+ * Write ms since the epoch as RFC 3339 UTC into buf (FMT_RFC3339_MAX
+ * bytes): for documents to the second with "+00:00"
+ * ("2021-07-07T17:30:18+00:00"); with with_ms, for log lines, to the
+ * millisecond with "Z" ("2021-07-07T17:30:18.345Z").  Returns the length.
+ */
+int fmt_rfc3339(int64_t ms, int with_ms, char *buf);
 
 /* The clock: ms since the epoch. */
 int64_t fmt_now_ms(void);

@@ -105,7 +105,8 @@ void jw_object_end(struct jw *w) { jw_close(w, '}'); }
 void jw_array_begin(struct jw *w) { jw_open(w, '['); }
 void jw_array_end(struct jw *w) { jw_close(w, ']'); }
 
-void
+/* Append s[0..n) JSON-escaped, with quotes. */
+static void
 jw_escape(struct jw *w, const char *s, size_t n)
 {
 	static const char hex[] = "0123456789abcdef";

@@ -42,7 +42,5 @@ void jw_free(struct jw *w);
  */
 char *jw_indent(const char *compact, size_t len, size_t *outlen);
 
-/* Append s JSON-escaped, with quotes, to w (also used for raw buffers). */
-void jw_escape(struct jw *w, const char *s, size_t n);
 
 #endif

@@ -7,6 +7,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "fmt.h"
 #include "log.h"
 
 static const char *const level_names[] = { "debug", "info", "warn", "error" };
@@ -40,20 +41,14 @@ log_level_name(int level)
 void
 log_msg(int level, const char *fmt, ...)
 {
-	char line[2048];
-	struct timespec now;
-	struct tm tm;
+	char line[2048], ts[FMT_RFC3339_MAX];
 	va_list ap;
 	int n, m;
 
 	if (level < log_threshold)
 		return;
-	clock_gettime(CLOCK_REALTIME, &now);
-	gmtime_r(&now.tv_sec, &tm);
-	n = snprintf(line, sizeof(line),
-	    "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ %s %s ",
-	    tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
-	    tm.tm_min, tm.tm_sec, now.tv_nsec / 1000000L,
+	fmt_rfc3339(fmt_now_ms(), 1, ts);
+	n = snprintf(line, sizeof(line), "%s %s %s ", ts,
 	    log_level_name(level), log_component);
 	va_start(ap, fmt);
 	m = vsnprintf(line + n, sizeof(line) - (size_t)n - 1, fmt, ap);

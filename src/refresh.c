@@ -1,32 +1,21 @@
 /*
- * One refresh.  Single flight: SET <prefix>:refresh:lock <token> NX PX
- * <ttl> before anything else, released by compare-and-delete so that a
- * refresh whose lock expired never frees its successor's.  A worker that
- * dies holding the lock wedges nothing: the TTL ends it.
+ * One refresh: take the single-flight lock before anything else, download
+ * and validate the feed, write both series, compute the summary, write the
+ * cache, release the lock.  A worker that dies holding the lock wedges
+ * nothing: its TTL ends it.
  */
 #include "config.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 #include <time.h>
 
-#include "cache.h"
 #include "feed.h"
 #include "fmt.h"
 #include "jsonw.h"
-#include "log.h"
 #include "refresh.h"
-#include "store_impl.h"
 #include "summary.h"
-
-static struct conn_script unlock_script = { .body =
-"if redis.call('GET', KEYS[1]) == ARGV[1] then\n"
-"  return redis.call('DEL', KEYS[1])\n"
-"end\n"
-"return 0\n"
-};
 
 const char *
 refresh_strerror(enum refresh_status status)
@@ -37,6 +26,7 @@ refresh_strerror(enum refresh_status status)
 	case REFRESH_EREDIS: return "redis unavailable";
 	case REFRESH_ELOCKED: return "refresh running";
 	case REFRESH_EREPLICAS: return "not replicated";
+	case REFRESH_EINTERNAL: break;
 	}
 	return "internal error";
 }
@@ -62,55 +52,6 @@ elapsed_ms(const struct timespec *t0)
 	    (t1.tv_nsec - t0->tv_nsec) / 1000000);
 }
 
-static int
-refresh_fail(struct refresh_error *err, enum refresh_status status,
-    const char *what, const char *detail)
-{
-	err->status = status;
-	snprintf(err->text, sizeof(err->text), "%s%s%s", what,
-	    what[0] ? ": " : "", detail);
-	return -1;
-}
-
-/* Take the lock with a fresh random token.  Returns 1 taken, 0 held, -1. */
-static int
-lock_take(struct store *st, long ttl_ms, char token[33],
-    struct store_error *err)
-{
-	unsigned char rnd[16];
-	char ttl[24];
-	const char *argv[] = { "SET", st->key_lock, token, "NX", "PX", ttl };
-	redisReply *r;
-	int rc;
-
-	if (getrandom(rnd, sizeof(rnd), 0) != (ssize_t)sizeof(rnd))
-		return store_fail(err, STORE_EBACKEND, "getrandom failed");
-	for (size_t i = 0; i < sizeof(rnd); i++)
-		snprintf(token + 2 * i, 3, "%02x", rnd[i]);
-	snprintf(ttl, sizeof(ttl), "%ld", ttl_ms);
-	r = conn_command(st->conn, 6, argv, NULL);
-	if (store_check_reply(st, r, st->key_lock, err) < 0)
-		rc = -1;
-	else
-		rc = r->type == REDIS_REPLY_STATUS ? 1 : 0;	/* OK or nil */
-	freeReplyObject(r);
-	return rc;
-}
-
-/* Release the lock if it is still ours; failures only cost the TTL. */
-static void
-lock_release(struct store *st, const char *token)
-{
-	const char *keys[] = { st->key_lock }, *args[] = { token };
-	redisReply *r = conn_eval(st->conn, &unlock_script, 1, keys, 1, args,
-	    NULL);
-
-	if (r == NULL || r->type == REDIS_REPLY_ERROR)
-		log_warn("lock release failed, it expires by itself error=\"%s\"",
-		    r ? r->str : conn_error(st->conn));
-	freeReplyObject(r);
-}
-
 /*
  * Drop the points that the retention would drop anyway (older than the
  * newest stored or fetched timestamp minus the retention), so that they
@@ -118,7 +59,7 @@ lock_release(struct store *st, const char *token)
  */
 static size_t
 drop_expired(const struct cfg *cfg, int64_t stored_newest, int found,
-    struct store_point *pts, size_t n)
+    struct sample *pts, size_t n)
 {
 	int64_t newest = pts[n - 1].ts_ms, cutoff;
 	size_t skip = 0;
@@ -133,44 +74,57 @@ drop_expired(const struct cfg *cfg, int64_t stored_newest, int found,
 	return skip;
 }
 
+/* The refresh's status for a store failure: out of memory is ours. */
+static int
+store_failed(struct error *err, const struct error *serr)
+{
+	return error_set(err, serr->code == STORE_ENOMEM ? REFRESH_EINTERNAL :
+	    REFRESH_EREDIS, "%s", serr->text);
+}
+
+/* The same for the feed: anything but out of memory is the upstream's. */
+static int
+feed_failed(struct error *err, const struct error *ferr)
+{
+	return error_set(err, ferr->code == FEED_ENOMEM ? REFRESH_EINTERNAL :
+	    REFRESH_EUPSTREAM, "%s", ferr->text);
+}
+
 /*
  * Durability on a replicated Redis: every write of this refresh (series,
  * cache) must reach cfg->min_replicas replicas.  Returns 0 or -1.
  */
 static int
 wait_replicas(const struct cfg *cfg, struct store *st,
-    struct refresh_report *report, struct refresh_error *err)
+    struct refresh_report *report, struct error *err)
 {
-	char why[300];
+	struct error serr;
 
-	report->replicas = conn_wait_replicas(st->conn, (int)cfg->min_replicas,
-	    cfg->replica_timeout_ms);
+	report->replicas = store_wait_replicas(st, (int)cfg->min_replicas,
+	    cfg->replica_timeout_ms, &serr);
 	if (report->replicas < 0)
-		return refresh_fail(err, REFRESH_EREDIS, "",
-		    conn_error(st->conn));
+		return store_failed(err, &serr);
 	if (report->replicas >= cfg->min_replicas)
 		return 0;
-	snprintf(why, sizeof(why), "written on the master, but %lld of the "
-	    "%ld replicas asked for (ISBITCOINLIT_MIN_REPLICAS) acknowledged "
-	    "it within %ld ms", report->replicas, cfg->min_replicas,
-	    cfg->replica_timeout_ms);
-	return refresh_fail(err, REFRESH_EREPLICAS, "", why);
+	return error_set(err, REFRESH_EREPLICAS, "written on the master, but "
+	    "%lld of the %ld replicas asked for (ISBITCOINLIT_MIN_REPLICAS) "
+	    "acknowledged it within %ld ms", report->replicas,
+	    cfg->min_replicas, cfg->replica_timeout_ms);
 }
 
 int
 refresh_run(const struct cfg *cfg, struct store *st,
-    struct refresh_report *report, struct refresh_error *err)
+    struct refresh_report *report, struct error *err)
 {
 	struct feed_fields fields = { cfg->field_timestamp, cfg->field_price,
 	    cfg->field_sentiment };
 	struct feed_body body = { NULL, 0 };
 	struct feed_result feed = { NULL, 0, 0, 0 };
-	struct feed_error ferr;
-	struct store_error serr;
+	struct error ferr, serr;
 	struct store_counts counts[STORE_NSERIES];
 	struct summary sum;
 	struct timespec t0;
-	char token[33];
+	char token[STORE_TOKEN_MAX];
 	char *json = NULL;
 	size_t skip, jlen;
 	long lap;
@@ -181,30 +135,29 @@ refresh_run(const struct cfg *cfg, struct store *st,
 	memset(report, 0, sizeof(*report));
 	report->replicas = -1;
 
-	switch (lock_take(st, refresh_lock_ttl_ms(cfg), token, &serr)) {
+	switch (store_lock_take(st, refresh_lock_ttl_ms(cfg), token, &serr)) {
 	case 1:
 		locked = 1;
 		break;
 	case 0:
-		refresh_fail(err, REFRESH_ELOCKED, "", "another refresh is "
-		    "running; try again when it is done");
+		error_set(err, REFRESH_ELOCKED, "another refresh is running; "
+		    "try again when it is done");
 		goto out;
 	default:
-		refresh_fail(err, REFRESH_EREDIS, "", serr.text);
-		goto out;
+		goto redis_failed;
 	}
 
 	lap = elapsed_ms(&t0);
 	if (feed_fetch(cfg->upstream_url, cfg->upstream_timeout_s,
 	    cfg->upstream_max_bytes, &body, &ferr) < 0) {
-		refresh_fail(err, REFRESH_EUPSTREAM, "", ferr.text);
+		feed_failed(err, &ferr);
 		goto out;
 	}
 	report->fetch_ms = elapsed_ms(&t0) - lap;
 	lap += report->fetch_ms;
 	if (feed_parse(body.data, body.len, &fields, fmt_now_ms(), &feed,
 	    &ferr) < 0) {
-		refresh_fail(err, REFRESH_EUPSTREAM, "", ferr.text);
+		feed_failed(err, &ferr);
 		goto out;
 	}
 	free(body.data);
@@ -228,15 +181,15 @@ refresh_run(const struct cfg *cfg, struct store *st,
 		goto redis_failed;
 	if (n == 0) {
 		/* everything was older than the retention: nothing to serve */
-		refresh_fail(err, REFRESH_EUPSTREAM, "", "every sample is older "
-		    "than the retention (ISBITCOINLIT_RETENTION_S)");
+		error_set(err, REFRESH_EUPSTREAM, "every sample is older than "
+		    "the retention (ISBITCOINLIT_RETENTION_S)");
 		goto out;
 	}
 	if ((json = summary_render(&sum, 0, &jlen)) == NULL) {
-		refresh_fail(err, REFRESH_EREDIS, "", "out of memory");
+		error_set(err, REFRESH_EINTERNAL, "out of memory");
 		goto out;
 	}
-	if (cache_put(st, json, jlen, cfg->cache_ttl_s, &serr) < 0)
+	if (store_cache_put(st, json, jlen, cfg->cache_ttl_s, &serr) < 0)
 		goto redis_failed;
 	report->summary_ms = elapsed_ms(&t0) - lap;
 	if (cfg->min_replicas > 0 && wait_replicas(cfg, st, report, err) < 0)
@@ -252,10 +205,10 @@ refresh_run(const struct cfg *cfg, struct store *st,
 	goto out;
 
 redis_failed:
-	refresh_fail(err, REFRESH_EREDIS, "", serr.text);
+	store_failed(err, &serr);
 out:
 	if (locked)
-		lock_release(st, token);
+		store_lock_release(st, token);
 	report->duration_ms = elapsed_ms(&t0);
 	free(json);
 	free(body.data);
@@ -269,7 +222,7 @@ refresh_report_json(const struct refresh_report *r, size_t *len)
 	char t[FMT_RFC3339_MAX];
 	struct jw w;
 
-	fmt_rfc3339(r->as_of_ms, t);
+	fmt_rfc3339(r->as_of_ms, 0, t);
 	jw_init(&w, 0);
 	jw_object_begin(&w);
 	jw_key(&w, "status");

@@ -5,21 +5,19 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "errors.h"
+
 #include "cfg.h"
 #include "store.h"
 
-/* The values are the exit statuses of --once. */
+/* The codes of a struct error filled by a refresh; the exit statuses of --once. */
 enum refresh_status {
 	REFRESH_OK = 0,
 	REFRESH_EUPSTREAM = 1,	/* the feed could not be had or held nothing */
 	REFRESH_EREDIS = 3,	/* Redis failed */
 	REFRESH_ELOCKED = 4,	/* another refresh holds the lock */
-	REFRESH_EREPLICAS = 5	/* written, but too few replicas have it */
-};
-
-struct refresh_error {
-	enum refresh_status status;
-	char text[600];
+	REFRESH_EREPLICAS = 5,	/* written, but too few replicas have it */
+	REFRESH_EINTERNAL = 6	/* out of memory or another fault of ours */
 };
 
 struct refresh_report {
@@ -38,7 +36,7 @@ struct refresh_report {
  * atomic step.  Returns 0 with report filled, or -1 with err filled.
  */
 int refresh_run(const struct cfg *cfg, struct store *st,
-    struct refresh_report *report, struct refresh_error *err);
+    struct refresh_report *report, struct error *err);
 
 /* The report as compact JSON; caller frees.  NULL if out of memory. */
 char *refresh_report_json(const struct refresh_report *report, size_t *len);

@@ -15,9 +15,9 @@
 #include <unistd.h>
 
 #include "cfg.h"
-#include "conn.h"
 #include "fcgi.h"
 #include "feed.h"
+#include "fmt.h"
 #include "log.h"
 #include "refresh.h"
 #include "store.h"
@@ -49,12 +49,9 @@ worker_close(struct worker *w)
 static void
 log_report(const struct refresh_report *r)
 {
-	char t[32];
-	time_t s = (time_t)(r->as_of_ms / 1000);
-	struct tm tm;
+	char t[FMT_RFC3339_MAX];
 
-	gmtime_r(&s, &tm);
-	strftime(t, sizeof(t), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	fmt_rfc3339(r->as_of_ms, 0, t);
 	log_info("refresh ok received=%zu valid=%zu invalid=%zu expired=%zu "
 	    "backend=%s duration_ms=%ld fetch_ms=%ld parse_ms=%ld write_ms=%ld "
 	    "summary_ms=%ld as_of=%s", r->received, r->valid, r->invalid,
@@ -98,7 +95,7 @@ handle_refresh(struct fcgi_request *req, void *ctx)
 {
 	struct worker *w = ctx;
 	struct refresh_report report;
-	struct refresh_error err;
+	struct error err;
 	char *body;
 	size_t len;
 
@@ -110,15 +107,16 @@ handle_refresh(struct fcgi_request *req, void *ctx)
 		return;
 	}
 	if (refresh_run(&cfg, &w->st, &report, &err) < 0) {
-		int status = err.status == REFRESH_ELOCKED ? 409 :
-		    err.status == REFRESH_EUPSTREAM ? 502 : 503;
+		int status = err.code == REFRESH_ELOCKED ? 409 :
+		    err.code == REFRESH_EUPSTREAM ? 502 :
+		    err.code == REFRESH_EINTERNAL ? 500 : 503;
 
 		log_warn("refresh failed error=\"%s\" detail=\"%s\"",
-		    refresh_strerror(err.status), err.text);
-		fcgi_error(req, status, status == 502 ?
+		    refresh_strerror(err.code), err.text);
+		fcgi_error(req, status, status == 502 || status == 500 ?
 		    "Cache-Control: no-store\r\n" :
 		    "Retry-After: 5\r\nCache-Control: no-store\r\n",
-		    refresh_strerror(err.status), err.text);
+		    refresh_strerror(err.code), err.text);
 		return;
 	}
 	log_report(&report);
@@ -144,21 +142,21 @@ static int
 run_once(struct worker *w, int quiet_report)
 {
 	struct refresh_report report;
-	struct refresh_error err;
+	struct error err;
 	char *body;
 	size_t len;
 
 	if (refresh_run(&cfg, &w->st, &report, &err) < 0) {
 		if (!quiet_report) {
-			body = fcgi_error_body(refresh_strerror(err.status),
+			body = fcgi_error_body(refresh_strerror(err.code),
 			    err.text, &len);
 			if (body != NULL)
 				printf("%s\n", body);
 			free(body);
 		}
 		log_warn("refresh failed error=\"%s\" detail=\"%s\"",
-		    refresh_strerror(err.status), err.text);
-		return err.status;
+		    refresh_strerror(err.code), err.text);
+		return err.code;
 	}
 	if (!quiet_report && (body = refresh_report_json(&report, &len)) != NULL) {
 		printf("%s\n", body);

@@ -1,15 +1,43 @@
-/* The store front: key names, backend choice, dispatch, reply helpers. */
+/*
+ * The store's front: key names, the one table of backends and the choice
+ * among them, dispatch, and the reply helpers the backends share.
+ */
 #include "config.h"
 
 #include <errno.h>
 #include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "fmt.h"
 #include "log.h"
 #include "store_impl.h"
+
+/* Every backend; with "auto" the TYPE of existing keys picks one. */
+static const struct store_ops *const backends[] = {
+	&store_rts_ops,
+	&store_zset_ops,
+};
+#define NBACKENDS (sizeof(backends) / sizeof(backends[0]))
+
+static const struct store_ops *
+backend_by_id(enum cfg_timeseries id)
+{
+	for (size_t i = 0; i < NBACKENDS; i++)
+		if (backends[i]->id == id)
+			return backends[i];
+	return NULL;
+}
+
+static const struct store_ops *
+backend_by_type(const char *type_reply)
+{
+	for (size_t i = 0; i < NBACKENDS; i++)
+		if (strcmp(backends[i]->type_reply, type_reply) == 0)
+			return backends[i];
+	return NULL;
+}
 
 static char *
 key_join(const char *prefix, const char *suffix)
@@ -43,10 +71,7 @@ store_init(struct store *st, struct conn *conn, enum cfg_timeseries wanted,
 		store_fini(st);
 		return -1;
 	}
-	if (wanted == CFG_TS_REDISTIMESERIES)
-		st->ops = &store_rts_ops;
-	else if (wanted == CFG_TS_SORTEDSET)
-		st->ops = &store_zset_ops;
+	st->ops = backend_by_id(wanted);	/* NULL for auto */
 	return 0;
 }
 
@@ -105,7 +130,7 @@ store_prefix_hash_tagged(const char *prefix)
 }
 
 int
-store_check_layout(struct store *st, struct store_error *err)
+store_check_layout(struct store *st, struct error *err)
 {
 	const char *argv[] = { "CLUSTER", "INFO" };
 	redisReply *r;
@@ -114,7 +139,7 @@ store_check_layout(struct store *st, struct store_error *err)
 	if (st->layout_ok)
 		return 0;
 	if ((r = conn_command(st->conn, 2, argv, NULL)) == NULL)
-		return store_fail(err, STORE_EREDIS, "%s", conn_error(st->conn));
+		return error_set(err, STORE_EREDIS, "%s", conn_error(st->conn));
 	/* A plain server answers "ERR This instance has cluster support
 	 * disabled"; a user without the right to ask cannot tell. */
 	cluster = r->type == REDIS_REPLY_STRING;
@@ -123,7 +148,7 @@ store_check_layout(struct store *st, struct store_error *err)
 		    "lacks +cluster|info");
 	freeReplyObject(r);
 	if (cluster)
-		return store_fail(err, STORE_ECONFIG, "Redis is a cluster and "
+		return error_set(err, STORE_ECONFIG, "Redis is a cluster and "
 		    "ISBITCOINLIT_KEY_PREFIX \"%s\" has no hash tag: its keys "
 		    "would be spread over slots; use a prefix such as \"{%s}\"",
 		    st->prefix, st->prefix);
@@ -136,7 +161,7 @@ store_startup_check(const struct cfg *cfg)
 {
 	struct conn *conn;
 	struct store st;
-	struct store_error err;
+	struct error err;
 	int rc = 0;
 
 	if (store_prefix_hash_tagged(cfg->key_prefix))
@@ -144,7 +169,7 @@ store_startup_check(const struct cfg *cfg)
 	if (store_open(cfg, cfg->redis_url, &conn, &st) < 0)
 		return -1;
 	if (store_check_layout(&st, &err) < 0) {
-		if (err.status == STORE_ECONFIG) {
+		if (err.code == STORE_ECONFIG) {
 			log_error("%s", err.text);
 			rc = -1;
 		} else
@@ -158,43 +183,30 @@ store_startup_check(const struct cfg *cfg)
 const char *
 store_backend_name(const struct store *st)
 {
-	return st->ops != NULL ? st->ops->name : "auto";
-}
-
-int
-store_fail(struct store_error *err, enum store_status status, const char *fmt,
-    ...)
-{
-	va_list ap;
-
-	err->status = status;
-	va_start(ap, fmt);
-	vsnprintf(err->text, sizeof(err->text), fmt, ap);
-	va_end(ap);
-	return -1;
+	return cfg_timeseries_name(st->ops != NULL ? st->ops->id : CFG_TS_AUTO);
 }
 
 int
 store_check_reply(struct store *st, const redisReply *r, const char *key,
-    struct store_error *err)
+    struct error *err)
 {
 	if (r == NULL)
-		return store_fail(err, STORE_EREDIS, "%s", conn_error(st->conn));
+		return error_set(err, STORE_EREDIS, "%s", conn_error(st->conn));
 	if (r->type != REDIS_REPLY_ERROR)
 		return 0;
 	if (strncmp(r->str, "WRONGTYPE key ", 14) == 0)	/* our scripts' own */
-		return store_fail(err, STORE_ETYPE, "%s", r->str + 10);
+		return error_set(err, STORE_ETYPE, "%s", r->str + 10);
 	if (strstr(r->str, "WRONGTYPE") != NULL ||
 	    strstr(r->str, "not a TSDB key") != NULL)
-		return store_fail(err, STORE_ETYPE, "key %s is not a %s series "
+		return error_set(err, STORE_ETYPE, "key %s is not a %s series "
 		    "(%s)", key ? key : "of the series", store_backend_name(st),
 		    r->str);
 	if (strstr(r->str, "unknown command") != NULL)
-		return store_fail(err, STORE_EBACKEND, "the server has no "
+		return error_set(err, STORE_EBACKEND, "the server has no "
 		    "RedisTimeSeries module (%s); load it or set "
 		    "ISBITCOINLIT_TIMESERIES=sortedset", r->str);
 	/* LOADING, BUSY, OOM, NOPERM, READONLY...: the server refused. */
-	return store_fail(err, STORE_EREDIS, "%s%s%s", key ? key : "",
+	return error_set(err, STORE_EREDIS, "%s%s%s", key ? key : "",
 	    key ? ": " : "", r->str);
 }
 
@@ -232,16 +244,48 @@ store_reply_int64(const redisReply *r, int64_t *out)
 	return 0;
 }
 
+void
+store_replies_free(redisReply **r, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		freeReplyObject(r[i]);
+		r[i] = NULL;
+	}
+}
+
+int
+store_pipeline(struct store *st, size_t n, const int *argcs,
+    const char **const *argvs, const char *const *keys, redisReply **r,
+    store_benign_fn benign, struct error *err)
+{
+	if (conn_pipeline(st->conn, n, argcs, argvs, NULL, r) < 0)
+		return error_set(err, STORE_EREDIS, "%s", conn_error(st->conn));
+	for (size_t i = 0; i < n; i++) {
+		if (benign != NULL && r[i] != NULL &&
+		    r[i]->type == REDIS_REPLY_ERROR && benign(r[i])) {
+			freeReplyObject(r[i]);
+			r[i] = NULL;
+			continue;
+		}
+		if (store_check_reply(st, r[i], keys[i], err) < 0) {
+			store_replies_free(r, n);
+			return -1;
+		}
+	}
+	return 0;
+}
+
 /*
  * With "auto": an existing key decides (a deployment keeps its backend),
  * else the module when COMMAND INFO knows TS.RANGE.  One round trip.
  */
 int
-store_resolve(struct store *st, struct store_error *err)
+store_resolve(struct store *st, struct error *err)
 {
 	const char *t0[] = { "TYPE", st->key[0] }, *t1[] = { "TYPE", st->key[1] };
 	const char *ci[] = { "COMMAND", "INFO", "TS.RANGE" };
 	const char **argvs[] = { t0, t1, ci };
+	const char *keys[] = { st->key[0], st->key[1], NULL };
 	const int argcs[] = { 2, 2, 3 };
 	redisReply *r[3];
 	const struct store_ops *seen = NULL;
@@ -251,54 +295,45 @@ store_resolve(struct store *st, struct store_error *err)
 		return -1;
 	if (st->ops != NULL)
 		return 0;
-	if (conn_pipeline(st->conn, 3, argcs, argvs, NULL, r) < 0)
-		return store_fail(err, STORE_EREDIS, "%s",
-		    conn_error(st->conn));
-	for (int i = 0; i < 3; i++)
-		if (store_check_reply(st, r[i], i < 2 ? st->key[i] : NULL,
-		    err) < 0)
-			goto out;
+	if (store_pipeline(st, 3, argcs, argvs, keys, r, NULL, err) < 0)
+		return -1;
 	for (int i = 0; i < 2; i++) {
 		const struct store_ops *ops;
 
 		if (r[i]->type != REDIS_REPLY_STATUS) {
-			store_fail(err, STORE_EBACKEND, "TYPE %s: unexpected reply",
+			error_set(err, STORE_EBACKEND, "TYPE %s: unexpected reply",
 			    st->key[i]);
 			goto out;
 		}
 		if (strcmp(r[i]->str, "none") == 0)
 			continue;
-		if (strcmp(r[i]->str, "TSDB-TYPE") == 0)
-			ops = &store_rts_ops;
-		else if (strcmp(r[i]->str, "zset") == 0)
-			ops = &store_zset_ops;
-		else {
-			store_fail(err, STORE_ETYPE, "key %s holds a %s, not a "
+		if ((ops = backend_by_type(r[i]->str)) == NULL) {
+			error_set(err, STORE_ETYPE, "key %s holds a %s, not a "
 			    "time series", st->key[i], r[i]->str);
 			goto out;
 		}
 		if (seen != NULL && seen != ops) {
-			store_fail(err, STORE_ETYPE, "keys %s and %s use "
+			error_set(err, STORE_ETYPE, "keys %s and %s use "
 			    "different backends", st->key[0], st->key[1]);
 			goto out;
 		}
 		seen = ops;
 	}
 	if (seen == NULL)
-		seen = r[2]->type == REDIS_REPLY_ARRAY && r[2]->elements == 1 &&
+		seen = backend_by_id(r[2]->type == REDIS_REPLY_ARRAY &&
+		    r[2]->elements == 1 &&
 		    r[2]->element[0]->type == REDIS_REPLY_ARRAY ?
-		    &store_rts_ops : &store_zset_ops;
+		    CFG_TS_REDISTIMESERIES : CFG_TS_SORTEDSET);
 	st->ops = seen;
 	rc = 0;
 out:
-	for (int i = 0; i < 3; i++)
-		freeReplyObject(r[i]);
+	store_replies_free(r, 3);
 	return rc;
 }
 
 int
-store_add(struct store *st, const struct store_point *pts, size_t n,
-    struct store_counts counts[STORE_NSERIES], struct store_error *err)
+store_add(struct store *st, const struct sample *pts, size_t n,
+    struct store_counts counts[STORE_NSERIES], struct error *err)
 {
 	memset(counts, 0, STORE_NSERIES * sizeof(*counts));
 	if (store_resolve(st, err) < 0)
@@ -308,7 +343,7 @@ store_add(struct store *st, const struct store_point *pts, size_t n,
 
 int
 store_newest(struct store *st, int64_t *ts_ms, int *found,
-    struct store_error *err)
+    struct error *err)
 {
 	int64_t ts[STORE_NSERIES];
 	int has[STORE_NSERIES] = { 0, 0 };
@@ -325,11 +360,32 @@ store_newest(struct store *st, int64_t *ts_ms, int *found,
 	return 0;
 }
 
+void
+store_hourly_init(struct store_hourly *h, struct store_bucket *buf, size_t cap)
+{
+	memset(h, 0, sizeof(*h));
+	for (int i = 0; i < STORE_NSERIES; i++)
+		h->b[i] = buf + (size_t)i * cap;
+	h->cap = cap;
+}
+
 int
 store_hourly(struct store *st, int64_t from_ms, int64_t to_ms,
-    struct store_hourly *out, struct store_error *err)
+    struct store_hourly *out, struct error *err)
 {
-	memset(out, 0, sizeof(*out));
+	int64_t hours;
+
+	for (int i = 0; i < STORE_NSERIES; i++)
+		out->n[i] = 0;
+	if (from_ms > to_ms)
+		return 0;
+	/* the whole hours the range touches, computed without overflow */
+	hours = fmt_hour_floor(to_ms) / FMT_HOUR_MS -
+	    fmt_hour_floor(from_ms) / FMT_HOUR_MS + 1;
+	if (hours < 1 || (uint64_t)hours > out->cap)
+		return error_set(err, STORE_ECONFIG, "a range of %lld hours "
+		    "needs more than the %zu hourly buckets given",
+		    (long long)hours, out->cap);
 	if (store_resolve(st, err) < 0)
 		return -1;
 	return st->ops->hourly(st, from_ms, to_ms, out, err);

@@ -1,7 +1,9 @@
 /*
- * The time-series store: the two series (price, sentiment) behind one small
- * interface, with a RedisTimeSeries backend and a sorted-set backend that
- * give the same observable results for the same input.
+ * The store: everything this project keeps in Redis, behind one interface.
+ * The two series (price, sentiment) with a RedisTimeSeries backend and a
+ * sorted-set backend that give the same observable results for the same
+ * input; the cached summary document; the refresh lock.  Only the store's
+ * own files (store*.c) send Redis commands or see the backends.
  */
 #ifndef ISBITCOINLIT_STORE_H
 #define ISBITCOINLIT_STORE_H
@@ -10,19 +12,13 @@
 #include <stdint.h>
 
 #include "cfg.h"
-#include "conn.h"
+#include "errors.h"
+#include "sample.h"
+
+struct conn;
+struct store_ops;
 
 enum store_series { STORE_PRICE, STORE_SENTIMENT, STORE_NSERIES };
-
-/* Hour buckets a window query may return per series. */
-#define STORE_MAX_BUCKETS 8
-
-/* One feed sample: both series share its timestamp. */
-struct store_point {
-	int64_t ts_ms;
-	double price;
-	double sentiment;
-};
 
 /* What an add did to one series. */
 struct store_counts {
@@ -37,27 +33,30 @@ struct store_bucket {
 	double avg;
 };
 
-/* Hourly averages of both series over a range, oldest bucket first. */
+/*
+ * Hourly averages of both series over a range, oldest bucket first, into
+ * arrays the caller provides: b[series] holds cap buckets.  A range of
+ * N whole hours needs cap >= N.
+ */
 struct store_hourly {
-	struct store_bucket b[STORE_NSERIES][STORE_MAX_BUCKETS];
+	struct store_bucket *b[STORE_NSERIES];
+	size_t cap;
 	size_t n[STORE_NSERIES];
 };
 
+/* Point h at buf, room for cap buckets per series (2 * cap in all). */
+void store_hourly_init(struct store_hourly *h, struct store_bucket *buf,
+    size_t cap);
+
+/* The codes of a struct error filled by the store. */
 enum store_status {
 	STORE_OK,
 	STORE_EREDIS,		/* unreachable, timed out, or refused the command */
 	STORE_ETYPE,		/* a key holds something that is not a series */
 	STORE_EBACKEND,		/* module missing or an unexpected reply */
 	STORE_ENOMEM,
-	STORE_ECONFIG		/* the settings do not fit this Redis */
+	STORE_ECONFIG		/* the settings (or the caller's) do not fit */
 };
-
-struct store_error {
-	enum store_status status;
-	char text[320];
-};
-
-struct store_ops;
 
 struct store {
 	const struct store_ops *ops;	/* NULL until the backend is known */
@@ -98,7 +97,7 @@ int store_prefix_hash_tagged(const char *prefix);
  * Checked once per store; store_resolve() does it.  Returns 0, or -1 with
  * err (STORE_ECONFIG: refused; else Redis could not be asked).
  */
-int store_check_layout(struct store *st, struct store_error *err);
+int store_check_layout(struct store *st, struct error *err);
 
 /*
  * The same check at a program's start: returns -1 after logging why when
@@ -111,8 +110,9 @@ int store_startup_check(const struct cfg *cfg);
 /*
  * Pick the backend (once per process): the one asked for, or with "auto"
  * the type of existing keys, else the module when the server has it.
+ * Returns 0 or -1 with err.
  */
-int store_resolve(struct store *st, struct store_error *err);
+int store_resolve(struct store *st, struct error *err);
 
 /* "redistimeseries", "sortedset", or "auto" while unresolved. */
 const char *store_backend_name(const struct store *st);
@@ -124,18 +124,63 @@ const char *store_backend_name(const struct store *st);
  * counts[] gets one entry per series.  Returns 0, or -1 with err filled
  * and nothing written.
  */
-int store_add(struct store *st, const struct store_point *pts, size_t n,
-    struct store_counts counts[STORE_NSERIES], struct store_error *err);
+int store_add(struct store *st, const struct sample *pts, size_t n,
+    struct store_counts counts[STORE_NSERIES], struct error *err);
 
 /*
  * The newest timestamp across both series in *ts_ms; *found is 0 when
  * neither holds a sample (missing keys are empty series).  Returns 0 or -1.
  */
 int store_newest(struct store *st, int64_t *ts_ms, int *found,
-    struct store_error *err);
+    struct error *err);
 
-/* Hourly averages of both series over [from_ms, to_ms].  Returns 0 or -1. */
+/*
+ * Hourly averages of both series over [from_ms, to_ms] into out, whose b[]
+ * and cap the caller set (see struct store_hourly).  Returns 0, or -1 with
+ * err (STORE_ECONFIG when the range holds more hours than out->cap).
+ */
 int store_hourly(struct store *st, int64_t from_ms, int64_t to_ms,
-    struct store_hourly *out, struct store_error *err);
+    struct store_hourly *out, struct error *err);
+
+/* ---- the cached summary, <prefix>:cache: the exact compact JSON body ---- */
+
+/*
+ * Fetch the cached body.  Returns 1 with *body (caller frees) and *len,
+ * 0 on a miss, -1 with err filled.
+ */
+int store_cache_get(struct store *st, char **body, size_t *len,
+    struct error *err);
+
+/* SET <prefix>:cache body EX ttl_s.  Returns 0 or -1 with err filled. */
+int store_cache_put(struct store *st, const char *body, size_t len, long ttl_s,
+    struct error *err);
+
+/* ---- the refresh lock, <prefix>:refresh:lock ---- */
+
+/* Room for a lock token, with its NUL. */
+#define STORE_TOKEN_MAX 33
+
+/*
+ * Take the single-flight lock for ttl_ms with a fresh random token
+ * (written into token).  Returns 1 taken, 0 held by another refresh, or
+ * -1 with err filled.
+ */
+int store_lock_take(struct store *st, long ttl_ms,
+    char token[STORE_TOKEN_MAX], struct error *err);
+
+/*
+ * Release the lock if it still holds token (compare-and-delete), so a
+ * refresh whose lock expired never frees its successor's.  A failure is
+ * logged: it only costs the TTL.
+ */
+void store_lock_release(struct store *st, const char *token);
+
+/*
+ * Wait up to ms for n replicas to acknowledge every write made so far on
+ * the store's connection.  Returns how many did, or -1 with err filled
+ * (the connection was lost since the writes: their replication is unknown).
+ */
+long long store_wait_replicas(struct store *st, int n, long ms,
+    struct error *err);
 
 #endif

@@ -1,35 +1,57 @@
-/* What a store backend implements, and helpers the backends share. */
+/*
+ * The store's private header: what a backend implements and the helpers
+ * the store's files share.  Included only by src/store*.c.
+ */
 #ifndef ISBITCOINLIT_STORE_IMPL_H
 #define ISBITCOINLIT_STORE_IMPL_H
 
 #include <hiredis/hiredis.h>
 
+#include "conn.h"
 #include "store.h"
 
+/*
+ * A backend, and its row in the one table of backends (store.c): the
+ * setting that asks for it, the TYPE that Redis answers for its keys, and
+ * its operations.  Its name is the setting's (cfg_timeseries_name()).
+ */
 struct store_ops {
-	const char *name;
-	int (*add)(struct store *, const struct store_point *, size_t,
-	    struct store_counts *, struct store_error *);
+	enum cfg_timeseries id;
+	const char *type_reply;
+	int (*add)(struct store *, const struct sample *, size_t,
+	    struct store_counts *, struct error *);
 	/* newest timestamp of each series; found[i] = 0 for an empty one */
 	int (*newest)(struct store *, int64_t ts[STORE_NSERIES],
-	    int found[STORE_NSERIES], struct store_error *);
+	    int found[STORE_NSERIES], struct error *);
+	/* out->cap is enough for the range (checked by store_hourly) */
 	int (*hourly)(struct store *, int64_t, int64_t, struct store_hourly *,
-	    struct store_error *);
+	    struct error *);
 };
 
 extern const struct store_ops store_rts_ops;
 extern const struct store_ops store_zset_ops;
-
-/* Fill err and return -1. */
-int store_fail(struct store_error *err, enum store_status status,
-    const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 /*
  * Turn a NULL reply (connection failure) or an error reply into err, naming
  * the key when there is one.  Returns -1, or 0 when r is a usable reply.
  */
 int store_check_reply(struct store *st, const redisReply *r, const char *key,
-    struct store_error *err);
+    struct error *err);
+
+/* An error reply that a caller takes as an answer (e.g. "no such key"). */
+typedef int (*store_benign_fn)(const redisReply *r);
+
+/*
+ * Send n commands in one round trip and check every reply: keys[i] names
+ * command i's key in errors (or NULL).  An error reply for which benign()
+ * holds is freed and left NULL in r[i]; any other error fails the call.
+ * Returns 0 with r[0..n-1] (NULL or a usable reply; free with
+ * store_replies_free), or -1 with err filled and every r[i] freed.
+ */
+int store_pipeline(struct store *st, size_t n, const int *argcs,
+    const char **const *argvs, const char *const *keys, redisReply **r,
+    store_benign_fn benign, struct error *err);
+void store_replies_free(redisReply **r, size_t n);
 
 /* Parse a reply holding a number (integer, string or status). */
 int store_reply_double(const redisReply *r, double *out);

@@ -15,12 +15,26 @@
 
 static const char *const series_label[STORE_NSERIES] = { "price", "sentiment" };
 
+/* TS.CREATE of a series that exists: another process made it first. */
+static int
+rts_exists(const redisReply *r)
+{
+	return strstr(r->str, "key already exists") != NULL;
+}
+
+/* A missing key is an empty series, not an error. */
+static int
+rts_missing(const redisReply *r)
+{
+	return strstr(r->str, "key does not exist") != NULL;
+}
+
 /*
  * Make both series exist with the configured retention and policy FIRST.
  * An existing series gets TS.ALTER so that a changed retention applies.
  */
 static int
-rts_ensure(struct store *st, struct store_error *err)
+rts_ensure(struct store *st, struct error *err)
 {
 	char ret[24];
 	const char *t0[] = { "TYPE", st->key[0] }, *t1[] = { "TYPE", st->key[1] };
@@ -33,14 +47,12 @@ rts_ensure(struct store *st, struct store_error *err)
 	int rc = -1;
 
 	snprintf(ret, sizeof(ret), "%" PRId64, st->retention_ms);
-	if (conn_pipeline(st->conn, 2, type_argc, types, NULL, r) < 0)
-		return store_fail(err, STORE_EREDIS, "%s",
-		    conn_error(st->conn));
+	if (store_pipeline(st, STORE_NSERIES, type_argc, types,
+	    (const char *const *)st->key, r, NULL, err) < 0)
+		return -1;
 	for (int i = 0; i < STORE_NSERIES; i++) {
 		const char **a = cargv[i];
 
-		if (store_check_reply(st, r[i], st->key[i], err) < 0)
-			goto out;
 		if (r[i]->type == REDIS_REPLY_STATUS &&
 		    strcmp(r[i]->str, "none") == 0) {
 			const char *c[] = { "TS.CREATE", st->key[i], "RETENTION",
@@ -49,44 +61,28 @@ rts_ensure(struct store *st, struct store_error *err)
 			memcpy(a, c, sizeof(c));
 			cargc[i] = 11;
 		} else if (r[i]->type == REDIS_REPLY_STATUS &&
-		    strcmp(r[i]->str, "TSDB-TYPE") == 0) {
+		    strcmp(r[i]->str, store_rts_ops.type_reply) == 0) {
 			const char *c[] = { "TS.ALTER", st->key[i], "RETENTION",
 			    ret, "DUPLICATE_POLICY", "FIRST" };
 			memcpy(a, c, sizeof(c));
 			cargc[i] = 6;
 		} else {
-			store_fail(err, STORE_ETYPE, "key %s holds a %s, not a "
+			error_set(err, STORE_ETYPE, "key %s holds a %s, not a "
 			    "RedisTimeSeries series", st->key[i],
 			    r[i]->type == REDIS_REPLY_STATUS ? r[i]->str : "?");
 			goto out;
 		}
 		cargvs[i] = a;
 	}
-	if (conn_pipeline(st->conn, 2, cargc, cargvs, NULL, cr) < 0) {
-		store_fail(err, STORE_EREDIS, "%s", conn_error(st->conn));
+	/* A concurrent creator may win the race: that is fine. */
+	if (store_pipeline(st, STORE_NSERIES, cargc, cargvs,
+	    (const char *const *)st->key, cr, rts_exists, err) < 0)
 		goto out;
-	}
-	for (int i = 0; i < STORE_NSERIES; i++)
-		/* A concurrent creator won the race: that is fine. */
-		if (!(cr[i]->type == REDIS_REPLY_ERROR &&
-		    strstr(cr[i]->str, "key already exists") != NULL) &&
-		    store_check_reply(st, cr[i], st->key[i], err) < 0)
-			goto out;
 	rc = 0;
 out:
-	for (int i = 0; i < STORE_NSERIES; i++) {
-		freeReplyObject(r[i]);
-		freeReplyObject(cr[i]);
-	}
+	store_replies_free(r, STORE_NSERIES);
+	store_replies_free(cr, STORE_NSERIES);
 	return rc;
-}
-
-/* A missing key is an empty series, not an error. */
-static int
-rts_missing(const redisReply *r)
-{
-	return r != NULL && r->type == REDIS_REPLY_ERROR &&
-	    strstr(r->str, "key does not exist") != NULL;
 }
 
 /*
@@ -98,8 +94,8 @@ rts_missing(const redisReply *r)
  * kept, duplicates unknown), or -1 with err filled.
  */
 static int
-rts_new_points(struct store *st, const struct store_point *pts, size_t n,
-    unsigned char *keep, struct store_error *err)
+rts_new_points(struct store *st, const struct sample *pts, size_t n,
+    unsigned char *keep, struct error *err)
 {
 	char from[24], to[24];
 	const char *a0[] = { "TS.RANGE", st->key[0], from, to };
@@ -115,18 +111,16 @@ rts_new_points(struct store *st, const struct store_point *pts, size_t n,
 			return 1;
 	snprintf(from, sizeof(from), "%" PRId64, pts[0].ts_ms);
 	snprintf(to, sizeof(to), "%" PRId64, pts[n - 1].ts_ms);
-	if (conn_pipeline(st->conn, 2, argcs, argvs, NULL, r) < 0)
-		return store_fail(err, STORE_EREDIS, "%s",
-		    conn_error(st->conn));
+	if (store_pipeline(st, STORE_NSERIES, argcs, argvs,
+	    (const char *const *)st->key, r, rts_missing, err) < 0)
+		return -1;
 	for (int i = 0; i < STORE_NSERIES; i++) {
 		size_t e = 0, ne;
 
-		if (rts_missing(r[i]))
-			continue;
-		if (store_check_reply(st, r[i], st->key[i], err) < 0)
-			goto out;
+		if (r[i] == NULL)
+			continue;	/* no series yet */
 		if (r[i]->type != REDIS_REPLY_ARRAY) {
-			store_fail(err, STORE_EBACKEND, "TS.RANGE: unexpected "
+			error_set(err, STORE_EBACKEND, "TS.RANGE: unexpected "
 			    "reply");
 			goto out;
 		}
@@ -144,7 +138,7 @@ rts_new_points(struct store *st, const struct store_point *pts, size_t n,
 				if (s->type != REDIS_REPLY_ARRAY ||
 				    s->elements != 2 ||
 				    store_reply_int64(s->element[0], &have) < 0) {
-					store_fail(err, STORE_EBACKEND,
+					error_set(err, STORE_EBACKEND,
 					    "TS.RANGE: unexpected reply");
 					goto out;
 				}
@@ -157,15 +151,14 @@ rts_new_points(struct store *st, const struct store_point *pts, size_t n,
 	}
 	rc = 0;
 out:
-	for (int i = 0; i < STORE_NSERIES; i++)
-		freeReplyObject(r[i]);
+	store_replies_free(r, STORE_NSERIES);
 	return rc;
 }
 
 /* One TS.MADD for the new samples of both series: one atomic command. */
 static int
-rts_add(struct store *st, const struct store_point *pts, size_t n,
-    struct store_counts *counts, struct store_error *err)
+rts_add(struct store *st, const struct sample *pts, size_t n,
+    struct store_counts *counts, struct error *err)
 {
 	size_t argc = 1, cell = FMT_DOUBLE_MAX, nsent = 0;
 	const char **argv = NULL;
@@ -184,7 +177,7 @@ rts_add(struct store *st, const struct store_point *pts, size_t n,
 	keep = malloc(2 * n);
 	series = malloc(2 * n * sizeof(*series));
 	if (argv == NULL || text == NULL || keep == NULL || series == NULL) {
-		store_fail(err, STORE_ENOMEM, "out of memory for %zu points", n);
+		error_set(err, STORE_ENOMEM, "out of memory for %zu points", n);
 		goto out;
 	}
 	if ((sorted = rts_new_points(st, pts, n, keep, err)) < 0)
@@ -219,7 +212,7 @@ rts_add(struct store *st, const struct store_point *pts, size_t n,
 	if (store_check_reply(st, r, st->key[STORE_PRICE], err) < 0)
 		goto out;
 	if (r->type != REDIS_REPLY_ARRAY || r->elements != nsent) {
-		store_fail(err, STORE_EBACKEND, "TS.MADD: unexpected reply");
+		error_set(err, STORE_EBACKEND, "TS.MADD: unexpected reply");
 		goto out;
 	}
 	for (size_t j = 0; j < nsent; j++) {
@@ -233,7 +226,7 @@ rts_add(struct store *st, const struct store_point *pts, size_t n,
 			c->expired++;
 		else {
 			/* Values were validated: anything else is a surprise. */
-			store_fail(err, STORE_EBACKEND, "TS.MADD sample %zu: %s",
+			error_set(err, STORE_EBACKEND, "TS.MADD sample %zu: %s",
 			    j, e->type == REDIS_REPLY_ERROR ? e->str :
 			    "unexpected reply");
 			goto out;
@@ -252,7 +245,7 @@ out:
 
 static int
 rts_newest(struct store *st, int64_t ts[STORE_NSERIES],
-    int found[STORE_NSERIES], struct store_error *err)
+    int found[STORE_NSERIES], struct error *err)
 {
 	const char *g0[] = { "TS.GET", st->key[0] }, *g1[] = { "TS.GET", st->key[1] };
 	const char **argvs[] = { g0, g1 };
@@ -260,16 +253,14 @@ rts_newest(struct store *st, int64_t ts[STORE_NSERIES],
 	redisReply *r[STORE_NSERIES];
 	int rc = -1;
 
-	if (conn_pipeline(st->conn, 2, argcs, argvs, NULL, r) < 0)
-		return store_fail(err, STORE_EREDIS, "%s",
-		    conn_error(st->conn));
+	if (store_pipeline(st, STORE_NSERIES, argcs, argvs,
+	    (const char *const *)st->key, r, rts_missing, err) < 0)
+		return -1;
 	for (int i = 0; i < STORE_NSERIES; i++) {
-		if (rts_missing(r[i]))
-			continue;
-		if (store_check_reply(st, r[i], st->key[i], err) < 0)
-			goto out;
+		if (r[i] == NULL)
+			continue;	/* no series yet */
 		if (r[i]->type != REDIS_REPLY_ARRAY) {
-			store_fail(err, STORE_EBACKEND, "TS.GET %s: unexpected "
+			error_set(err, STORE_EBACKEND, "TS.GET %s: unexpected "
 			    "reply", st->key[i]);
 			goto out;
 		}
@@ -277,7 +268,7 @@ rts_newest(struct store *st, int64_t ts[STORE_NSERIES],
 			continue;
 		if (r[i]->elements != 2 ||
 		    store_reply_int64(r[i]->element[0], &ts[i]) < 0) {
-			store_fail(err, STORE_EBACKEND, "TS.GET %s: unexpected "
+			error_set(err, STORE_EBACKEND, "TS.GET %s: unexpected "
 			    "reply", st->key[i]);
 			goto out;
 		}
@@ -285,14 +276,13 @@ rts_newest(struct store *st, int64_t ts[STORE_NSERIES],
 	}
 	rc = 0;
 out:
-	for (int i = 0; i < STORE_NSERIES; i++)
-		freeReplyObject(r[i]);
+	store_replies_free(r, STORE_NSERIES);
 	return rc;
 }
 
 static int
 rts_hourly(struct store *st, int64_t from_ms, int64_t to_ms,
-    struct store_hourly *out, struct store_error *err)
+    struct store_hourly *out, struct error *err)
 {
 	char from[24], to[24], bucket[24];
 	const char *a0[] = { "TS.RANGE", st->key[0], from, to, "AGGREGATION",
@@ -307,16 +297,14 @@ rts_hourly(struct store *st, int64_t from_ms, int64_t to_ms,
 	snprintf(from, sizeof(from), "%" PRId64, from_ms);
 	snprintf(to, sizeof(to), "%" PRId64, to_ms);
 	snprintf(bucket, sizeof(bucket), "%" PRId64, FMT_HOUR_MS);
-	if (conn_pipeline(st->conn, 2, argcs, argvs, NULL, r) < 0)
-		return store_fail(err, STORE_EREDIS, "%s",
-		    conn_error(st->conn));
+	if (store_pipeline(st, STORE_NSERIES, argcs, argvs,
+	    (const char *const *)st->key, r, rts_missing, err) < 0)
+		return -1;
 	for (int i = 0; i < STORE_NSERIES; i++) {
-		if (rts_missing(r[i]))
-			continue;
-		if (store_check_reply(st, r[i], st->key[i], err) < 0)
-			goto out;
+		if (r[i] == NULL)
+			continue;	/* no series yet */
 		if (r[i]->type != REDIS_REPLY_ARRAY ||
-		    r[i]->elements > STORE_MAX_BUCKETS)
+		    r[i]->elements > out->cap)
 			goto bad;
 		for (size_t j = 0; j < r[i]->elements; j++) {
 			const redisReply *e = r[i]->element[j];
@@ -332,15 +320,15 @@ rts_hourly(struct store *st, int64_t from_ms, int64_t to_ms,
 	rc = 0;
 	goto out;
 bad:
-	store_fail(err, STORE_EBACKEND, "TS.RANGE: unexpected reply");
+	error_set(err, STORE_EBACKEND, "TS.RANGE: unexpected reply");
 out:
-	for (int i = 0; i < STORE_NSERIES; i++)
-		freeReplyObject(r[i]);
+	store_replies_free(r, STORE_NSERIES);
 	return rc;
 }
 
 const struct store_ops store_rts_ops = {
-	.name = "redistimeseries",
+	.id = CFG_TS_REDISTIMESERIES,
+	.type_reply = "TSDB-TYPE",
 	.add = rts_add,
 	.newest = rts_newest,
 	.hourly = rts_hourly,

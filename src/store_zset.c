@@ -79,8 +79,8 @@ ZSET_TYPE_CHECK
 
 
 static int
-zset_add(struct store *st, const struct store_point *pts, size_t n,
-    struct store_counts *counts, struct store_error *err)
+zset_add(struct store *st, const struct sample *pts, size_t n,
+    struct store_counts *counts, struct error *err)
 {
 	size_t nargs = 1 + 3 * n, cell = FMT_DOUBLE_MAX;
 	const char **args = NULL;
@@ -91,7 +91,7 @@ zset_add(struct store *st, const struct store_point *pts, size_t n,
 	args = malloc(nargs * sizeof(*args));
 	text = malloc(3 * n * cell + 1);
 	if (args == NULL || text == NULL) {
-		store_fail(err, STORE_ENOMEM, "out of memory for %zu points", n);
+		error_set(err, STORE_ENOMEM, "out of memory for %zu points", n);
 		goto out;
 	}
 	snprintf(ret, sizeof(ret), "%" PRId64, st->retention_ms);
@@ -129,7 +129,7 @@ zset_add(struct store *st, const struct store_point *pts, size_t n,
 	rc = 0;
 	goto out;
 bad:
-	store_fail(err, STORE_EBACKEND, "sorted-set add: unexpected reply");
+	error_set(err, STORE_EBACKEND, "sorted-set add: unexpected reply");
 out:
 	freeReplyObject(r);
 	free(args);
@@ -139,7 +139,7 @@ out:
 
 static int
 zset_newest(struct store *st, int64_t ts[STORE_NSERIES],
-    int found[STORE_NSERIES], struct store_error *err)
+    int found[STORE_NSERIES], struct error *err)
 {
 	const char *z0[] = { "ZRANGE", st->key[0], "-1", "-1", "WITHSCORES" };
 	const char *z1[] = { "ZRANGE", st->key[1], "-1", "-1", "WITHSCORES" };
@@ -148,17 +148,15 @@ zset_newest(struct store *st, int64_t ts[STORE_NSERIES],
 	redisReply *r[STORE_NSERIES];
 	int rc = -1;
 
-	if (conn_pipeline(st->conn, 2, argcs, argvs, NULL, r) < 0)
-		return store_fail(err, STORE_EREDIS, "%s",
-		    conn_error(st->conn));
+	if (store_pipeline(st, STORE_NSERIES, argcs, argvs,
+	    (const char *const *)st->key, r, NULL, err) < 0)
+		return -1;
 	for (int i = 0; i < STORE_NSERIES; i++) {
-		if (store_check_reply(st, r[i], st->key[i], err) < 0)
-			goto out;
 		if (r[i]->type != REDIS_REPLY_ARRAY ||
 		    (r[i]->elements != 0 && r[i]->elements != 2) ||
 		    (r[i]->elements == 2 &&
 		    store_reply_int64(r[i]->element[1], &ts[i]) < 0)) {
-			store_fail(err, STORE_EBACKEND, "ZRANGE %s: unexpected "
+			error_set(err, STORE_EBACKEND, "ZRANGE %s: unexpected "
 			    "reply", st->key[i]);
 			goto out;
 		}
@@ -168,8 +166,7 @@ zset_newest(struct store *st, int64_t ts[STORE_NSERIES],
 	}
 	rc = 0;
 out:
-	for (int i = 0; i < STORE_NSERIES; i++)
-		freeReplyObject(r[i]);
+	store_replies_free(r, STORE_NSERIES);
 	return rc;
 }
 
@@ -216,7 +213,8 @@ zset_value(const char *s, double *v)
  * module's avg, so both backends give the same doubles.
  */
 static int
-zset_buckets(const redisReply *r, struct store_bucket *b, size_t *nb)
+zset_buckets(const redisReply *r, struct store_bucket *b, size_t cap,
+    size_t *nb)
 {
 	int64_t cur = 0;
 	double sum = 0;
@@ -241,7 +239,7 @@ zset_buckets(const redisReply *r, struct store_bucket *b, size_t *nb)
 			hour = fmt_hour_floor(ts);
 		}
 		if (cnt > 0 && (i == r->elements || hour != cur)) {
-			if (*nb == STORE_MAX_BUCKETS)
+			if (*nb == cap)
 				return -1;
 			b[*nb].start_ms = cur;
 			b[(*nb)++].avg = sum / (double)cnt;
@@ -263,7 +261,7 @@ zset_buckets(const redisReply *r, struct store_bucket *b, size_t *nb)
  */
 static int
 zset_hourly(struct store *st, int64_t from_ms, int64_t to_ms,
-    struct store_hourly *out, struct store_error *err)
+    struct store_hourly *out, struct error *err)
 {
 	char from[24], to[24];
 	const char *a0[] = { "ZRANGEBYSCORE", st->key[0], from, to };
@@ -275,28 +273,26 @@ zset_hourly(struct store *st, int64_t from_ms, int64_t to_ms,
 
 	snprintf(from, sizeof(from), "%" PRId64, from_ms);
 	snprintf(to, sizeof(to), "%" PRId64, to_ms);
-	if (conn_pipeline(st->conn, 2, argcs, argvs, NULL, r) < 0)
-		return store_fail(err, STORE_EREDIS, "%s",
-		    conn_error(st->conn));
+	if (store_pipeline(st, STORE_NSERIES, argcs, argvs,
+	    (const char *const *)st->key, r, NULL, err) < 0)
+		return -1;
 	for (int i = 0; i < STORE_NSERIES; i++) {
-		if (store_check_reply(st, r[i], st->key[i], err) < 0)
-			goto out;
 		if (r[i]->type != REDIS_REPLY_ARRAY ||
-		    zset_buckets(r[i], out->b[i], &out->n[i]) < 0) {
-			store_fail(err, STORE_EBACKEND, "ZRANGEBYSCORE %s: "
+		    zset_buckets(r[i], out->b[i], out->cap, &out->n[i]) < 0) {
+			error_set(err, STORE_EBACKEND, "ZRANGEBYSCORE %s: "
 			    "unexpected reply", st->key[i]);
 			goto out;
 		}
 	}
 	rc = 0;
 out:
-	for (int i = 0; i < STORE_NSERIES; i++)
-		freeReplyObject(r[i]);
+	store_replies_free(r, STORE_NSERIES);
 	return rc;
 }
 
 const struct store_ops store_zset_ops = {
-	.name = "sortedset",
+	.id = CFG_TS_SORTEDSET,
+	.type_reply = "zset",
 	.add = zset_add,
 	.newest = zset_newest,
 	.hourly = zset_hourly,

@@ -8,11 +8,11 @@
 #include "summary.h"
 
 void
-summary_window(int64_t t_ms, int64_t *from_ms, int64_t *to_ms)
+summary_window(int64_t t_ms, int hours, int64_t *from_ms, int64_t *to_ms)
 {
 	int64_t h = fmt_hour_floor(t_ms);
 
-	*from_ms = h - (SUMMARY_HOURS - 1) * FMT_HOUR_MS;
+	*from_ms = h - (int64_t)(hours - 1) * FMT_HOUR_MS;
 	*to_ms = h + FMT_HOUR_MS - 1;
 }
 
@@ -41,7 +41,7 @@ summary_build(int64_t t_ms, const struct store_hourly *h, struct summary *out)
 
 	memset(out, 0, sizeof(*out));
 	out->as_of_ms = t_ms;
-	summary_window(t_ms, &from, &to);
+	summary_window(t_ms, SUMMARY_HOURS, &from, &to);
 	for (int64_t hour = from; hour <= to; hour += FMT_HOUR_MS) {
 		const struct store_bucket *p = find_bucket(h, STORE_PRICE, hour);
 		const struct store_bucket *s = find_bucket(h, STORE_SENTIMENT,
@@ -86,7 +86,7 @@ summary_render(const struct summary *s, int pretty, size_t *len)
 	jw_key(&w, "hourly_average_of_averages");
 	jw_array_begin(&w);
 	for (size_t i = 0; i < s->nrows; i++) {
-		fmt_rfc3339(s->rows[i].hour_ms, t);
+		fmt_rfc3339(s->rows[i].hour_ms, 0, t);
 		jw_object_begin(&w);
 		jw_key(&w, "time");
 		jw_string(&w, t);
@@ -101,7 +101,7 @@ summary_render(const struct summary *s, int pretty, size_t *len)
 	jw_string(&w, summary_direction_name(s->sentiment_direction));
 	jw_key(&w, "price_direction");
 	jw_string(&w, summary_direction_name(s->price_direction));
-	fmt_rfc3339(s->as_of_ms, t);
+	fmt_rfc3339(s->as_of_ms, 0, t);
 	jw_key(&w, "as_of");
 	jw_string(&w, t);
 	jw_object_end(&w);
@@ -109,22 +109,36 @@ summary_render(const struct summary *s, int pretty, size_t *len)
 }
 
 int
-summary_compute(struct store *st, enum cfg_anchor anchor, int64_t now_ms,
-    struct summary *out, struct store_error *err)
+summary_read(struct store *st, enum cfg_anchor anchor, int64_t now_ms,
+    int hours, int64_t *t_ms, struct store_hourly *h, struct error *err)
 {
-	struct store_hourly h;
-	int64_t t, from, to;
+	int64_t from, to;
 	int found;
 
-	if (store_newest(st, &t, &found, err) < 0)
+	if (store_newest(st, t_ms, &found, err) < 0)
 		return -1;
 	if (!found)
 		return 0;
 	if (anchor == CFG_ANCHOR_NOW)
-		t = now_ms;
-	summary_window(t, &from, &to);
-	if (store_hourly(st, from, to, &h, err) < 0)
+		*t_ms = now_ms;
+	summary_window(*t_ms, hours, &from, &to);
+	if (store_hourly(st, from, to, h, err) < 0)
 		return -1;
-	summary_build(t, &h, out);
 	return 1;
+}
+
+int
+summary_compute(struct store *st, enum cfg_anchor anchor, int64_t now_ms,
+    struct summary *out, struct error *err)
+{
+	struct store_bucket buf[STORE_NSERIES * SUMMARY_HOURS];
+	struct store_hourly h;
+	int64_t t;
+	int rc;
+
+	store_hourly_init(&h, buf, SUMMARY_HOURS);
+	if ((rc = summary_read(st, anchor, now_ms, SUMMARY_HOURS, &t, &h,
+	    err)) == 1)
+		summary_build(t, &h, out);
+	return rc;
 }

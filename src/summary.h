@@ -1,4 +1,8 @@
-/* The summary: the three-hour window, hourly rows, directions, JSON. */
+/*
+ * The summary: a window of whole UTC hours ending with the anchor's hour,
+ * its hourly rows, the directions, and the JSON document.  The service's
+ * summary is the three-hour window; the reads take any number of hours.
+ */
 #ifndef ISBITCOINLIT_SUMMARY_H
 #define ISBITCOINLIT_SUMMARY_H
 
@@ -8,6 +12,7 @@
 #include "cfg.h"
 #include "store.h"
 
+/* The summary's window: the hours H-2h, H-1h and H. */
 #define SUMMARY_HOURS 3
 
 enum summary_direction { SUMMARY_FLAT, SUMMARY_RISING, SUMMARY_FALLING };
@@ -26,12 +31,15 @@ struct summary {
 	enum summary_direction sentiment_direction;
 };
 
-/* The range [*from_ms, *to_ms] of the hours H-2h, H-1h, H, H holding T. */
-void summary_window(int64_t t_ms, int64_t *from_ms, int64_t *to_ms);
+/*
+ * The range [*from_ms, *to_ms] of `hours` whole UTC hours that end with
+ * H, the hour holding T: H-(hours-1)h to the last ms of H.  Pure.
+ */
+void summary_window(int64_t t_ms, int hours, int64_t *from_ms, int64_t *to_ms);
 
 /*
  * Build the summary for anchor T from hourly averages: one row for each
- * window hour in which both series have a bucket, oldest first, then the
+ * of the SUMMARY_HOURS window hours in which both series have a bucket, oldest first, then the
  * directions (last row against the first).  Pure.
  */
 void summary_build(int64_t t_ms, const struct store_hourly *h,
@@ -47,11 +55,20 @@ const char *summary_direction_name(enum summary_direction d);
 char *summary_render(const struct summary *s, int pretty, size_t *len);
 
 /*
- * Read the store and build the summary: T is the newest sample, or now_ms
- * with CFG_ANCHOR_NOW.  Returns 1 with out filled, 0 when the store holds
- * no sample at all, -1 with err filled.
+ * Read the hourly averages of the window of hours ending with the anchor's
+ * hour: T is the newest sample, or now_ms with CFG_ANCHOR_NOW.  h is the
+ * caller's (store_hourly_init(), cap >= hours).  Returns 1 with *t_ms and h
+ * filled, 0 when the store holds no sample at all, -1 with err filled.
+ */
+int summary_read(struct store *st, enum cfg_anchor anchor, int64_t now_ms,
+    int hours, int64_t *t_ms, struct store_hourly *h, struct error *err);
+
+/*
+ * Read the store and build the summary (summary_read() of SUMMARY_HOURS,
+ * then summary_build()).  Returns 1 with out filled, 0 when the store
+ * holds no sample at all, -1 with err filled.
  */
 int summary_compute(struct store *st, enum cfg_anchor anchor, int64_t now_ms,
-    struct summary *out, struct store_error *err);
+    struct summary *out, struct error *err);
 
 #endif

@@ -29,7 +29,7 @@
 
 static char dir[128], refresh_bin[512], server_bin[512];
 static int port;
-static struct store_point feed[NFEED];
+static struct sample feed[NFEED];
 
 /* ---- files ---- */
 
@@ -94,15 +94,16 @@ make_feed(void)
 
 /* The summary the cache must hold after ingesting pts (sorted by time). */
 static char *
-expected_summary(const struct store_point *pts, size_t n)
+expected_summary(const struct sample *pts, size_t n)
 {
+	struct store_bucket buf[STORE_NSERIES * SUMMARY_HOURS];
 	struct store_hourly h;
 	struct summary s;
 	int64_t newest = pts[n - 1].ts_ms, from, to;
 	size_t len;
 
-	memset(&h, 0, sizeof(h));
-	summary_window(newest, &from, &to);
+	store_hourly_init(&h, buf, SUMMARY_HOURS);
+	summary_window(newest, SUMMARY_HOURS, &from, &to);
 	for (int series = 0; series < STORE_NSERIES; series++) {
 		int64_t cur = INT64_MIN;
 		double sum = 0;

@@ -20,7 +20,7 @@
 #define HOUR FMT_HOUR_MS
 #define NPTS 480			/* four hours of 30-second samples */
 
-static struct store_point pts[NPTS];
+static struct sample pts[NPTS];
 
 /* Samples every ~30 s from H0, with awkward doubles and hour edges. */
 static void
@@ -44,7 +44,7 @@ make_points(void)
 
 /* Average per hour of the points with ts in [lo, hi], summed in order. */
 static size_t
-expected_hourly(const struct store_point *p, size_t n, int series, int64_t lo,
+expected_hourly(const struct sample *p, size_t n, int series, int64_t lo,
     int64_t hi, struct store_bucket *out)
 {
 	size_t nb = 0, cnt = 0;
@@ -106,9 +106,9 @@ run_cases(const char *label, const char *url, enum cfg_timeseries ts,
 	struct conn *c;
 	struct store st, ret, bad;
 	struct store_counts counts[STORE_NSERIES];
-	struct store_error err = { 0 };
+	struct error err = { 0 };
+	struct store_bucket hbuf[STORE_NSERIES * 24], want[24];
 	struct store_hourly h;
-	struct store_bucket want[STORE_MAX_BUCKETS];
 	struct summary sum;
 	int64_t newest, from, to;
 	int found;
@@ -122,6 +122,7 @@ run_cases(const char *label, const char *url, enum cfg_timeseries ts,
 		return;
 	}
 	conn_url_free(&u);
+	store_hourly_init(&h, hbuf, 24);
 	store_init(&st, c, ts, "t1", 86400);
 
 	/* empty */
@@ -156,7 +157,7 @@ run_cases(const char *label, const char *url, enum cfg_timeseries ts,
 	CHECK(same_buckets(&h, STORE_SENTIMENT, want, n),
 	    "%s: sentiment hourly averages are exact", label);
 
-	summary_window(newest, &from, &to);
+	summary_window(newest, SUMMARY_HOURS, &from, &to);
 	CHECK(store_hourly(&st, from + 1800000, to, &h, &err) == 0,
 	    "%s: hourly over a partial range", label);
 	n = expected_hourly(pts, NPTS, STORE_PRICE, from + 1800000, to, want);
@@ -179,7 +180,7 @@ run_cases(const char *label, const char *url, enum cfg_timeseries ts,
 	    counts[1].written == 0, "%s: every point counted as a duplicate",
 	    label);
 	{
-		struct store_point p = pts[10];
+		struct sample p = pts[10];
 
 		p.price += 1000;
 		p.sentiment = -1;
@@ -204,10 +205,55 @@ run_cases(const char *label, const char *url, enum cfg_timeseries ts,
 		free(again);
 	}
 
+	/* the window is a parameter: 24 hours, and a capacity too small */
+	{
+		struct store_bucket small[STORE_NSERIES * 3];
+		struct store_hourly h3;
+		int64_t t;
+
+		CHECK(summary_read(&st, CFG_ANCHOR_NEWEST, 0, 24, &t, &h, &err) ==
+		    1 && t == newest, "%s: a 24-hour read (%s)", label, err.text);
+		n = expected_hourly(pts, NPTS, STORE_PRICE,
+		    fmt_hour_floor(newest) - 23 * HOUR, newest, want);
+		CHECK(n == 4 && same_buckets(&h, STORE_PRICE, want, n),
+		    "%s: a 24-hour read has every hour of the data", label);
+		store_hourly_init(&h3, small, 3);
+		CHECK(store_hourly(&st, H0, H0 + 5 * HOUR, &h3, &err) == -1 &&
+		    err.code == STORE_ECONFIG &&
+		    strstr(err.text, "6 hours") != NULL,
+		    "%s: a range longer than the buckets given is refused: %s",
+		    label, err.text);
+	}
+	{
+		struct sample day[30];
+		struct store st5;
+		int64_t t;
+		int exact = 1;
+
+		for (int i = 0; i < 30; i++) {
+			day[i].ts_ms = H0 + i * HOUR + 1000;
+			day[i].price = 30000 + i;
+			day[i].sentiment = i / 100.0;
+		}
+		store_init(&st5, c, ts, "t5", 86400 * 2);
+		CHECK(store_add(&st5, day, 30, counts, &err) == 0,
+		    "%s: add 30 hourly samples (%s)", label, err.text);
+		CHECK(summary_read(&st5, CFG_ANCHOR_NEWEST, 0, 24, &t, &h, &err) ==
+		    1 && h.n[0] == 24 && h.n[1] == 24,
+		    "%s: 24 buckets in a 24-hour read (%s)", label, err.text);
+		for (size_t i = 0; i < h.n[0]; i++)
+			exact &= h.b[0][i].start_ms == H0 + (int64_t)(i + 6) * HOUR &&
+			    h.b[0][i].avg == 30006 + (double)i &&
+			    h.b[1][i].avg == (double)(i + 6) / 100.0;
+		CHECK(exact, "%s: the 24 buckets are the last 24 hours, oldest "
+		    "first", label);
+		store_fini(&st5);
+	}
+
 	/* an unsorted batch with a repeated timestamp, on a fresh series */
 	{
 		struct store st4;
-		struct store_point mix[4] = { pts[5], pts[3], pts[5], pts[4] };
+		struct sample mix[4] = { pts[5], pts[3], pts[5], pts[4] };
 
 		mix[2].price = -1;	/* a repeat: the first value stays */
 		store_init(&st4, c, ts, "t4", 86400);
@@ -235,7 +281,7 @@ run_cases(const char *label, const char *url, enum cfg_timeseries ts,
 	CHECK(same_buckets(&h, STORE_PRICE, want, n),
 	    "%s: samples older than newest - retention are gone", label);
 	{
-		struct store_point old[2] = { pts[0], pts[NPTS - 1] };
+		struct sample old[2] = { pts[0], pts[NPTS - 1] };
 
 		old[0].ts_ms = pts[NPTS - 1].ts_ms - HOUR - 1;
 		old[1].ts_ms = pts[NPTS - 1].ts_ms - HOUR;
@@ -252,21 +298,21 @@ run_cases(const char *label, const char *url, enum cfg_timeseries ts,
 	freeReplyObject(r);
 	store_init(&bad, c, ts, "t3", 86400);
 	CHECK(store_add(&bad, pts, 3, counts, &err) == -1 &&
-	    err.status == STORE_ETYPE && strstr(err.text, "t3:price:mean:30s"),
+	    err.code == STORE_ETYPE && strstr(err.text, "t3:price:mean:30s"),
 	    "%s: add to a string key is a clear error: %s", label, err.text);
 	r = tl_cmd(c, "EXISTS", "t3:sentiment:mean:30s", NULL);
 	CHECK(r != NULL && r->type == REDIS_REPLY_INTEGER && r->integer == 0,
 	    "%s: a failed add writes nothing", label);
 	freeReplyObject(r);
 	CHECK(store_newest(&bad, &newest, &found, &err) == -1 &&
-	    err.status == STORE_ETYPE, "%s: newest on a string key: %s", label,
+	    err.code == STORE_ETYPE, "%s: newest on a string key: %s", label,
 	    err.text);
 	CHECK(store_hourly(&bad, H0, H0 + HOUR, &h, &err) == -1 &&
-	    err.status == STORE_ETYPE, "%s: hourly on a string key: %s", label,
+	    err.code == STORE_ETYPE, "%s: hourly on a string key: %s", label,
 	    err.text);
 	store_fini(&bad);
 	store_init(&bad, c, CFG_TS_AUTO, "t3", 86400);
-	CHECK(store_resolve(&bad, &err) == -1 && err.status == STORE_ETYPE &&
+	CHECK(store_resolve(&bad, &err) == -1 && err.code == STORE_ETYPE &&
 	    strstr(err.text, "holds a string"),
 	    "%s: auto refuses a string key: %s", label, err.text);
 	store_fini(&bad);
@@ -319,7 +365,7 @@ main(void)
 		struct conn_url u;
 		struct conn *c;
 		struct store st;
-		struct store_error err;
+		struct error err;
 		char e[256];
 
 		conn_url_parse(plain.url, &u, e, sizeof(e));
@@ -332,7 +378,7 @@ main(void)
 		store_fini(&st);
 		store_init(&st, c, CFG_TS_REDISTIMESERIES, "fresh", 86400);
 		CHECK(store_newest(&st, (int64_t[]){ 0 }, (int[]){ 0 }, &err) ==
-		    -1 && err.status == STORE_EBACKEND &&
+		    -1 && err.code == STORE_EBACKEND &&
 		    strstr(err.text, "no RedisTimeSeries module") != NULL,
 		    "redistimeseries without the module: %s", err.text);
 		store_fini(&st);
@@ -358,7 +404,7 @@ main(void)
 			struct conn *c;
 			struct store st;
 			struct store_counts counts[STORE_NSERIES];
-			struct store_error err;
+			struct error err;
 			char e[256];
 
 			conn_url_parse(mod.url, &u, e, sizeof(e));

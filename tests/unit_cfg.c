@@ -12,7 +12,7 @@
 /* Literals are const; cfg_parse() takes main()'s argv and environ. */
 static int
 parse(struct cfg *c, unsigned mask, const char *const *argv,
-    const char *const *env, struct cfg_error *err)
+    const char *const *env, struct error *err)
 {
 	int argc = 0;
 
@@ -28,7 +28,7 @@ bad_env(const char *var, const char *want)
 	const char *env[] = { var, NULL };
 	const char *argv[] = { "prog", NULL };
 	struct cfg c;
-	struct cfg_error err;
+	struct error err;
 
 	CHECK(parse(&c, CFG_ALL, argv, env, &err) == -1, "refuses %s", var);
 	CHECK_STR(err.text, want, "%s: message", var);
@@ -38,7 +38,7 @@ static void
 bad_args(const char *const *argv, unsigned mask, const char *want)
 {
 	struct cfg c;
-	struct cfg_error err;
+	struct error err;
 
 	CHECK(parse(&c, mask, argv, NULL, &err) == -1, "refuses %s %s",
 	    argv[1], argv[2] ? argv[2] : "");
@@ -49,7 +49,7 @@ int
 main(void)
 {
 	struct cfg c;
-	struct cfg_error err;
+	struct error err;
 
 	{
 		const char *argv[] = { "prog", NULL };

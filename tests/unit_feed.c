@@ -39,7 +39,7 @@ timestr(const char *s, int ok, int64_t want)
 
 static int
 parse(const char *json, const struct feed_fields *f, struct feed_result *out,
-    struct feed_error *err)
+    struct error *err)
 {
 	return feed_parse(json, strlen(json), f, NOW, out, err);
 }
@@ -48,7 +48,7 @@ int
 main(void)
 {
 	struct feed_result r;
-	struct feed_error err;
+	struct error err;
 
 	decimal("33885.23", 1, 33885.23);
 	decimal("-0.5", 1, -0.5);
@@ -142,7 +142,7 @@ main(void)
 		feed_result_free(&r);
 		CHECK(parse("[{\"timestamp\":1625592626,\"btc_price\":1,"
 		    "\"mean\":0.1}]", &v2, &r, &err) == -1 &&
-		    err.status == FEED_EEMPTY &&
+		    err.code == FEED_EEMPTY &&
 		    strcmp(err.text, "no valid sample among 1 (first: element 0: "
 		    "missing field \"date\")") == 0,
 		    "wrong field names: no valid sample, the first reason given: %s",
@@ -151,17 +151,17 @@ main(void)
 
 	/* the whole payload */
 	CHECK(parse("{\"a\":1}", &v1, &r, &err) == -1 &&
-	    err.status == FEED_ESHAPE &&
+	    err.code == FEED_ESHAPE &&
 	    strcmp(err.text, "not a JSON array but an object") == 0,
 	    "an object: %s", err.text);
 	CHECK(parse("[{\"timestamp\":1625592626", &v1, &r, &err) == -1 &&
-	    err.status == FEED_EJSON && strncmp(err.text, "not JSON: ", 10) == 0,
+	    err.code == FEED_EJSON && strncmp(err.text, "not JSON: ", 10) == 0,
 	    "truncated: %s", err.text);
-	CHECK(parse("", &v1, &r, &err) == -1 && err.status == FEED_EJSON,
+	CHECK(parse("", &v1, &r, &err) == -1 && err.code == FEED_EJSON,
 	    "empty body: %s", err.text);
 	CHECK(parse("\"text\"", &v1, &r, &err) == -1 &&
-	    err.status == FEED_ESHAPE, "a string: %s", err.text);
-	CHECK(parse("[]", &v1, &r, &err) == -1 && err.status == FEED_EEMPTY &&
+	    err.code == FEED_ESHAPE, "a string: %s", err.text);
+	CHECK(parse("[]", &v1, &r, &err) == -1 && err.code == FEED_EEMPTY &&
 	    strcmp(err.text, "no valid sample among 0") == 0,
 	    "an empty array: %s", err.text);
 	CHECK(r.points == NULL && r.npoints == 0, "a failed parse leaves "
@@ -171,7 +171,7 @@ main(void)
 		    "\"btc_price\":1,\"mean\":0.1}]\0junk";
 
 		CHECK(feed_parse(nul, sizeof(nul) - 1, &v1, NOW, &r, &err) == -1 &&
-		    err.status == FEED_EJSON, "NUL inside the body: %s",
+		    err.code == FEED_EJSON, "NUL inside the body: %s",
 		    err.text);
 	}
 	return tl_done();

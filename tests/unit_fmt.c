@@ -105,12 +105,16 @@ test_time(void)
 {
 	char buf[FMT_RFC3339_MAX];
 
-	fmt_rfc3339(1625675418345, buf);
+	fmt_rfc3339(1625675418345, 0, buf);
 	CHECK_STR(buf, "2021-07-07T16:30:18+00:00", "RFC 3339, to the second");
-	fmt_rfc3339(0, buf);
+	fmt_rfc3339(0, 0, buf);
 	CHECK_STR(buf, "1970-01-01T00:00:00+00:00", "epoch");
-	fmt_rfc3339(1625673600000 + 3599999, buf);
+	fmt_rfc3339(1625673600000 + 3599999, 0, buf);
 	CHECK_STR(buf, "2021-07-07T16:59:59+00:00", "last ms of an hour truncates");
+	fmt_rfc3339(1625675418345, 1, buf);
+	CHECK_STR(buf, "2021-07-07T16:30:18.345Z", "log form, to the ms");
+	fmt_rfc3339(-1, 1, buf);
+	CHECK_STR(buf, "1969-12-31T23:59:59.999Z", "log form before the epoch");
 	CHECK_INT(fmt_hour_floor(1625675418345), 1625673600000, "hour floor");
 	CHECK_INT(fmt_hour_floor(1625673600000), 1625673600000,
 	    "hour floor of an hour start is itself");

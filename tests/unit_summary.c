@@ -31,21 +31,27 @@ render(const struct summary *s)
 int
 main(void)
 {
+	struct store_bucket buf[STORE_NSERIES * 8];
 	struct store_hourly h;
 	struct summary s;
 	int64_t from, to;
 	char *json;
 
-	summary_window(H0 + 2 * HOUR + 1800000, &from, &to);
+	summary_window(H0 + 2 * HOUR + 1800000, SUMMARY_HOURS, &from, &to);
 	CHECK_INT(from, H0, "window starts two hours before T's hour");
 	CHECK_INT(to, H0 + 3 * HOUR - 1, "window ends at the last ms of T's hour");
-	summary_window(H0 + 2 * HOUR, &from, &to);
+	summary_window(H0 + 2 * HOUR, SUMMARY_HOURS, &from, &to);
 	CHECK_INT(from, H0, "T exactly at an hour start opens that hour");
-	summary_window(H0 + 3 * HOUR - 1, &from, &to);
+	summary_window(H0 + 3 * HOUR - 1, SUMMARY_HOURS, &from, &to);
 	CHECK_INT(from, H0, "T at h + 3599999 is still in hour h");
+	summary_window(H0 + 23 * HOUR + 1800000, 24, &from, &to);
+	CHECK_INT(from, H0, "a 24-hour window starts 23 hours before T's hour");
+	CHECK_INT(to, H0 + 24 * HOUR - 1, "and ends at the last ms of T's hour");
+	summary_window(H0 + 1800000, 1, &from, &to);
+	CHECK(from == H0 && to == H0 + HOUR - 1, "a 1-hour window is T's hour");
 
 	/* no data at all */
-	memset(&h, 0, sizeof(h));
+	store_hourly_init(&h, buf, 8);
 	summary_build(H0, &h, &s);
 	CHECK_INT(s.nrows, 0, "no buckets: no rows");
 	json = render(&s);
@@ -55,7 +61,7 @@ main(void)
 	free(json);
 
 	/* one row: flat */
-	memset(&h, 0, sizeof(h));
+	store_hourly_init(&h, buf, 8);
 	add(&h, STORE_PRICE, H0 + 2 * HOUR, 100);
 	add(&h, STORE_SENTIMENT, H0 + 2 * HOUR, 0.5);
 	summary_build(H0 + 2 * HOUR + 18345, &h, &s);
@@ -65,7 +71,7 @@ main(void)
 	    "one row is flat (sentiment)");
 
 	/* three hours, falling price, rising sentiment */
-	memset(&h, 0, sizeof(h));
+	store_hourly_init(&h, buf, 8);
 	add(&h, STORE_PRICE, H0, 34599.076210526335);
 	add(&h, STORE_PRICE, H0 + HOUR, 34500);
 	add(&h, STORE_PRICE, H0 + 2 * HOUR, 34000.5);
@@ -119,7 +125,7 @@ main(void)
 	}
 
 	/* an hour missing in one series: rows are paired by hour */
-	memset(&h, 0, sizeof(h));
+	store_hourly_init(&h, buf, 8);
 	add(&h, STORE_PRICE, H0, 10);
 	add(&h, STORE_PRICE, H0 + HOUR, 20);
 	add(&h, STORE_PRICE, H0 + 2 * HOUR, 30);
@@ -135,7 +141,7 @@ main(void)
 	CHECK_INT(s.sentiment_direction, SUMMARY_FALLING, "sentiment falling");
 
 	/* equal first and last: flat */
-	memset(&h, 0, sizeof(h));
+	store_hourly_init(&h, buf, 8);
 	add(&h, STORE_PRICE, H0, 10);
 	add(&h, STORE_PRICE, H0 + HOUR, 99);
 	add(&h, STORE_PRICE, H0 + 2 * HOUR, 10);
@@ -148,7 +154,7 @@ main(void)
 	    "equal first/last negative: flat");
 
 	/* buckets outside the window are ignored */
-	memset(&h, 0, sizeof(h));
+	store_hourly_init(&h, buf, 8);
 	add(&h, STORE_PRICE, H0 - HOUR, 1);
 	add(&h, STORE_SENTIMENT, H0 - HOUR, 1);
 	add(&h, STORE_PRICE, H0 + 2 * HOUR, 2);

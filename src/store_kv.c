@@ -1,0 +1,117 @@
+/*
+ * The store's plain keys: the cached summary document (<prefix>:cache),
+ * the refresh's single-flight lock (<prefix>:refresh:lock), and the
+ * replicas' acknowledgement of the writes made on the store's connection.
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+
+#include "log.h"
+#include "store_impl.h"
+
+/* Delete the lock only while it holds the caller's token. */
+static struct conn_script unlock_script = { .body =
+"if redis.call('GET', KEYS[1]) == ARGV[1] then\n"
+"  return redis.call('DEL', KEYS[1])\n"
+"end\n"
+"return 0\n"
+};
+
+int
+store_cache_get(struct store *st, char **body, size_t *len, struct error *err)
+{
+	const char *argv[] = { "GET", st->key_cache };
+	redisReply *r = conn_command(st->conn, 2, argv, NULL);
+	int rc = -1;
+
+	*body = NULL;
+	*len = 0;
+	if (store_check_reply(st, r, st->key_cache, err) < 0)
+		goto out;
+	if (r->type == REDIS_REPLY_NIL) {
+		rc = 0;
+		goto out;
+	}
+	if (r->type != REDIS_REPLY_STRING) {
+		error_set(err, STORE_EBACKEND, "GET %s: unexpected reply",
+		    st->key_cache);
+		goto out;
+	}
+	/* Take hiredis' buffer rather than copying it. */
+	*body = r->str;
+	*len = r->len;
+	r->str = NULL;
+	r->type = REDIS_REPLY_NIL;
+	rc = 1;
+out:
+	freeReplyObject(r);
+	return rc;
+}
+
+int
+store_cache_put(struct store *st, const char *body, size_t len, long ttl_s,
+    struct error *err)
+{
+	char ttl[24];
+	const char *argv[] = { "SET", st->key_cache, body, "EX", ttl };
+	size_t lens[] = { 3, strlen(st->key_cache), len, 2, 0 };
+	redisReply *r;
+	int rc;
+
+	lens[4] = (size_t)snprintf(ttl, sizeof(ttl), "%ld", ttl_s);
+	r = conn_command(st->conn, 5, argv, lens);
+	rc = store_check_reply(st, r, st->key_cache, err);
+	freeReplyObject(r);
+	return rc;
+}
+
+int
+store_lock_take(struct store *st, long ttl_ms, char token[STORE_TOKEN_MAX],
+    struct error *err)
+{
+	unsigned char rnd[(STORE_TOKEN_MAX - 1) / 2];
+	char ttl[24];
+	const char *argv[] = { "SET", st->key_lock, token, "NX", "PX", ttl };
+	redisReply *r;
+	int rc;
+
+	if (getrandom(rnd, sizeof(rnd), 0) != (ssize_t)sizeof(rnd))
+		return error_set(err, STORE_EBACKEND, "getrandom failed");
+	for (size_t i = 0; i < sizeof(rnd); i++)
+		snprintf(token + 2 * i, 3, "%02x", rnd[i]);
+	snprintf(ttl, sizeof(ttl), "%ld", ttl_ms);
+	r = conn_command(st->conn, 6, argv, NULL);
+	if (store_check_reply(st, r, st->key_lock, err) < 0)
+		rc = -1;
+	else
+		rc = r->type == REDIS_REPLY_STATUS ? 1 : 0;	/* OK or nil */
+	freeReplyObject(r);
+	return rc;
+}
+
+void
+store_lock_release(struct store *st, const char *token)
+{
+	const char *keys[] = { st->key_lock }, *args[] = { token };
+	redisReply *r = conn_eval(st->conn, &unlock_script, 1, keys, 1, args,
+	    NULL);
+
+	if (r == NULL || r->type == REDIS_REPLY_ERROR)
+		log_warn("lock release failed, it expires by itself error=\"%s\"",
+		    r ? r->str : conn_error(st->conn));
+	freeReplyObject(r);
+}
+
+long long
+store_wait_replicas(struct store *st, int n, long ms, struct error *err)
+{
+	long long got = conn_wait_replicas(st->conn, n, ms);
+
+	if (got < 0)
+		error_set(err, STORE_EREDIS, "%s", conn_error(st->conn));
+	return got;
+}
