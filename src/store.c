@@ -275,6 +275,27 @@ store_pipeline(struct store *st, size_t n, const int *argcs,
 	return 0;
 }
 
+int
+store_per_series(struct store *st, int argc, const char **argv,
+    redisReply *r[STORE_NSERIES], store_benign_fn benign, struct error *err)
+{
+	const char *words[STORE_NSERIES][STORE_MAX_ARGC];
+	const char **argvs[STORE_NSERIES];
+	int argcs[STORE_NSERIES];
+
+	if (argc < 2 || argc > STORE_MAX_ARGC)
+		return error_set(err, STORE_EBACKEND, "%s: %d words",
+		    argv[0], argc);
+	for (int i = 0; i < STORE_NSERIES; i++) {
+		memcpy(words[i], argv, (size_t)argc * sizeof(*argv));
+		words[i][1] = st->key[i];
+		argvs[i] = words[i];
+		argcs[i] = argc;
+	}
+	return store_pipeline(st, STORE_NSERIES, argcs, argvs,
+	    (const char *const *)st->key, r, benign, err);
+}
+
 /*
  * With "auto": an existing key decides (a deployment keeps its backend),
  * else the module when COMMAND INFO knows TS.RANGE.  One round trip.

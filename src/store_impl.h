@@ -53,6 +53,17 @@ int store_pipeline(struct store *st, size_t n, const int *argcs,
     store_benign_fn benign, struct error *err);
 void store_replies_free(redisReply **r, size_t n);
 
+/* Words a command of store_per_series() may have. */
+#define STORE_MAX_ARGC 8
+
+/*
+ * Run one command per series in one round trip, as store_pipeline():
+ * argv (argc words) with argv[1] standing for the key, replaced by each
+ * series' key.
+ */
+int store_per_series(struct store *st, int argc, const char **argv,
+    redisReply *r[STORE_NSERIES], store_benign_fn benign, struct error *err);
+
 /* Parse a reply holding a number (integer, string or status). */
 int store_reply_double(const redisReply *r, double *out);
 int store_reply_int64(const redisReply *r, int64_t *out);

@@ -37,9 +37,7 @@ static int
 rts_ensure(struct store *st, struct error *err)
 {
 	char ret[24];
-	const char *t0[] = { "TYPE", st->key[0] }, *t1[] = { "TYPE", st->key[1] };
-	const char **types[] = { t0, t1 };
-	const int type_argc[] = { 2, 2 };
+	const char *type[] = { "TYPE", "key" };
 	redisReply *r[STORE_NSERIES], *cr[STORE_NSERIES] = { NULL, NULL };
 	const char *cargv[STORE_NSERIES][12];
 	const char **cargvs[STORE_NSERIES];
@@ -47,8 +45,7 @@ rts_ensure(struct store *st, struct error *err)
 	int rc = -1;
 
 	snprintf(ret, sizeof(ret), "%" PRId64, st->retention_ms);
-	if (store_pipeline(st, STORE_NSERIES, type_argc, types,
-	    (const char *const *)st->key, r, NULL, err) < 0)
+	if (store_per_series(st, 2, type, r, NULL, err) < 0)
 		return -1;
 	for (int i = 0; i < STORE_NSERIES; i++) {
 		const char **a = cargv[i];
@@ -98,10 +95,7 @@ rts_new_points(struct store *st, const struct sample *pts, size_t n,
     unsigned char *keep, struct error *err)
 {
 	char from[24], to[24];
-	const char *a0[] = { "TS.RANGE", st->key[0], from, to };
-	const char *a1[] = { "TS.RANGE", st->key[1], from, to };
-	const char **argvs[] = { a0, a1 };
-	const int argcs[] = { 4, 4 };
+	const char *range[] = { "TS.RANGE", "key", from, to };
 	redisReply *r[STORE_NSERIES];
 	int rc = -1;
 
@@ -111,8 +105,8 @@ rts_new_points(struct store *st, const struct sample *pts, size_t n,
 			return 1;
 	snprintf(from, sizeof(from), "%" PRId64, pts[0].ts_ms);
 	snprintf(to, sizeof(to), "%" PRId64, pts[n - 1].ts_ms);
-	if (store_pipeline(st, STORE_NSERIES, argcs, argvs,
-	    (const char *const *)st->key, r, rts_missing, err) < 0)
+	if (store_per_series(st, (int)(sizeof(range) / sizeof(range[0])),
+	    range, r, rts_missing, err) < 0)
 		return -1;
 	for (int i = 0; i < STORE_NSERIES; i++) {
 		size_t e = 0, ne;
@@ -247,26 +241,17 @@ static int
 rts_newest(struct store *st, int64_t ts[STORE_NSERIES],
     int found[STORE_NSERIES], struct error *err)
 {
-	const char *g0[] = { "TS.GET", st->key[0] }, *g1[] = { "TS.GET", st->key[1] };
-	const char **argvs[] = { g0, g1 };
-	const int argcs[] = { 2, 2 };
+	const char *get[] = { "TS.GET", "key" };
 	redisReply *r[STORE_NSERIES];
 	int rc = -1;
 
-	if (store_pipeline(st, STORE_NSERIES, argcs, argvs,
-	    (const char *const *)st->key, r, rts_missing, err) < 0)
+	if (store_per_series(st, 2, get, r, rts_missing, err) < 0)
 		return -1;
 	for (int i = 0; i < STORE_NSERIES; i++) {
-		if (r[i] == NULL)
-			continue;	/* no series yet */
-		if (r[i]->type != REDIS_REPLY_ARRAY) {
-			error_set(err, STORE_EBACKEND, "TS.GET %s: unexpected "
-			    "reply", st->key[i]);
-			goto out;
-		}
-		if (r[i]->elements == 0)
-			continue;
-		if (r[i]->elements != 2 ||
+		if (r[i] == NULL ||
+		    (r[i]->type == REDIS_REPLY_ARRAY && r[i]->elements == 0))
+			continue;	/* no series yet, or an empty one */
+		if (r[i]->type != REDIS_REPLY_ARRAY || r[i]->elements != 2 ||
 		    store_reply_int64(r[i]->element[0], &ts[i]) < 0) {
 			error_set(err, STORE_EBACKEND, "TS.GET %s: unexpected "
 			    "reply", st->key[i]);
@@ -285,20 +270,16 @@ rts_hourly(struct store *st, int64_t from_ms, int64_t to_ms,
     struct store_hourly *out, struct error *err)
 {
 	char from[24], to[24], bucket[24];
-	const char *a0[] = { "TS.RANGE", st->key[0], from, to, "AGGREGATION",
+	const char *range[] = { "TS.RANGE", "key", from, to, "AGGREGATION",
 	    "avg", bucket };
-	const char *a1[] = { "TS.RANGE", st->key[1], from, to, "AGGREGATION",
-	    "avg", bucket };
-	const char **argvs[] = { a0, a1 };
-	const int argcs[] = { 7, 7 };
 	redisReply *r[STORE_NSERIES];
 	int rc = -1;
 
 	snprintf(from, sizeof(from), "%" PRId64, from_ms);
 	snprintf(to, sizeof(to), "%" PRId64, to_ms);
 	snprintf(bucket, sizeof(bucket), "%" PRId64, FMT_HOUR_MS);
-	if (store_pipeline(st, STORE_NSERIES, argcs, argvs,
-	    (const char *const *)st->key, r, rts_missing, err) < 0)
+	if (store_per_series(st, (int)(sizeof(range) / sizeof(range[0])),
+	    range, r, rts_missing, err) < 0)
 		return -1;
 	for (int i = 0; i < STORE_NSERIES; i++) {
 		if (r[i] == NULL)

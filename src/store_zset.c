@@ -141,15 +141,11 @@ static int
 zset_newest(struct store *st, int64_t ts[STORE_NSERIES],
     int found[STORE_NSERIES], struct error *err)
 {
-	const char *z0[] = { "ZRANGE", st->key[0], "-1", "-1", "WITHSCORES" };
-	const char *z1[] = { "ZRANGE", st->key[1], "-1", "-1", "WITHSCORES" };
-	const char **argvs[] = { z0, z1 };
-	const int argcs[] = { 5, 5 };
+	const char *last[] = { "ZRANGE", "key", "-1", "-1", "WITHSCORES" };
 	redisReply *r[STORE_NSERIES];
 	int rc = -1;
 
-	if (store_pipeline(st, STORE_NSERIES, argcs, argvs,
-	    (const char *const *)st->key, r, NULL, err) < 0)
+	if (store_per_series(st, 5, last, r, NULL, err) < 0)
 		return -1;
 	for (int i = 0; i < STORE_NSERIES; i++) {
 		if (r[i]->type != REDIS_REPLY_ARRAY ||
@@ -264,17 +260,13 @@ zset_hourly(struct store *st, int64_t from_ms, int64_t to_ms,
     struct store_hourly *out, struct error *err)
 {
 	char from[24], to[24];
-	const char *a0[] = { "ZRANGEBYSCORE", st->key[0], from, to };
-	const char *a1[] = { "ZRANGEBYSCORE", st->key[1], from, to };
-	const char **argvs[] = { a0, a1 };
-	const int argcs[] = { 4, 4 };
+	const char *range[] = { "ZRANGEBYSCORE", "key", from, to };
 	redisReply *r[STORE_NSERIES];
 	int rc = -1;
 
 	snprintf(from, sizeof(from), "%" PRId64, from_ms);
 	snprintf(to, sizeof(to), "%" PRId64, to_ms);
-	if (store_pipeline(st, STORE_NSERIES, argcs, argvs,
-	    (const char *const *)st->key, r, NULL, err) < 0)
+	if (store_per_series(st, 4, range, r, NULL, err) < 0)
 		return -1;
 	for (int i = 0; i < STORE_NSERIES; i++) {
 		if (r[i]->type != REDIS_REPLY_ARRAY ||
