@@ -51,7 +51,8 @@ $RCLI del is-bitcoin-lit:cache >/dev/null
 st=$(req GET /is-bitcoin-lit)
 check "after the cache is deleted: 200, a miss" test "$st:$(hdr X-Cache)" = 200:miss
 check "the same document computed from the series" cmp -s "$T/b" "$T/cache"
-sleep 0.2
+cache_back() { [ "$($RCLI exists is-bitcoin-lit:cache)" = 1 ]; }
+wait_for 5 cache_back
 $RCLI get is-bitcoin-lit:cache | tr -d '\n' >"$T/cache2"
 check "the miss wrote the cache again" cmp -s "$T/cache2" "$T/cache"
 ttl=$($RCLI ttl is-bitcoin-lit:cache)
@@ -71,8 +72,10 @@ raw_head() {
 	exec 3<&-
 }
 raw_head >"$T/raw"
-check "HEAD: 200 with Content-Length" grep -q "^Content-Length: $(wc -c <"$T/cache")" "$T/raw"
-check "HEAD: headers only" test "$(sed '1,/^\r$/d' "$T/raw" | wc -c)" = 0
+check "HEAD: 200 with Content-Length" test "$(head -c 12 "$T/raw")" = "HTTP/1.1 200" \
+	-a -n "$(grep "^Content-Length: $(wc -c <"$T/cache")" "$T/raw")"
+check "HEAD: headers only" test "$(grep -c $'^\r$' "$T/raw")" = 1 \
+	-a "$(sed '1,/^\r$/d' "$T/raw" | wc -c)" = 0
 
 st=$(req GET '/is-bitcoin-lit?pretty=1')
 check "?pretty=1: 200" test "$st" = 200
@@ -95,6 +98,7 @@ st=$(req GET "/is-bitcoin-lit?$(head -c 20000 /dev/zero | tr '\0' a)")
 check "a 20 kB query string: a JSON error ($st)" body_is_schema Error
 
 # odd requests: every answer JSON, every worker alive
+WORKERS=$(pgrep -P "$(cat "$STATE/api.pid")" | sort | tr '\n' ' ')
 st=$(req FOO /is-bitcoin-lit)
 check "an unknown method FOO: 405 JSON ($st)" test "$st" = 405
 check "the 405 names GET, HEAD" test "$(hdr Allow)" = "GET, HEAD"
@@ -120,8 +124,9 @@ out=$(raw 'get /is-bitcoin-lit HTTP/1.1\r\nHost: x\r\n\r\n')
 check "a lowercase method: a JSON error" grep -q '"error":' <<<"$out"
 out=$(raw 'GARBAGE\r\n\r\n')
 check "a garbage request line: 400 JSON" grep -q '"error":"bad request"' <<<"$out"
-check "every api worker is still the same" \
-	test "$(pgrep -P "$(cat "$STATE/api.pid")" | wc -l)" = "$(nproc)"
+check "every api worker is still the same ($WORKERS)" \
+	test "$(pgrep -P "$(cat "$STATE/api.pid")" | sort | tr '\n' ' ')" = "$WORKERS" \
+	-a "$(wc -w <<<"$WORKERS")" = "$(nproc)"
 
 st=$(req GET /openapi.json)
 check "GET /openapi.json: 200 JSON" test "$st:$(hdr Content-Type)" = \
@@ -147,14 +152,20 @@ check "a burst of refreshes: 429 ($codes)" grep -q 429 <<<"$codes"
 APIPID=$(cat "$STATE/api.pid")
 WORKER=$(pgrep -P "$APIPID" | head -n 1)
 kill -KILL "$WORKER"
-sleep 0.3
+replaced() {
+	! kill -0 "$WORKER" 2>/dev/null &&
+	test "$(pgrep -P "$APIPID" | wc -l)" = "$(nproc)"
+}
+wait_for 10 replaced
 bad=0
 for _ in $(seq 20); do [ "$(req GET /healthz)" = 200 ] || bad=$((bad + 1)); done
 check "an api worker killed with SIGKILL: respawned, 20 requests answered" test "$bad" = 0
 check "a new worker replaced it" test "$(pgrep -P "$APIPID" | wc -l)" = "$(nproc)"
 
-kill -TERM "$(cat "$STATE/redis.pid")"
-sleep 0.3
+RPID=$(cat "$STATE/redis.pid")
+kill -TERM "$RPID"
+gone() { ! kill -0 "$1" 2>/dev/null; }
+wait_for 10 gone "$RPID"
 st=$(req GET /is-bitcoin-lit)
 check "Redis down: 503 from the responder" test "$st" = 503
 check "\"redis unavailable\" with Retry-After" \
@@ -164,7 +175,8 @@ check "/healthz: 503, redis unavailable" test "$st" = 503 -a \
 	"$(grep -o '"redis":"[a-z]*"' "$T/b")" = '"redis":"unavailable"'
 check "the 503 health matches the Health schema" body_is_schema Health
 redis-server "$STATE/redis.conf"
-sleep 0.3
+up() { [ "$($RCLI ping 2>/dev/null)" = PONG ]; }
+wait_for 10 up
 st=$(req GET /is-bitcoin-lit)
 check "Redis back: 200 again, no restart (AOF kept the data)" test "$st" = 200
 check "and the same summary" cmp -s "$T/b" "$T/cache"
@@ -190,16 +202,19 @@ API=$top_builddir/src/isbitcoinlit-api
 REFRESH=$top_builddir/src/isbitcoinlit-refresh
 redis-server --port 0 --unixsocket "$T/r.sock" --daemonize yes --save '' \
 	--pidfile "$T/redis2.pid" --logfile "$T/redis2.log" --dir "$T"
-sleep 0.3
+wait_for 10 test -S "$T/r.sock"
 export ISBITCOINLIT_REDIS_URL=unix://$T/r.sock
 ISBITCOINLIT_UPSTREAM_URL=file://$T/feed.json "$REFRESH" --once >/dev/null
+check "a refresh into that Redis (exit $?)" test "$?" = 0
 spawn-fcgi -s "$T/sp.sock" -M 0660 -F 2 -P "$T/spawn.pid" -- "$API" >/dev/null 2>&1
-sleep 0.3
+wait_for 10 test -S "$T/sp.sock"
+# the responders spawn-fcgi started (their pids, one a line), and how many live
+alive() { local p c=0; for p in $(cat "$T/spawn.pid"); do kill -0 "$p" 2>/dev/null && c=$((c + 1)); done; echo "$c"; }
 fcgi() { env -i REQUEST_METHOD="$2" DOCUMENT_URI="$3" CONTENT_LENGTH=0 \
 	cgi-fcgi -bind -connect "$1" 2>/dev/null; }
 out=$(fcgi "$T/sp.sock" GET /healthz)
 check "under spawn-fcgi -F 2: /healthz answers" grep -q 'Status: 200' <<<"$out"
-check "two responders share the socket" test "$(pgrep -f -- "$API" | wc -l)" -ge 2
+check "two responders share the socket" test "$(alive)" = 2
 out=$(env -i cgi-fcgi -bind -connect "$T/sp.sock" 2>/dev/null)
 check "no FastCGI parameters at all: 404 JSON, no crash" \
 	grep -q 'Status: 404' <<<"$out"
@@ -208,8 +223,8 @@ out=$(env -i REQUEST_METHOD=GET DOCUMENT_URI=/is-bitcoin-lit QUERY_STRING="$q" \
 	cgi-fcgi -bind -connect "$T/sp.sock" 2>/dev/null)
 check "a 100 kB query string: answered" grep -q 'Status: 200' <<<"$out"
 check "and still read to its end (pretty)" grep -q '^  "as_of"' <<<"$out"
-check "the responders are all alive" test "$(pgrep -f -- "$API" | wc -l)" -ge 2
-pkill -f -- "$API"
+check "the responders are all alive" test "$(alive)" = 2
+kill $(cat "$T/spawn.pid") 2>/dev/null
 
 # ---- a pool whose workers keep dying gives up, loudly ----
 "$API" --listen "$T/crash.sock" --workers 1 2>"$T/crash.log" &

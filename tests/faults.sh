@@ -5,7 +5,7 @@
 # kept out of ps, logs and error bodies.  TAP output.
 set -u
 . "$(dirname "$0")/lib.sh"
-need nginx curl redis-server redis-cli
+need nginx curl redis-server redis-cli cgi-fcgi
 
 stack_setup faults
 export ISBITCOINLIT_REDIS_TIMEOUT_MS=500
@@ -20,6 +20,7 @@ APIPID=$(cat "$STATE/api.pid")
 WORKERS=$(pgrep -P "$APIPID" | sort | tr '\n' ' ')
 req GET /is-bitcoin-lit >/dev/null
 cp "$T/b" "$T/summary"
+n_before=$($RCLI zcard is-bitcoin-lit:price:mean:30s)
 
 # ---- Redis killed under load ----
 load_start 4
@@ -30,7 +31,7 @@ sleep 1
 redis-server "$STATE/redis.conf"
 wait_for 5 $RCLI ping >/dev/null
 BACK=$(now_ms)
-sleep 1.5
+sleep 5		# answers well after the recovery, to see it end
 load_stop
 others=$(awk '$2 != 200 && $2 != 503' "$T/load" | wc -l)
 check "Redis killed under load: only 200 or 503, never 502 or a hang ($others others)" \
@@ -39,10 +40,13 @@ first503=$(awk -v k="$KILLED" '$1 >= k && $2 == 503 { print $1; exit }' "$T/load
 check "503 answered while Redis is down" test -n "$first503"
 last_bad=$(awk -v b="$BACK" '$1 >= b && $2 != 200 { t = $1 } END { print (t == "" ? 0 : t) }' "$T/load")
 recovery=$(( last_bad > BACK ? last_bad - BACK : 0 ))
-check "Redis back: every answer is 200 after at most 1 s (${recovery} ms)" \
-	test "$recovery" -le 1000
-slow=$(awk '{ if (p && $1 - p > 2500) n++; p = $1 } END { print n + 0 }' "$T/load.1")
-check "no request took longer than the Redis timeout allows" test "$slow" = 0
+late=$(awk -v b="$((BACK + 3000))" '$1 >= b' "$T/load" | wc -l)
+# Bounds far from the typical values (recovery: well under 1 s; a request
+# while Redis is gone: one 500 ms timeout): they catch a hang, not noise.
+check "Redis back: every answer is 200 within 3 s (${recovery} ms; $late answers after)" \
+	test "$recovery" -le 3000 -a "$late" -gt 0
+slow=$(awk '{ if (p && $1 - p > 5000) n++; p = $1 } END { print n + 0 }' "$T/load.1")
+check "no request took ten times the Redis timeout" test "$slow" = 0
 check "no api worker was restarted" \
 	test "$(pgrep -P "$APIPID" | sort | tr '\n' ' ')" = "$WORKERS"
 echo "# Redis kill: $(wc -l <"$T/load") requests, $(awk '$2 == 503' "$T/load" | wc -l) answered 503, recovery ${recovery} ms"
@@ -53,18 +57,19 @@ check "after the crash and restart: the same summary (the AOF kept it)" \
 	cmp -s "$T/b" "$T/summary"
 n_price=$($RCLI zcard is-bitcoin-lit:price:mean:30s)
 n_sent=$($RCLI zcard is-bitcoin-lit:sentiment:mean:30s)
-check "every sample is still there ($n_price, $n_sent)" \
-	test "$n_price" -gt 2800 -a "$n_price" = "$n_sent"
+check "every sample is still there ($n_price, $n_sent of $n_before)" \
+	test "$n_before" -gt 0 -a "$n_price" = "$n_before" -a "$n_sent" = "$n_before"
 
 # ---- Redis paused (slow) ----
 $RCLI del is-bitcoin-lit:cache >/dev/null
-$RCLI client pause 3000 all >/dev/null
+$RCLI client pause 20000 all >/dev/null
 t0=$(now_ms)
 st=$(req GET /is-bitcoin-lit)
 t1=$(now_ms)
 check "Redis paused: 503 from the responder ($st)" test "$st" = 503
-check "within the timeout, not after the pause ($((t1 - t0)) ms)" test $((t1 - t0)) -lt 2500
-sleep 3
+check "within the timeout's bound, long before the pause ends ($((t1 - t0)) ms)" \
+	test $((t1 - t0)) -lt 10000
+$RCLI client unpause >/dev/null
 st=$(req GET /is-bitcoin-lit)
 check "pause over: the next request is served normally" test "$st" = 200
 
@@ -103,20 +108,17 @@ check "the refresh user can refresh" grep -q '"status":"ok"' <<<"$out"
 echo $! >"$T/acl-api.pid"
 wait_for 5 test -S "$T/acl-api.sock"
 fcgi() { env -i REQUEST_METHOD=GET DOCUMENT_URI="$2" cgi-fcgi -bind -connect "$1" 2>/dev/null; }
-if command -v cgi-fcgi >/dev/null; then
-	redis-cli -s "$T/acl.sock" del is-bitcoin-lit:cache >/dev/null
-	out=$(fcgi "$T/acl-api.sock" /is-bitcoin-lit)
-	check "the api user computes the summary (a miss)" grep -q 'X-Cache: miss' <<<"$out"
-	sleep 0.2
-	out=$(fcgi "$T/acl-api.sock" /is-bitcoin-lit)
-	check "and writes the cache (then a hit)" grep -q 'X-Cache: hit' <<<"$out"
-	check "ps shows no password on the command line" \
-		bash -c "! ps -o args= -p $(cat "$T/acl-api.pid") | grep -q apipw"
-	check "ps shows the URL with the password masked" \
-		bash -c "ps -o args= -p $(cat "$T/acl-api.pid") | grep -q 'isbitcoinlit-api:xxxxx@'"
-else
-	skip "the api user computes the summary" "cgi-fcgi not installed"
-fi
+redis-cli -s "$T/acl.sock" del is-bitcoin-lit:cache >/dev/null
+out=$(fcgi "$T/acl-api.sock" /is-bitcoin-lit)
+check "the api user computes the summary (a miss)" grep -q 'X-Cache: miss' <<<"$out"
+acl_cached() { [ "$(redis-cli -s "$T/acl.sock" exists is-bitcoin-lit:cache)" = 1 ]; }
+wait_for 5 acl_cached
+out=$(fcgi "$T/acl-api.sock" /is-bitcoin-lit)
+check "and writes the cache (then a hit)" grep -q 'X-Cache: hit' <<<"$out"
+check "ps shows no password on the command line" \
+	bash -c "! ps -o args= -p $(cat "$T/acl-api.pid") | grep -q apipw"
+check "ps shows the URL with the password masked" \
+	bash -c "ps -o args= -p $(cat "$T/acl-api.pid") | grep -q 'isbitcoinlit-api:xxxxx@'"
 out=$(redis-cli -s "$T/acl.sock" --user isbitcoinlit-api --pass apipw --no-auth-warning \
 	zadd is-bitcoin-lit:price:mean:30s 1 x 2>&1)
 check "the api user cannot write the series" grep -q NOPERM <<<"$out"
@@ -132,13 +134,13 @@ out=$(ISBITCOINLIT_REDIS_URL="unix://isbitcoinlit-api:wrong-Secret-42@$T/acl.soc
 	"$REFRESH" --once 2>&1)
 check "a wrong password: a clear error" grep -q 'WRONGPASS' <<<"$out"
 check "that never shows the password" bash -c "! grep -q 'wrong-Secret-42' <<<\"\$1\"" _ "$out"
-kill "$(cat "$T/acl.pid")"
-sleep 0.3
-if command -v cgi-fcgi >/dev/null; then
-	out=$(fcgi "$T/acl-api.sock" /is-bitcoin-lit)
-	check "Redis gone: 503 redis unavailable" grep -q '"error":"redis unavailable"' <<<"$out"
-	check "no password in the error body" bash -c "! grep -q apipw <<<\"\$1\"" _ "$out"
-fi
+ACLPID=$(cat "$T/acl.pid")
+kill "$ACLPID"
+acl_gone() { ! kill -0 "$ACLPID" 2>/dev/null; }
+wait_for 10 acl_gone
+out=$(fcgi "$T/acl-api.sock" /is-bitcoin-lit)
+check "Redis gone: 503 redis unavailable" grep -q '"error":"redis unavailable"' <<<"$out"
+check "no password in the error body" bash -c "! grep -q apipw <<<\"\$1\"" _ "$out"
 kill "$(cat "$T/acl-api.pid")"
 wait 2>/dev/null
 check "no password in the api's log" bash -c "! grep -q apipw '$T/acl-api.log'"

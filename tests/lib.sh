@@ -4,6 +4,17 @@ top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/.." && pwd)}
 top_builddir=${top_builddir:-$top_srcdir}
 n=0 failed=0
 
+# Every test starts from the defaults: the caller's settings would change
+# what the programs do (the C tests scrub them too).  Only the tests' own
+# knobs, ISBITCOINLIT_TEST_*, pass through.
+for _v in $(compgen -e); do
+	case $_v in
+	ISBITCOINLIT_TEST_*) ;;
+	ISBITCOINLIT_*) unset "$_v" ;;
+	esac
+done
+unset _v
+
 ok() { n=$((n + 1)); echo "ok $n - $1"; }
 nok() {
 	n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $1"; shift
@@ -52,6 +63,8 @@ req() {
 	touch "$T/b"	# curl writes no file for an empty body
 	curl -s -o "$T/b" -D "$T/h" -X "$m" "$@" "$BASE$p" -w '%{http_code}'
 }
+# answers_same FILE: GET /is-bitcoin-lit answers 200 with FILE's bytes
+answers_same() { [ "$(req GET /is-bitcoin-lit)" = 200 ] && cmp -s "$T/b" "$1"; }
 hdr() { tr -d '\r' <"$T/h" | grep -i "^$1:" | head -n 1 | cut -d' ' -f2-; }
 body_is_schema() {
 	"$top_builddir/tests/schema_check" "$top_srcdir/nginx/openapi.json" "$1" "$T/b" 2>&1

@@ -101,7 +101,7 @@ switched() { [ "$(master_port)" = "$R" ]; }
 wait_for 30 switched
 SWITCHED=$(now_ms)
 wait_for 10 serves
-sleep 1.5
+sleep 4		# a tail of answers well after the switch
 load_stop
 check "the sentinels promoted the replica" test "$(master_port)" = "$R"
 others=$(awk '$2 != 200 && $2 != 503' "$T/load" | wc -l)
@@ -109,24 +109,31 @@ check "master killed under load: only 200 or 503 ($others others)" test "$others
 first503=$(awk -v k="$KILLED" '$1 >= k && $2 == 503 { print $1; exit }' "$T/load")
 last503=$(awk '$2 == 503 { t = $1 } END { print (t == "" ? 0 : t) }' "$T/load")
 first200=$(awk -v l="$last503" '$1 > l && $2 == 200 { print $1; exit }' "$T/load")
-if [ -n "$first503" ] && [ -n "$first200" ]; then
+failover=$((SWITCHED - KILLED))
+if [ -z "$first503" ]; then
+	window=0	# the switch fell between two requests
+elif [ -n "$first200" ]; then
 	window=$((first200 - first503))
 else
-	window=0
+	window=none	# no 200 after the last 503: the service never came back
 fi
-failover=$((SWITCHED - KILLED))
-# The sentinels are polled every 50 ms; one request may be in flight.
-check "503 no longer than the failover (${window} ms of 503, failover ${failover} ms)" \
-	test "$window" -le $((failover + 1000))
-tail200=$(awk -v s="$((SWITCHED + 1000))" '$1 >= s && $2 != 200' "$T/load" | wc -l)
-check "every answer is 200 from 1 s after the switch ($tail200 others)" test "$tail200" = 0
+# A bound far from the typical value (about the failover): the window
+# measures the failover, the benchmark of it is the log line below.
+check "503 no longer than the failover and its margin (${window} ms of 503, failover ${failover} ms)" \
+	test "$window" != none -a "${window/none/0}" -le $((3 * failover + 3000))
+tailn=$(awk -v s="$((SWITCHED + 3000))" '$1 >= s' "$T/load" | wc -l)
+tail200=$(awk -v s="$((SWITCHED + 3000))" '$1 >= s && $2 != 200' "$T/load" | wc -l)
+check "every answer is 200 from 3 s after the switch ($tail200 others of $tailn)" \
+	test "$tailn" -gt 0 -a "$tail200" = 0
 check "no api worker was restarted" \
 	test "$(pgrep -P "$APIPID" | sort | tr '\n' ' ')" = "$WORKERS"
 req GET /is-bitcoin-lit >/dev/null
 check "the same summary from the new master" cmp -s "$T/b" "$T/summary"
 redis-cli -p "$R" zrange "$KEY" 0 -1 >"$T/after"
-check "every acknowledged sample is on the new master ($(wc -l <"$T/acked") samples)" \
-	test -z "$(comm -23 <(sort "$T/acked") <(sort "$T/after"))"
+# the 20 newer samples are among the acknowledged ones
+newer=$(awk -F: '$1 >= 1625679626000' "$T/acked" | wc -l)
+check "every acknowledged sample is on the new master ($(wc -l <"$T/acked") samples, $newer newer)" \
+	test "$newer" = 20 -a -z "$(comm -23 <(sort "$T/acked") <(sort "$T/after"))"
 echo "# failover: killed at 0, sentinels switched at ${failover} ms;" \
 	"503 from $((first503 - KILLED)) ms for ${window} ms;" \
 	"$(wc -l <"$T/load") requests, $(awk '$2 == 503' "$T/load" | wc -l) answered 503"
