@@ -9,14 +9,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "fcgi.h"
+#include "http.h"
 #include "jsonw.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static void handler(struct fcgi_request *req, void *app) { (void)req; (void)app; }
+static void handler(struct http_request *req, void *ctx) { (void)req; (void)ctx; }
 
-static const struct fcgi_route routes[] = {
+static const struct http_route routes[] = {
 	{ "/is-bitcoin-lit", "GET, HEAD", handler },
 	{ "/healthz", "GET, HEAD", handler },
 	{ "/refresh", "POST", handler },
@@ -26,7 +26,7 @@ int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	const char *part[5] = { "", "", "", "", "" };
-	const struct fcgi_route *r, *other = NULL;
+	const struct http_route *r, *other = NULL;
 	char *s, *p, *out;
 	size_t len;
 	int status = 0, k = 0;
@@ -39,13 +39,13 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		part[k] = p;
 		p += strlen(p) + 1;
 	}
-	r = fcgi_route_find(routes, 3, part[0], part[1], &status, &other);
+	r = http_route_find(routes, 3, part[0], part[1], &status, &other);
 	if (r == NULL && (status != 404 && status != 405))
 		abort();
 	if (status == 405 && other == NULL)
 		abort();
-	(void)fcgi_query_flag(part[2], "pretty");
-	(void)fcgi_etag_match(part[3], "\"0123456789abcdef\"");
+	(void)http_query_flag(part[2], "pretty");
+	(void)http_etag_match(part[3], "\"0123456789abcdef\"");
 	if ((out = jw_indent(part[4], strlen(part[4]), &len)) != NULL) {
 		if (len != strlen(out))
 			abort();

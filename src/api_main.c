@@ -12,10 +12,11 @@
 #include <time.h>
 
 #include "cfg.h"
-#include "fcgi.h"
 #include "fmt.h"
+#include "http.h"
 #include "jsonw.h"
 #include "log.h"
+#include "pool.h"
 #include "store.h"
 #include "summary.h"
 
@@ -120,29 +121,29 @@ write_cache(void *arg)
  * ?pretty=1, with an ETag, or 304 when the client has that one.
  */
 static void
-send_summary(struct fcgi_request *req, const char *body, size_t len,
+send_summary(struct http_request *req, const char *body, size_t len,
     const char *cache_state)
 {
-	int pretty = fcgi_query_flag(req->query, "pretty");
+	int pretty = http_query_flag(req->query, "pretty");
 	char etag[40], headers[256], *indented;
 
 	make_etag(body, len, pretty, etag);
 	snprintf(headers, sizeof(headers), "ETag: %s\r\nCache-Control: "
 	    "no-cache\r\nX-Cache: %s\r\n", etag, cache_state);
-	if (fcgi_etag_match(fcgi_param(req, "HTTP_IF_NONE_MATCH"), etag))
-		fcgi_respond(req, 304, headers, NULL, 0);
+	if (http_etag_match(http_param(req, "HTTP_IF_NONE_MATCH"), etag))
+		http_respond(req, 304, headers, NULL, 0);
 	else if (!pretty)
-		fcgi_respond(req, 200, headers, body, len);
+		http_respond(req, 200, headers, body, len);
 	else if ((indented = jw_indent(body, len, &len)) == NULL)
-		fcgi_error(req, 500, NULL, "internal error", "out of memory");
+		http_error(req, 500, NULL, "internal error", "out of memory");
 	else {
-		fcgi_respond(req, 200, headers, indented, len);
+		http_respond(req, 200, headers, indented, len);
 		free(indented);
 	}
 }
 
 static void
-handle_lit(struct fcgi_request *req, void *ctx)
+handle_lit(struct http_request *req, void *ctx)
 {
 	struct worker *w = ctx;
 	struct error err;
@@ -168,24 +169,24 @@ handle_lit(struct fcgi_request *req, void *ctx)
 	}
 	if (rc < 0 && err.code == STORE_ENOMEM) {
 		log_error("out of memory error=\"%s\"", err.text);
-		fcgi_error(req, 500, NULL, "internal error", "out of memory");
+		http_error(req, 500, NULL, "internal error", "out of memory");
 		return;
 	}
 	if (rc < 0) {
 		log_warn("redis failed error=\"%s\"", err.text);
-		fcgi_error(req, 503, "Retry-After: " RETRY_REDIS_S "\r\n"
+		http_error(req, 503, "Retry-After: " RETRY_REDIS_S "\r\n"
 		    "Cache-Control: no-store\r\n", err.code == STORE_EREDIS ?
 		    "redis unavailable" : "storage error", err.text);
 		return;
 	}
 	if (rc == 0) {
-		fcgi_error(req, 503, "Retry-After: " RETRY_NO_DATA_S "\r\n"
+		http_error(req, 503, "Retry-After: " RETRY_NO_DATA_S "\r\n"
 		    "Cache-Control: no-store\r\n", "no data", "no sample is "
 		    "stored yet: the refresh worker has not run (POST /refresh)");
 		return;
 	}
 	if ((body = summary_render(&sum, 0, &len)) == NULL) {
-		fcgi_error(req, 500, NULL, "internal error", "out of memory");
+		http_error(req, 500, NULL, "internal error", "out of memory");
 		return;
 	}
 	send_summary(req, body, len, cfg.cache ? "miss" : "off");
@@ -202,7 +203,7 @@ handle_lit(struct fcgi_request *req, void *ctx)
 }
 
 static void
-handle_health(struct fcgi_request *req, void *ctx)
+handle_health(struct http_request *req, void *ctx)
 {
 	struct worker *w = ctx;
 	struct error err;
@@ -239,16 +240,16 @@ handle_health(struct fcgi_request *req, void *ctx)
 	}
 	jw_object_end(&j);
 	if ((body = jw_take(&j, &len)) == NULL) {
-		fcgi_error(req, 500, NULL, "internal error", "out of memory");
+		http_error(req, 500, NULL, "internal error", "out of memory");
 		return;
 	}
-	fcgi_respond(req, ok ? 200 : 503, ok ? "Cache-Control: no-store\r\n" :
+	http_respond(req, ok ? 200 : 503, ok ? "Cache-Control: no-store\r\n" :
 	    "Retry-After: " RETRY_REDIS_S "\r\nCache-Control: no-store\r\n",
 	    body, len);
 	free(body);
 }
 
-static const struct fcgi_route routes[] = {
+static const struct http_route routes[] = {
 	{ "/is-bitcoin-lit", "GET, HEAD", handle_lit },
 	{ "/healthz", "GET, HEAD", handle_health },
 };
@@ -257,7 +258,7 @@ int
 main(int argc, char *argv[])
 {
 	struct worker w;
-	struct fcgi_app app = { PROG, routes, sizeof(routes) / sizeof(routes[0]),
+	struct pool_app app = { PROG, routes, sizeof(routes) / sizeof(routes[0]),
 	    worker_open, worker_close, &w };
 	int rc;
 
@@ -267,7 +268,7 @@ main(int argc, char *argv[])
 		cfg_free(&cfg);
 		return 2;
 	}
-	rc = fcgi_serve(&cfg, &app);
+	rc = pool_serve(cfg.listen, cfg.workers, &app);
 	cfg_free(&cfg);
 	return rc;
 }

@@ -15,10 +15,11 @@
 #include <unistd.h>
 
 #include "cfg.h"
-#include "fcgi.h"
 #include "feed.h"
 #include "fmt.h"
+#include "http.h"
 #include "log.h"
+#include "pool.h"
 #include "refresh.h"
 #include "store.h"
 
@@ -75,13 +76,13 @@ token_ok(const char *got, const char *want)
 }
 
 static int
-authorized(const struct fcgi_request *req)
+authorized(const struct http_request *req)
 {
 	const char *h;
 
 	if (cfg.refresh_token == NULL)
 		return 1;
-	h = fcgi_param(req, "HTTP_AUTHORIZATION");
+	h = http_param(req, "HTTP_AUTHORIZATION");
 	if (h == NULL || strncasecmp(h, "Bearer ", 7) != 0)
 		return 0;
 	h += 7;
@@ -91,7 +92,7 @@ authorized(const struct fcgi_request *req)
 }
 
 static void
-handle_refresh(struct fcgi_request *req, void *ctx)
+handle_refresh(struct http_request *req, void *ctx)
 {
 	struct worker *w = ctx;
 	struct refresh_report report;
@@ -100,7 +101,7 @@ handle_refresh(struct fcgi_request *req, void *ctx)
 	size_t len;
 
 	if (!authorized(req)) {
-		fcgi_error(req, 401, "WWW-Authenticate: Bearer "
+		http_error(req, 401, "WWW-Authenticate: Bearer "
 		    "realm=\"isbitcoinlit\"\r\nCache-Control: no-store\r\n",
 		    "unauthorized", "POST /refresh needs \"Authorization: "
 		    "Bearer <token>\" with the configured token");
@@ -113,7 +114,7 @@ handle_refresh(struct fcgi_request *req, void *ctx)
 
 		log_warn("refresh failed error=\"%s\" detail=\"%s\"",
 		    refresh_strerror(err.code), err.text);
-		fcgi_error(req, status, status == 502 || status == 500 ?
+		http_error(req, status, status == 502 || status == 500 ?
 		    "Cache-Control: no-store\r\n" :
 		    "Retry-After: 5\r\nCache-Control: no-store\r\n",
 		    refresh_strerror(err.code), err.text);
@@ -121,14 +122,14 @@ handle_refresh(struct fcgi_request *req, void *ctx)
 	}
 	log_report(&report);
 	if ((body = refresh_report_json(&report, &len)) == NULL) {
-		fcgi_error(req, 500, NULL, "internal error", "out of memory");
+		http_error(req, 500, NULL, "internal error", "out of memory");
 		return;
 	}
-	fcgi_respond(req, 200, "Cache-Control: no-store\r\n", body, len);
+	http_respond(req, 200, "Cache-Control: no-store\r\n", body, len);
 	free(body);
 }
 
-static const struct fcgi_route routes[] = {
+static const struct http_route routes[] = {
 	{ "/refresh", "POST", handle_refresh },
 };
 
@@ -148,7 +149,7 @@ run_once(struct worker *w, int quiet_report)
 
 	if (refresh_run(&cfg, &w->st, &report, &err) < 0) {
 		if (!quiet_report) {
-			body = fcgi_error_body(refresh_strerror(err.code),
+			body = http_error_body(refresh_strerror(err.code),
 			    err.text, &len);
 			if (body != NULL)
 				printf("%s\n", body);
@@ -221,7 +222,7 @@ int
 main(int argc, char *argv[])
 {
 	struct worker w;
-	struct fcgi_app app = { PROG, routes, sizeof(routes) / sizeof(routes[0]),
+	struct pool_app app = { PROG, routes, sizeof(routes) / sizeof(routes[0]),
 	    app_init, app_fini, &w };
 	int rc;
 
@@ -241,7 +242,7 @@ main(int argc, char *argv[])
 		rc = cfg.once ? run_once(&w, 0) : run_every(&w);
 		worker_close(&w);
 	} else
-		rc = fcgi_serve(&cfg, &app);
+		rc = pool_serve(cfg.listen, cfg.workers, &app);
 	cfg_free(&cfg);
 	return rc;
 }

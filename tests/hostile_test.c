@@ -16,6 +16,9 @@
 
 #include "testlib.h"
 
+/* No record type has this number (the last is FCGI_UNKNOWN_TYPE, 11). */
+#define NO_SUCH_TYPE 99
+
 static char sock[256];
 
 static int
@@ -76,26 +79,35 @@ main(void)
 	raw("64 kB of random bytes", buf, sizeof(buf));
 
 	{	/* version 2 */
-		unsigned char v2[16] = { 2, 1, 0, 1, 0, 8, 0, 0, 0, 1 };
+		unsigned char v2[16] = {
+		    TL_FCGI_HEADER(2, FCGI_BEGIN_REQUEST, 8, 0),
+		    TL_FCGI_BEGIN_BODY };
 		raw("a record of version 2", v2, sizeof(v2));
 	}
 	{	/* a BEGIN_REQUEST announcing 65535 bytes, then hanging up */
-		unsigned char b[12] = { 1, 1, 0, 1, 0xff, 0xff, 0xff, 0, 0, 1 };
+		unsigned char b[12] = {
+		    TL_FCGI_HEADER(FCGI_VERSION_1, FCGI_BEGIN_REQUEST, 0xffff,
+		    0xff), 0, FCGI_RESPONDER };
 		raw("an absurd content length", b, sizeof(b));
 	}
 	{	/* PARAMS whose name claims 2 GB */
-		unsigned char b[64] = { 1, 1, 0, 1, 0, 8, 0, 0, 0, 1, 0, 0, 0, 0,
-		    0, 0, 1, 4, 0, 1, 0, 16, 0, 0, 0xff, 0xff, 0xff, 0xff, 1,
-		    'x' };
+		unsigned char b[64] = {
+		    TL_FCGI_HEADER(FCGI_VERSION_1, FCGI_BEGIN_REQUEST, 8, 0),
+		    TL_FCGI_BEGIN_BODY,
+		    TL_FCGI_HEADER(FCGI_VERSION_1, FCGI_PARAMS, 16, 0),
+		    0xff, 0xff, 0xff, 0xff, 1, 'x' };
 		raw("a parameter length of 2 GB", b, 40);
 	}
 	{	/* an unknown record type */
-		unsigned char b[16] = { 1, 99, 0, 1, 0, 8, 0, 0 };
+		unsigned char b[16] = {
+		    TL_FCGI_HEADER(FCGI_VERSION_1, NO_SUCH_TYPE, 8, 0) };
 		raw("an unknown record type", b, sizeof(b));
 	}
 	{	/* a request cut short: BEGIN and half of PARAMS */
-		unsigned char b[24] = { 1, 1, 0, 1, 0, 8, 0, 0, 0, 1, 0, 0, 0, 0,
-		    0, 0, 1, 4, 0, 1, 0, 100, 0, 0 };
+		unsigned char b[24] = {
+		    TL_FCGI_HEADER(FCGI_VERSION_1, FCGI_BEGIN_REQUEST, 8, 0),
+		    TL_FCGI_BEGIN_BODY,
+		    TL_FCGI_HEADER(FCGI_VERSION_1, FCGI_PARAMS, 100, 0) };
 		raw("a request cut short", b, sizeof(b));
 	}
 	raw("an empty connection", "", 0);

@@ -415,11 +415,15 @@ tl_msleep(long ms)
 
 /* ---- a minimal FastCGI client ---- */
 
+/* How long a read or write waits unless the caller says otherwise. */
+#define TL_FCGI_TIMEOUT_MS 2000
+
+/* A connection to sock whose reads and writes give up after timeout_ms. */
 static int
-tl_unix_connect(const char *sock)
+tl_unix_connect(const char *sock, long timeout_ms)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	struct timeval tv = { 2, 0 };
+	struct timeval tv = { timeout_ms / 1000, (timeout_ms % 1000) * 1000 };
 	int fd = socket(AF_UNIX, SOCK_STREAM, 0);
 
 	if (fd < 0)
@@ -441,31 +445,39 @@ tl_fcgi_record(unsigned char *buf, size_t *len, int type, const void *c,
 {
 	unsigned char *h = buf + *len;
 
-	h[0] = 1;		/* version */
+	h[0] = FCGI_VERSION_1;
 	h[1] = (unsigned char)type;
 	h[2] = 0;
-	h[3] = 1;		/* request id 1 */
+	h[3] = TL_FCGI_ID;
 	h[4] = (unsigned char)(clen >> 8);
 	h[5] = (unsigned char)clen;
 	h[6] = 0;		/* padding */
 	h[7] = 0;
-	memcpy(h + 8, c, clen);
-	*len += 8 + clen;
+	memcpy(h + FCGI_HEADER_LEN, c, clen);
+	*len += FCGI_HEADER_LEN + clen;
 }
 
 char *
 tl_fcgi_request(const char *sock, const char *const params[])
 {
-	static const unsigned char begin[8] = { 0, 1, 0, 0, 0, 0, 0, 0 };
-	unsigned char *buf = malloc(1 << 20), *p, *out = NULL, hdr[8];
+	return tl_fcgi_request_wait(sock, params, TL_FCGI_TIMEOUT_MS);
+}
+
+char *
+tl_fcgi_request_wait(const char *sock, const char *const params[],
+    long timeout_ms)
+{
+	static const unsigned char begin[] = { TL_FCGI_BEGIN_BODY };
+	unsigned char *buf = malloc(1 << 20), *p, *out = NULL;
+	unsigned char hdr[FCGI_HEADER_LEN];
 	size_t len = 0, plen = 0, olen = 0;
 	int fd, done = 0;
 
-	if (buf == NULL || (fd = tl_unix_connect(sock)) < 0) {
+	if (buf == NULL || (fd = tl_unix_connect(sock, timeout_ms)) < 0) {
 		free(buf);
 		return NULL;
 	}
-	tl_fcgi_record(buf, &len, 1, begin, sizeof(begin));	/* BEGIN */
+	tl_fcgi_record(buf, &len, FCGI_BEGIN_REQUEST, begin, sizeof(begin));
 	p = malloc(1 << 19);
 	for (int i = 0; params[i] != NULL; i++) {
 		const char *eq = strchr(params[i], '=');
@@ -492,11 +504,11 @@ tl_fcgi_request(const char *sock, const char *const params[])
 		memcpy(q + nl, eq + 1, vl);
 		plen = (size_t)(q + nl + vl - p);
 	}
-	for (size_t off = 0; off < plen; off += 65535)	/* PARAMS */
-		tl_fcgi_record(buf, &len, 4, p + off,
+	for (size_t off = 0; off < plen; off += 65535)
+		tl_fcgi_record(buf, &len, FCGI_PARAMS, p + off,
 		    plen - off > 65535 ? 65535 : plen - off);
-	tl_fcgi_record(buf, &len, 4, "", 0);
-	tl_fcgi_record(buf, &len, 5, "", 0);			/* STDIN */
+	tl_fcgi_record(buf, &len, FCGI_PARAMS, "", 0);
+	tl_fcgi_record(buf, &len, FCGI_STDIN, "", 0);
 	free(p);
 	if (write(fd, buf, len) != (ssize_t)len)
 		goto out;
@@ -504,19 +516,19 @@ tl_fcgi_request(const char *sock, const char *const params[])
 		size_t clen, padding;
 		ssize_t r;
 
-		if (read(fd, hdr, 8) != 8)
+		if (read(fd, hdr, sizeof(hdr)) != (ssize_t)sizeof(hdr))
 			break;
 		clen = (size_t)hdr[4] << 8 | hdr[5];
 		padding = hdr[6];
 		for (size_t got = 0; got < clen + padding; got += (size_t)r)
 			if ((r = read(fd, buf + got, clen + padding - got)) <= 0)
 				goto out;
-		if (hdr[1] == 6) {				/* STDOUT */
+		if (hdr[1] == FCGI_STDOUT) {
 			out = realloc(out, olen + clen + 1);
 			memcpy(out + olen, buf, clen);
 			olen += clen;
 			out[olen] = '\0';
-		} else if (hdr[1] == 3)				/* END */
+		} else if (hdr[1] == FCGI_END_REQUEST)
 			done = 1;
 	}
 out:
@@ -533,7 +545,7 @@ int
 tl_fcgi_raw(const char *sock, const void *bytes, size_t len)
 {
 	char buf[4096];
-	int fd = tl_unix_connect(sock);
+	int fd = tl_unix_connect(sock, TL_FCGI_TIMEOUT_MS);
 
 	if (fd < 0)
 		return -1;

@@ -85,11 +85,43 @@ int tl_wait(pid_t pid);
 void tl_msleep(long ms);
 
 /*
+ * FastCGI 1.0 protocol numbers, named as the specification, its fastcgi.h
+ * and slowcgi name them (the same definitions, so either may come first).
+ */
+#define FCGI_HEADER_LEN		8
+#define FCGI_VERSION_1		1
+#define FCGI_BEGIN_REQUEST	1
+#define FCGI_ABORT_REQUEST	2
+#define FCGI_END_REQUEST	3
+#define FCGI_PARAMS		4
+#define FCGI_STDIN		5
+#define FCGI_STDOUT		6
+#define FCGI_STDERR		7
+#define FCGI_RESPONDER		1
+/* The request id the test client uses on every connection. */
+#define TL_FCGI_ID		1
+
+/*
+ * The 8 bytes of a record header for request TL_FCGI_ID, for an array
+ * initialiser: version, type, content length, padding length.
+ */
+#define TL_FCGI_HEADER(version, type, clen, padding) \
+	(version), (type), 0, TL_FCGI_ID, ((clen) >> 8) & 0xff, (clen) & 0xff, \
+	(padding), 0
+/* The 8 bytes of a BEGIN_REQUEST body: a responder, connection closed after. */
+#define TL_FCGI_BEGIN_BODY 0, FCGI_RESPONDER, 0, 0, 0, 0, 0, 0
+
+/*
  * A FastCGI request to the unix socket sock: params a NULL-terminated list
- * of "NAME=value".  Returns the response (stdout records, caller frees) or
- * NULL when the connection failed or ended early.
+ * of "NAME=value", an empty stdin.  Waits at most 2 s for each read.
+ * Returns the response (stdout records, caller frees) or NULL when the
+ * connection failed or ended early.
  */
 char *tl_fcgi_request(const char *sock, const char *const params[]);
+
+/* The same, waiting at most timeout_ms for each read (a slow handler). */
+char *tl_fcgi_request_wait(const char *sock, const char *const params[],
+    long timeout_ms);
 
 /* Send raw bytes to sock, read until it closes (at most 2 s); -1 if refused. */
 int tl_fcgi_raw(const char *sock, const void *bytes, size_t len);

@@ -1,8 +1,9 @@
 /*
- * FastCGI plumbing.  The master only forks, reaps and forwards SIGTERM; it
- * waits in sigsuspend() and its handlers only set flags.  A worker serves
- * one request at a time; SIGTERM sets a flag and FCGX_ShutdownPending(),
- * so the request in flight finishes and the accept loop ends.
+ * The FastCGI worker pool: listening socket, pre-fork master, workers.
+ * The master only forks, reaps and forwards SIGTERM; it waits in
+ * sigsuspend() and its handlers only set flags.  A worker serves one
+ * request at a time; SIGTERM sets a flag and FCGX_ShutdownPending(), so
+ * the request in flight finishes and the accept loop ends.
  */
 #include "config.h"
 
@@ -10,9 +11,7 @@
 #include <netdb.h>
 #include <signal.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -22,19 +21,36 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "fcgi.h"
-#include "jsonw.h"
-#include "log.h"
+#include <fcgiapp.h>
 
+#include "http.h"
+#include "log.h"
+#include "pool.h"
+
+/* The most workers one master runs; pool_serve() asks for no more. */
 #define MAX_WORKERS 256
 /* A worker that dies sooner than this after its start counts as a crash. */
 #define CRASH_WINDOW_MS 2000
+/*
+ * The pause before a respawn: BACKOFF_START_MS after a worker that ran
+ * longer than CRASH_WINDOW_MS, doubled after each crash up to
+ * MAX_BACKOFF_MS.
+ */
+#define BACKOFF_START_MS 100
+#define MAX_BACKOFF_MS 2000
 /*
  * This many crashes in a row and the master gives up (its supervisor may
  * restart it): about 7 s of 100 ms, 200 ms, ... 2 s pauses.
  */
 #define MAX_CRASHES 8
-#define MAX_BACKOFF_MS 2000
+/* When fork() itself fails, try that slot again after this long. */
+#define FORK_RETRY_MS 1000
+/* Connections the kernel queues while every worker is busy. */
+#define LISTEN_BACKLOG 1024
+/* A unix socket is rw for its owner and group (nginx's), nothing else. */
+#define SOCKET_MODE 0660
+/* The umask while binding: the socket never exists with wider bits. */
+#define SOCKET_UMASK 0117
 
 static volatile sig_atomic_t got_term, got_chld, got_alarm;
 
@@ -70,232 +86,11 @@ mono_ms(void)
 	return (long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* ---- responses ---- */
-
-static const char *
-status_text(int status)
-{
-	switch (status) {
-	case 200: return "OK";
-	case 304: return "Not Modified";
-	case 400: return "Bad Request";
-	case 401: return "Unauthorized";
-	case 404: return "Not Found";
-	case 405: return "Method Not Allowed";
-	case 409: return "Conflict";
-	case 413: return "Payload Too Large";
-	case 429: return "Too Many Requests";
-	case 500: return "Internal Server Error";
-	case 502: return "Bad Gateway";
-	case 503: return "Service Unavailable";
-	case 504: return "Gateway Timeout";
-	}
-	return "Unknown";
-}
-
-const char *
-fcgi_param(const struct fcgi_request *req, const char *name)
-{
-	return FCGX_GetParam(name, req->raw->envp);
-}
-
-void
-fcgi_respond(struct fcgi_request *req, int status, const char *headers,
-    const char *body, size_t len)
-{
-	FCGX_Stream *out = req->raw->out;
-
-	req->status = status;
-	FCGX_FPrintF(out, "Status: %d %s\r\n", status, status_text(status));
-	if (status != 304)
-		FCGX_FPrintF(out, "Content-Type: application/json; "
-		    "charset=utf-8\r\nContent-Length: %lu\r\n",
-		    (unsigned long)len);
-	if (headers != NULL)
-		FCGX_PutS(headers, out);
-	FCGX_PutS("\r\n", out);
-	if (!req->head && status != 304 && len > 0)
-		FCGX_PutStr(body, (int)len, out);
-}
-
-char *
-fcgi_error_body(const char *error, const char *detail, size_t *len)
-{
-	struct jw w;
-
-	jw_init(&w, 0);
-	jw_object_begin(&w);
-	jw_key(&w, "error");
-	jw_string(&w, error);
-	jw_key(&w, "detail");
-	jw_string(&w, detail);
-	jw_object_end(&w);
-	return jw_take(&w, len);
-}
-
-void
-fcgi_error(struct fcgi_request *req, int status, const char *headers,
-    const char *error, const char *detail)
-{
-	size_t len = 0;
-	char *body = fcgi_error_body(error, detail, &len);
-
-	if (body == NULL) {
-		static const char oom[] = "{\"error\":\"internal error\","
-		    "\"detail\":\"out of memory\"}";
-
-		fcgi_respond(req, 500, NULL, oom, sizeof(oom) - 1);
-		return;
-	}
-	fcgi_respond(req, status, headers, body, len);
-	free(body);
-}
-
-int
-fcgi_query_flag(const char *query, const char *name)
-{
-	size_t n = strlen(name);
-
-	for (const char *p = query; p != NULL && *p != '\0';) {
-		size_t len = strcspn(p, "&;");
-
-		if (len >= n && strncmp(p, name, n) == 0) {
-			const char *v = p + n;
-			size_t vlen = len - n;
-
-			if (vlen == 0)
-				return 1;
-			if (*v == '=') {
-				v++;
-				vlen--;
-				if ((vlen == 1 && *v == '1') ||
-				    (vlen == 4 && strncasecmp(v, "true", 4) == 0) ||
-				    (vlen == 3 && strncasecmp(v, "yes", 3) == 0))
-					return 1;
-				return 0;
-			}
-		}
-		p += len;
-		if (*p != '\0')
-			p++;
-	}
-	return 0;
-}
-
-int
-fcgi_etag_match(const char *inm, const char *etag)
-{
-	size_t n = strlen(etag);
-
-	if (inm == NULL)
-		return 0;
-	for (const char *p = inm; *p != '\0';) {
-		size_t len;
-
-		p += strspn(p, " \t,");
-		if (*p == '*')
-			return 1;
-		if (strncmp(p, "W/", 2) == 0)
-			p += 2;
-		if (*p != '"')
-			break;		/* not an entity tag: no match */
-		len = strcspn(p + 1, "\"") + 2;
-		if (p[len - 1] != '"')
-			break;
-		if (len == n && strncmp(p, etag, n) == 0)
-			return 1;
-		p += len;
-	}
-	return 0;
-}
-
-/* ---- routing ---- */
-
-/* Whether method is one of the comma-separated tokens of allow. */
-static int
-method_allowed(const char *allow, const char *method)
-{
-	size_t n = strlen(method);
-
-	for (const char *p = allow; *p;) {
-		size_t len;
-
-		p += strspn(p, ", ");
-		len = strcspn(p, ", ");
-		if (len == n && len > 0 && strncmp(p, method, n) == 0)
-			return 1;
-		p += len;
-	}
-	return 0;
-}
-
-const struct fcgi_route *
-fcgi_route_find(const struct fcgi_route *routes, size_t n, const char *method,
-    const char *path, int *status, const struct fcgi_route **allowed)
-{
-	for (size_t i = 0; i < n; i++) {
-		if (strcmp(routes[i].path, path) != 0)
-			continue;
-		if (method_allowed(routes[i].allow, method))
-			return &routes[i];
-		*allowed = &routes[i];
-		*status = 405;
-		return NULL;
-	}
-	*status = 404;
-	return NULL;
-}
-
-static void
-dispatch(const struct fcgi_app *app, FCGX_Request *raw)
-{
-	struct fcgi_request req;
-	const struct fcgi_route *route, *other = NULL;
-	const char *uri;
-	char allow[128];
-	int status;
-
-	memset(&req, 0, sizeof(req));
-	req.raw = raw;
-	req.method = fcgi_param(&req, "REQUEST_METHOD");
-	req.query = fcgi_param(&req, "QUERY_STRING");
-	snprintf(req.methodbuf, sizeof(req.methodbuf), "%s",
-	    req.method != NULL ? req.method : "");
-	req.method = req.methodbuf;
-	if (req.query == NULL)
-		req.query = "";
-	if ((uri = fcgi_param(&req, "DOCUMENT_URI")) == NULL &&
-	    (uri = fcgi_param(&req, "REQUEST_URI")) == NULL &&
-	    (uri = fcgi_param(&req, "SCRIPT_NAME")) == NULL)
-		uri = "";
-	snprintf(req.pathbuf, sizeof(req.pathbuf), "%.*s",
-	    (int)strcspn(uri, "?"), uri);
-	req.path = req.pathbuf;
-	req.head = strcmp(req.method, "HEAD") == 0;
-
-	route = fcgi_route_find(app->routes, app->nroutes, req.method, req.path,
-	    &status, &other);
-	if (route != NULL)
-		route->handler(&req, app->ctx);
-	else if (status == 405) {
-		snprintf(allow, sizeof(allow), "Allow: %s\r\n", other->allow);
-		fcgi_error(&req, 405, allow, "method not allowed",
-		    "this resource answers only these methods (see Allow)");
-	} else
-		fcgi_error(&req, 404, NULL, "not found", "no such resource");
-	FCGX_Finish_r(raw);
-	req.query = NULL;	/* freed with the request's parameters */
-	log_debug("request method=%s path=%.128s status=%d", req.method,
-	    req.path, req.status);
-	if (req.after != NULL)
-		req.after(req.after_arg);
-}
-
 /* ---- workers ---- */
 
 /* Serve requests on fd until SIGTERM.  Returns the exit status. */
 static int
-worker_main(int fd, const struct fcgi_app *app)
+worker_main(int fd, const struct pool_app *app)
 {
 	FCGX_Request raw;
 	sigset_t none;
@@ -327,7 +122,7 @@ worker_main(int fd, const struct fcgi_app *app)
 			rc = 1;
 			break;
 		}
-		dispatch(app, &raw);
+		http_dispatch(&raw, app->routes, app->nroutes, app->ctx);
 	}
 	FCGX_Free(&raw, 0);
 out:
@@ -372,13 +167,13 @@ listen_unix(const char *path, char *err, size_t errlen)
 		if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0)
 			goto fail;
 	}
-	old = umask(0117);
+	old = umask(SOCKET_UMASK);
 	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
 		umask(old);
 		goto fail;
 	}
 	umask(old);
-	if (chmod(path, 0660) < 0 || listen(fd, 1024) < 0)
+	if (chmod(path, SOCKET_MODE) < 0 || listen(fd, LISTEN_BACKLOG) < 0)
 		goto fail;
 	return fd;
 fail:
@@ -431,7 +226,8 @@ listen_tcp(const char *spec, char *err, size_t errlen)
 	fd = socket(res->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0 ||
 	    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
-	    bind(fd, res->ai_addr, res->ai_addrlen) < 0 || listen(fd, 1024) < 0) {
+	    bind(fd, res->ai_addr, res->ai_addrlen) < 0 ||
+	    listen(fd, LISTEN_BACKLOG) < 0) {
 		snprintf(err, errlen, "%s: %s", spec, strerror(errno));
 		if (fd >= 0)
 			close(fd);
@@ -441,8 +237,13 @@ listen_tcp(const char *spec, char *err, size_t errlen)
 	return fd;
 }
 
-int
-fcgi_listen(const char *spec, char *err, size_t errlen)
+/*
+ * Bind and listen on spec: an absolute path (unix socket, SOCKET_MODE) or
+ * HOST:PORT / [V6]:PORT on a specific address.  Returns the fd, or -1 with
+ * a one-line reason in err.
+ */
+static int
+listen_on(const char *spec, char *err, size_t errlen)
 {
 	if (spec[0] == '/')
 		return listen_unix(spec, err, errlen);
@@ -458,7 +259,7 @@ struct slot {
 };
 
 static pid_t
-spawn(int fd, const struct fcgi_app *app, const sigset_t *orig)
+spawn(int fd, const struct pool_app *app, const sigset_t *orig)
 {
 	pid_t pid = fork();
 
@@ -502,12 +303,12 @@ arm_timer(const struct slot *slots, int n, long now)
 }
 
 static int
-master(int fd, int nworkers, const struct fcgi_app *app)
+master(int fd, int nworkers, const struct pool_app *app)
 {
 	struct slot slots[MAX_WORKERS];
 	sigset_t block, orig, none;
 	int crashes = 0, status = 0, alive = 0;
-	long backoff = 100;
+	long backoff = BACKOFF_START_MS;
 
 	memset(slots, 0, sizeof(slots));
 	sigemptyset(&block);
@@ -551,7 +352,7 @@ master(int fd, int nworkers, const struct fcgi_app *app)
 						    MAX_BACKOFF_MS : backoff * 2;
 					} else {
 						crashes = 0;
-						backoff = 100;
+						backoff = BACKOFF_START_MS;
 					}
 					slots[i].respawn_at_ms = now + backoff;
 					if (WIFSIGNALED(ws))
@@ -582,7 +383,7 @@ master(int fd, int nworkers, const struct fcgi_app *app)
 					continue;
 				if ((slots[i].pid = spawn(fd, app, &orig)) < 0) {
 					slots[i].pid = 0;
-					slots[i].respawn_at_ms = now + 1000;
+					slots[i].respawn_at_ms = now + FORK_RETRY_MS;
 					continue;
 				}
 				slots[i].started_ms = now;
@@ -620,35 +421,35 @@ cpu_count(void)
 }
 
 int
-fcgi_serve(const struct cfg *cfg, const struct fcgi_app *app)
+pool_serve(const char *addr, long workers, const struct pool_app *app)
 {
 	char err[512];
 	struct stat st;
 	int fd = 0, rc;
-	long n = cfg->workers;
+	long n = workers;
 
-	if (cfg->listen != NULL) {
-		if ((fd = fcgi_listen(cfg->listen, err, sizeof(err))) < 0) {
+	if (addr != NULL) {
+		if ((fd = listen_on(addr, err, sizeof(err))) < 0) {
 			log_error("cannot listen: %s", err);
 			return 1;
 		}
-		log_info("%s listening on %s", app->name, cfg->listen);
+		log_info("%s listening on %s", app->name, addr);
 	} else if (fstat(0, &st) < 0 || !S_ISSOCK(st.st_mode)) {
 		log_error("standard input is not a socket: run under spawn-fcgi "
 		    "or systemd socket activation, or give --listen");
 		return 2;
 	}
 	if (n == 0)
-		n = cfg->listen != NULL ? cpu_count() : 1;
+		n = addr != NULL ? cpu_count() : 1;
 	if (n > MAX_WORKERS)
 		n = MAX_WORKERS;
-	if (n == 1 && cfg->listen == NULL)
+	if (n == 1 && addr == NULL)
 		rc = worker_main(fd, app);
 	else
 		rc = master(fd, (int)n, app);
-	if (cfg->listen != NULL) {
-		if (cfg->listen[0] == '/')
-			unlink(cfg->listen);
+	if (addr != NULL) {
+		if (addr[0] == '/')
+			unlink(addr);
 		close(fd);
 	}
 	return rc;

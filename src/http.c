@@ -1,0 +1,237 @@
+/*
+ * HTTP over one FastCGI request: parameters, responses, error documents,
+ * routing and dispatch of an accepted request, and the pure helpers that
+ * read a request the way nginx reads it.  No sockets, no processes.
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "http.h"
+#include "jsonw.h"
+#include "log.h"
+
+/* ---- responses ---- */
+
+static const char *
+status_text(int status)
+{
+	switch (status) {
+	case 200: return "OK";
+	case 304: return "Not Modified";
+	case 400: return "Bad Request";
+	case 401: return "Unauthorized";
+	case 404: return "Not Found";
+	case 405: return "Method Not Allowed";
+	case 409: return "Conflict";
+	case 413: return "Payload Too Large";
+	case 429: return "Too Many Requests";
+	case 500: return "Internal Server Error";
+	case 502: return "Bad Gateway";
+	case 503: return "Service Unavailable";
+	case 504: return "Gateway Timeout";
+	}
+	return "Unknown";
+}
+
+const char *
+http_param(const struct http_request *req, const char *name)
+{
+	return FCGX_GetParam(name, req->raw->envp);
+}
+
+void
+http_respond(struct http_request *req, int status, const char *headers,
+    const char *body, size_t len)
+{
+	FCGX_Stream *out = req->raw->out;
+
+	req->status = status;
+	FCGX_FPrintF(out, "Status: %d %s\r\n", status, status_text(status));
+	if (status != 304)
+		FCGX_FPrintF(out, "Content-Type: application/json; "
+		    "charset=utf-8\r\nContent-Length: %lu\r\n",
+		    (unsigned long)len);
+	if (headers != NULL)
+		FCGX_PutS(headers, out);
+	FCGX_PutS("\r\n", out);
+	if (!req->head && status != 304 && len > 0)
+		FCGX_PutStr(body, (int)len, out);
+}
+
+char *
+http_error_body(const char *error, const char *detail, size_t *len)
+{
+	struct jw w;
+
+	jw_init(&w, 0);
+	jw_object_begin(&w);
+	jw_key(&w, "error");
+	jw_string(&w, error);
+	jw_key(&w, "detail");
+	jw_string(&w, detail);
+	jw_object_end(&w);
+	return jw_take(&w, len);
+}
+
+void
+http_error(struct http_request *req, int status, const char *headers,
+    const char *error, const char *detail)
+{
+	size_t len = 0;
+	char *body = http_error_body(error, detail, &len);
+
+	if (body == NULL) {
+		static const char oom[] = "{\"error\":\"internal error\","
+		    "\"detail\":\"out of memory\"}";
+
+		http_respond(req, 500, NULL, oom, sizeof(oom) - 1);
+		return;
+	}
+	http_respond(req, status, headers, body, len);
+	free(body);
+}
+
+int
+http_query_flag(const char *query, const char *name)
+{
+	size_t n = strlen(name);
+
+	for (const char *p = query; p != NULL && *p != '\0';) {
+		size_t len = strcspn(p, "&;");
+
+		if (len >= n && strncmp(p, name, n) == 0) {
+			const char *v = p + n;
+			size_t vlen = len - n;
+
+			if (vlen == 0)
+				return 1;
+			if (*v == '=') {
+				v++;
+				vlen--;
+				if ((vlen == 1 && *v == '1') ||
+				    (vlen == 4 && strncasecmp(v, "true", 4) == 0) ||
+				    (vlen == 3 && strncasecmp(v, "yes", 3) == 0))
+					return 1;
+				return 0;
+			}
+		}
+		p += len;
+		if (*p != '\0')
+			p++;
+	}
+	return 0;
+}
+
+int
+http_etag_match(const char *inm, const char *etag)
+{
+	size_t n = strlen(etag);
+
+	if (inm == NULL)
+		return 0;
+	for (const char *p = inm; *p != '\0';) {
+		size_t len;
+
+		p += strspn(p, " \t,");
+		if (*p == '*')
+			return 1;
+		if (strncmp(p, "W/", 2) == 0)
+			p += 2;
+		if (*p != '"')
+			break;		/* not an entity tag: no match */
+		len = strcspn(p + 1, "\"") + 2;
+		if (p[len - 1] != '"')
+			break;
+		if (len == n && strncmp(p, etag, n) == 0)
+			return 1;
+		p += len;
+	}
+	return 0;
+}
+
+/* ---- routing ---- */
+
+/* Whether method is one of the comma-separated tokens of allow. */
+static int
+method_allowed(const char *allow, const char *method)
+{
+	size_t n = strlen(method);
+
+	for (const char *p = allow; *p;) {
+		size_t len;
+
+		p += strspn(p, ", ");
+		len = strcspn(p, ", ");
+		if (len == n && len > 0 && strncmp(p, method, n) == 0)
+			return 1;
+		p += len;
+	}
+	return 0;
+}
+
+const struct http_route *
+http_route_find(const struct http_route *routes, size_t n, const char *method,
+    const char *path, int *status, const struct http_route **allowed)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (strcmp(routes[i].path, path) != 0)
+			continue;
+		if (method_allowed(routes[i].allow, method))
+			return &routes[i];
+		*allowed = &routes[i];
+		*status = 405;
+		return NULL;
+	}
+	*status = 404;
+	return NULL;
+}
+
+void
+http_dispatch(FCGX_Request *raw, const struct http_route *routes,
+    size_t nroutes, void *ctx)
+{
+	struct http_request req;
+	const struct http_route *route, *other = NULL;
+	const char *uri;
+	char allow[128];
+	int status;
+
+	memset(&req, 0, sizeof(req));
+	req.raw = raw;
+	req.method = http_param(&req, "REQUEST_METHOD");
+	req.query = http_param(&req, "QUERY_STRING");
+	snprintf(req.methodbuf, sizeof(req.methodbuf), "%s",
+	    req.method != NULL ? req.method : "");
+	req.method = req.methodbuf;
+	if (req.query == NULL)
+		req.query = "";
+	if ((uri = http_param(&req, "DOCUMENT_URI")) == NULL &&
+	    (uri = http_param(&req, "REQUEST_URI")) == NULL &&
+	    (uri = http_param(&req, "SCRIPT_NAME")) == NULL)
+		uri = "";
+	snprintf(req.pathbuf, sizeof(req.pathbuf), "%.*s",
+	    (int)strcspn(uri, "?"), uri);
+	req.path = req.pathbuf;
+	req.head = strcmp(req.method, "HEAD") == 0;
+
+	route = http_route_find(routes, nroutes, req.method, req.path, &status,
+	    &other);
+	if (route != NULL)
+		route->handler(&req, ctx);
+	else if (status == 405) {
+		snprintf(allow, sizeof(allow), "Allow: %s\r\n", other->allow);
+		http_error(&req, 405, allow, "method not allowed",
+		    "this resource answers only these methods (see Allow)");
+	} else
+		http_error(&req, 404, NULL, "not found", "no such resource");
+	FCGX_Finish_r(raw);
+	req.query = NULL;	/* freed with the request's parameters */
+	log_debug("request method=%s path=%.128s status=%d", req.method,
+	    req.path, req.status);
+	if (req.after != NULL)
+		req.after(req.after_arg);
+}

@@ -1,0 +1,98 @@
+/*
+ * HTTP over one FastCGI request: the per-request state, parameters,
+ * responses and error documents, the route table, and the pure helpers
+ * (query flags, If-None-Match).  It knows nothing of sockets or processes;
+ * the pool (pool.h) accepts a request and hands it to http_dispatch().
+ */
+#ifndef ISBITCOINLIT_HTTP_H
+#define ISBITCOINLIT_HTTP_H
+
+#include <stddef.h>
+
+#include <fcgiapp.h>
+
+/* Per-request state, zeroed for every request. */
+struct http_request {
+	FCGX_Request *raw;
+	const char *method;	/* REQUEST_METHOD */
+	const char *path;	/* DOCUMENT_URI, or REQUEST_URI without query */
+	const char *query;	/* QUERY_STRING, "" if none */
+	int head;		/* HEAD: send headers only */
+	int status;		/* what was answered, for the log */
+	/*
+	 * Work to do once the response is complete and the client gone
+	 * (FCGX_Finish_r); the parameters above are void by then.
+	 */
+	void (*after)(void *arg);
+	void *after_arg;
+	char methodbuf[16];
+	char pathbuf[512];
+};
+
+/* A handler answers req; ctx is the one given to http_dispatch(). */
+typedef void (*http_handler)(struct http_request *req, void *ctx);
+
+/* A route: an exact path, the methods it takes ("GET, HEAD"), a handler. */
+struct http_route {
+	const char *path;
+	const char *allow;
+	http_handler handler;
+};
+
+/*
+ * A FastCGI parameter of req, or NULL.  The string belongs to the request
+ * and is void once the response is finished.
+ */
+const char *http_param(const struct http_request *req, const char *name);
+
+/*
+ * Send status, headers (each "Name: value\r\n", may be NULL) and a JSON
+ * body (omitted for HEAD; Content-Length always).  The caller keeps
+ * headers and body.
+ */
+void http_respond(struct http_request *req, int status, const char *headers,
+    const char *body, size_t len);
+
+/*
+ * Send {"error": error, "detail": detail} with status and headers (a 500
+ * of its own when out of memory).
+ */
+void http_error(struct http_request *req, int status, const char *headers,
+    const char *error, const char *detail);
+
+/*
+ * The error document {"error": ..., "detail": ...} and its length in
+ * *len; NULL when out of memory.  The caller frees it.
+ */
+char *http_error_body(const char *error, const char *detail, size_t *len);
+
+/*
+ * Find the route of path for method: the route (an element of routes), or
+ * NULL with *status 404 (no such path) or 405 (the path takes other
+ * methods; the route is then in *allowed).  Pure.
+ */
+const struct http_route *http_route_find(const struct http_route *routes,
+    size_t n, const char *method, const char *path, int *status,
+    const struct http_route **allowed);
+
+/*
+ * Answer one accepted request: route it, call its handler with ctx (or
+ * answer 404/405), finish the FastCGI request, then run the handler's
+ * after hook.  raw stays the caller's, ready for the next accept.
+ */
+void http_dispatch(FCGX_Request *raw, const struct http_route *routes,
+    size_t nroutes, void *ctx);
+
+/*
+ * Whether the query string has name set to a true value: "name",
+ * "name=1", "name=true" or "name=yes".  Pure.
+ */
+int http_query_flag(const char *query, const char *name);
+
+/*
+ * Whether an If-None-Match header value matches etag (a quoted strong
+ * tag): "*", or a list of tags compared weakly (W/ ignored).  Pure.
+ */
+int http_etag_match(const char *if_none_match, const char *etag);
+
+#endif

@@ -1,0 +1,89 @@
+/*
+ * Unit tests of the pure HTTP helpers: query flags, If-None-Match
+ * matching, the route table and the error document.
+ */
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "http.h"
+#include "testlib.h"
+
+static void handler(struct http_request *req, void *ctx) { (void)req; (void)ctx; }
+
+static const struct http_route routes[] = {
+	{ "/is-bitcoin-lit", "GET, HEAD", handler },
+	{ "/refresh", "POST", handler },
+};
+
+int
+main(void)
+{
+	const struct http_route *r, *other;
+	char *big, *body;
+	size_t len;
+	int status;
+
+	CHECK(http_query_flag("pretty=1", "pretty"), "pretty=1");
+	CHECK(http_query_flag("pretty", "pretty"), "a bare pretty");
+	CHECK(http_query_flag("a=b&pretty=true", "pretty"), "pretty=true later");
+	CHECK(http_query_flag("pretty=YES;x", "pretty"), "pretty=YES with ;");
+	CHECK(!http_query_flag("pretty=0", "pretty"), "pretty=0 is off");
+	CHECK(!http_query_flag("pretty=", "pretty"), "pretty= is off");
+	CHECK(!http_query_flag("prettyish=1", "pretty"), "another name");
+	CHECK(!http_query_flag("xpretty=1", "pretty"), "a longer name");
+	CHECK(!http_query_flag("", "pretty"), "empty query");
+	CHECK(!http_query_flag(NULL, "pretty"), "no query");
+	CHECK(!http_query_flag("&&&;;=&=1", "pretty"), "only separators");
+	CHECK(!http_query_flag("pretty=%31", "pretty"),
+	    "percent-encoded values are not decoded");
+	big = malloc(1 << 20);
+	memset(big, 'a', (1 << 20) - 1);
+	big[(1 << 20) - 1] = '\0';
+	memcpy(big + (1 << 20) - 10, "&pretty=1", 9);
+	CHECK(http_query_flag(big, "pretty"), "a 1 MiB query string");
+	free(big);
+
+	CHECK(http_etag_match("\"abc\"", "\"abc\""), "the same tag");
+	CHECK(http_etag_match("W/\"abc\"", "\"abc\""), "weak comparison");
+	CHECK(http_etag_match("\"x\", \"abc\"", "\"abc\""), "in a list");
+	CHECK(http_etag_match("\"x\",W/\"abc\"", "\"abc\""), "in a tight list");
+	CHECK(http_etag_match("*", "\"abc\""), "*");
+	CHECK(!http_etag_match("\"abcd\"", "\"abc\""), "another tag");
+	CHECK(!http_etag_match("\"ab\"", "\"abc\""), "a prefix");
+	CHECK(!http_etag_match("abc", "\"abc\""), "unquoted");
+	CHECK(!http_etag_match("\"abc", "\"abc\""), "unterminated");
+	CHECK(!http_etag_match("", "\"abc\""), "empty");
+	CHECK(!http_etag_match(NULL, "\"abc\""), "absent");
+
+	status = 0;
+	other = NULL;
+	r = http_route_find(routes, 2, "HEAD", "/is-bitcoin-lit", &status,
+	    &other);
+	CHECK(r == &routes[0] && status == 0 && other == NULL,
+	    "a route found by its second method");
+	r = http_route_find(routes, 2, "GET", "/refresh", &status, &other);
+	CHECK(r == NULL && status == 405 && other == &routes[1],
+	    "another method: 405 and the route that has the path");
+	other = NULL;
+	r = http_route_find(routes, 2, "GE", "/is-bitcoin-lit", &status,
+	    &other);
+	CHECK(r == NULL && status == 405 && other == &routes[0],
+	    "a prefix of a method is not that method");
+	other = NULL;
+	r = http_route_find(routes, 2, "GET", "/is-bitcoin-lit/", &status,
+	    &other);
+	CHECK(r == NULL && status == 404 && other == NULL,
+	    "paths match exactly: 404");
+	r = http_route_find(routes, 2, "", "", &status, &other);
+	CHECK(r == NULL && status == 404, "no method and no path: 404");
+
+	body = http_error_body("not found", "a \"quoted\"\nline", &len);
+	CHECK_STR(body, "{\"error\":\"not found\","
+	    "\"detail\":\"a \\\"quoted\\\"\\nline\"}",
+	    "the error document, escaped");
+	CHECK_INT(len, body != NULL ? strlen(body) : 0, "and its length");
+	free(body);
+	return tl_done();
+}
