@@ -12,8 +12,8 @@
 #include <string.h>
 
 #include "cfg.h"
-#include "conn.h"
 #include "log.h"
+#include "redis_url.h"
 
 enum opt_type {
 	OPT_STRING,	/* any non-empty text */
@@ -160,14 +160,16 @@ opt_set(struct cfg *cfg, const struct opt *o, const char *value,
 
 	switch (o->type) {
 	case OPT_REDIS_URL: {
-		struct conn_url url;
+		struct redis_url url;
+		struct error uerr;
 
-		if (conn_url_parse(value, &url, why, sizeof(why)) < 0) {
-			error_set(err, 0, "%s: %s",
-			    o->env, why);
+		if (redis_url_parse(value, &url, &uerr) < 0) {
+			/* the reason cut at sizeof(why), as for other options */
+			error_set(err, 0, "%s: %.*s", o->env, (int)sizeof(why) - 1,
+			    uerr.text);
 			return -1;
 		}
-		conn_url_free(&url);
+		redis_url_free(&url);
 		goto string;
 	}
 	case OPT_UPSTREAM_URL:
@@ -388,26 +390,6 @@ cfg_usage(FILE *fp, const char *prog, unsigned mask)
 	}
 }
 
-/* Mask the password of a redis URL in place, keeping its length. */
-static void
-scrub_url(char *s)
-{
-	char *p = strstr(s, "://"), *end, *at = NULL, *colon;
-
-	if (p == NULL)
-		return;
-	p += 3;
-	end = p + strcspn(p, "/?");
-	for (char *q = p; q < end; q++)
-		if (*q == '@')
-			at = q;
-	if (at == NULL)
-		return;
-	colon = memchr(p, ':', (size_t)(at - p));
-	for (char *q = colon != NULL ? colon + 1 : p; q < at; q++)
-		*q = 'x';
-}
-
 void
 cfg_scrub_argv(int argc, char *argv[])
 {
@@ -431,7 +413,7 @@ cfg_scrub_argv(int argc, char *argv[])
 		if (secret)
 			memset(value, 'x', strlen(value));
 		else
-			scrub_url(value);
+			redis_url_scrub(value);
 	}
 }
 

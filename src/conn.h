@@ -1,4 +1,12 @@
-/* The Redis connection: URL parsing, timeouts, AUTH/SELECT, reconnect. */
+/*
+ * The Redis connection's public API.  A process holds one struct conn per
+ * URL it was given (the primary's, and the API's read replica's when
+ * set).  Each keeps one context, made on first use and remade after any
+ * failure, and follows Sentinel failovers and Cluster redirections (an ASK
+ * opens a short-lived second context).  The URL grammar is redis_url.h;
+ * conn.c (the transport) and topology.c (where the data is) implement
+ * this header and share the private conn_impl.h.
+ */
 #ifndef ISBITCOINLIT_CONN_H
 #define ISBITCOINLIT_CONN_H
 
@@ -6,68 +14,61 @@
 
 #include <hiredis/hiredis.h>
 
-#define CONN_MAX_SENTINELS 16
+#include "redis_url.h"
+
 /* Redirections (MOVED, ASK, TRYAGAIN, READONLY) followed per command. */
 #define CONN_MAX_REDIRECTS 5
 
-struct conn_node {
-	char *host;
-	int port;
-};
-
-/*
- * A parsed Redis URL.  All strings are owned by the struct.  A
- * redis-sentinel:// URL fills master and sentinels and leaves host and
- * path NULL: the master's address is asked of the sentinels.
- */
-struct conn_url {
-	char *host;	/* NULL for a unix socket or Sentinel */
-	int port;
-	char *path;	/* unix socket path, or NULL */
-	char *user;	/* NULL: no user name (AUTH password) */
-	char *password;	/* NULL: no AUTH */
-	int db;
-	char *master;	/* Sentinel: the monitored master's name */
-	struct conn_node *sentinels;
-	size_t nsentinels;
-};
-
-/* Parse text into url.  Returns 0, or -1 with a one-line reason in err. */
-int conn_url_parse(const char *text, struct conn_url *url, char *err,
-    size_t errlen);
-void conn_url_free(struct conn_url *url);
-
-/* Write text with any password replaced by "***" into out (for logs). */
-void conn_url_redact(const char *text, char *out, size_t outlen);
+/* Hex digits of a script's SHA1, as EVALSHA takes it. */
+#define CONN_SHA1_HEX 40
 
 struct conn;
 
 /*
- * Make a connection object; nothing is connected until the first command.
+ * Make a connection object from a copy of url (the caller keeps url);
+ * nothing is connected until the first command, so make it after fork.
  * Each connect asks the sentinels (if any) where the master is and checks
  * it with ROLE, so a failover is followed by the next reconnect.  Cluster
  * redirections (MOVED, ASK) are followed to the node that owns the slot;
  * the commands of one pipeline must then all hash to one slot.
- * Returns NULL only when out of memory.  The caller owns the result.
+ * Returns NULL only when out of memory.  The caller owns the result and
+ * releases it with conn_free().
  */
-struct conn *conn_new(const struct conn_url *url, long timeout_ms);
+struct conn *conn_new(const struct redis_url *url, long timeout_ms);
+
+/* Close the connection and free c (NULL is allowed). */
 void conn_free(struct conn *c);
 
 /*
- * Run one command.  Returns the reply (caller frees with
+ * Run one command.  Returns the reply (the caller frees it with
  * freeReplyObject), which may be a Redis error reply, or NULL when Redis
- * could not be reached or answered late; conn_error() then says why.  A
- * command that fails on a connection that was already open is retried once
- * on a fresh one (the server restarted while we idled): every command this
- * project sends is idempotent.  A timeout is not retried.
+ * could not be reached or answered late; conn_error() then says why.
+ *
+ * A command that fails on a connection that was already open is sent once
+ * more on a fresh one (the server restarted or dropped us while we idled);
+ * a timeout is not retried, nor a failure on a fresh connection.  The
+ * command may have run before the first connection failed, so it may run
+ * twice.  For what this project sends, a second run leaves the data as
+ * one run would: reads, the cache's SET ... EX, TS.ALTER, TS.CREATE (its
+ * caller accepts "key already exists"), the sample writes (which keep the
+ * first value of a timestamp; a second run counts the samples as
+ * duplicates) and the lock's release script.
+ * The exception is the refresh lock's SET ... NX PX: when the first run
+ * took the lock and only its reply was lost, the second answers nil
+ * against our own lock, so that refresh reports the lock held and the
+ * lock stays until its PX expiry.
  */
 redisReply *conn_command(struct conn *c, int argc, const char **argv,
     const size_t *argvlen);
 
 /*
- * Send n commands in one round trip and fill replies[0..n-1].  Returns 0,
- * or -1 (every replies[i] NULL) when the connection failed.  Retries like
- * conn_command().
+ * Send n commands in one round trip and fill replies[0..n-1] (the caller
+ * frees each).  Returns 0, or -1 (every replies[i] NULL) when the
+ * connection failed; conn_error() says why.  Retries like conn_command(),
+ * and, after a redirection (MOVED, ASK, TRYAGAIN, or READONLY with
+ * Sentinel), sends the whole pipeline again, up to CONN_MAX_REDIRECTS
+ * times: the same rule about a second run applies to every command in it.
+ * A redirection still left after that is in replies as an error reply.
  */
 int conn_pipeline(struct conn *c, size_t n, const int *argcs,
     const char **const *argvs, const size_t *const *argvlens,
@@ -77,11 +78,12 @@ int conn_pipeline(struct conn *c, size_t n, const int *argcs,
  * A Lua script run by EVALSHA, loaded on first use; after NOSCRIPT (the
  * server restarted or flushed its script cache, or another cluster node
  * answered) it is sent whole with EVAL.  Scripts touch only the keys they
- * are given.
+ * are given.  The caller owns the struct (usually static); sha is filled
+ * on first use.
  */
 struct conn_script {
 	const char *body;
-	char sha[41];
+	char sha[CONN_SHA1_HEX + 1];
 };
 
 /* Run script with keys and args; same reply rules as conn_command(). */
@@ -96,7 +98,10 @@ redisReply *conn_eval(struct conn *c, struct conn_script *s, int nkeys,
  */
 long long conn_wait_replicas(struct conn *c, int n, long ms);
 
-/* Why the last command failed, for logs and error bodies. */
+/*
+ * Why the last command failed, for logs and error bodies (never the
+ * password).  The text is owned by c and valid until its next command.
+ */
 const char *conn_error(const struct conn *c);
 
 /* Drop the connection (e.g. after fork); the next command reconnects. */

@@ -1,4 +1,7 @@
-/* Number and time formatting shared by the JSON writer and the store. */
+/*
+ * Number and time formatting for documents, logs and the store; pure but
+ * for the clock.
+ */
 #ifndef ISBITCOINLIT_FMT_H
 #define ISBITCOINLIT_FMT_H
 

@@ -14,7 +14,7 @@ const char *log_level_name(int level);
 /*
  * Write one line: the timestamp, level, component, then the formatted
  * message.  Callers format key=value pairs themselves and never pass
- * secrets: use conn_url_redact() for Redis URLs.
+ * secrets: use redis_url_redact() for Redis URLs.
  */
 void log_msg(int level, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));

@@ -79,17 +79,17 @@ int
 store_open(const struct cfg *cfg, const char *text, struct conn **conn,
     struct store *st)
 {
-	struct conn_url url;
-	char err[512];
+	struct redis_url url;
+	struct error err;
 
 	memset(st, 0, sizeof(*st));
 	*conn = NULL;
-	if (conn_url_parse(text, &url, err, sizeof(err)) < 0) {
-		log_error("%s", err);	/* validated at start-up already */
+	if (redis_url_parse(text, &url, &err) < 0) {
+		log_error("%s", err.text);	/* validated at start-up already */
 		return -1;
 	}
 	*conn = conn_new(&url, cfg->redis_timeout_ms);
-	conn_url_free(&url);
+	redis_url_free(&url);
 	if (*conn == NULL || store_init(st, *conn, cfg->timeseries,
 	    cfg->key_prefix, cfg->retention_s) < 0) {
 		log_error("out of memory");

@@ -1,4 +1,7 @@
-/* The summary engine.  Everything but summary_compute() is pure. */
+/*
+ * The summary engine.  Everything but summary_read() and summary_compute()
+ * is pure.
+ */
 #include "config.h"
 
 #include <string.h>

@@ -7,8 +7,8 @@
 #include <stdio.h>
 
 #include "cfg.h"
-#include "conn.h"
 #include "log.h"
+#include "redis_url.h"
 
 int
 main(int argc, char *argv[])
@@ -17,7 +17,7 @@ main(int argc, char *argv[])
 	char url[512];
 
 	cfg_load_or_exit(&cfg, "cfg_dump", CFG_ALL, argc, argv);
-	conn_url_redact(cfg.redis_url, url, sizeof(url));
+	redis_url_redact(cfg.redis_url, url, sizeof(url));
 	printf("redis_url=%s\n", url);
 	printf("cache_ttl_s=%ld\n", cfg.cache_ttl_s);
 	printf("timeseries=%s\n", cfg_timeseries_name(cfg.timeseries));

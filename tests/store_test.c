@@ -102,7 +102,7 @@ static void
 run_cases(const char *label, const char *url, enum cfg_timeseries ts,
     char **json)
 {
-	struct conn_url u;
+	struct redis_url u;
 	struct conn *c;
 	struct store st, ret, bad;
 	struct store_counts counts[STORE_NSERIES];
@@ -113,15 +113,14 @@ run_cases(const char *label, const char *url, enum cfg_timeseries ts,
 	int64_t newest, from, to;
 	int found;
 	size_t n, len;
-	char errbuf[256];
 	redisReply *r;
 
-	if (conn_url_parse(url, &u, errbuf, sizeof(errbuf)) < 0 ||
+	if (redis_url_parse(url, &u, NULL) < 0 ||
 	    (c = conn_new(&u, 2000)) == NULL) {
 		CHECK(0, "%s: connect", label);
 		return;
 	}
-	conn_url_free(&u);
+	redis_url_free(&u);
 	store_hourly_init(&h, hbuf, 24);
 	store_init(&st, c, ts, "t1", 86400);
 
@@ -362,15 +361,14 @@ main(void)
 	run_cases("sortedset", plain.url, CFG_TS_SORTEDSET, &json_zset);
 	ncases = tl_count_results() - ncases;
 	{
-		struct conn_url u;
+		struct redis_url u;
 		struct conn *c;
 		struct store st;
 		struct error err;
-		char e[256];
 
-		conn_url_parse(plain.url, &u, e, sizeof(e));
+		redis_url_parse(plain.url, &u, NULL);
 		c = conn_new(&u, 1000);
-		conn_url_free(&u);
+		redis_url_free(&u);
 		store_init(&st, c, CFG_TS_AUTO, "fresh", 86400);
 		CHECK(store_resolve(&st, &err) == 0 &&
 		    strcmp(store_backend_name(&st), "sortedset") == 0,
@@ -400,16 +398,15 @@ main(void)
 		    "both backends give the same summary, byte for byte");
 		tl_diag("summary: %s", json_rts ? json_rts : "(none)");
 		{
-			struct conn_url u;
+			struct redis_url u;
 			struct conn *c;
 			struct store st;
 			struct store_counts counts[STORE_NSERIES];
 			struct error err;
-			char e[256];
 
-			conn_url_parse(mod.url, &u, e, sizeof(e));
+			redis_url_parse(mod.url, &u, NULL);
 			c = conn_new(&u, 1000);
-			conn_url_free(&u);
+			redis_url_free(&u);
 			store_init(&st, c, CFG_TS_AUTO, "fresh", 86400);
 			CHECK(store_resolve(&st, &err) == 0 &&
 			    strcmp(store_backend_name(&st),

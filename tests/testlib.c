@@ -562,16 +562,16 @@ tl_fcgi_raw(const char *sock, const void *bytes, size_t len)
 struct conn *
 tl_conn_open(const char *url, long timeout_ms)
 {
-	struct conn_url u;
+	struct redis_url u;
 	struct conn *c;
-	char err[256];
+	struct error err;
 
-	if (conn_url_parse(url, &u, err, sizeof(err)) < 0) {
-		tl_diag("%s", err);
+	if (redis_url_parse(url, &u, &err) < 0) {
+		tl_diag("%s", err.text);
 		return NULL;
 	}
 	c = conn_new(&u, timeout_ms);
-	conn_url_free(&u);
+	redis_url_free(&u);
 	return c;
 }
 

@@ -1,22 +1,22 @@
-/* Unit tests: Redis URL parsing and redaction. */
+/* Unit tests: Redis URL parsing, redaction and scrubbing. */
 #include "config.h"
 
 #include <stdio.h>
 #include <string.h>
 
-#include "conn.h"
+#include "redis_url.h"
 #include "testlib.h"
 
 static void
 good(const char *text, const char *host, int port, const char *path,
     const char *user, const char *password, int db)
 {
-	struct conn_url u;
-	char err[512];
+	struct redis_url u;
+	struct error err;
 
-	if (!CHECK(conn_url_parse(text, &u, err, sizeof(err)) == 0,
+	if (!CHECK(redis_url_parse(text, &u, &err) == 0,
 	    "parses %s", text)) {
-		tl_diag("error: %s", err);
+		tl_diag("error: %s", err.text);
 		return;
 	}
 	CHECK_STR(u.host, host, "%s: host", text);
@@ -25,18 +25,21 @@ good(const char *text, const char *host, int port, const char *path,
 	CHECK_STR(u.user, user, "%s: user", text);
 	CHECK_STR(u.password, password, "%s: password", text);
 	CHECK_INT(u.db, db, "%s: db", text);
-	conn_url_free(&u);
+	redis_url_free(&u);
 }
 
 static void
 bad(const char *text, const char *want)
 {
-	struct conn_url u;
-	char err[512];
+	struct redis_url u;
+	struct error err;
 
-	CHECK(conn_url_parse(text, &u, err, sizeof(err)) == -1,
+	CHECK(redis_url_parse(text, &u, &err) == -1,
 	    "refuses %s", text);
-	CHECK_STR(err, want, "%s: message", text);
+	CHECK_STR(err.text, want, "%s: message", text);
+	CHECK_INT(err.code, REDIS_URL_EINVAL, "%s: code", text);
+	CHECK(u.host == NULL && u.password == NULL && u.sentinels == NULL,
+	    "%s: nothing left in the struct", text);
 }
 
 /* A redis-sentinel:// URL: sentinels "h:p,h:p", master, db, password. */
@@ -44,12 +47,13 @@ static void
 good_sentinel(const char *text, const char *sentinels, const char *master,
     int db, const char *password)
 {
-	struct conn_url u;
-	char err[512], list[512] = "";
+	struct redis_url u;
+	struct error err;
+	char list[512] = "";
 
-	if (!CHECK(conn_url_parse(text, &u, err, sizeof(err)) == 0,
+	if (!CHECK(redis_url_parse(text, &u, &err) == 0,
 	    "parses %s", text)) {
-		tl_diag("error: %s", err);
+		tl_diag("error: %s", err.text);
 		return;
 	}
 	for (size_t i = 0; i < u.nsentinels; i++) {
@@ -63,7 +67,18 @@ good_sentinel(const char *text, const char *sentinels, const char *master,
 	CHECK_INT(u.db, db, "%s: db", text);
 	CHECK_STR(u.password, password, "%s: password", text);
 	CHECK(u.host == NULL && u.path == NULL, "%s: no host, no path", text);
-	conn_url_free(&u);
+	redis_url_free(&u);
+}
+
+/* redis_url_scrub() on a copy of text leaves want. */
+static void
+scrub(const char *text, const char *want)
+{
+	char buf[256];
+
+	snprintf(buf, sizeof(buf), "%s", text);
+	redis_url_scrub(buf);
+	CHECK_STR(buf, want, "scrub %s", text);
 }
 
 int
@@ -137,15 +152,41 @@ main(void)
 	bad("unix:///x.sock?foo=1", "unknown query parameter (only ?db=N): "
 	    "\"unix:///x.sock?foo=1\"");
 
-	conn_url_redact("redis://user:hunter2@h:1/2", out, sizeof(out));
+	redis_url_redact("redis://user:hunter2@h:1/2", out, sizeof(out));
 	CHECK_STR(out, "redis://user:***@h:1/2", "redact user:password");
-	conn_url_redact("redis://:hunter2@h", out, sizeof(out));
+	redis_url_redact("redis://:hunter2@h", out, sizeof(out));
 	CHECK_STR(out, "redis://:***@h", "redact :password");
-	conn_url_redact("redis://h:1/2", out, sizeof(out));
+	redis_url_redact("redis://h:1/2", out, sizeof(out));
 	CHECK_STR(out, "redis://h:1/2", "nothing to redact");
-	conn_url_redact("unix://:pw@/tmp/s", out, sizeof(out));
+	redis_url_redact("unix://:pw@/tmp/s", out, sizeof(out));
 	CHECK_STR(out, "unix://:***@/tmp/s", "redact a unix URL");
-	conn_url_redact("redis-sentinel://:hunter2@a:1,b:2/m", out, sizeof(out));
+	redis_url_redact("redis-sentinel://:hunter2@a:1,b:2/m", out, sizeof(out));
 	CHECK_STR(out, "redis-sentinel://:***@a:1,b:2/m", "redact a sentinel URL");
+	redis_url_redact("redis://secret@h", out, sizeof(out));
+	CHECK_STR(out, "redis://***@h", "redact a password without ':'");
+	redis_url_redact("redis://u:@h", out, sizeof(out));
+	CHECK_STR(out, "redis://u:***@h", "redact an empty password");
+	redis_url_redact("redis://u:pw@h", out, 8);
+	CHECK_STR(out, "redis:/", "redaction is truncated to fit");
+
+	/* argv scrubbing masks the same span as the redaction, in place */
+	scrub("redis://user:hunter2@h:1/2", "redis://user:xxxxxxx@h:1/2");
+	scrub("redis://:hunter2@h", "redis://:xxxxxxx@h");
+	scrub("redis://h:1/2", "redis://h:1/2");
+	scrub("unix://:pw@/tmp/s", "unix://:xx@/tmp/s");
+	scrub("redis-sentinel://:hunter2@a:1,b:2/m",
+	    "redis-sentinel://:xxxxxxx@a:1,b:2/m");
+	scrub("redis://secret@h", "redis://xxxxxx@h");
+	scrub("redis://u:pa@ss@h/0", "redis://u:xxxxx@h/0");
+	scrub("redis://u:@h", "redis://u:@h");
+	scrub("not a URL", "not a URL");
+
+	CHECK_INT(redis_url_parse_port("6379", 4), 6379, "port 6379");
+	CHECK_INT(redis_url_parse_port("65535", 5), 65535, "port 65535");
+	CHECK_INT(redis_url_parse_port("0", 1), -1, "port 0 refused");
+	CHECK_INT(redis_url_parse_port("65536", 5), -1, "port 65536 refused");
+	CHECK_INT(redis_url_parse_port("63790", 4), 6379, "only len digits");
+	CHECK_INT(redis_url_parse_port("", 0), -1, "empty port refused");
+	CHECK_INT(redis_url_parse_port("+1", 2), -1, "a sign is refused");
 	return tl_done();
 }

@@ -1,0 +1,109 @@
+/*
+ * Private to the connection: struct conn and the functions that conn.c
+ * (the transport) and topology.c (Sentinel and Cluster) call in each
+ * other.  Only those two files include it; everything else uses conn.h.
+ */
+#ifndef ISBITCOINLIT_CONN_IMPL_H
+#define ISBITCOINLIT_CONN_IMPL_H
+
+#include <stddef.h>
+#include <sys/time.h>
+
+#include <hiredis/hiredis.h>
+
+#include "conn.h"
+#include "errors.h"
+
+/* Room for a server's address in messages: "[v6]:port", "unix:/path". */
+#define CONN_WHERE_MAX 300
+
+struct conn {
+	struct redis_url url;	/* our copy */
+	struct timeval tv;	/* connect and command timeout */
+	redisContext *ctx;	/* NULL: connect on the next command */
+	/* where ctx points when not the URL's address: the master named by
+	 * the sentinels, or the cluster node that owns our slot */
+	struct redis_node node;
+	int on_url;		/* ctx is at the URL's node all the same */
+	char node_err[256];	/* why node did not answer then */
+	size_t sentinel;	/* the sentinel that answered last */
+	struct error err;	/* its text is what conn_error() returns */
+};
+
+/* ---- conn.c: the transport ---- */
+
+/* host:port into buf, with brackets around an IPv6 address. */
+void conn_node_name(const char *host, int port, char *buf, size_t len);
+
+/* Is ctx at c->node (else at the URL's address)? */
+int conn_at_node(const struct conn *c);
+
+/* The address of c's server into buf, for messages (never the password). */
+void conn_where(const struct conn *c, char *buf, size_t len);
+
+/*
+ * Point the next connect at host:port (a copy; NULL: back to the URL's
+ * address).  Returns 0, or -1 with c->err set when out of memory.
+ */
+int conn_set_node(struct conn *c, const char *host, int port);
+
+/* Record in c->err why ctx failed; saved_errno tells a timeout apart. */
+void conn_ctx_fail(struct conn *c, const redisContext *ctx, const char *what,
+    const char *where, int saved_errno);
+
+/*
+ * Connect to one server and apply the timeouts, then (with auth) AUTH and
+ * SELECT.  Returns a context the caller frees with redisFree(), or NULL
+ * with c->err set.
+ */
+redisContext *conn_ctx_open(struct conn *c, const char *host, int port,
+    const char *path, int auth);
+
+/*
+ * Run one command on a raw context.  Returns the reply (the caller frees
+ * it), or NULL with c->err set, also for an error reply.
+ */
+redisReply *conn_ctx_command(struct conn *c, redisContext *ctx,
+    const char *where, int argc, const char **argv, const char *what);
+
+/*
+ * Send n commands on ctx and read their replies into replies (the caller
+ * frees them).  Returns 0, or -1 with every reply read so far freed.
+ */
+int conn_ctx_pipeline(redisContext *ctx, size_t n, const int *argcs,
+    const char **const *argvs, const size_t *const *argvlens,
+    redisReply **replies);
+
+/*
+ * One pipeline on c's current server, connecting as needed and sending
+ * once more on a fresh connection if a reused one failed.  Returns 0 with
+ * replies filled, or -1 (replies NULL, c->err set).  Redirections are not
+ * looked at.
+ */
+int conn_pipeline_once(struct conn *c, size_t n, const int *argcs,
+    const char **const *argvs, const size_t *const *argvlens,
+    redisReply **replies);
+
+/* Is r an error reply starting with prefix? */
+int conn_reply_is_error(const redisReply *r, const char *prefix);
+
+/* ---- topology.c: where the data is ---- */
+
+/*
+ * Ask the sentinels, the one that answered last first, where the master
+ * is; point c->node there.  Returns 0, or -1 with c->err set.
+ */
+int topo_sentinel_resolve(struct conn *c);
+
+/* With Sentinel: is the server on c->ctx the master?  Returns 0 or -1. */
+int topo_role_check(struct conn *c);
+
+/*
+ * conn_pipeline(): run the pipeline with conn_pipeline_once() and follow
+ * MOVED, ASK, TRYAGAIN and READONLY.  Same return as conn_pipeline().
+ */
+int topo_pipeline(struct conn *c, size_t n, const int *argcs,
+    const char **const *argvs, const size_t *const *argvlens,
+    redisReply **replies);
+
+#endif

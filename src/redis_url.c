@@ -1,0 +1,414 @@
+/*
+ * The Redis URL grammar and password redaction: pure string work, no I/O,
+ * so that the unit tests and the fuzzer call it directly.
+ */
+#include "config.h"
+
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "redis_url.h"
+
+/* Decimal digits accepted in a number: enough for INT_MAX, no overflow. */
+#define MAX_DIGITS 10
+
+static int
+hexval(int ch)
+{
+	if (ch >= '0' && ch <= '9')
+		return ch - '0';
+	if (ch >= 'a' && ch <= 'f')
+		return ch - 'a' + 10;
+	if (ch >= 'A' && ch <= 'F')
+		return ch - 'A' + 10;
+	return -1;
+}
+
+/*
+ * Percent-decode s[0..len) into a new string (the caller frees it).
+ * NULL on a bad escape, an escaped NUL, or when out of memory.
+ */
+static char *
+pct_decode(const char *s, size_t len)
+{
+	char *out = malloc(len + 1), *o = out;
+
+	if (out == NULL)
+		return NULL;
+	for (size_t i = 0; i < len; i++) {
+		if (s[i] == '%') {
+			int hi, lo;
+			if (i + 2 >= len) {
+				free(out);
+				return NULL;
+			}
+			hi = hexval((unsigned char)s[i + 1]);
+			lo = hexval((unsigned char)s[i + 2]);
+			if (hi < 0 || lo < 0 || (hi == 0 && lo == 0)) {
+				free(out);
+				return NULL;
+			}
+			*o++ = (char)(hi * 16 + lo);
+			i += 2;
+		} else
+			*o++ = s[i];
+	}
+	*o = '\0';
+	return out;
+}
+
+/* Parse all of s[0..len) as a decimal integer in [min, max].  0 or -1. */
+static int
+parse_int_range(const char *s, size_t len, long min, long max, long *out)
+{
+	long v = 0;
+
+	if (len == 0 || len > MAX_DIGITS)
+		return -1;
+	for (size_t i = 0; i < len; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return -1;
+		v = v * 10 + (s[i] - '0');
+	}
+	if (v < min || v > max)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+int
+redis_url_parse_port(const char *s, size_t len)
+{
+	long v;
+
+	return parse_int_range(s, len, 1, 65535, &v) < 0 ? -1 : (int)v;
+}
+
+/* A new NUL-terminated copy of s[0..len) (the caller frees it), or NULL. */
+static char *
+dup_range(const char *s, size_t len)
+{
+	char *p = malloc(len + 1);
+
+	if (p != NULL) {
+		memcpy(p, s, len);
+		p[len] = '\0';
+	}
+	return p;
+}
+
+/* text past scheme ("redis://"), or NULL when text has another scheme. */
+static const char *
+after_scheme(const char *text, const char *scheme)
+{
+	size_t n = strlen(scheme);
+
+	return strncmp(text, scheme, n) == 0 ? text + n : NULL;
+}
+
+/* Parse "[user]:password" in ui[0..len) into url.  Returns 0 or -1. */
+static int
+parse_userinfo(const char *ui, size_t len, struct redis_url *url,
+    struct error *why)
+{
+	const char *colon = memchr(ui, ':', len);
+
+	if (colon == NULL)
+		return error_set(why, REDIS_URL_EINVAL, "missing ':' before "
+		    "the password (use redis://:password@host or "
+		    "redis://user:password@host)");
+	if (colon > ui && (url->user = pct_decode(ui, (size_t)(colon - ui))) ==
+	    NULL)
+		return error_set(why, REDIS_URL_EINVAL, "bad percent-escape in "
+		    "the user name");
+	if ((size_t)(colon - ui) + 1 == len)
+		return error_set(why, REDIS_URL_EINVAL, "empty password");
+	url->password = pct_decode(colon + 1, len - (size_t)(colon - ui) - 1);
+	if (url->password == NULL)
+		return error_set(why, REDIS_URL_EINVAL, "bad percent-escape in "
+		    "the password");
+	return 0;
+}
+
+/*
+ * Parse "host[:port]" or "[v6][:port]" in s[0..end) into a new *host (the
+ * caller frees it, also on failure) and *port.  Returns 0 or -1.
+ */
+static int
+parse_hostport(const char *s, const char *end, int defport, char **host,
+    int *port, struct error *why)
+{
+	const char *host_end;
+
+	*port = defport;
+	if (s < end && *s == '[') {
+		const char *close = memchr(s, ']', (size_t)(end - s));
+
+		if (close == NULL)
+			return error_set(why, REDIS_URL_EINVAL, "unterminated "
+			    "'[' in the host");
+		*host = dup_range(s + 1, (size_t)(close - s - 1));
+		host_end = close + 1;
+		if (host_end < end && *host_end != ':')
+			return error_set(why, REDIS_URL_EINVAL, "junk after "
+			    "']' in the host");
+	} else {
+		host_end = memchr(s, ':', (size_t)(end - s));
+		if (host_end == NULL)
+			host_end = end;
+		*host = dup_range(s, (size_t)(host_end - s));
+	}
+	if (*host == NULL || (*host)[0] == '\0')
+		return error_set(why, REDIS_URL_EINVAL, "missing host");
+	if (host_end < end) {
+		host_end++;
+		if ((*port = redis_url_parse_port(host_end,
+		    (size_t)(end - host_end))) < 0)
+			return error_set(why, REDIS_URL_EINVAL, "bad port "
+			    "(1-65535)");
+	}
+	return 0;
+}
+
+/* "h1:p1,h2:p2" in s[0..end) into url->sentinels.  Returns 0 or -1. */
+static int
+parse_sentinels(const char *s, const char *end, struct redis_url *url,
+    struct error *why)
+{
+	size_t n = 1;
+
+	for (const char *q = s; q < end; q++)
+		n += *q == ',';
+	if (n > REDIS_URL_MAX_SENTINELS)
+		return error_set(why, REDIS_URL_EINVAL, "more than %d "
+		    "sentinels", REDIS_URL_MAX_SENTINELS);
+	if ((url->sentinels = calloc(n, sizeof(*url->sentinels))) == NULL)
+		return error_set(why, REDIS_URL_ENOMEM, "out of memory");
+	for (size_t i = 0; i < n; i++) {
+		const char *comma = memchr(s, ',', (size_t)(end - s));
+		const char *e = comma != NULL ? comma : end;
+
+		url->nsentinels = i + 1;
+		if (parse_hostport(s, e, REDIS_URL_SENTINEL_PORT,
+		    &url->sentinels[i].host, &url->sentinels[i].port, why) < 0)
+			return -1;
+		s = e + 1;
+	}
+	return 0;
+}
+
+/* "/<master-name>[/db]" of a redis-sentinel:// URL.  Returns 0 or -1. */
+static int
+parse_sentinel_path(const char *p, struct redis_url *url, struct error *why)
+{
+	const char *name_end;
+	long v;
+
+	if (*p == '?')
+		return error_set(why, REDIS_URL_EINVAL, "a redis-sentinel:// "
+		    "URL takes no query string");
+	if (*p != '/' || p[1] == '/' || p[1] == '\0')
+		return error_set(why, REDIS_URL_EINVAL, "missing master name "
+		    "(redis-sentinel://host:port,host:port/"
+		    "<master-name>[/db])");
+	p++;
+	name_end = p + strcspn(p, "/?");
+	if ((url->master = pct_decode(p, (size_t)(name_end - p))) == NULL)
+		return error_set(why, REDIS_URL_EINVAL, "bad percent-escape in "
+		    "the master name");
+	if (*name_end == '?')
+		return error_set(why, REDIS_URL_EINVAL, "a redis-sentinel:// "
+		    "URL takes no query string");
+	if (*name_end == '/' && name_end[1] != '\0') {
+		if (parse_int_range(name_end + 1, strlen(name_end + 1), 0,
+		    INT_MAX, &v) < 0)
+			return error_set(why, REDIS_URL_EINVAL, "bad database "
+			    "number");
+		url->db = (int)v;
+	}
+	return 0;
+}
+
+/* "/path[?db=N]" of a unix:// URL; host is what preceded it. */
+static int
+parse_unix(const char *host, const char *auth_end, struct redis_url *url,
+    struct error *why)
+{
+	const char *q;
+	long v;
+
+	if (host != auth_end)
+		return error_set(why, REDIS_URL_EINVAL, "a unix:// URL takes "
+		    "no host; write unix:///path/to/redis.sock");
+	if (*auth_end != '/')
+		return error_set(why, REDIS_URL_EINVAL, "missing socket path "
+		    "(unix:///path/to/redis.sock)");
+	q = auth_end + strcspn(auth_end, "?");
+	if ((url->path = pct_decode(auth_end, (size_t)(q - auth_end))) == NULL)
+		return error_set(why, REDIS_URL_EINVAL, "bad percent-escape in "
+		    "the socket path");
+	if (*q == '?') {
+		q++;
+		if (strncmp(q, "db=", 3) != 0)
+			return error_set(why, REDIS_URL_EINVAL, "unknown query "
+			    "parameter (only ?db=N)");
+		if (parse_int_range(q + 3, strlen(q + 3), 0, INT_MAX, &v) < 0)
+			return error_set(why, REDIS_URL_EINVAL, "bad database "
+			    "number");
+		url->db = (int)v;
+	}
+	return 0;
+}
+
+/* "host[:port][/db]" of a redis:// URL; auth_end is where the host ends. */
+static int
+parse_tcp(const char *host, const char *auth_end, struct redis_url *url,
+    struct error *why)
+{
+	const char *rest = auth_end;
+	long v;
+
+	if (parse_hostport(host, auth_end, REDIS_URL_DEFAULT_PORT, &url->host,
+	    &url->port, why) < 0)
+		return -1;
+	if (*rest == '?')
+		return error_set(why, REDIS_URL_EINVAL, "a redis:// URL takes "
+		    "no query string");
+	if (*rest == '/') {
+		rest++;
+		if (*rest != '\0') {
+			if (parse_int_range(rest, strlen(rest), 0, INT_MAX,
+			    &v) < 0)
+				return error_set(why, REDIS_URL_EINVAL, "bad "
+				    "database number");
+			url->db = (int)v;
+		}
+	}
+	return 0;
+}
+
+int
+redis_url_parse(const char *text, struct redis_url *url, struct error *err)
+{
+	const char *p, *auth, *auth_end, *at, *host;
+	struct error why = { 0, "" };
+	char redacted[ERROR_TEXT_MAX];
+	int is_unix = 0, is_sentinel = 0, rc;
+
+	memset(url, 0, sizeof(*url));
+	url->port = REDIS_URL_DEFAULT_PORT;
+	if ((p = after_scheme(text, "unix://")) != NULL)
+		is_unix = 1;
+	else if ((p = after_scheme(text, "redis-sentinel://")) != NULL)
+		is_sentinel = 1;
+	else if ((p = after_scheme(text, "redis://")) == NULL) {
+		if (after_scheme(text, "rediss://") != NULL)
+			error_set(&why, REDIS_URL_EINVAL, "TLS (rediss://) is "
+			    "not supported; use redis:// on a private network "
+			    "or a unix:// socket");
+		else
+			error_set(&why, REDIS_URL_EINVAL, "not a redis://, "
+			    "redis-sentinel:// or unix:// URL");
+		goto fail;
+	}
+
+	/* The authority runs to the first '/', '?' or the end. */
+	auth = p;
+	auth_end = auth + strcspn(auth, "/?");
+	at = NULL;
+	for (const char *q = auth; q < auth_end; q++)
+		if (*q == '@')
+			at = q;
+	if (at != NULL) {
+		if (parse_userinfo(auth, (size_t)(at - auth), url, &why) < 0)
+			goto fail;
+		host = at + 1;
+	} else
+		host = auth;
+
+	if (is_sentinel) {
+		url->port = 0;
+		rc = parse_sentinels(host, auth_end, url, &why) < 0 ||
+		    parse_sentinel_path(auth_end, url, &why) < 0 ? -1 : 0;
+	} else if (is_unix)
+		rc = parse_unix(host, auth_end, url, &why);
+	else
+		rc = parse_tcp(host, auth_end, url, &why);
+	if (rc == 0)
+		return 0;
+
+fail:
+	/* Append the URL, without its password, to the reason. */
+	redis_url_redact(text, redacted, sizeof(redacted));
+	redis_url_free(url);
+	return error_set(err, why.code, "%s: \"%s\"", why.text, redacted);
+}
+
+void
+redis_url_free(struct redis_url *url)
+{
+	free(url->host);
+	free(url->path);
+	free(url->user);
+	free(url->master);
+	for (size_t i = 0; i < url->nsentinels; i++)
+		free(url->sentinels[i].host);
+	free(url->sentinels);
+	if (url->password != NULL) {
+		explicit_bzero(url->password, strlen(url->password));
+		free(url->password);
+	}
+	memset(url, 0, sizeof(*url));
+}
+
+/*
+ * Where text keeps its password: in the authority (after "://", up to the
+ * first '/' or '?'), the text after the first ':' of what precedes the
+ * last '@', or all of it when it has no ':' ("secret@host" is taken for a
+ * password).  Returns 1 with the span [*start, *end) as offsets into
+ * text (possibly empty, "user:@host"), or 0 when there is no '@'.
+ */
+static int
+password_span(const char *text, size_t *start, size_t *end)
+{
+	const char *p = strstr(text, "://"), *auth_end, *at = NULL, *colon;
+
+	if (p == NULL)
+		return 0;
+	p += 3;
+	auth_end = p + strcspn(p, "/?");
+	for (const char *q = p; q < auth_end; q++)
+		if (*q == '@')
+			at = q;
+	if (at == NULL)
+		return 0;
+	colon = memchr(p, ':', (size_t)(at - p));
+	*start = (size_t)((colon != NULL ? colon + 1 : p) - text);
+	*end = (size_t)(at - text);
+	return 1;
+}
+
+void
+redis_url_redact(const char *text, char *out, size_t outlen)
+{
+	size_t start, end;
+
+	if (outlen == 0)
+		return;
+	if (password_span(text, &start, &end))
+		snprintf(out, outlen, "%.*s***%s", (int)start, text,
+		    text + end);
+	else
+		snprintf(out, outlen, "%s", text);
+}
+
+void
+redis_url_scrub(char *text)
+{
+	size_t start, end;
+
+	if (password_span(text, &start, &end))
+		memset(text + start, 'x', end - start);
+}

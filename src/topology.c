@@ -1,0 +1,234 @@
+/*
+ * Where the data is: the master named by the sentinels (and checked with
+ * ROLE), and the cluster node that owns a slot (MOVED, ASK, TRYAGAIN and
+ * READONLY followed).  The transport it runs on is conn.c.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "conn_impl.h"
+#include "log.h"
+
+/*
+ * TRYAGAIN (a multi-key command on a slot being migrated) is retried after
+ * this many microseconds, doubled at each hop.
+ */
+#define TRYAGAIN_BASE_US 20000
+
+/* Longest host name accepted in a MOVED or ASK reply. */
+#define REDIRECT_HOST_MAX 256
+
+int
+topo_sentinel_resolve(struct conn *c)
+{
+	const char *argv[] = { "SENTINEL", "get-master-addr-by-name",
+	    c->url.master };
+	size_t n = c->url.nsentinels;
+
+	for (size_t k = 0; k < n; k++) {
+		size_t i = (c->sentinel + k) % n;
+		const struct redis_node *s = &c->url.sentinels[i];
+		redisContext *ctx = conn_ctx_open(c, s->host, s->port, NULL, 0);
+		redisReply *r;
+		char where[CONN_WHERE_MAX];
+		int port, rc;
+
+		if (ctx == NULL)
+			continue;
+		conn_node_name(s->host, s->port, where, sizeof(where));
+		r = conn_ctx_command(c, ctx, where, 3, argv, "sentinel");
+		redisFree(ctx);
+		if (r == NULL)
+			continue;
+		if (r->type != REDIS_REPLY_ARRAY || r->elements != 2 ||
+		    r->element[0]->type != REDIS_REPLY_STRING ||
+		    r->element[1]->type != REDIS_REPLY_STRING ||
+		    (port = redis_url_parse_port(r->element[1]->str,
+		    r->element[1]->len)) < 0) {
+			error_set(&c->err, 0, "sentinel %s: no "
+			    "master named \"%s\"", where, c->url.master);
+			freeReplyObject(r);
+			continue;
+		}
+		c->sentinel = i;
+		rc = conn_set_node(c, r->element[0]->str, port);
+		freeReplyObject(r);
+		return rc;
+	}
+	error_prefix(&c->err, "no sentinel told where the master is: ");
+	return -1;
+}
+
+int
+topo_role_check(struct conn *c)
+{
+	const char *argv[] = { "ROLE" };
+	char where[CONN_WHERE_MAX];
+	redisReply *r;
+	int ok;
+
+	conn_where(c, where, sizeof(where));
+	if ((r = conn_ctx_command(c, c->ctx, where, 1, argv, "ROLE at")) ==
+	    NULL)
+		return -1;
+	ok = r->type == REDIS_REPLY_ARRAY && r->elements > 0 &&
+	    r->element[0]->type == REDIS_REPLY_STRING &&
+	    strcmp(r->element[0]->str, "master") == 0;
+	if (!ok)
+		error_set(&c->err, 0, "%s is not the master of "
+		    "\"%s\" (role %s): a failover is in progress", where,
+		    c->url.master,
+		    r->type == REDIS_REPLY_ARRAY && r->elements > 0 &&
+		    r->element[0]->type == REDIS_REPLY_STRING ?
+		    r->element[0]->str : "unknown");
+	freeReplyObject(r);
+	return ok ? 0 : -1;
+}
+
+/*
+ * "MOVED 3999 127.0.0.1:6381" or "ASK ...": the node, into host/port.
+ * Redis 7 may leave the host out ("MOVED 3999 :6381"): the one we talk
+ * to.  Returns 0, or -1 when msg names no node that fits in host.
+ */
+static int
+parse_redirect(const struct conn *c, const char *msg, char *host,
+    size_t hostlen, int *port)
+{
+	const char *addr = strchr(msg, ' '), *colon, *current;
+
+	if (addr == NULL || (addr = strchr(addr + 1, ' ')) == NULL)
+		return -1;
+	addr++;
+	if ((colon = strrchr(addr, ':')) == NULL ||
+	    (*port = redis_url_parse_port(colon + 1, strlen(colon + 1))) < 0 ||
+	    (size_t)(colon - addr) >= hostlen)
+		return -1;
+	memcpy(host, addr, (size_t)(colon - addr));
+	host[colon - addr] = '\0';
+	current = conn_at_node(c) ? c->node.host : c->url.host;
+	if (host[0] == '\0') {
+		if (current == NULL || strlen(current) >= hostlen)
+			return -1;
+		strcpy(host, current);
+	}
+	return 0;
+}
+
+/*
+ * Answer an ASK: run the command once on the node named, after ASKING, on
+ * a context of its own, and put its reply in place of *reply (freed).
+ * Returns 0, or -1 with c->err set.
+ */
+static int
+topo_ask(struct conn *c, const char *host, int port, int argc,
+    const char **argv, const size_t *argvlen, redisReply **reply)
+{
+	int argcs[2] = { 1, argc };
+	const char *asking[] = { "ASKING" };
+	const char **const argvs[2] = { asking, argv };
+	const size_t *const lens[2] = { NULL, argvlen };
+	redisReply *r[2];
+	redisContext *ctx = conn_ctx_open(c, host, port, NULL, 1);
+	char where[CONN_WHERE_MAX];
+
+	if (ctx == NULL)
+		return -1;
+	if (conn_ctx_pipeline(ctx, 2, argcs, argvs, argvlen ? lens : NULL,
+	    r) < 0) {
+		conn_node_name(host, port, where, sizeof(where));
+		conn_ctx_fail(c, ctx, "command at", where, errno);
+		redisFree(ctx);
+		return -1;
+	}
+	redisFree(ctx);
+	freeReplyObject(r[0]);
+	freeReplyObject(*reply);
+	*reply = r[1];
+	return 0;
+}
+
+/*
+ * Run the pipeline and follow what the server says about where the data
+ * is: MOVED (the slot has a new owner: go there for good), ASK (this
+ * command only, during a slot migration), TRYAGAIN (keys of a migrating
+ * slot are split for a moment), READONLY (with Sentinel: the master was
+ * demoted; ask the sentinels again).  A redirected command was not run,
+ * but the whole pipeline is sent again, so its other commands run twice:
+ * conn.h says which of ours that is safe for.
+ */
+int
+topo_pipeline(struct conn *c, size_t n, const int *argcs,
+    const char **const *argvs, const size_t *const *argvlens,
+    redisReply **replies)
+{
+	for (int hop = 0;; hop++) {
+		const char *moved = NULL;
+		int again = 0, readonly = 0, port;
+		char host[REDIRECT_HOST_MAX];
+
+		if (conn_pipeline_once(c, n, argcs, argvs, argvlens,
+		    replies) < 0)
+			return -1;
+		/* ASK: the command alone, on the node importing the slot. */
+		for (size_t i = 0; i < n && hop < CONN_MAX_REDIRECTS; i++) {
+			if (!conn_reply_is_error(replies[i], "ASK ") ||
+			    parse_redirect(c, replies[i]->str, host,
+			    sizeof(host), &port) < 0)
+				continue;
+			log_debug("redis cluster redirect reply=\"%s\"",
+			    replies[i]->str);
+			if (topo_ask(c, host, port, argcs[i], argvs[i],
+			    argvlens ? argvlens[i] : NULL, &replies[i]) < 0)
+				goto failed;
+		}
+		for (size_t i = 0; i < n; i++) {
+			if (conn_reply_is_error(replies[i], "MOVED "))
+				moved = replies[i]->str;
+			again |= conn_reply_is_error(replies[i],
+			    "TRYAGAIN") ||
+			    conn_reply_is_error(replies[i], "ASK ");
+			readonly |= c->url.master != NULL &&
+			    conn_reply_is_error(replies[i], "READONLY");
+		}
+		if ((!moved && !again && !readonly) ||
+		    hop == CONN_MAX_REDIRECTS)
+			return 0;	/* the caller sees any error left */
+		if (moved != NULL) {
+			/* the slot's owner, from now on */
+			if (parse_redirect(c, moved, host, sizeof(host),
+			    &port) < 0)
+				return 0;
+			log_debug("redis cluster redirect reply=\"%s\"", moved);
+			if (c->on_url && port == c->node.port &&
+			    strcmp(host, c->node.host) == 0) {
+				/* back to the owner that just did not answer */
+				error_set(&c->err, 0, "the cluster "
+				    "node of the slot does not answer: %s",
+				    c->node_err);
+				goto failed;
+			}
+			if (conn_set_node(c, host, port) < 0)
+				goto failed;
+			conn_reset(c);
+		} else if (readonly) {
+			log_warn("redis master demoted, asking the sentinels "
+			    "again master=\"%s\"", c->url.master);
+			conn_reset(c);
+		} else
+			usleep(TRYAGAIN_BASE_US << hop);
+		for (size_t i = 0; i < n; i++) {
+			freeReplyObject(replies[i]);
+			replies[i] = NULL;
+		}
+	}
+failed:
+	for (size_t i = 0; i < n; i++) {
+		freeReplyObject(replies[i]);
+		replies[i] = NULL;
+	}
+	return -1;
+}
