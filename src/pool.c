@@ -11,6 +11,7 @@
 #include <netdb.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
@@ -272,7 +273,12 @@ spawn(int fd, const struct pool_app *app, const sigset_t *orig)
 			_exit(0);
 		sigprocmask(SIG_SETMASK, orig, NULL);
 		rc = worker_main(fd, app);
-		_exit(rc);
+		/*
+		 * exit(), not _exit(): a worker's end is where LeakSanitizer
+		 * and valgrind check it.  The master buffers nothing in stdio
+		 * that the child could write out twice.
+		 */
+		exit(rc);
 	}
 	if (pid < 0)
 		log_error("fork failed error=\"%s\"", strerror(errno));

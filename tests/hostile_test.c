@@ -52,7 +52,7 @@ main(void)
 {
 	struct tl_redis r;
 	struct tl_env e;
-	char bin[512];
+	char bin[512], log[300];
 	const char *top = getenv("top_builddir");
 	const char *argv[] = { bin, "--listen", sock, "--workers", "2", NULL };
 	unsigned char buf[70000];
@@ -68,7 +68,8 @@ main(void)
 	tl_env_init(&e);
 	tl_env_set(&e, "ISBITCOINLIT_REDIS_URL=%s", r.url);
 	tl_env_set(&e, "ISBITCOINLIT_LOG_LEVEL=warn");
-	pid = tl_spawn(argv, &e, 1, NULL);
+	snprintf(log, sizeof(log), "%s/api.log", r.dir);
+	pid = tl_spawn_log(argv, &e, 1, log);
 	for (int i = 0; i < 200 && stat(sock, &st) != 0; i++)
 		tl_msleep(25);
 	CHECK(healthy(), "the pool answers a proper request");
@@ -143,9 +144,18 @@ main(void)
 		    "no parameters: 404");
 		free(out);
 	}
-	CHECK(kill(pid, 0) == 0, "the master is still running");
+	CHECK(tl_running(pid), "the master is still running");
 	kill(pid, SIGTERM);
 	CHECK_INT(tl_wait(pid), 0, "and exits 0 on SIGTERM");
+	{	/* the pool respawns a worker that dies: it must not have had to */
+		char *text = tl_read_file(log);
+
+		CHECK(text != NULL && strstr(text, "worker died") == NULL &&
+		    strstr(text, "worker exited") == NULL,
+		    "no worker died or exited on any of these inputs%s%s",
+		    text != NULL ? ": " : "", text != NULL ? text : "");
+		free(text);
+	}
 	tl_env_free(&e);
 	tl_redis_stop(&r);
 	return tl_done();

@@ -15,6 +15,18 @@ for _v in $(compgen -e); do
 done
 unset _v
 
+# Memory errors of any program this test starts are reports in $REPORTS:
+# AddressSanitizer's and UBSan's (log_path) and valgrind's (--log-file,
+# for every program run under $TEST_PREFIX, the local stack's too).
+# finish() fails the test when one holds anything.
+REPORTS=$(mktemp -d /tmp/isbitcoinlit-reports.XXXXXX)
+chmod 0777 "$REPORTS"	# programs that drop privileges write there too
+[ -n "${ASAN_OPTIONS:-}" ] && export ASAN_OPTIONS="$ASAN_OPTIONS:log_path=$REPORTS/asan"
+[ -n "${UBSAN_OPTIONS:-}" ] && export UBSAN_OPTIONS="$UBSAN_OPTIONS:log_path=$REPORTS/ubsan"
+case "${TEST_PREFIX:-}" in
+*valgrind*) export TEST_PREFIX="$TEST_PREFIX --log-file=$REPORTS/valgrind.%p" ;;
+esac
+
 ok() { n=$((n + 1)); echo "ok $n - $1"; }
 nok() {
 	n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $1"; shift
@@ -23,7 +35,28 @@ nok() {
 # check DESCRIPTION COMMAND...: ok when the command succeeds
 check() { local d=$1; shift; if "$@"; then ok "$d"; else nok "$d" "failed: $*"; fi; }
 skip() { n=$((n + 1)); echo "ok $n - $1 # SKIP $2"; }
-finish() { echo "1..$n"; [ "$failed" -eq 0 ]; exit; }
+# reports_clean: no memory error reported, no worker of the local stack
+# died from a signal other than the tests' own SIGKILL and SIGTERM
+reports_clean() {
+	local f bad="" died
+	for f in "$REPORTS"/*; do
+		[ -s "$f" ] && bad="$bad $f"
+	done
+	if [ -n "$bad" ]; then
+		nok "no memory error in a program this test started" \
+		    "$(cat $bad | head -n 40)"
+	else
+		ok "no memory error in a program this test started"
+	fi
+	if [ -n "${ISBITCOINLIT_STATE_DIR:-}" ] && [ -d "$ISBITCOINLIT_STATE_DIR" ]; then
+		died=$(cat "$ISBITCOINLIT_STATE_DIR"/*.log 2>/dev/null |
+		    grep -E 'worker died .*signal=' | grep -vE 'signal=(9|15) ' || true)
+		[ -z "$died" ] && ok "no worker of the stack died from a signal" ||
+			nok "no worker of the stack died from a signal" "$died"
+	fi
+	rm -rf "$REPORTS"
+}
+finish() { reports_clean; echo "1..$n"; [ "$failed" -eq 0 ]; exit; }
 
 # need TOOL...: skip the whole test when one is missing
 need() {
@@ -116,6 +149,9 @@ stack_setup() {
 	T=$(mktemp -d "/tmp/isbitcoinlit-$1.XXXXXX")
 	chmod 0711 "$T"	# nginx's workers pass through to the sockets
 	export ISBITCOINLIT_STATE_DIR=$T/state
+	# the programs of this build, under the tests' wrapper (valgrind)
+	export ISBITCOINLIT_BUILD_DIR=$top_builddir
+	export ISBITCOINLIT_WRAPPER=${TEST_PREFIX:-}
 	LOCAL=$top_srcdir/deploy/isbitcoinlit-local
 	trap stack_cleanup EXIT
 	PORT=$(free_port)

@@ -9,7 +9,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <sys/un.h>
@@ -110,9 +112,66 @@ tl_count_results(void)
 	return tl_count;
 }
 
+/*
+ * Memory errors of the programs a test starts are reports in one
+ * directory, made with the first child: AddressSanitizer's and UBSan's
+ * (log_path) and valgrind's (--log-file, for children under TEST_PREFIX).
+ * tl_done() fails the test when one holds anything.
+ */
+static char reports_dir[64];
+
+static const char *
+reports(void)
+{
+	if (reports_dir[0] == '\0') {
+		snprintf(reports_dir, sizeof(reports_dir),
+		    "/tmp/isbitcoinlit-reports.XXXXXX");
+		if (mkdtemp(reports_dir) == NULL)
+			reports_dir[0] = '\0';
+		else
+			chmod(reports_dir, 0777);
+	}
+	return reports_dir;
+}
+
+/* Check that no report holds anything, then remove them. */
+static void
+reports_check(void)
+{
+	char path[512], buf[4096];
+	struct dirent *d;
+	DIR *dir;
+	int bad = 0;
+
+	if (reports_dir[0] == '\0' || (dir = opendir(reports_dir)) == NULL)
+		return;
+	while ((d = readdir(dir)) != NULL) {
+		FILE *fp;
+		size_t n;
+
+		if (d->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", reports_dir, d->d_name);
+		if ((fp = fopen(path, "r")) != NULL) {
+			n = fread(buf, 1, sizeof(buf) - 1, fp);
+			buf[n] = '\0';
+			fclose(fp);
+			if (n > 0) {
+				bad = 1;
+				tl_diag("%s:\n%s", d->d_name, buf);
+			}
+		}
+		unlink(path);
+	}
+	closedir(dir);
+	rmdir(reports_dir);
+	CHECK(!bad, "no memory error in a program this test started");
+}
+
 int
 tl_done(void)
 {
+	reports_check();
 	printf("1..%d\n", tl_count);
 	return tl_failed ? 1 : 0;
 }
@@ -270,9 +329,21 @@ void
 tl_env_init(struct tl_env *e)
 {
 	e->n = 0;
-	for (char **p = environ; *p != NULL && e->n < 200; p++)
-		if (strncmp(*p, "ISBITCOINLIT_", 13) != 0)
-			e->v[e->n++] = strdup(*p);
+	for (char **p = environ; *p != NULL && e->n < 200; p++) {
+		if (strncmp(*p, "ISBITCOINLIT_", 13) == 0)
+			continue;
+		/* a sanitizer's report goes to the reports, not stderr */
+		if (strncmp(*p, "ASAN_OPTIONS=", 13) == 0 ||
+		    strncmp(*p, "UBSAN_OPTIONS=", 14) == 0) {
+			char *v = NULL;
+
+			if (asprintf(&v, "%s:log_path=%s/%.4s", *p, reports(),
+			    *p[0] == 'A' ? "asan" : "ubsan") >= 0)
+				e->v[e->n++] = v;
+			continue;
+		}
+		e->v[e->n++] = strdup(*p);
+	}
 	e->v[e->n] = NULL;
 }
 
@@ -312,11 +383,12 @@ tl_env_free(struct tl_env *e)
 	e->v[0] = NULL;
 }
 
-pid_t
-tl_spawn(const char *const argv[], const struct tl_env *env, int prefixed,
-    int *out_fd)
+/* tl_spawn(), with stderr to the file log_path when it is not NULL. */
+static pid_t
+spawn(const char *const argv[], const struct tl_env *env, int prefixed,
+    int *out_fd, const char *log_path)
 {
-	char *args[128], *prefix = NULL;
+	char *args[128], *prefix = NULL, vglog[128];
 	int n = 0, p[2] = { -1, -1 };
 	const char *tp = getenv("TEST_PREFIX");
 	pid_t pid;
@@ -326,6 +398,11 @@ tl_spawn(const char *const argv[], const struct tl_env *env, int prefixed,
 		for (char *tok = strtok(prefix, " \t"); tok != NULL && n < 60;
 		    tok = strtok(NULL, " \t"))
 			args[n++] = tok;
+		if (n > 0 && strstr(args[0], "valgrind") != NULL) {
+			snprintf(vglog, sizeof(vglog),
+			    "--log-file=%s/valgrind.%%p", reports());
+			args[n++] = vglog;
+		}
 	}
 	for (int i = 0; argv[i] != NULL && n < 126; i++)
 		args[n++] = (char *)argv[i];
@@ -348,6 +425,15 @@ tl_spawn(const char *const argv[], const struct tl_env *env, int prefixed,
 			close(p[0]);
 			close(p[1]);
 		}
+		if (log_path != NULL) {
+			int fd = open(log_path, O_WRONLY | O_CREAT | O_APPEND,
+			    0644);
+
+			if (fd >= 0) {
+				dup2(fd, 2);
+				close(fd);
+			}
+		}
 		execvpe(args[0], args, env->v);
 		_exit(127);
 	}
@@ -357,6 +443,20 @@ tl_spawn(const char *const argv[], const struct tl_env *env, int prefixed,
 	if (out_fd != NULL)
 		*out_fd = p[0];
 	return pid;
+}
+
+pid_t
+tl_spawn(const char *const argv[], const struct tl_env *env, int prefixed,
+    int *out_fd)
+{
+	return spawn(argv, env, prefixed, out_fd, NULL);
+}
+
+pid_t
+tl_spawn_log(const char *const argv[], const struct tl_env *env,
+    int prefixed, const char *log_path)
+{
+	return spawn(argv, env, prefixed, NULL, log_path);
 }
 
 int
@@ -370,6 +470,15 @@ tl_wait(pid_t pid)
 	if (WIFEXITED(ws))
 		return WEXITSTATUS(ws);
 	return 128 + WTERMSIG(ws);
+}
+
+int
+tl_running(pid_t pid)
+{
+	int ws;
+
+	/* kill(pid, 0) would succeed on a zombie: ask waitpid instead */
+	return waitpid(pid, &ws, WNOHANG) == 0;
 }
 
 int
@@ -402,6 +511,34 @@ tl_run(const char *const argv[], const struct tl_env *env, int prefixed,
 		*out = buf;
 	}
 	return tl_wait(pid);
+}
+
+char *
+tl_read_file(const char *path)
+{
+	FILE *fp = fopen(path, "r");
+	char *buf = NULL;
+	size_t len = 0, cap = 0, n;
+
+	if (fp == NULL)
+		return NULL;
+	do {
+		if (len + 4096 + 1 > cap) {
+			char *nb = realloc(buf, cap = cap ? cap * 2 : 8192);
+
+			if (nb == NULL) {
+				free(buf);
+				fclose(fp);
+				return NULL;
+			}
+			buf = nb;
+		}
+		n = fread(buf + len, 1, cap - len - 1, fp);
+		len += n;
+	} while (n > 0);
+	fclose(fp);
+	buf[len] = '\0';
+	return buf;
 }
 
 void

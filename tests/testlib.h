@@ -71,6 +71,10 @@ void tl_env_free(struct tl_env *e);
 pid_t tl_spawn(const char *const argv[], const struct tl_env *env, int prefixed,
     int *out_fd);
 
+/* tl_spawn() with its stderr appended to the file log_path. */
+pid_t tl_spawn_log(const char *const argv[], const struct tl_env *env,
+    int prefixed, const char *log_path);
+
 /*
  * Run argv to its end; *out (caller frees) gets its stdout when out is not
  * NULL.  Returns the exit status, 128 + signal, or -1.
@@ -80,6 +84,15 @@ int tl_run(const char *const argv[], const struct tl_env *env, int prefixed,
 
 /* Wait for pid; returns the exit status, 128 + signal, or -1. */
 int tl_wait(pid_t pid);
+
+/*
+ * 1 while the child pid runs; 0 once it has ended (it is then reaped:
+ * tl_wait() on it returns -1).
+ */
+int tl_running(pid_t pid);
+
+/* The whole of a file as a string (caller frees), or NULL. */
+char *tl_read_file(const char *path);
 
 /* Sleep ms milliseconds. */
 void tl_msleep(long ms);
