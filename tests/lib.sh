@@ -35,8 +35,10 @@ nok() {
 # check DESCRIPTION COMMAND...: ok when the command succeeds
 check() { local d=$1; shift; if "$@"; then ok "$d"; else nok "$d" "failed: $*"; fi; }
 skip() { n=$((n + 1)); echo "ok $n - $1 # SKIP $2"; }
-# reports_clean: no memory error reported, no worker of the local stack
-# died from a signal other than the tests' own SIGKILL and SIGTERM
+# reports_clean: no memory error reported; no worker of the local stack
+# died from a signal other than the tests' own SIGKILL and SIGTERM, or
+# exited with a failure, and its logs hold no UBSan "runtime error" (UBSan
+# writes to stderr whatever its log_path when built with ASan)
 reports_clean() {
 	local f bad="" died
 	for f in "$REPORTS"/*; do
@@ -50,9 +52,10 @@ reports_clean() {
 	fi
 	if [ -n "${ISBITCOINLIT_STATE_DIR:-}" ] && [ -d "$ISBITCOINLIT_STATE_DIR" ]; then
 		died=$(cat "$ISBITCOINLIT_STATE_DIR"/*.log 2>/dev/null |
-		    grep -E 'worker died .*signal=' | grep -vE 'signal=(9|15) ' || true)
-		[ -z "$died" ] && ok "no worker of the stack died from a signal" ||
-			nok "no worker of the stack died from a signal" "$died"
+		    grep -E 'worker (died .*signal=|exited .*status=[1-9])|runtime error:' |
+		    grep -vE 'signal=(9|15) ' || true)
+		[ -z "$died" ] && ok "no worker of the stack died or failed" ||
+			nok "no worker of the stack died or failed" "$died"
 	fi
 	rm -rf "$REPORTS"
 }
