@@ -249,7 +249,9 @@ RPID=$!
 for _ in $(seq 100); do [ -S "$T/rf.sock" ] && break; sleep 0.05; done
 fcgi "$T/rf.sock" POST /refresh >"$T/inflight" &
 CPID=$!
-sleep 0.4
+# in flight: it holds the lock while it downloads the slow feed
+in_flight() { [ "$(redis-cli -s "$T/r.sock" exists is-bitcoin-lit:refresh:lock)" = 1 ]; }
+check "a refresh is in flight" wait_for 10 in_flight
 kill -TERM "$RPID"
 wait "$CPID"
 wait "$RPID"
@@ -302,7 +304,7 @@ http {
 }
 EOF
 if nginx -q -p "$T/tls" -c "$T/tls/nginx.conf" 2>"$T/tls/start.err"; then
-	sleep 0.3
+	wait_for 10 curl -sk -o /dev/null "https://127.0.0.1:$HP/healthz"
 	out=$(curl -sk --http2 -o "$T/b" -D "$T/h" -w '%{http_code} %{http_version}' \
 	    "https://127.0.0.1:$HP/healthz")
 	check "HTTPS with HTTP/2: 200 ($out)" test "$out" = "200 2"

@@ -38,9 +38,16 @@ upstream() {
 		skip && /^\}/ { skip = 0 }
 		!skip { print }' "$STATE/nginx/isbitcoinlit-common.conf" >"$T/common"
 	cp "$T/common" "$STATE/nginx/isbitcoinlit-common.conf"
+	old=$(pgrep -P "$(cat "$STATE/nginx.pid")" | tr '\n' ' ')
 	nginx -q -p "$STATE/nginx" -c "$STATE/nginx/nginx.conf" -s reload \
 		2>"$T/reload.err" || return 1
-	sleep 1	# the old workers finish, the new ones take over
+	# the new configuration serves once every old worker is gone
+	wait_for 10 old_workers_gone
+}
+old_workers_gone() {
+	local p
+	for p in $old; do kill -0 "$p" 2>/dev/null && return 1; done
+	return 0
 }
 
 check "nginx reloads with the two-pool upstream" \
