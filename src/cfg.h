@@ -36,6 +36,7 @@ struct cfg {
 	char *upstream_url;
 	long upstream_timeout_s;
 	long upstream_max_bytes;
+	long max_future_s;	/* a sample ahead of the clock by more: invalid */
 	char *field_timestamp;
 	char *field_price;
 	char *field_sentiment;

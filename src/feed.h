@@ -10,8 +10,6 @@
 
 /* 2009-01-03T00:00:00Z, the genesis block: no sample is older. */
 #define FEED_MIN_TS_MS INT64_C(1230940800000)
-/* How far ahead of the clock a sample may be. */
-#define FEED_MAX_AHEAD_MS INT64_C(86400000)
 
 enum feed_status {
 	FEED_OK,
@@ -40,12 +38,14 @@ struct feed_result {
  * Parse and validate a whole payload: it must be a JSON array; each
  * element is a sample whose three fields are numbers or numeric strings
  * (the timestamp also an RFC 3339 or YYYY-MM-DD string) within
- * [FEED_MIN_TS_MS, now_ms + FEED_MAX_AHEAD_MS].  Invalid elements are
+ * [FEED_MIN_TS_MS, now_ms + max_ahead_ms] (a sample from the future would
+ * move the retention's cut-off and expire real data).  Invalid elements are
  * counted and skipped.  Returns 0 with out filled (sorted by timestamp,
  * stable), or -1 with err filled and out empty.  Pure.
  */
 int feed_parse(const char *buf, size_t len, const struct feed_fields *fields,
-    int64_t now_ms, struct feed_result *out, struct error *err);
+    int64_t now_ms, int64_t max_ahead_ms, struct feed_result *out,
+    struct error *err);
 void feed_result_free(struct feed_result *out);
 
 /* A decimal number, all of s: [-+]digits[.digits][e[-+]digits], finite. */

@@ -172,7 +172,7 @@ timestamp_value(const json_t *v, int64_t *ms)
  * description naming the field) set.
  */
 static int
-parse_sample(const json_t *e, const struct feed_fields *f, int64_t now_ms,
+parse_sample(const json_t *e, const struct feed_fields *f, int64_t latest_ms,
     struct sample *pt, char *why, size_t whylen)
 {
 	const json_t *ts, *price, *sent;
@@ -193,9 +193,14 @@ parse_sample(const json_t *e, const struct feed_fields *f, int64_t now_ms,
 		snprintf(why, whylen, "field \"%s\" is not a time", f->timestamp);
 		return -1;
 	}
-	if (pt->ts_ms < FEED_MIN_TS_MS || pt->ts_ms > now_ms + FEED_MAX_AHEAD_MS) {
-		snprintf(why, whylen, "field \"%s\" is out of range",
+	if (pt->ts_ms < FEED_MIN_TS_MS) {
+		snprintf(why, whylen, "field \"%s\" is before 2009-01-03",
 		    f->timestamp);
+		return -1;
+	}
+	if (pt->ts_ms > latest_ms) {
+		snprintf(why, whylen, "field \"%s\" is further ahead of the "
+		    "clock than ISBITCOINLIT_MAX_FUTURE_S allows", f->timestamp);
 		return -1;
 	}
 	if (number_value(price, &pt->price) < 0) {
@@ -228,7 +233,8 @@ cmp_points(const void *a, const void *b)
 
 int
 feed_parse(const char *buf, size_t len, const struct feed_fields *fields,
-    int64_t now_ms, struct feed_result *out, struct error *err)
+    int64_t now_ms, int64_t max_ahead_ms, struct feed_result *out,
+    struct error *err)
 {
 	struct indexed_point *tmp = NULL;
 	json_error_t jerr;
@@ -255,7 +261,8 @@ feed_parse(const char *buf, size_t len, const struct feed_fields *fields,
 		goto out;
 	}
 	for (size_t i = 0; i < n; i++) {
-		if (parse_sample(json_array_get(root, i), fields, now_ms,
+		if (parse_sample(json_array_get(root, i), fields,
+		    now_ms + max_ahead_ms,
 		    &tmp[nvalid].p, why, sizeof(why)) < 0) {
 			if (out->invalid++ == 0)
 				snprintf(first_why, sizeof(first_why),

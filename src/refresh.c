@@ -155,7 +155,8 @@ refresh_run(const struct cfg *cfg, struct store *st,
 	}
 	report->fetch_ms = elapsed_ms(&t0) - lap;
 	lap += report->fetch_ms;
-	if (feed_parse(body.data, body.len, &fields, fmt_now_ms(), &feed,
+	if (feed_parse(body.data, body.len, &fields, fmt_now_ms(),
+	    (int64_t)cfg->max_future_s * 1000, &feed,
 	    &ferr) < 0) {
 		feed_failed(err, &ferr);
 		goto out;

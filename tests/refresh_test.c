@@ -407,6 +407,51 @@ feed_cases(const char *label, const char *url, int module)
 	run_free(&r);
 	tl_env_free(&e);
 
+	/*
+	 * A live feed with one sample dated 23 h ahead: it is invalid, so it
+	 * neither expires the real samples (retention runs from the newest)
+	 * nor moves the window onto its hour.
+	 */
+	{
+		enum { NLIVE = 480 };
+		static struct sample live[NLIVE];
+		int64_t now_s = fmt_now_ms() / 1000;
+		char path[512], *want_live;
+		FILE *fp;
+
+		snprintf(path, sizeof(path), "%s/future.json", dir);
+		fp = fopen(path, "w");
+		fputc('[', fp);
+		for (int i = 0; i < NLIVE; i++) {
+			live[i].ts_ms = (now_s - 60 - 30 * (NLIVE - 1 - i)) * 1000;
+			live[i].price = 40000 + i;
+			live[i].sentiment = (double)(i % 100) / 100.0;
+			fprintf(fp, "{\"timestamp\":%lld,\"btc_price\":%.0f,"
+			    "\"mean\":%.2f},", (long long)live[i].ts_ms / 1000,
+			    live[i].price, live[i].sentiment);
+		}
+		fprintf(fp, "{\"timestamp\":%lld,\"btc_price\":1,\"mean\":0.5}]\n",
+		    (long long)(now_s + 23 * 3600));
+		fclose(fp);
+		want_live = expected_summary(live, NLIVE);
+		base_env(&e, url, "fu", "/file/future.json");
+		run_once(&e, &r);
+		CHECK(r.status == 0 && jint(&r, "valid") == NLIVE &&
+		    jint(&r, "invalid") == 1 && jint(&r, "expired") == 0,
+		    "%s: a sample 23 h ahead is invalid, no real one expires "
+		    "(valid %lld, invalid %lld, expired %lld)", label,
+		    jint(&r, "valid"), jint(&r, "invalid"), jint(&r, "expired"));
+		CHECK(count_samples(c, module, "fu:price:mean:30s") == NLIVE,
+		    "%s: every real sample is stored", label);
+		cache = get_string(c, "fu:cache");
+		CHECK_STR(cache, want_live, "%s: the summary is of the real "
+		    "samples' last hours", label);
+		free(cache);
+		free(want_live);
+		run_free(&r);
+		tl_env_free(&e);
+	}
+
 	/* renamed fields, numeric strings, RFC 3339 and dates */
 	base_env(&e, url, "r", "/file/renamed.json");
 	tl_env_set(&e, "ISBITCOINLIT_FIELD_TIMESTAMP=date");

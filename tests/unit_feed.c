@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -41,7 +42,7 @@ static int
 parse(const char *json, const struct feed_fields *f, struct feed_result *out,
     struct error *err)
 {
-	return feed_parse(json, strlen(json), f, NOW, out, err);
+	return feed_parse(json, strlen(json), f, NOW, 86400000, out, err);
 }
 
 int
@@ -129,6 +130,29 @@ main(void)
 	    "sorted by time; equal times keep feed order; the edges included");
 	feed_result_free(&r);
 
+	/* the future: a clock-skew allowance, then invalid */
+	{
+		char json[512];
+
+		snprintf(json, sizeof(json), "[{\"timestamp\":%.3f,"
+		    "\"btc_price\":1,\"mean\":0.1},{\"timestamp\":%.3f,"
+		    "\"btc_price\":2,\"mean\":0.2},{\"timestamp\":%.3f,"
+		    "\"btc_price\":3,\"mean\":0.3}]", (NOW + 300000) / 1000.0,
+		    (NOW + 300001) / 1000.0, (NOW + 23 * 3600000) / 1000.0);
+		CHECK(feed_parse(json, strlen(json), &v1, NOW, 300000, &r,
+		    &err) == 0 && r.npoints == 1 && r.invalid == 2 &&
+		    r.points[0].ts_ms == NOW + 300000,
+		    "300 s ahead is valid; 1 ms more, or 23 h, is invalid");
+		feed_result_free(&r);
+		snprintf(json, sizeof(json), "[{\"timestamp\":%.3f,"
+		    "\"btc_price\":1,\"mean\":0.1}]", (NOW + 3600000) / 1000.0);
+		CHECK(feed_parse(json, strlen(json), &v1, NOW, 300000, &r,
+		    &err) == -1 && strstr(err.text, "ISBITCOINLIT_MAX_FUTURE_S"),
+		    "a future sample alone: no valid sample, and why: %s",
+		    err.text);
+		feed_result_free(&r);
+	}
+
 	/* renamed fields, v2-style dates */
 	{
 		const struct feed_fields v2 = { "date", "price", "sentiment" };
@@ -170,7 +194,8 @@ main(void)
 		static const char nul[] = "[{\"timestamp\":1625592626,"
 		    "\"btc_price\":1,\"mean\":0.1}]\0junk";
 
-		CHECK(feed_parse(nul, sizeof(nul) - 1, &v1, NOW, &r, &err) == -1 &&
+		CHECK(feed_parse(nul, sizeof(nul) - 1, &v1, NOW, 86400000, &r,
+		    &err) == -1 &&
 		    err.code == FEED_EJSON, "NUL inside the body: %s",
 		    err.text);
 	}
