@@ -32,7 +32,11 @@ struct worker {
 	struct store st;
 	struct conn *rconn;	/* REDIS_READ_URL, or NULL */
 	struct store rst;
+	int64_t empty_warned_ms;	/* when an empty replica was last logged */
 };
+
+/* How often an empty read replica is logged, at most. */
+#define EMPTY_WARN_MS INT64_C(60000)
 
 /* A summary to write to the cache after the response (owned). */
 struct pending_cache {
@@ -47,6 +51,7 @@ worker_open(void *ctx)
 	struct worker *w = ctx;
 
 	w->rconn = NULL;
+	w->empty_warned_ms = 0;
 	if (store_open(&cfg, cfg.redis_url, &w->conn, &w->st) < 0)
 		return -1;
 	if (cfg.redis_read_url != NULL && store_open(&cfg, cfg.redis_read_url,
@@ -88,6 +93,21 @@ reader_failed(int i, int n, const struct error *err)
 	if (i + 1 < n)
 		log_warn("replica read failed, reading from the master "
 		    "error=\"%s\"", err->text);
+}
+
+/*
+ * The replica holds no sample (an initial sync, a wrong database): the
+ * master is asked as after a failure; said in the log once a minute.
+ */
+static void
+reader_empty(struct worker *w, int i, int n)
+{
+	int64_t now = fmt_now_ms();
+
+	if (i + 1 < n && now - w->empty_warned_ms >= EMPTY_WARN_MS) {
+		w->empty_warned_ms = now;
+		log_warn("replica holds no sample, reading from the master");
+	}
 }
 
 /* A strong ETag of a body: FNV-1a 64, quoted; "-pretty" for that form. */
@@ -154,7 +174,8 @@ handle_lit(struct http_request *req, void *ctx)
 	size_t len;
 	int rc = -1, n = readers(w, from);
 
-	for (int i = 0; i < n && rc < 0; i++) {
+	/* the replica first; its failure or emptiness sends us to the master */
+	for (int i = 0; i < n && rc != 1; i++) {
 		rc = cfg.cache ? store_cache_get(from[i], &body, &len, &err) : 0;
 		if (rc == 1) {
 			send_summary(req, body, len, "hit");
@@ -166,6 +187,8 @@ handle_lit(struct http_request *req, void *ctx)
 			    fmt_now_ms(), &sum, &err);
 		if (rc < 0)
 			reader_failed(i, n, &err);
+		else if (rc == 0)
+			reader_empty(w, i, n);
 	}
 	if (rc < 0 && err.code == STORE_ENOMEM) {
 		log_error("out of memory error=\"%s\"", err.text);
@@ -214,10 +237,13 @@ handle_health(struct http_request *req, void *ctx)
 	int found = 0, ok = 0, n = readers(w, from);
 	size_t len;
 
-	for (int i = 0; i < n && !ok; i++) {
+	/* as for the summary: an empty or failing replica sends us on */
+	for (int i = 0; i < n && !(ok && found); i++) {
 		used = from[i];
 		if (!(ok = store_newest(used, &newest, &found, &err) == 0))
 			reader_failed(i, n, &err);
+		else if (!found)
+			reader_empty(w, i, n);
 	}
 	jw_init(&j, 0);
 	jw_object_begin(&j);

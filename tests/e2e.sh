@@ -226,6 +226,23 @@ check "and still read to its end (pretty)" grep -q '^  "as_of"' <<<"$out"
 check "the responders are all alive" test "$(alive)" = 2
 kill $(cat "$T/spawn.pid") 2>/dev/null
 
+# ---- a read replica that holds nothing yet: the master answers ----
+redis-server --port 0 --unixsocket "$T/empty.sock" --daemonize yes --save '' \
+	--pidfile "$T/redis3.pid" --logfile "$T/redis3.log" --dir "$T"
+wait_for 10 test -S "$T/empty.sock"
+ISBITCOINLIT_REDIS_READ_URL=unix://$T/empty.sock "$API" --listen "$T/rr.sock" \
+	--workers 1 2>"$T/rr.log" &
+echo $! >"$T/rr.pid"
+wait_for 10 test -S "$T/rr.sock"
+out=$(fcgi "$T/rr.sock" GET /is-bitcoin-lit)
+check "an empty read replica: the summary from the master, 200" \
+	grep -q '"hourly_average_of_averages":\[{' <<<"$out"
+out=$(fcgi "$T/rr.sock" GET /healthz)
+check "and /healthz has the master's newest sample" \
+	grep -q '"as_of":"2021' <<<"$out"
+check "said in the log" grep -q 'replica holds no sample' "$T/rr.log"
+kill "$(cat "$T/rr.pid")"
+
 # ---- a pool whose workers keep dying gives up, loudly ----
 "$API" --listen "$T/crash.sock" --workers 1 2>"$T/crash.log" &
 MPID=$!
