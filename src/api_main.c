@@ -129,7 +129,8 @@ write_cache(void *arg)
 	struct pending_cache *p = arg;
 	struct error err;
 
-	if (store_cache_put(&p->w->st, p->body, p->len, cfg.cache_ttl_s,
+	/* NX: a refresh may have written a newer summary meanwhile */
+	if (store_cache_fill(&p->w->st, p->body, p->len, cfg.cache_ttl_s,
 	    &err) < 0)
 		log_warn("cache write failed error=\"%s\"", err.text);
 	free(p->body);

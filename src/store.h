@@ -151,9 +151,21 @@ int store_hourly(struct store *st, int64_t from_ms, int64_t to_ms,
 int store_cache_get(struct store *st, char **body, size_t *len,
     struct error *err);
 
-/* SET <prefix>:cache body EX ttl_s.  Returns 0 or -1 with err filled. */
+/*
+ * SET <prefix>:cache body EX ttl_s: what a refresh writes, over whatever
+ * is there.  Returns 0 or -1 with err filled.
+ */
 int store_cache_put(struct store *st, const char *body, size_t len, long ttl_s,
     struct error *err);
+
+/*
+ * The same with NX: what the API writes after a miss.  Its summary may be
+ * older than one a refresh wrote meanwhile, so it only fills an empty
+ * cache and never replaces a document.  Returns 1 written, 0 when the
+ * cache held one already, or -1 with err filled.
+ */
+int store_cache_fill(struct store *st, const char *body, size_t len,
+    long ttl_s, struct error *err);
 
 /* ---- the refresh lock, <prefix>:refresh:lock ---- */
 

@@ -52,21 +52,37 @@ out:
 	return rc;
 }
 
-int
-store_cache_put(struct store *st, const char *body, size_t len, long ttl_s,
+/* SET the cache, with NX when nx.  Returns 1 set, 0 not (NX), or -1. */
+static int
+cache_set(struct store *st, const char *body, size_t len, long ttl_s, int nx,
     struct error *err)
 {
 	char ttl[24];
-	const char *argv[] = { "SET", st->key_cache, body, "EX", ttl };
-	size_t lens[] = { 3, strlen(st->key_cache), len, 2, 0 };
+	const char *argv[] = { "SET", st->key_cache, body, "EX", ttl, "NX" };
+	size_t lens[] = { 3, strlen(st->key_cache), len, 2, 0, 2 };
 	redisReply *r;
 	int rc;
 
 	lens[4] = (size_t)snprintf(ttl, sizeof(ttl), "%ld", ttl_s);
-	r = conn_command(st->conn, 5, argv, lens);
-	rc = store_check_reply(st, r, st->key_cache, err);
+	r = conn_command(st->conn, nx ? 6 : 5, argv, lens);
+	if ((rc = store_check_reply(st, r, st->key_cache, err)) == 0)
+		rc = r->type == REDIS_REPLY_STATUS ? 1 : 0;	/* OK or nil */
 	freeReplyObject(r);
 	return rc;
+}
+
+int
+store_cache_put(struct store *st, const char *body, size_t len, long ttl_s,
+    struct error *err)
+{
+	return cache_set(st, body, len, ttl_s, 0, err) < 0 ? -1 : 0;
+}
+
+int
+store_cache_fill(struct store *st, const char *body, size_t len, long ttl_s,
+    struct error *err)
+{
+	return cache_set(st, body, len, ttl_s, 1, err);
 }
 
 int

@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
-# A refresh that dies half-way, and one that outlives its lock, against the
-# local stack.  tests/redis_gate stands between the refresh and the real
+# A refresh that dies half-way, one that outlives its lock, and an API
+# cache fill that loses the race to a refresh, against the local stack.  tests/redis_gate stands between the refresh and the real
 # Redis and stops it at its cache write: killed there (SIGKILL, after the
 # series were written), or held there while its lock expires and another
 # refresh runs.  The API must stay consistent (a whole summary, old or
 # new) and the next refresh must converge.  TAP output.
 set -u
 . "$(dirname "$0")/lib.sh"
-need nginx curl redis-server redis-cli
+need nginx curl redis-server redis-cli cgi-fcgi
 
 stack_setup crash
 export ISBITCOINLIT_REFRESH_EVERY_S=3600	# the test's refreshes only
@@ -32,6 +32,7 @@ feed() {
 feed 1
 feed 2
 feed 3
+feed 4
 # the summary the series hold now, computed (a miss)
 computed() { $RCLI del "$PREFIX:cache" >/dev/null; req GET /is-bitcoin-lit >/dev/null; cat "$T/b"; }
 cached() { $RCLI get "$PREFIX:cache"; }
@@ -119,4 +120,34 @@ gate_stop
 check "the next refresh converges on the newest data" refresh_direct "$T/feed3.json"
 check "the cache holds the summary of the series" test "$(cached)" = "$(cat "$T/s3")"
 check "the API serves it" answers_same "$T/s3"
+
+# ---- an API fill that loses the race to a refresh ----
+# The api computes a summary on a miss and writes the cache after its
+# answer: held there, while a refresh commits newer data and its summary.
+API=$top_builddir/src/isbitcoinlit-api
+$RCLI del "$PREFIX:cache" >/dev/null
+rm -f "$T/held"
+"$GATE" "$T/gate.sock" "$STATE/redis.sock" $'SET\r\n$20\r\nis-bitcoin-lit:cache' "$T/held" &
+GATEPID=$!
+wait_for 5 test -S "$T/gate.sock"
+ISBITCOINLIT_REDIS_URL=unix://$T/gate.sock ${TEST_PREFIX:-} "$API" \
+	--listen "$T/gapi.sock" --workers 1 2>"$T/gapi.log" &
+GAPI=$!
+echo "$GAPI" >"$T/gapi.pid"
+wait_for 10 test -S "$T/gapi.sock"
+fcgi() { env -i REQUEST_METHOD=GET DOCUMENT_URI="$2" cgi-fcgi -bind -connect "$1" 2>/dev/null; }
+out=$(fcgi "$T/gapi.sock" /is-bitcoin-lit)
+check "a miss answers the summary of the series" grep -q 'X-Cache: miss' <<<"$out"
+check "its cache fill is held" wait_for 10 test -f "$T/held"
+check "meanwhile a refresh commits newer data" refresh_direct "$T/feed4.json"
+cached >"$T/s4"
+check "its summary is in the cache" bash -c "! cmp -s '$T/s3' '$T/s4'"
+kill -USR1 "$GATEPID"
+# the worker's next request is served once its fill is done
+fcgi "$T/gapi.sock" /healthz >/dev/null
+check "the late fill does not replace the newer summary" \
+	test "$(cached)" = "$(cat "$T/s4")"
+kill "$GAPI"
+wait "$GAPI" 2>/dev/null
+gate_stop
 finish
