@@ -264,7 +264,14 @@ conn_connect(struct conn *c)
 		conn_reset(c);
 		return -1;
 	}
+	c->generation++;
 	return 0;
+}
+
+unsigned long
+conn_generation(const struct conn *c)
+{
+	return c->generation;
 }
 
 int

@@ -55,8 +55,8 @@ void conn_free(struct conn *c);
  * duplicates) and the lock's release script.
  * The exception is the refresh lock's SET ... NX PX: when the first run
  * took the lock and only its reply was lost, the second answers nil
- * against our own lock, so that refresh reports the lock held and the
- * lock stays until its PX expiry.
+ * against our own lock; store_lock_take() therefore asks who holds the
+ * lock after a nil, and releases it by its token after a lost reply.
  */
 redisReply *conn_command(struct conn *c, int argc, const char **argv,
     const size_t *argvlen);
@@ -97,6 +97,14 @@ redisReply *conn_eval(struct conn *c, struct conn_script *s, int nkeys,
  * no write, and WAIT on it would acknowledge nothing.
  */
 long long conn_wait_replicas(struct conn *c, int n, long ms);
+
+/*
+ * A number that changes whenever commands start going over another
+ * connection: a (re)connect, or a command sent on its own connection for
+ * an ASK.  WAIT covers only the writes of the connection it is sent on,
+ * so equal numbers before the first write and at WAIT mean it covers all.
+ */
+unsigned long conn_generation(const struct conn *c);
 
 /*
  * Why the last command failed, for logs and error bodies (never the

@@ -28,6 +28,8 @@ struct conn {
 	char node_err[256];	/* why node did not answer then */
 	size_t sentinel;	/* the sentinel that answered last */
 	struct error err;	/* its text is what conn_error() returns */
+	/* connections made so far, ASK's one-command ones too */
+	unsigned long generation;
 };
 
 /* ---- conn.c: the transport ---- */

@@ -35,11 +35,14 @@ long
 refresh_lock_ttl_ms(const struct cfg *cfg)
 {
 	/*
-	 * The download, then about ten Redis round trips, each of which may
-	 * be tried twice (reconnect), and a margin for parsing.
+	 * One stretch between two checks of the lock: the download, or
+	 * about ten Redis round trips, each of which may be tried twice
+	 * (reconnect), then WAIT; and a margin for parsing.  A stretch that
+	 * runs longer (Sentinel lookups timing out, cluster redirections)
+	 * finds the lock gone at the next check and writes nothing more.
 	 */
 	return cfg->upstream_timeout_s * 1000 + 20 * cfg->redis_timeout_ms +
-	    2000;
+	    cfg->replica_timeout_ms + 2000;
 }
 
 static long
@@ -91,15 +94,44 @@ feed_failed(struct error *err, const struct error *ferr)
 }
 
 /*
+ * Before each write: the lock must still be ours, and it is extended for
+ * the next stretch.  A refresh that outlived its lock (another may hold it
+ * now) stops before it writes.  Returns 0, or -1 with err filled.
+ */
+static int
+lock_keep(const struct cfg *cfg, struct store *st, const char *token,
+    const char *before, struct error *err)
+{
+	struct error serr;
+
+	switch (store_lock_extend(st, token, refresh_lock_ttl_ms(cfg), &serr)) {
+	case 1:
+		return 0;
+	case 0:
+		return error_set(err, REFRESH_ELOCKED, "the refresh lock expired "
+		    "before %s (another refresh may hold it now): stopped there",
+		    before);
+	}
+	return store_failed(err, &serr);
+}
+
+/*
  * Durability on a replicated Redis: every write of this refresh (series,
  * cache) must reach cfg->min_replicas replicas.  Returns 0 or -1.
  */
 static int
 wait_replicas(const struct cfg *cfg, struct store *st,
-    struct refresh_report *report, struct error *err)
+    unsigned long conn_at_write, struct refresh_report *report,
+    struct error *err)
 {
 	struct error serr;
 
+	/* WAIT vouches for one connection's writes: were they all on it? */
+	if (store_connection(st) != conn_at_write)
+		return error_set(err, REFRESH_EREPLICAS, "written, but over "
+		    "more than one Redis connection (a reconnect or a cluster "
+		    "redirection): WAIT cannot confirm that %ld replicas have "
+		    "every write", cfg->min_replicas);
 	report->replicas = store_wait_replicas(st, (int)cfg->min_replicas,
 	    cfg->replica_timeout_ms, &serr);
 	if (report->replicas < 0)
@@ -129,6 +161,7 @@ refresh_run(const struct cfg *cfg, struct store *st,
 	size_t skip, jlen;
 	long lap;
 	int64_t stored_newest;
+	unsigned long conn_at_write = 0;
 	int found, locked = 0, rc = -1, n;
 
 	clock_gettime(CLOCK_MONOTONIC, &t0);
@@ -166,6 +199,9 @@ refresh_run(const struct cfg *cfg, struct store *st,
 	report->parse_ms = elapsed_ms(&t0) - lap;
 	lap += report->parse_ms;
 
+	if (lock_keep(cfg, st, token, "the series were written", err) < 0)
+		goto out;
+	conn_at_write = store_connection(st);
 	if (store_newest(st, &stored_newest, &found, &serr) < 0)
 		goto redis_failed;
 	skip = drop_expired(cfg, stored_newest, found, feed.points,
@@ -190,10 +226,14 @@ refresh_run(const struct cfg *cfg, struct store *st,
 		error_set(err, REFRESH_EINTERNAL, "out of memory");
 		goto out;
 	}
+	if (lock_keep(cfg, st, token, "the cache was written (the series "
+	    "were)", err) < 0)
+		goto out;
 	if (store_cache_put(st, json, jlen, cfg->cache_ttl_s, &serr) < 0)
 		goto redis_failed;
 	report->summary_ms = elapsed_ms(&t0) - lap;
-	if (cfg->min_replicas > 0 && wait_replicas(cfg, st, report, err) < 0)
+	if (cfg->min_replicas > 0 && wait_replicas(cfg, st, conn_at_write,
+	    report, err) < 0)
 		goto out;
 
 	report->received = feed.received;

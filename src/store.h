@@ -188,11 +188,26 @@ int store_lock_take(struct store *st, long ttl_ms,
 void store_lock_release(struct store *st, const char *token);
 
 /*
+ * Extend the lock to ttl_ms from now if it still holds token.  Returns 1
+ * extended, 0 when it is no longer ours (expired, maybe taken by another
+ * refresh), -1 with err filled.
+ */
+int store_lock_extend(struct store *st, const char *token, long ttl_ms,
+    struct error *err);
+
+/*
  * Wait up to ms for n replicas to acknowledge every write made so far on
  * the store's connection.  Returns how many did, or -1 with err filled
  * (the connection was lost since the writes: their replication is unknown).
  */
 long long store_wait_replicas(struct store *st, int n, long ms,
     struct error *err);
+
+/*
+ * Changes whenever the store's commands start going over another Redis
+ * connection (see conn_generation()): WAIT vouches for the writes since
+ * the last change only.
+ */
+unsigned long store_connection(const struct store *st);
 
 #endif

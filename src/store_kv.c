@@ -13,6 +13,14 @@
 #include "log.h"
 #include "store_impl.h"
 
+/* Extend the lock (ARGV[2] ms) only while it holds the caller's token. */
+static struct conn_script extend_script = { .body =
+"if redis.call('GET', KEYS[1]) == ARGV[1] then\n"
+"  return redis.call('PEXPIRE', KEYS[1], ARGV[2])\n"
+"end\n"
+"return 0\n"
+};
+
 /* Delete the lock only while it holds the caller's token. */
 static struct conn_script unlock_script = { .body =
 "if redis.call('GET', KEYS[1]) == ARGV[1] then\n"
@@ -85,6 +93,24 @@ store_cache_fill(struct store *st, const char *body, size_t len, long ttl_s,
 	return cache_set(st, body, len, ttl_s, 1, err);
 }
 
+/*
+ * Whether the lock holds token: after a nil from SET NX that the transport
+ * sent twice (the first reply lost), the lock may be our own.  Returns 1
+ * ours, 0 another's (or gone), -1 with err filled.
+ */
+static int
+lock_holder_is(struct store *st, const char *token, struct error *err)
+{
+	const char *argv[] = { "GET", st->key_lock };
+	redisReply *r = conn_command(st->conn, 2, argv, NULL);
+	int rc = -1;
+
+	if (store_check_reply(st, r, st->key_lock, err) == 0)
+		rc = r->type == REDIS_REPLY_STRING && strcmp(r->str, token) == 0;
+	freeReplyObject(r);
+	return rc;
+}
+
 int
 store_lock_take(struct store *st, long ttl_ms, char token[STORE_TOKEN_MAX],
     struct error *err)
@@ -101,10 +127,18 @@ store_lock_take(struct store *st, long ttl_ms, char token[STORE_TOKEN_MAX],
 		snprintf(token + 2 * i, 3, "%02x", rnd[i]);
 	snprintf(ttl, sizeof(ttl), "%ld", ttl_ms);
 	r = conn_command(st->conn, 6, argv, NULL);
-	if (store_check_reply(st, r, st->key_lock, err) < 0)
+	if (store_check_reply(st, r, st->key_lock, err) < 0) {
+		/*
+		 * No reply: Redis may have taken the SET all the same.  Free
+		 * it by its token, or it would block refreshes for its TTL.
+		 */
+		if (r == NULL)
+			store_lock_release(st, token);
 		rc = -1;
+	} else if (r->type == REDIS_REPLY_STATUS)
+		rc = 1;					/* OK: taken */
 	else
-		rc = r->type == REDIS_REPLY_STATUS ? 1 : 0;	/* OK or nil */
+		rc = lock_holder_is(st, token, err);	/* nil: whose? */
 	freeReplyObject(r);
 	return rc;
 }
@@ -120,6 +154,37 @@ store_lock_release(struct store *st, const char *token)
 		log_warn("lock release failed, it expires by itself error=\"%s\"",
 		    r ? r->str : conn_error(st->conn));
 	freeReplyObject(r);
+}
+
+int
+store_lock_extend(struct store *st, const char *token, long ttl_ms,
+    struct error *err)
+{
+	const char *keys[] = { st->key_lock };
+	char ttl[24];
+	const char *args[] = { token, ttl };
+	redisReply *r;
+	int rc = -1;
+
+	snprintf(ttl, sizeof(ttl), "%ld", ttl_ms);
+	r = conn_eval(st->conn, &extend_script, 1, keys, 2, args, NULL);
+	if (store_check_reply(st, r, st->key_lock, err) < 0)
+		goto out;
+	if (r->type != REDIS_REPLY_INTEGER) {
+		error_set(err, STORE_EBACKEND, "lock extension: unexpected "
+		    "reply");
+		goto out;
+	}
+	rc = r->integer == 1;
+out:
+	freeReplyObject(r);
+	return rc;
+}
+
+unsigned long
+store_connection(const struct store *st)
+{
+	return conn_generation(st->conn);
 }
 
 long long

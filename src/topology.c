@@ -133,6 +133,8 @@ topo_ask(struct conn *c, const char *host, int port, int argc,
 	const size_t *const lens[2] = { NULL, argvlen };
 	redisReply *r[2];
 	redisContext *ctx = conn_ctx_open(c, host, port, NULL, 1);
+
+	c->generation++;	/* this command runs on another connection */
 	char where[CONN_WHERE_MAX];
 
 	if (ctx == NULL)

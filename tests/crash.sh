@@ -41,20 +41,24 @@ refresh_direct() {
 	ISBITCOINLIT_REDIS_URL=unix://$STATE/redis.sock \
 	    ISBITCOINLIT_UPSTREAM_URL=file://$1 refresh_once >/dev/null 2>&1
 }
-gate_start() {	# KILL_PID_FILE or nothing
+gate_start() {	# [gate options]: at the cache write
 	rm -f "$T/held"
-	"$GATE" "$T/gate.sock" "$STATE/redis.sock" "$PREFIX:cache" "$T/held" "$@" &
+	"$GATE" "$@" "$T/gate.sock" "$STATE/redis.sock" "$PREFIX:cache" "$T/held" &
 	GATEPID=$!
 	echo "$GATEPID" >"$T/gate.pid"
 	wait_for 5 test -S "$T/gate.sock"
 }
 gate_stop() { kill "$GATEPID" 2>/dev/null; wait "$GATEPID" 2>/dev/null; }
+fcgi() {	# SOCKET URI [METHOD]: a FastCGI request straight at a responder
+	env -i REQUEST_METHOD="${3:-GET}" DOCUMENT_URI="$2" CONTENT_LENGTH=0 \
+	    cgi-fcgi -bind -connect "$1" 2>/dev/null
+}
 
 req GET /is-bitcoin-lit >/dev/null
 cp "$T/b" "$T/s0"
 
 # ---- killed between the series write and the cache write ----
-gate_start "$T/victim.pid"
+gate_start -k "$T/victim.pid"
 # a short lock (1 s upstream + 20 x 100 ms + 2 s) for the test's sake
 ISBITCOINLIT_REDIS_URL=unix://$T/gate.sock ISBITCOINLIT_REDIS_TIMEOUT_MS=100 \
 ISBITCOINLIT_UPSTREAM_TIMEOUT_S=1 ISBITCOINLIT_UPSTREAM_URL=file://$T/feed1.json \
@@ -88,19 +92,23 @@ check "no sample lost or doubled ($($RCLI zcard "$PREFIX:price:mean:30s") of $n1
 	test "$($RCLI zcard "$PREFIX:price:mean:30s")" = "$n1"
 
 # ---- a refresh that outlives its lock ----
-gate_start
+# Held at its last check of the lock, before its cache write (the third
+# command naming the lock: the SET NX, the check before the series, this).
+rm -f "$T/held"
+"$GATE" -n 3 "$T/gate.sock" "$STATE/redis.sock" "$PREFIX:refresh:lock" "$T/held" &
+GATEPID=$!
+wait_for 5 test -S "$T/gate.sock"
 ISBITCOINLIT_REDIS_URL=unix://$T/gate.sock ISBITCOINLIT_REDIS_TIMEOUT_MS=20000 \
 ISBITCOINLIT_UPSTREAM_URL=file://$T/feed2.json \
 	${TEST_PREFIX:-} "$REFRESH" --once >"$T/slow.out" 2>&1 &
 SLOW=$!
-check "a refresh held at its cache write" wait_for 20 test -f "$T/held"
+check "a refresh held before its cache write" wait_for 20 test -f "$T/held"
 computed >"$T/s2"
 check "its series are written: a miss computes a new summary" \
 	bash -c "! cmp -s '$T/s1' '$T/s2'"
-# its lock expires while it is still writing
+# its lock expires while it is still working
 $RCLI del "$PREFIX:refresh:lock" >/dev/null
 check "its lock gone, another refresh runs to its end" refresh_direct "$T/feed3.json"
-cp "$T/feed3.json" "$T/current.json"
 computed >"$T/s3"
 check "and commits the newest data" bash -c "! cmp -s '$T/s2' '$T/s3'"
 # meanwhile a third refresh holds the lock: the slow one must not free it
@@ -108,18 +116,16 @@ $RCLI set "$PREFIX:refresh:lock" someone-else px 60000 >/dev/null
 kill -USR1 "$GATEPID"
 wait "$SLOW"
 src=$?
-check "the slow refresh finishes when let through (exit $src)" test "$src" = 0
+check "the slow refresh finds its lock gone and stops: exit 4 ($src)" \
+	test "$src" = 4 -a -n "$(grep -F 'lock expired before the cache was written' "$T/slow.out")"
 check "it leaves the lock it no longer owns alone" \
 	test "$($RCLI get "$PREFIX:refresh:lock")" = someone-else
-st=$(req GET /is-bitcoin-lit)
-check "the API serves a whole summary meanwhile ($st)" test "$st" = 200
-check "one of the summaries the series have held" \
-	bash -c "cmp -s '$T/b' '$T/s2' || cmp -s '$T/b' '$T/s3'"
+check "it wrote no cache: the newest summary stays" test "$(cached)" = "$(cat "$T/s3")"
+check "the API serves it" answers_same "$T/s3"
 $RCLI del "$PREFIX:refresh:lock" >/dev/null
 gate_stop
 check "the next refresh converges on the newest data" refresh_direct "$T/feed3.json"
 check "the cache holds the summary of the series" test "$(cached)" = "$(cat "$T/s3")"
-check "the API serves it" answers_same "$T/s3"
 
 # ---- an API fill that loses the race to a refresh ----
 # The api computes a summary on a miss and writes the cache after its
@@ -135,7 +141,6 @@ ISBITCOINLIT_REDIS_URL=unix://$T/gate.sock ${TEST_PREFIX:-} "$API" \
 GAPI=$!
 echo "$GAPI" >"$T/gapi.pid"
 wait_for 10 test -S "$T/gapi.sock"
-fcgi() { env -i REQUEST_METHOD=GET DOCUMENT_URI="$2" cgi-fcgi -bind -connect "$1" 2>/dev/null; }
 out=$(fcgi "$T/gapi.sock" /is-bitcoin-lit)
 check "a miss answers the summary of the series" grep -q 'X-Cache: miss' <<<"$out"
 check "its cache fill is held" wait_for 10 test -f "$T/held"
@@ -149,5 +154,80 @@ check "the late fill does not replace the newer summary" \
 	test "$(cached)" = "$(cat "$T/s4")"
 kill "$GAPI"
 wait "$GAPI" 2>/dev/null
+gate_stop
+
+# ---- the reply to the lock's SET NX lost ----
+# The gate lets the SET through and drops its reply with the connection.
+lock_gate() {	# N: at the Nth lock taken
+	rm -f "$T/held"
+	"$GATE" -c -n "$1" "$T/gate.sock" "$STATE/redis.sock" $'NX\r\n$2\r\nPX' "$T/held" &
+	GATEPID=$!
+	wait_for 5 test -S "$T/gate.sock"
+}
+no_lock() { [ "$($RCLI exists "$PREFIX:refresh:lock")" = 0 ]; }
+# a responder whose connection was open: the transport sends the SET again
+lock_gate 2
+ISBITCOINLIT_REDIS_URL=unix://$T/gate.sock ISBITCOINLIT_UPSTREAM_URL=file://$T/feed4.json \
+	${TEST_PREFIX:-} "$REFRESH" --listen "$T/rf.sock" --workers 1 2>"$T/rf.log" &
+RF=$!
+echo "$RF" >"$T/rf.pid"
+wait_for 10 test -S "$T/rf.sock"
+out=$(fcgi "$T/rf.sock" /refresh POST)
+check "a refresh over FastCGI (its connection now open)" grep -q 'Status: 200' <<<"$out"
+out=$(fcgi "$T/rf.sock" /refresh POST)
+check "the next one's SET NX reply lost, sent again: the lock is its own, 200" \
+	test -f "$T/held" -a -n "$(grep 'Status: 200' <<<"$out")"
+check "and it released its lock" no_lock
+kill "$RF"
+wait "$RF" 2>/dev/null
+gate_stop
+# a fresh connection: no second try, the refresh fails, the lock is freed
+lock_gate 1
+ISBITCOINLIT_REDIS_URL=unix://$T/gate.sock ISBITCOINLIT_UPSTREAM_URL=file://$T/feed4.json \
+	${TEST_PREFIX:-} "$REFRESH" --once >/dev/null 2>&1
+rc=$?
+check "--once whose SET NX reply is lost: Redis failed, exit 3 ($rc)" \
+	test "$rc" = 3 -a -f "$T/held"
+check "the lock Redis took for it is freed at once, not left for its TTL" no_lock
+gate_stop
+ISBITCOINLIT_REDIS_URL=unix://$STATE/redis.sock ISBITCOINLIT_UPSTREAM_URL=file://$T/feed4.json \
+	"$REFRESH" --once >/dev/null 2>&1
+rc=$?
+check "the next refresh runs at once (exit $rc)" test "$rc" = 0
+
+# ---- WAIT after writes that went over two connections ----
+# A master with a replica; the refresh responder's cache write loses its
+# reply, so the transport sends it again on a new connection: WAIT there
+# would vouch for that write alone, not for the series written before.
+MP=$(free_port)
+RP=$(free_port)
+[ "$RP" = "$MP" ] && RP=$((MP + 1))
+mkdir -p "$T/m" "$T/r"
+redis-server --port "$MP" --bind 127.0.0.1 --unixsocket "$T/m/sock" --save '' \
+	--daemonize yes --dir "$T/m" --pidfile "$T/m.pid" --logfile "$T/m/log"
+redis-server --port "$RP" --bind 127.0.0.1 --save '' --replicaof 127.0.0.1 "$MP" \
+	--daemonize yes --dir "$T/r" --pidfile "$T/r.pid" --logfile "$T/r/log"
+synced() { redis-cli -p "$MP" info replication | grep -q 'slave0:.*state=online'; }
+check "a master and its replica" wait_for 20 synced
+rm -f "$T/held"
+"$GATE" -c -n 2 "$T/gate.sock" "$T/m/sock" "$PREFIX:cache" "$T/held" &
+GATEPID=$!
+wait_for 5 test -S "$T/gate.sock"
+ISBITCOINLIT_REDIS_URL=unix://$T/gate.sock ISBITCOINLIT_MIN_REPLICAS=1 \
+ISBITCOINLIT_UPSTREAM_URL=file://$T/feed4.json \
+	${TEST_PREFIX:-} "$REFRESH" --listen "$T/rw.sock" --workers 1 2>"$T/rw.log" &
+RW=$!
+echo "$RW" >"$T/rw.pid"
+wait_for 10 test -S "$T/rw.sock"
+out=$(fcgi "$T/rw.sock" /refresh POST)
+check "a refresh acknowledged by the replica" grep -q '"replicas":1' <<<"$out"
+out=$(fcgi "$T/rw.sock" /refresh POST)
+check "writes over two connections: 503 not replicated, not a false acknowledgement" \
+	test -f "$T/held" -a -n "$(grep -F 'more than one Redis connection' <<<"$out")"
+out=$(fcgi "$T/rw.sock" /refresh POST)
+check "the next refresh, on one connection again, is acknowledged" \
+	grep -q '"replicas":1' <<<"$out"
+kill "$RW"
+wait "$RW" 2>/dev/null
 gate_stop
 finish

@@ -2,14 +2,18 @@
  * A gate in front of a real Redis, for the tests that need a client
  * stopped at one exact command: it relays every connection on a unix
  * socket to Redis's unix socket, byte for byte, until a client sends a
- * command holding TRIGGER.  Those bytes are held back (Redis never sees
- * them), HELD_FILE is created, and then:
- *   - with a KILL_PID_FILE, the pid in it is sent SIGKILL at once (the
- *     client dies between its previous command and this one);
- *   - otherwise the bytes wait until SIGUSR1, then go on as if nothing
- *     happened.
+ * command holding TRIGGER (the Nth time it does, with -n N).  HELD_FILE is
+ * then created, and:
+ *   - by default the bytes are held back (Redis does not see them) until
+ *     SIGUSR1, then go on as if nothing happened;
+ *   - with -k KILL_PID_FILE they are held back and the pid in the file is
+ *     sent SIGKILL at once (the client dies between its previous command
+ *     and this one);
+ *   - with -c they go to Redis, and Redis's reply is dropped with the
+ *     client's connection (the command ran; its reply was lost).
  *
- *   redis_gate LISTEN_SOCK REDIS_SOCK TRIGGER HELD_FILE [KILL_PID_FILE]
+ *   redis_gate [-n N] [-k KILL_PID_FILE | -c] LISTEN_SOCK REDIS_SOCK
+ *       TRIGGER HELD_FILE
  *
  * One process, poll(2); it ends on SIGTERM.
  */
@@ -32,6 +36,7 @@ struct pair {
 	int client, redis;	/* -1: unused */
 	char held[HELD_MAX];	/* the client's bytes held back */
 	size_t nheld;
+	int cut;		/* drop Redis's next reply and the client */
 };
 
 static volatile sig_atomic_t released, stop;
@@ -87,6 +92,7 @@ pair_close(struct pair *p)
 		close(p->redis);
 	p->client = p->redis = -1;
 	p->nheld = 0;
+	p->cut = 0;
 }
 
 /* The trigger was seen: say so, and kill the client if asked to. */
@@ -109,26 +115,37 @@ int
 main(int argc, char *argv[])
 {
 	static struct pair pairs[MAX_CONNS];
-	const char *trigger, *held_file, *kill_file;
+	const char *trigger, *held_file, *kill_file = NULL, *listen_path;
+	const char *redis_path;
 	struct sigaction sa;
-	int lfd, tripped = 0;
+	int lfd, tripped = 0, cut = 0, nth = 1, seen = 0, opt;
 
-	if (argc != 5 && argc != 6) {
-		fprintf(stderr, "usage: redis_gate LISTEN_SOCK REDIS_SOCK "
-		    "TRIGGER HELD_FILE [KILL_PID_FILE]\n");
+	while ((opt = getopt(argc, argv, "n:k:c")) != -1) {
+		switch (opt) {
+		case 'n': nth = atoi(optarg); break;
+		case 'k': kill_file = optarg; break;
+		case 'c': cut = 1; break;
+		default: goto usage;
+		}
+	}
+	if (argc - optind != 4 || nth < 1) {
+usage:
+		fprintf(stderr, "usage: redis_gate [-n N] [-k KILL_PID_FILE | -c] "
+		    "LISTEN_SOCK REDIS_SOCK TRIGGER HELD_FILE\n");
 		return 2;
 	}
-	trigger = argv[3];
-	held_file = argv[4];
-	kill_file = argc == 6 ? argv[5] : NULL;
+	listen_path = argv[optind];
+	redis_path = argv[optind + 1];
+	trigger = argv[optind + 2];
+	held_file = argv[optind + 3];
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_usr1;
 	sigaction(SIGUSR1, &sa, NULL);
 	sa.sa_handler = on_term;
 	sigaction(SIGTERM, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
-	if ((lfd = unix_fd(argv[1], 1)) < 0) {
-		perror(argv[1]);
+	if ((lfd = unix_fd(listen_path, 1)) < 0) {
+		perror(listen_path);
 		return 1;
 	}
 	for (int i = 0; i < MAX_CONNS; i++)
@@ -165,7 +182,7 @@ main(int argc, char *argv[])
 			for (i = 0; i < MAX_CONNS && pairs[i].client >= 0; i++)
 				;
 			if (c >= 0 && (i == MAX_CONNS ||
-			    (r = unix_fd(argv[2], 0)) < 0))
+			    (r = unix_fd(redis_path, 0)) < 0))
 				close(c);
 			else if (c >= 0) {
 				pairs[i].client = c;
@@ -183,9 +200,9 @@ main(int argc, char *argv[])
 				continue;
 			if (rev & (POLLIN | POLLHUP | POLLERR)) {
 				got = read(p->redis, buf, sizeof(buf));
-				if (got <= 0 || write_all(p->client, buf,
-				    (size_t)got) < 0) {
-					pair_close(p);
+				if (got <= 0 || p->cut || write_all(p->client,
+				    buf, (size_t)got) < 0) {
+					pair_close(p);	/* with -c: the reply lost */
 					continue;
 				}
 			}
@@ -196,11 +213,18 @@ main(int argc, char *argv[])
 					continue;
 				}
 				if (!tripped && memmem(buf, (size_t)got, trigger,
-				    strlen(trigger)) != NULL) {
-					memcpy(p->held, buf, (size_t)got);
-					p->nheld = (size_t)got;
+				    strlen(trigger)) != NULL && ++seen == nth) {
 					tripped = 1;
 					trip(held_file, kill_file);
+					if (cut) {
+						p->cut = 1;
+						if (write_all(p->redis, buf,
+						    (size_t)got) < 0)
+							pair_close(p);
+						continue;
+					}
+					memcpy(p->held, buf, (size_t)got);
+					p->nheld = (size_t)got;
 				} else if (write_all(p->redis, buf,
 				    (size_t)got) < 0)
 					pair_close(p);
@@ -210,6 +234,6 @@ main(int argc, char *argv[])
 	for (int i = 0; i < MAX_CONNS; i++)
 		pair_close(&pairs[i]);
 	close(lfd);
-	unlink(argv[1]);
+	unlink(listen_path);
 	return 0;
 }
