@@ -145,31 +145,51 @@ fmt_now_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/* The lowest hour start an int64 holds; floor(INT64_MIN) is below it. */
+#define HOUR_START_MIN (INT64_MIN / FMT_HOUR_MS * FMT_HOUR_MS)
+
 int64_t
 fmt_hour_floor(int64_t ms)
 {
 	int64_t r = ms % FMT_HOUR_MS;
 
-	return r < 0 ? ms - r - FMT_HOUR_MS : ms - r;
+	if (r >= 0)
+		return ms - r;
+	return ms - r == HOUR_START_MIN ? HOUR_START_MIN : ms - r - FMT_HOUR_MS;
 }
+
+/* What RFC 3339 can write: 0000-01-01T00:00:00Z to the last ms of 9999. */
+#define RFC3339_MIN_MS INT64_C(-62167219200000)
+#define RFC3339_MAX_MS INT64_C(253402300799999)
 
 int
 fmt_rfc3339(int64_t ms, int with_ms, char *buf)
 {
-	int64_t s = ms >= 0 ? ms / 1000 : -((-ms + 999) / 1000);
-	time_t t = (time_t)s;
+	int64_t s, frac;
+	time_t t;
 	struct tm tm;
 
-	if (gmtime_r(&t, &tm) == NULL) {
+	if (ms < RFC3339_MIN_MS)
+		ms = RFC3339_MIN_MS;
+	else if (ms > RFC3339_MAX_MS)
+		ms = RFC3339_MAX_MS;
+	s = ms / 1000;
+	frac = ms % 1000;
+	if (frac < 0) {
+		s--;
+		frac += 1000;
+	}
+	t = (time_t)s;
+	if (gmtime_r(&t, &tm) == NULL) {	/* a 32-bit time_t */
 		t = 0;
 		gmtime_r(&t, &tm);
-		s = ms = 0;
+		frac = 0;
 	}
 	if (with_ms)
 		return snprintf(buf, FMT_RFC3339_MAX,
 		    "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
 		    tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
-		    (int)(ms - s * 1000));
+		    (int)frac);
 	return snprintf(buf, FMT_RFC3339_MAX, "%04d-%02d-%02dT%02d:%02d:%02d+00:00",
 	    tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
 	    tm.tm_sec);

@@ -285,6 +285,35 @@ test_time(void)
 	CHECK_INT(fmt_hour_floor(1625673600000 + 3599999), 1625673600000,
 	    "h + 3599999 ms is still hour h");
 	CHECK_INT(fmt_hour_floor(-1), -3600000, "hour floor before the epoch");
+
+	/* every int64 is defined: no overflow at the ends (run under UBSan) */
+	CHECK_INT(fmt_hour_floor(INT64_MAX), INT64_C(9223372036854000000),
+	    "hour floor of INT64_MAX");
+	CHECK_INT(fmt_hour_floor(INT64_MIN), INT64_C(-9223372036854000000),
+	    "hour floor of INT64_MIN: the lowest hour start an int64 holds");
+	CHECK_INT(fmt_hour_floor(INT64_C(-9223372036854000001)),
+	    INT64_C(-9223372036854000000), "and just below it");
+	CHECK_INT(fmt_hour_floor(INT64_C(-9223372036854000000)),
+	    INT64_C(-9223372036854000000), "which is its own floor");
+	fmt_rfc3339(INT64_MAX, 0, buf);
+	CHECK_STR(buf, "9999-12-31T23:59:59+00:00", "INT64_MAX: the last second "
+	    "of year 9999");
+	fmt_rfc3339(INT64_MAX, 1, buf);
+	CHECK_STR(buf, "9999-12-31T23:59:59.999Z", "INT64_MAX, log form");
+	fmt_rfc3339(INT64_MIN, 0, buf);
+	CHECK_STR(buf, "0000-01-01T00:00:00+00:00", "INT64_MIN: year 0 begins");
+	fmt_rfc3339(INT64_MIN, 1, buf);
+	CHECK_STR(buf, "0000-01-01T00:00:00.000Z", "INT64_MIN, log form");
+	fmt_rfc3339(INT64_C(253402300799999), 1, buf);
+	CHECK_STR(buf, "9999-12-31T23:59:59.999Z", "the last ms of 9999");
+	fmt_rfc3339(INT64_C(253402300800000), 0, buf);
+	CHECK_STR(buf, "9999-12-31T23:59:59+00:00", "year 10000 is clamped");
+	fmt_rfc3339(INT64_C(-62167219200000), 1, buf);
+	CHECK_STR(buf, "0000-01-01T00:00:00.000Z", "the first ms of year 0");
+	fmt_rfc3339(INT64_C(-62167219200001), 1, buf);
+	CHECK_STR(buf, "0000-01-01T00:00:00.000Z", "before year 0: clamped");
+	fmt_rfc3339(INT64_C(-1000), 1, buf);
+	CHECK_STR(buf, "1969-12-31T23:59:59.000Z", "a whole second before 1970");
 }
 
 static void
@@ -341,6 +370,54 @@ test_json(void)
 	jw_array_end(&w);
 	s = jw_take(&w, &len);
 	CHECK(s == NULL, "closing what was never opened is refused");
+
+	/* jw_indent takes what Redis holds: bounded depth, size, balance */
+	{
+		char deep[2 * JW_MAX_DEPTH + 4];
+		char *big;
+		size_t n = 0;
+
+		for (int i = 0; i < JW_MAX_DEPTH; i++)
+			deep[n++] = '[';
+		deep[n++] = '1';
+		for (int i = 0; i < JW_MAX_DEPTH; i++)
+			deep[n++] = ']';
+		s = jw_indent(deep, n, &len);
+		CHECK(s != NULL, "jw_indent: %d levels are indented",
+		    JW_MAX_DEPTH);
+		free(s);
+		memmove(deep + 1, deep, n);
+		deep[0] = '[';
+		deep[n + 1] = ']';
+		s = jw_indent(deep, n + 2, &len);
+		CHECK(s == NULL, "jw_indent: %d levels are refused",
+		    JW_MAX_DEPTH + 1);
+		free(s);
+		big = malloc(10000);
+		memset(big, '[', 10000);
+		s = jw_indent(big, 10000, &len);
+		CHECK(s == NULL, "jw_indent: 10,000 [ are refused");
+		free(s);
+		/* 10 kB of commas at depth 1: some 40 kB indented */
+		memset(big, ',', 10000);
+		big[0] = '[';
+		big[9998] = '1';
+		big[9999] = ']';
+		s = jw_indent(big, 10000, &len);
+		CHECK(s == NULL, "jw_indent: output over %d bytes is refused",
+		    JW_INDENT_MAX);
+		free(s);
+		free(big);
+		s = jw_indent("[1]]", 4, &len);
+		CHECK(s == NULL, "jw_indent: a close too many is refused");
+		free(s);
+		s = jw_indent("{\"a\":[1]", 8, &len);
+		CHECK(s == NULL, "jw_indent: an unclosed array is refused");
+		free(s);
+		s = jw_indent("{\"a\":\"x}", 8, &len);
+		CHECK(s == NULL, "jw_indent: an unclosed string is refused");
+		free(s);
+	}
 }
 
 int
