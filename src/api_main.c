@@ -156,6 +156,14 @@ handle_lit(struct http_request *req, void *ctx)
 
 	for (int i = 0; i < n && rc < 0; i++) {
 		rc = cfg.cache ? store_cache_get(from[i], &body, &len, &err) : 0;
+		if (rc == 1 && !summary_valid(body, len)) {
+			/* what Redis holds is input: recompute, rewrite */
+			log_warn("the cache holds no summary document, "
+			    "recomputing bytes=%zu", len);
+			free(body);
+			body = NULL;
+			rc = 0;
+		}
 		if (rc == 1) {
 			send_summary(req, body, len, "hit");
 			free(body);
