@@ -43,6 +43,7 @@ struct pending_cache {
 	struct worker *w;
 	char *body;
 	size_t len;
+	int replace;	/* the cache held no summary: overwrite it */
 };
 
 static int
@@ -129,9 +130,13 @@ write_cache(void *arg)
 	struct pending_cache *p = arg;
 	struct error err;
 
-	/* NX: a refresh may have written a newer summary meanwhile */
-	if (store_cache_fill(&p->w->st, p->body, p->len, cfg.cache_ttl_s,
-	    &err) < 0)
+	/*
+	 * NX: a refresh may have written a newer summary meanwhile.  Only
+	 * what is not a summary at all is overwritten.
+	 */
+	if ((p->replace ? store_cache_put(&p->w->st, p->body, p->len,
+	    cfg.cache_ttl_s, &err) : store_cache_fill(&p->w->st, p->body,
+	    p->len, cfg.cache_ttl_s, &err)) < 0)
 		log_warn("cache write failed error=\"%s\"", err.text);
 	free(p->body);
 	free(p);
@@ -173,11 +178,20 @@ handle_lit(struct http_request *req, void *ctx)
 	struct store *from[2];
 	char *body = NULL;
 	size_t len;
-	int rc = -1, n = readers(w, from);
+	int rc = -1, n = readers(w, from), replace = 0;
 
 	/* the replica first; its failure or emptiness sends us to the master */
 	for (int i = 0; i < n && rc != 1; i++) {
 		rc = cfg.cache ? store_cache_get(from[i], &body, &len, &err) : 0;
+		if (rc == 1 && !summary_valid(body, len)) {
+			/* what Redis holds is input: recompute, rewrite */
+			log_warn("the cache holds no summary document, "
+			    "recomputing bytes=%zu", len);
+			free(body);
+			body = NULL;
+			rc = 0;
+			replace = 1;
+		}
 		if (rc == 1) {
 			send_summary(req, body, len, "hit");
 			free(body);
@@ -222,6 +236,7 @@ handle_lit(struct http_request *req, void *ctx)
 	p->w = w;
 	p->body = body;
 	p->len = len;
+	p->replace = replace;
 	req->after = write_cache;
 	req->after_arg = p;
 }

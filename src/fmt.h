@@ -24,14 +24,21 @@ int fmt_double(double v, char *buf);
  * Write ms since the epoch as RFC 3339 UTC into buf (FMT_RFC3339_MAX
  * bytes): for documents to the second with "+00:00"
  * ("2021-07-07T17:30:18+00:00"); with with_ms, for log lines, to the
- * millisecond with "Z" ("2021-07-07T17:30:18.345Z").  Returns the length.
+ * millisecond with "Z" ("2021-07-07T17:30:18.345Z").  Defined for every
+ * int64: times before year 0000 or after 9999 are written as
+ * 0000-01-01T00:00:00(.000Z) and 9999-12-31T23:59:59(.999Z).  Returns the
+ * length.
  */
 int fmt_rfc3339(int64_t ms, int with_ms, char *buf);
 
 /* The clock: ms since the epoch. */
 int64_t fmt_now_ms(void);
 
-/* Start of the UTC hour holding ms (floor, also for negative ms). */
+/*
+ * Start of the UTC hour holding ms (floor, also for negative ms).  Defined
+ * for every int64: below -9223372036854000000, the lowest hour start an
+ * int64 holds, the result is that hour start.
+ */
 int64_t fmt_hour_floor(int64_t ms);
 
 #define FMT_HOUR_MS INT64_C(3600000)

@@ -225,11 +225,15 @@ jw_indent(const char *s, size_t len, size_t *outlen)
 				jw_put(&w, s + ++i, 1);
 				break;
 			}
+			if (w.depth == JW_MAX_DEPTH)
+				w.failed = 1;
 			w.depth++;
 			jw_newline(&w);
 			break;
 		case '}':
 		case ']':
+			if (w.depth == 0)
+				w.failed = 1;
 			w.depth--;
 			jw_newline(&w);
 			jw_put(&w, &ch, 1);
@@ -244,9 +248,11 @@ jw_indent(const char *s, size_t len, size_t *outlen)
 		default:
 			jw_put(&w, &ch, 1);
 		}
+		if (w.failed || w.len > JW_INDENT_MAX)
+			break;
 	}
 	jw_put(&w, "\n", 1);
-	if (w.failed) {
+	if (w.failed || w.len > JW_INDENT_MAX || w.depth != 0 || in_string) {
 		jw_free(&w);
 		return NULL;
 	}

@@ -35,10 +35,15 @@ void jw_null(struct jw *w);
 char *jw_take(struct jw *w, size_t *len);
 void jw_free(struct jw *w);
 
+/* The most jw_indent() writes. */
+#define JW_INDENT_MAX 16384
+
 /*
  * Indent compact JSON text (as this writer makes it) the way a pretty
  * writer would.  Returns a new string (caller frees) and its length, or
- * NULL if out of memory.  Pure.
+ * NULL if out of memory, nested deeper than JW_MAX_DEPTH, unbalanced (a
+ * bracket or a string left open, a close too many), or longer than
+ * JW_INDENT_MAX indented.  Pure.
  */
 char *jw_indent(const char *compact, size_t len, size_t *outlen);
 

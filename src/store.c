@@ -233,12 +233,16 @@ store_reply_int64(const redisReply *r, int64_t *out)
 {
 	double d;
 
+	/* timestamps and counts: within 2^53 either way, so that the hour
+	 * and window arithmetic on them cannot overflow */
 	if (r->type == REDIS_REPLY_INTEGER) {
+		if (r->integer > STORE_INT_MAX || r->integer < -STORE_INT_MAX)
+			return -1;
 		*out = r->integer;
 		return 0;
 	}
 	if (store_reply_double(r, &d) < 0 || d != floor(d) ||
-	    fabs(d) > 9007199254740992.0)
+	    fabs(d) > (double)STORE_INT_MAX)
 		return -1;
 	*out = (int64_t)d;
 	return 0;

@@ -64,7 +64,13 @@ void store_replies_free(redisReply **r, size_t n);
 int store_per_series(struct store *st, int argc, const char **argv,
     redisReply *r[STORE_NSERIES], store_benign_fn benign, struct error *err);
 
-/* Parse a reply holding a number (integer, string or status). */
+/* The largest magnitude store_reply_int64() takes: 2^53. */
+#define STORE_INT_MAX INT64_C(9007199254740992)
+
+/*
+ * Parse a reply holding a number (integer, string or status): a finite
+ * double; an integer of magnitude at most STORE_INT_MAX.  Returns 0 or -1.
+ */
 int store_reply_double(const redisReply *r, double *out);
 int store_reply_int64(const redisReply *r, int64_t *out);
 

@@ -227,8 +227,12 @@ zset_buckets(const redisReply *r, struct store_bucket *b, size_t cap,
 
 			if (e->type != REDIS_REPLY_STRING)
 				return -1;
-			for (end = e->str; *end >= '0' && *end <= '9'; end++)
+			/* a timestamp past INT64_MAX is no reply of ours */
+			for (end = e->str; *end >= '0' && *end <= '9'; end++) {
+				if (ts > (INT64_MAX - (*end - '0')) / 10)
+					return -1;
 				ts = ts * 10 + (*end - '0');
+			}
 			if (*end != ':' || end == e->str ||
 			    zset_value(end + 1, &v) < 0)
 				return -1;

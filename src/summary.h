@@ -54,6 +54,16 @@ const char *summary_direction_name(enum summary_direction d);
  */
 char *summary_render(const struct summary *s, int pretty, size_t *len);
 
+/* The longest compact document summary_valid() takes. */
+#define SUMMARY_DOC_MAX 4096
+
+/*
+ * Whether body[0..len) is a compact summary document of the shape
+ * summary_render() writes (at most SUMMARY_DOC_MAX bytes, keys in order,
+ * at most SUMMARY_HOURS rows): what may be served from the cache.  Pure.
+ */
+int summary_valid(const char *body, size_t len);
+
 /*
  * Read the hourly averages of the window of hours ending with the anchor's
  * hour: T is the newest sample, or now_ms with CFG_ANCHOR_NOW.  h is the

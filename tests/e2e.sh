@@ -83,6 +83,24 @@ check "indented over several lines" test "$(wc -l <"$T/b")" -gt 10
 check "the same document" test "$(tr -d ' \n' <"$T/b")" = "$(cat "$T/cache")"
 check "pretty matches the Summary schema too" body_is_schema Summary
 
+# ---- what Redis holds is input: a cache value that is no summary ----
+cache_is_summary() { [ "$($RCLI get is-bitcoin-lit:cache | tr -d '\n')" = "$(cat "$T/cache")" ]; }
+$RCLI set is-bitcoin-lit:cache "$(printf '[%.0s' $(seq 10000))" >/dev/null
+st=$(req GET '/is-bitcoin-lit?pretty=1')
+check "10,000 [ in the cache, ?pretty=1: 200 ($st), a miss" \
+	test "$st:$(hdr X-Cache)" = 200:miss
+check "the real summary, indented and small ($(wc -c <"$T/b") bytes)" \
+	test "$(tr -d ' \n' <"$T/b")" = "$(cat "$T/cache")" -a "$(wc -c <"$T/b")" -lt 4096
+check "the cache rewritten with the summary" wait_for 5 cache_is_summary
+$RCLI set is-bitcoin-lit:cache '{"hourly_average_of_averages":[],"x":1}' >/dev/null
+st=$(req GET /is-bitcoin-lit)
+check "a cache value of another shape: 200, X-Cache: miss" \
+	test "$st:$(hdr X-Cache)" = 200:miss
+check "the real summary" cmp -s "$T/b" "$T/cache"
+check "the cache rewritten again" wait_for 5 cache_is_summary
+check "each logged as a warning" \
+	test "$(cat "$STATE"/api*.log | grep -c 'cache holds no summary document')" = 2
+
 st=$(req POST /is-bitcoin-lit)
 check "POST /is-bitcoin-lit: 405 with Allow: GET, HEAD" \
 	test "$st:$(hdr Allow)" = "405:GET, HEAD"

@@ -316,6 +316,46 @@ run_cases(const char *label, const char *url, enum cfg_timeseries ts,
 	    "%s: auto refuses a string key: %s", label, err.text);
 	store_fini(&bad);
 
+	/* members are input: a timestamp of 30 digits, one past INT64_MAX */
+	if (ts == CFG_TS_SORTEDSET) {
+		static const char *const members[] = {
+			"123456789012345678901234567890:1.5",
+			"9223372036854775808:1.5",
+		};
+
+		for (size_t i = 0; i < 2; i++) {
+			char prefix[8], key[40];
+			const char *zadd[] = { "ZADD", key, "1625652000000",
+			    members[i] };
+
+			snprintf(prefix, sizeof(prefix), "t6%zu", i);
+			snprintf(key, sizeof(key), "%s:price:mean:30s", prefix);
+			freeReplyObject(conn_command(c, 4, zadd, NULL));
+			store_init(&bad, c, ts, prefix, 86400);
+			CHECK(store_hourly(&bad, H0, H0 + HOUR, &h, &err) == -1 &&
+			    err.code == STORE_EBACKEND &&
+			    strstr(err.text, "unexpected reply") != NULL,
+			    "%s: a member \"%s\" is an unexpected reply: %s",
+			    label, members[i], err.text);
+			store_fini(&bad);
+		}
+	}
+
+	/* a sample stamped near INT64_MAX: no window around it is an int64 */
+	if (ts == CFG_TS_REDISTIMESERIES) {
+		const char *tsadd[] = { "TS.ADD", "t7:price:mean:30s",
+		    "9223372036854775000", "1" };
+
+		freeReplyObject(conn_command(c, 4, tsadd, NULL));
+		store_init(&bad, c, ts, "t7", 0);
+		CHECK(store_newest(&bad, &newest, &found, &err) == -1 &&
+		    err.code == STORE_EBACKEND &&
+		    strstr(err.text, "unexpected reply") != NULL,
+		    "%s: a timestamp past 2^53 is an unexpected reply: %s",
+		    label, err.text);
+		store_fini(&bad);
+	}
+
 	/* auto keeps the backend the existing keys use */
 	store_init(&bad, c, CFG_TS_AUTO, "t1", 86400);
 	CHECK(store_resolve(&bad, &err) == 0 &&

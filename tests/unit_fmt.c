@@ -10,36 +10,189 @@
 #include "jsonw.h"
 #include "testlib.h"
 
-/* Significant digits of a formatted number. */
-static int
-sig_digits(const char *s)
+/*
+ * The shortest digits by another road than the product's: from the exact
+ * decimal expansion of a > 0 (digits[0..n), first digit at 10^exp10),
+ * truncate at p digits and try that and one more in the last digit; the
+ * fewest p where one reads back (that is monotone in p: a p-digit decimal
+ * that reads back is also a (p+1)-digit one), by bisection; of two that
+ * read back, the closer (a tie: the even one).  Writes the digits without
+ * trailing zeros into out and returns their exponent.
+ */
+/* Write i in decimal with its NUL (no printf: this runs millions of times). */
+static void
+fmt_int(char *o, int i)
 {
-	int n = 0, lead = 1, zeros = 0;
+	char rev[12];
+	int n = 0;
 
-	for (; *s && *s != 'e'; s++) {
-		if (*s < '0' || *s > '9')
-			continue;
-		if (lead && *s == '0')
-			continue;
-		lead = 0;
-		n++;
-		zeros = *s == '0' ? zeros + 1 : 0;
-	}
-	return n - zeros;	/* trailing zeros of an integer are not digits */
+	if (i < 0)
+		*o++ = '-';
+	do
+		rev[n++] = (char)('0' + abs(i % 10));
+	while ((i /= 10) != 0);
+	while (n > 0)
+		*o++ = rev[--n];
+	*o = '\0';
 }
 
-/* The fewest significant digits that read back to v, by brute force. */
 static int
-shortest_digits(double v)
+reads_back(const char *dig, int exp10, double a)
 {
-	char buf[64];
+	char text[64];
+	size_t n = strlen(dig);
 
-	for (int p = 1; p <= 17; p++) {
-		snprintf(buf, sizeof(buf), "%.*e", p - 1, v);
-		if (strtod(buf, NULL) == v)
-			return sig_digits(buf);
+	memcpy(text, "0.", 2);
+	memcpy(text + 2, dig, n);
+	text[n + 2] = 'e';
+	fmt_int(text + n + 3, exp10 + 1);
+	return strtod(text, NULL) == a;
+}
+
+/* dig (p digits) plus one in the last place; returns the exponent. */
+static int
+bump(char *dig, int p, int exp10)
+{
+	int k = p;
+
+	while (k > 0 && dig[k - 1] == '9')
+		dig[--k] = '0';
+	if (k == 0) {
+		dig[0] = '1';
+		return exp10 + 1;
 	}
-	return 17;
+	dig[k - 1]++;
+	return exp10;
+}
+
+/* Whether some p-digit decimal reads back; its digits in out. */
+static int
+try_p(const char *exact, int exp10, double a, int p, char *out, int *oexp)
+{
+	char lo[32], hi[32];
+	int hexp, lo_ok, hi_ok, cmp = 0;
+
+	memcpy(lo, exact, (size_t)p);
+	lo[p] = '\0';
+	memcpy(hi, lo, (size_t)p + 1);
+	hexp = bump(hi, p, exp10);
+	lo_ok = reads_back(lo, exp10, a);
+	hi_ok = reads_back(hi, hexp, a);
+	if (lo_ok && hi_ok) {	/* the rest against one half */
+		const char *r = exact + p;
+
+		cmp = *r > '5' ? 1 : *r < '5' ? -1 : 0;
+		for (r++; cmp == 0 && *r; r++)
+			if (*r != '0')
+				cmp = 1;
+		if (cmp == 0)
+			cmp = (lo[p - 1] - '0') % 2 ? 1 : -1;
+		lo_ok = cmp < 0;
+		hi_ok = !lo_ok;
+	}
+	if (lo_ok) {
+		strcpy(out, lo);
+		*oexp = exp10;
+	} else if (hi_ok) {
+		strcpy(out, hi);
+		*oexp = hexp;
+	}
+	return lo_ok || hi_ok;
+}
+
+static int
+oracle(double a, char *out)
+{
+	static char text[1200];
+	char digits[1200], got[32];
+	int n = 0, exp10, lo = 1, hi = 17, oexp = 0, gexp;
+	char *e;
+
+	/* 30 digits decide truncation and the half exactly unless digits
+	 * 19..30 are all zero (then the rounding may hide a carry or a tie) */
+	snprintf(text, sizeof(text), "%.29e", a);
+	if (strspn(text + 19, "0") >= 12)
+		snprintf(text, sizeof(text), "%.1100e", a);
+	for (e = text; *e != 'e'; e++)
+		if (*e != '.')
+			digits[n++] = *e;
+	digits[n] = '\0';
+	exp10 = atoi(e + 1);
+	while (lo < hi) {
+		int mid = (lo + hi) / 2;
+
+		if (try_p(digits, exp10, a, mid, got, &gexp))
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	try_p(digits, exp10, a, lo, out, &oexp);
+	for (n = (int)strlen(out); n > 1 && out[n - 1] == '0'; n--)
+		out[n - 1] = '\0';
+	return oexp;
+}
+
+/* The significant digits of fmt_double's text into out; their exponent. */
+static int
+canon(const char *s, char *out)
+{
+	int n = 0, point = -1, lead = 0, exp10 = 0;
+
+	if (*s == '-')
+		s++;
+	for (; *s && *s != 'e'; s++) {
+		if (*s == '.') {
+			point = n + lead;
+			continue;
+		}
+		if (n == 0 && *s == '0') {
+			lead++;
+			continue;
+		}
+		out[n++] = *s;
+	}
+	if (*s == 'e')
+		exp10 = atoi(s + 1);
+	if (point < 0)
+		point = n + lead;
+	while (n > 1 && out[n - 1] == '0')
+		n--;
+	out[n] = '\0';
+	return exp10 + point - lead - 1;
+}
+
+/*
+ * fmt_double(v) reads back and has exactly the oracle's digits and
+ * exponent.  Returns 1 if so; says why not for the first few failures.
+ */
+static int
+agrees(double v, int *said)
+{
+	char buf[FMT_DOUBLE_MAX], mine[32], want[32];
+	int me, we, ok;
+
+	fmt_double(v, buf);
+	me = canon(buf, mine);
+	we = oracle(fabs(v), want);
+	ok = strtod(buf, NULL) == v && me == we && strcmp(mine, want) == 0;
+	if (!ok && (*said)++ < 5)
+		tl_diag("%a: fmt_double \"%s\", shortest %c.%se%d", v, buf,
+		    want[0], want + 1, we);
+	return ok;
+}
+
+/* How many random doubles: fewer under valgrind, or as the knob says. */
+static long
+random_count(void)
+{
+	const char *knob = getenv("ISBITCOINLIT_TEST_FMT_RANDOM");
+	const char *prefix = getenv("TEST_PREFIX");
+
+	if (knob != NULL && *knob != '\0')
+		return atol(knob);
+	if (prefix != NULL && strstr(prefix, "valgrind") != NULL)
+		return 20000;
+	return 1000000;
 }
 
 static void
@@ -74,29 +227,40 @@ test_doubles(void)
 	check_double(0, "0");
 	check_double(-0.0, "0");
 
-	/* Every double reads back, in the fewest digits: a sweep. */
+	check_double(0x1p-24, "5.960464477539063e-8");
+	check_double(0x1p-1022, "2.2250738585072014e-308");
+	check_double(0x1p1023, "8.98846567431158e+307");
+
+	/* every power of two, exhaustively */
 	{
-		int bad = 0, longer = 0;
-		char buf[FMT_DOUBLE_MAX];
+		int bad = 0, said = 0;
+
+		for (int e = -1074; e <= 1023; e++)
+			bad += !agrees(ldexp(1, e), &said) +
+			    !agrees(-ldexp(1, e), &said);
+		CHECK_INT(bad, 0, "every power of two 2^-1074..2^1023 is the "
+		    "shortest form that reads back");
+	}
+	/* random bit patterns (xorshift64, fixed seed), finite only */
+	{
+		long want = random_count(), done = 0, bad = 0;
+		int said = 0;
 		unsigned long long x = 88172645463325252ULL;
 
-		for (int i = 0; i < 20000; i++) {
+		while (done < want) {
 			double v;
 
 			x ^= x << 13;
 			x ^= x >> 7;
 			x ^= x << 17;
 			memcpy(&v, &x, sizeof(v));
-			if (!isfinite(v))
+			if (!isfinite(v) || v == 0)
 				continue;
-			fmt_double(v, buf);
-			if (strtod(buf, NULL) != v)
-				bad++;
-			if (sig_digits(buf) != shortest_digits(v))
-				longer++;
+			bad += !agrees(v, &said);
+			done++;
 		}
-		CHECK_INT(bad, 0, "20000 random bit patterns round-trip");
-		CHECK_INT(longer, 0, "and none has more digits than needed");
+		CHECK_INT(bad, 0, "%ld random doubles: each is the shortest "
+		    "form that reads back, the closest of its length", done);
 	}
 }
 
@@ -121,6 +285,35 @@ test_time(void)
 	CHECK_INT(fmt_hour_floor(1625673600000 + 3599999), 1625673600000,
 	    "h + 3599999 ms is still hour h");
 	CHECK_INT(fmt_hour_floor(-1), -3600000, "hour floor before the epoch");
+
+	/* every int64 is defined: no overflow at the ends (run under UBSan) */
+	CHECK_INT(fmt_hour_floor(INT64_MAX), INT64_C(9223372036854000000),
+	    "hour floor of INT64_MAX");
+	CHECK_INT(fmt_hour_floor(INT64_MIN), INT64_C(-9223372036854000000),
+	    "hour floor of INT64_MIN: the lowest hour start an int64 holds");
+	CHECK_INT(fmt_hour_floor(INT64_C(-9223372036854000001)),
+	    INT64_C(-9223372036854000000), "and just below it");
+	CHECK_INT(fmt_hour_floor(INT64_C(-9223372036854000000)),
+	    INT64_C(-9223372036854000000), "which is its own floor");
+	fmt_rfc3339(INT64_MAX, 0, buf);
+	CHECK_STR(buf, "9999-12-31T23:59:59+00:00", "INT64_MAX: the last second "
+	    "of year 9999");
+	fmt_rfc3339(INT64_MAX, 1, buf);
+	CHECK_STR(buf, "9999-12-31T23:59:59.999Z", "INT64_MAX, log form");
+	fmt_rfc3339(INT64_MIN, 0, buf);
+	CHECK_STR(buf, "0000-01-01T00:00:00+00:00", "INT64_MIN: year 0 begins");
+	fmt_rfc3339(INT64_MIN, 1, buf);
+	CHECK_STR(buf, "0000-01-01T00:00:00.000Z", "INT64_MIN, log form");
+	fmt_rfc3339(INT64_C(253402300799999), 1, buf);
+	CHECK_STR(buf, "9999-12-31T23:59:59.999Z", "the last ms of 9999");
+	fmt_rfc3339(INT64_C(253402300800000), 0, buf);
+	CHECK_STR(buf, "9999-12-31T23:59:59+00:00", "year 10000 is clamped");
+	fmt_rfc3339(INT64_C(-62167219200000), 1, buf);
+	CHECK_STR(buf, "0000-01-01T00:00:00.000Z", "the first ms of year 0");
+	fmt_rfc3339(INT64_C(-62167219200001), 1, buf);
+	CHECK_STR(buf, "0000-01-01T00:00:00.000Z", "before year 0: clamped");
+	fmt_rfc3339(INT64_C(-1000), 1, buf);
+	CHECK_STR(buf, "1969-12-31T23:59:59.000Z", "a whole second before 1970");
 }
 
 static void
@@ -177,6 +370,54 @@ test_json(void)
 	jw_array_end(&w);
 	s = jw_take(&w, &len);
 	CHECK(s == NULL, "closing what was never opened is refused");
+
+	/* jw_indent takes what Redis holds: bounded depth, size, balance */
+	{
+		char deep[2 * JW_MAX_DEPTH + 4];
+		char *big;
+		size_t n = 0;
+
+		for (int i = 0; i < JW_MAX_DEPTH; i++)
+			deep[n++] = '[';
+		deep[n++] = '1';
+		for (int i = 0; i < JW_MAX_DEPTH; i++)
+			deep[n++] = ']';
+		s = jw_indent(deep, n, &len);
+		CHECK(s != NULL, "jw_indent: %d levels are indented",
+		    JW_MAX_DEPTH);
+		free(s);
+		memmove(deep + 1, deep, n);
+		deep[0] = '[';
+		deep[n + 1] = ']';
+		s = jw_indent(deep, n + 2, &len);
+		CHECK(s == NULL, "jw_indent: %d levels are refused",
+		    JW_MAX_DEPTH + 1);
+		free(s);
+		big = malloc(10000);
+		memset(big, '[', 10000);
+		s = jw_indent(big, 10000, &len);
+		CHECK(s == NULL, "jw_indent: 10,000 [ are refused");
+		free(s);
+		/* 10 kB of commas at depth 1: some 40 kB indented */
+		memset(big, ',', 10000);
+		big[0] = '[';
+		big[9998] = '1';
+		big[9999] = ']';
+		s = jw_indent(big, 10000, &len);
+		CHECK(s == NULL, "jw_indent: output over %d bytes is refused",
+		    JW_INDENT_MAX);
+		free(s);
+		free(big);
+		s = jw_indent("[1]]", 4, &len);
+		CHECK(s == NULL, "jw_indent: a close too many is refused");
+		free(s);
+		s = jw_indent("{\"a\":[1]", 8, &len);
+		CHECK(s == NULL, "jw_indent: an unclosed array is refused");
+		free(s);
+		s = jw_indent("{\"a\":\"x}", 8, &len);
+		CHECK(s == NULL, "jw_indent: an unclosed string is refused");
+		free(s);
+	}
 }
 
 int

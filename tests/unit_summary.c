@@ -1,6 +1,7 @@
 /* Unit tests: the window, pairing rows by hour, directions, rendering. */
 #include "config.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -26,6 +27,119 @@ render(const struct summary *s)
 	size_t len;
 
 	return summary_render(s, 0, &len);
+}
+
+/* summary_valid(): what this product writes, and nothing else. */
+static void
+test_valid(void)
+{
+	static const double odd[] = { 34599.076210526335, -0.5, 1e-7, 1e21,
+	    -1.7976931348623157e308, 5e-324, 0, 0.30000000000000004, NAN,
+	    123456789012345680000.0, -0.000001 };
+	static const char *const bad[] = {
+		"",
+		"garbage",
+		"{}",
+		"[]",
+		"{\"hourly_average_of_averages\":[]}",
+		"{\"hourly_average_of_averages\":[],\"sentiment_direction\":"
+		    "\"flat\",\"price_direction\":\"flat\",\"as_of\":"
+		    "\"2021-07-07T14:00:00+00:00\",\"x\":1}",
+		"{\"hourly_average_of_averages\":[],\"sentiment_direction\":"
+		    "\"up\",\"price_direction\":\"flat\",\"as_of\":"
+		    "\"2021-07-07T14:00:00+00:00\"}",
+		"{\"hourly_average_of_averages\":[],\"price_direction\":"
+		    "\"flat\",\"sentiment_direction\":\"flat\",\"as_of\":"
+		    "\"2021-07-07T14:00:00+00:00\"}",
+		"{\"hourly_average_of_averages\":[],\"sentiment_direction\":"
+		    "\"flat\",\"price_direction\":\"flat\",\"as_of\":"
+		    "\"2021-07-07 14:00:00+00:00\"}",
+		"{\"hourly_average_of_averages\":[{\"time\":\"2021-07-07T14:00:"
+		    "00+00:00\",\"price\":\"1\",\"sentiment\":0.2}],"
+		    "\"sentiment_direction\":\"flat\",\"price_direction\":\"flat\","
+		    "\"as_of\":\"2021-07-07T14:00:00+00:00\"}",
+		"{\"hourly_average_of_averages\":[{\"time\":\"2021-07-07T14:00:"
+		    "00+00:00\",\"price\":01,\"sentiment\":0.2}],"
+		    "\"sentiment_direction\":\"flat\",\"price_direction\":\"flat\","
+		    "\"as_of\":\"2021-07-07T14:00:00+00:00\"}",
+		"{\"hourly_average_of_averages\":[{\"time\":\"2021-07-07T14:00:"
+		    "00+00:00\",\"price\":1.,\"sentiment\":0.2}],"
+		    "\"sentiment_direction\":\"flat\",\"price_direction\":\"flat\","
+		    "\"as_of\":\"2021-07-07T14:00:00+00:00\"}",
+		"{\"hourly_average_of_averages\":[{\"time\":\"2021-07-07T14:00:"
+		    "00+00:00\",\"price\":[1],\"sentiment\":0.2}],"
+		    "\"sentiment_direction\":\"flat\",\"price_direction\":\"flat\","
+		    "\"as_of\":\"2021-07-07T14:00:00+00:00\"}",
+	};
+	struct summary s;
+	struct store_bucket buf[STORE_NSERIES * 8];
+	struct store_hourly h;
+	char *json, *big;
+	size_t len, i;
+	int bad_ok = 0, prefix_ok = 0;
+
+	for (size_t rows = 0; rows <= SUMMARY_HOURS; rows++) {
+		store_hourly_init(&h, buf, 8);
+		for (size_t r = 0; r < rows; r++) {
+			add(&h, STORE_PRICE, H0 + (int64_t)r * HOUR, odd[r * 3]);
+			add(&h, STORE_SENTIMENT, H0 + (int64_t)r * HOUR,
+			    odd[r * 3 + 1]);
+		}
+		summary_build(H0 + 2 * HOUR + 5, &h, &s);
+		json = summary_render(&s, 0, &len);
+		CHECK(json != NULL && summary_valid(json, len),
+		    "summary_valid: a rendered document of %zu rows", rows);
+		/* every prefix of it is truncated, so refused */
+		for (i = 0; json != NULL && i < len; i++)
+			prefix_ok += summary_valid(json, i);
+		free(json);
+		json = summary_render(&s, 1, &len);
+		CHECK(json != NULL && !summary_valid(json, len),
+		    "summary_valid: the indented form is not the cached form");
+		free(json);
+	}
+	CHECK_INT(prefix_ok, 0, "summary_valid: no truncated document");
+	/* the odd numbers fmt_double writes */
+	s.nrows = SUMMARY_HOURS;
+	for (i = 0; i < sizeof(odd) / sizeof(odd[0]); i++) {
+		s.rows[i % SUMMARY_HOURS].price = odd[i];
+		s.rows[(i + 1) % SUMMARY_HOURS].sentiment = odd[i];
+		json = summary_render(&s, 0, &len);
+		CHECK(json != NULL && summary_valid(json, len),
+		    "summary_valid: a document with %.17g", odd[i]);
+		free(json);
+	}
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		bad_ok += summary_valid(bad[i], strlen(bad[i]));
+	CHECK_INT(bad_ok, 0, "summary_valid: garbage and other shapes refused");
+	/* four rows, nesting, huge */
+	s.nrows = SUMMARY_HOURS;
+	json = summary_render(&s, 0, &len);
+	big = malloc(2 * SUMMARY_DOC_MAX);
+	{
+		const char *row = strchr(json, '[') + 1;
+		size_t head = (size_t)(row - json);
+		size_t rowlen = (size_t)(strchr(row, '}') - row) + 1;
+
+		memcpy(big, json, head);
+		memcpy(big + head, row, rowlen);
+		big[head + rowlen] = ',';
+		memcpy(big + head + rowlen + 1, row, len - head);
+		CHECK(!summary_valid(big, len + rowlen + 1),
+		    "summary_valid: %d rows refused", SUMMARY_HOURS + 1);
+	}
+	memset(big, '[', 1000);
+	CHECK(!summary_valid(big, 1000), "summary_valid: 1,000 [ refused");
+	memcpy(big, "{\"hourly_average_of_averages\":[", 31);
+	CHECK(!summary_valid(big, 1000), "summary_valid: nesting in the rows "
+	    "refused");
+	memcpy(big, json, len - 1);
+	memset(big + len - 1, ' ', 2 * SUMMARY_DOC_MAX - len);
+	big[2 * SUMMARY_DOC_MAX - 1] = '}';
+	CHECK(!summary_valid(big, 2 * SUMMARY_DOC_MAX),
+	    "summary_valid: %d bytes refused", 2 * SUMMARY_DOC_MAX);
+	free(big);
+	free(json);
 }
 
 int
@@ -162,5 +276,6 @@ main(void)
 	summary_build(H0 + 2 * HOUR, &h, &s);
 	CHECK_INT(s.nrows, 1, "a bucket before the window is not a row");
 	CHECK_STR(summary_direction_name(SUMMARY_RISING), "rising", "names");
+	test_valid();
 	return tl_done();
 }
