@@ -83,6 +83,7 @@ conn_free(struct conn *c)
 		return;
 	conn_reset(c);
 	conn_set_node(c, NULL, 0);
+	topo_forget_nodes(c);
 	redis_url_free(&c->url);
 	free(c);
 }

@@ -27,6 +27,11 @@ struct conn {
 	int on_url;		/* ctx is at the URL's node all the same */
 	char node_err[256];	/* why node did not answer then */
 	size_t sentinel;	/* the sentinel that answered last */
+	/* with Cluster: the nodes the cluster lists (one entry per name a
+	 * node has: ip, endpoint, host name), the only ones a MOVED or ASK
+	 * is followed to; asked again on each MOVED */
+	struct redis_node *known;
+	size_t nknown;
 	struct error err;	/* its text is what conn_error() returns */
 	/* connections made so far, ASK's one-command ones too */
 	unsigned long generation;
@@ -99,6 +104,9 @@ int topo_sentinel_resolve(struct conn *c);
 
 /* With Sentinel: is the server on c->ctx the master?  Returns 0 or -1. */
 int topo_role_check(struct conn *c);
+
+/* Free the cluster nodes c knows (c itself stays usable). */
+void topo_forget_nodes(struct conn *c);
 
 /*
  * conn_pipeline(): run the pipeline with conn_pipeline_once() and follow

@@ -314,9 +314,26 @@ redis_url_parse(const char *text, struct redis_url *url, struct error *err)
 		goto fail;
 	}
 
-	/* The authority runs to the first '/', '?' or the end. */
+	/*
+	 * The authority runs to the first '/', '?', '#' or the end (RFC
+	 * 3986), and its last '@' ends the user name and password.  An '@'
+	 * after it means a user name or password holding one of those
+	 * unencoded: refused, because where the password ends would then be
+	 * a guess, and redis_url_redact() must mask what we parse.
+	 */
 	auth = p;
-	auth_end = auth + strcspn(auth, "/?");
+	auth_end = auth + strcspn(auth, "/?#");
+	if (strchr(auth_end, '@') != NULL) {
+		error_set(&why, REDIS_URL_EINVAL, "an '@' after the host: "
+		    "percent-encode '/', '?' and '#' in a user name or "
+		    "password (%%2F, %%3F, %%23), and '@' elsewhere (%%40)");
+		goto fail;
+	}
+	if (*auth_end == '#') {
+		error_set(&why, REDIS_URL_EINVAL, "a '#' after the host (a "
+		    "'#' in a password is written %%23)");
+		goto fail;
+	}
 	at = NULL;
 	for (const char *q = auth; q < auth_end; q++)
 		if (*q == '@')
@@ -364,25 +381,25 @@ redis_url_free(struct redis_url *url)
 }
 
 /*
- * Where text keeps its password: in the authority (after "://", up to the
- * first '/' or '?'), the text after the first ':' of what precedes the
- * last '@', or all of it when it has no ':' ("secret@host" is taken for a
- * password).  Returns 1 with the span [*start, *end) as offsets into
- * text (possibly empty, "user:@host"), or 0 when there is no '@'.
+ * Where text may keep a password, conservatively, whatever the text: from
+ * after "://" to the LAST '@' of the whole text, less a user name (the
+ * text up to the first ':' there); all of it when there is no ':'
+ * ("secret@host" is taken for a password).  For a URL that
+ * redis_url_parse() accepts this is exactly its password, since it
+ * refuses an '@' after the authority; for any other text it may mask
+ * more (a path or query holding an '@'), never less.  Returns 1 with the
+ * span [*start, *end) as offsets into text (possibly empty,
+ * "user:@host"), or 0 when no '@' follows "://".
  */
 static int
 password_span(const char *text, size_t *start, size_t *end)
 {
-	const char *p = strstr(text, "://"), *auth_end, *at = NULL, *colon;
+	const char *p = strstr(text, "://"), *at = strrchr(text, '@'), *colon;
 
 	if (p == NULL)
 		return 0;
 	p += 3;
-	auth_end = p + strcspn(p, "/?");
-	for (const char *q = p; q < auth_end; q++)
-		if (*q == '@')
-			at = q;
-	if (at == NULL)
+	if (at == NULL || at < p)
 		return 0;
 	colon = memchr(p, ':', (size_t)(at - p));
 	*start = (size_t)((colon != NULL ? colon + 1 : p) - text);

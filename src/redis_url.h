@@ -43,9 +43,13 @@ struct redis_url {
 };
 
 /*
- * Parse text into url.  Returns 0 (release url with redis_url_free()),
- * or -1 with url zeroed and err (may be NULL) set to a redis_url_err and
- * a one-line reason that ends with the URL, its password redacted.
+ * Parse text into url.  The user name and password end at the last '@'
+ * before the first '/', '?' or '#' after "://"; a URL with an '@' after
+ * that is refused, so a '/', '?' or '#' in a user name or password, and
+ * an '@' in a path, must be percent-encoded (%2F, %3F, %23, %40).
+ * Returns 0 (release url with redis_url_free()), or -1 with url zeroed
+ * and err (may be NULL) set to a redis_url_err and a one-line reason that
+ * ends with the URL, its password redacted.
  */
 int redis_url_parse(const char *text, struct redis_url *url,
     struct error *err);
@@ -55,11 +59,16 @@ void redis_url_free(struct redis_url *url);
 
 /*
  * Write text into out (truncated to outlen) with its password replaced
- * by "***", for logs and error messages.
+ * by "***", for logs and error messages.  Whatever the text, everything
+ * from "://" (or from after a user name and its ':') to the last '@' is
+ * masked: a URL whose path holds an '@' is masked more than needed.
  */
 void redis_url_redact(const char *text, char *out, size_t outlen);
 
-/* Overwrite the password in text with 'x's in place, keeping its length. */
+/*
+ * Overwrite the password in text with 'x's in place, keeping its length;
+ * the same span as redis_url_redact().
+ */
 void redis_url_scrub(char *text);
 
 /*

@@ -7,7 +7,9 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include "conn_impl.h"
@@ -21,6 +23,9 @@
 
 /* Longest host name accepted in a MOVED or ASK reply. */
 #define REDIRECT_HOST_MAX 256
+
+/* Most names of cluster nodes kept (a node has up to three). */
+#define KNOWN_MAX 4096
 
 int
 topo_sentinel_resolve(struct conn *c)
@@ -92,11 +97,12 @@ topo_role_check(struct conn *c)
 /*
  * "MOVED 3999 127.0.0.1:6381" or "ASK ...": the node, into host/port.
  * Redis 7 may leave the host out ("MOVED 3999 :6381"): the one we talk
- * to.  Returns 0, or -1 when msg names no node that fits in host.
+ * to, and *hostless says so.  Returns 0, or -1 when msg names no node
+ * that fits in host.
  */
 static int
 parse_redirect(const struct conn *c, const char *msg, char *host,
-    size_t hostlen, int *port)
+    size_t hostlen, int *port, int *hostless)
 {
 	const char *addr = strchr(msg, ' '), *colon, *current;
 
@@ -110,11 +116,203 @@ parse_redirect(const struct conn *c, const char *msg, char *host,
 	memcpy(host, addr, (size_t)(colon - addr));
 	host[colon - addr] = '\0';
 	current = conn_at_node(c) ? c->node.host : c->url.host;
-	if (host[0] == '\0') {
+	*hostless = host[0] == '\0';
+	if (*hostless) {
 		if (current == NULL || strlen(current) >= hostlen)
 			return -1;
 		strcpy(host, current);
 	}
+	return 0;
+}
+
+void
+topo_forget_nodes(struct conn *c)
+{
+	for (size_t i = 0; i < c->nknown; i++)
+		free(c->known[i].host);
+	free(c->known);
+	c->known = NULL;
+	c->nknown = 0;
+}
+
+/*
+ * Remember name:port as a cluster node.  Returns 0 (a name that is not a
+ * short string, or a bad port, or one past KNOWN_MAX, is skipped), or -1
+ * when out of memory.
+ */
+static int
+known_add(struct conn *c, const redisReply *name, long long port)
+{
+	struct redis_node *k;
+
+	if (name == NULL || name->type != REDIS_REPLY_STRING ||
+	    name->len == 0 || name->len >= REDIRECT_HOST_MAX ||
+	    memchr(name->str, '\0', name->len) != NULL ||
+	    port < 1 || port > 65535 || c->nknown >= KNOWN_MAX)
+		return 0;
+	if ((k = realloc(c->known, (c->nknown + 1) * sizeof(*k))) == NULL)
+		return -1;
+	c->known = k;
+	if ((k[c->nknown].host = strdup(name->str)) == NULL)
+		return -1;
+	k[c->nknown++].port = (int)port;
+	return 0;
+}
+
+/* In a key/value array r (RESP2 map), the value of key, or NULL. */
+static const redisReply *
+map_get(const redisReply *r, const char *key)
+{
+	if (r == NULL || r->type != REDIS_REPLY_ARRAY || r->elements % 2 != 0)
+		return NULL;
+	for (size_t i = 0; i < r->elements; i += 2)
+		if (r->element[i]->type == REDIS_REPLY_STRING &&
+		    strcmp(r->element[i]->str, key) == 0)
+			return r->element[i + 1];
+	return NULL;
+}
+
+/*
+ * The nodes of a CLUSTER SHARDS reply (Redis 7: every node, with or
+ * without slots) into c->known.  Returns 0 or -1 (out of memory).
+ */
+static int
+known_from_shards(struct conn *c, const redisReply *r)
+{
+	static const char *const names[] = { "ip", "endpoint", "hostname" };
+
+	for (size_t i = 0; r->type == REDIS_REPLY_ARRAY && i < r->elements;
+	    i++) {
+		const redisReply *nodes = map_get(r->element[i], "nodes");
+
+		for (size_t j = 0; nodes != NULL &&
+		    nodes->type == REDIS_REPLY_ARRAY && j < nodes->elements;
+		    j++) {
+			const redisReply *port = map_get(nodes->element[j],
+			    "port");
+
+			if (port == NULL || port->type != REDIS_REPLY_INTEGER)
+				continue;
+			for (size_t k = 0; k < 3; k++)
+				if (known_add(c, map_get(nodes->element[j],
+				    names[k]), port->integer) < 0)
+					return -1;
+		}
+	}
+	return 0;
+}
+
+/*
+ * The nodes of a CLUSTER SLOTS reply (before Redis 7: the nodes that
+ * serve slots) into c->known.  Returns 0 or -1 (out of memory).
+ */
+static int
+known_from_slots(struct conn *c, const redisReply *r)
+{
+	for (size_t i = 0; r->type == REDIS_REPLY_ARRAY && i < r->elements;
+	    i++) {
+		const redisReply *range = r->element[i];
+
+		for (size_t j = 2; range->type == REDIS_REPLY_ARRAY &&
+		    j < range->elements; j++) {
+			const redisReply *n = range->element[j];
+
+			if (n->type == REDIS_REPLY_ARRAY && n->elements >= 2 &&
+			    n->element[1]->type == REDIS_REPLY_INTEGER &&
+			    known_add(c, n->element[0],
+			    n->element[1]->integer) < 0)
+				return -1;
+		}
+	}
+	return 0;
+}
+
+/*
+ * Ask the server on c->ctx which nodes its cluster has (CLUSTER SHARDS,
+ * else CLUSTER SLOTS) and keep them in c->known.  Returns 0, or -1 with
+ * why filled: not a cluster (an error reply), the connection failed (then
+ * reset), or out of memory.
+ */
+static int
+topo_known_refresh(struct conn *c, char *why, size_t whylen)
+{
+	const char *shards[] = { "CLUSTER", "SHARDS" };
+	const char *slots[] = { "CLUSTER", "SLOTS" };
+	redisReply *r;
+	int rc;
+
+	topo_forget_nodes(c);
+	r = redisCommandArgv(c->ctx, 2, shards, NULL);
+	if (r != NULL && r->type == REDIS_REPLY_ERROR) {
+		freeReplyObject(r);
+		r = redisCommandArgv(c->ctx, 2, slots, NULL);
+	}
+	if (r == NULL) {
+		snprintf(why, whylen, "CLUSTER SHARDS failed: %s",
+		    c->ctx->errstr[0] ? c->ctx->errstr : "out of memory");
+		conn_reset(c);
+		return -1;
+	}
+	if (r->type == REDIS_REPLY_ERROR) {
+		snprintf(why, whylen, "not a cluster: %.200s", r->str);
+		freeReplyObject(r);
+		return -1;
+	}
+	rc = (r->element != NULL && r->elements > 0 &&
+	    r->element[0]->type == REDIS_REPLY_ARRAY &&
+	    r->element[0]->elements > 0 &&
+	    r->element[0]->element[0]->type == REDIS_REPLY_INTEGER) ?
+	    known_from_slots(c, r) : known_from_shards(c, r);
+	freeReplyObject(r);
+	if (rc < 0) {
+		topo_forget_nodes(c);
+		snprintf(why, whylen, "out of memory");
+	}
+	return rc;
+}
+
+/*
+ * Is host:port among c->known?  A redirect without a host matches a node
+ * on that port that the cluster lists with no endpoint ("?").
+ */
+static int
+known_has(const struct conn *c, const char *host, int port, int hostless)
+{
+	for (size_t i = 0; i < c->nknown; i++)
+		if (c->known[i].port == port &&
+		    (strcasecmp(c->known[i].host, host) == 0 ||
+		    (hostless && strcmp(c->known[i].host, "?") == 0)))
+			return 1;
+	return 0;
+}
+
+/*
+ * May the redirection kind ("MOVED", "ASK") to host:port be followed?
+ * Only from a redis:// URL (not unix://, not Sentinel) whose server is a
+ * cluster that lists that node; the list is asked again with refresh, or
+ * when the node is not in it.  Returns 1, or 0 with c->err set.
+ */
+static int
+topo_redirect_allowed(struct conn *c, const char *kind, const char *host,
+    int port, int hostless, int refresh)
+{
+	char where[CONN_WHERE_MAX], to[CONN_WHERE_MAX], why[300] = "";
+
+	conn_where(c, where, sizeof(where));
+	conn_node_name(host, port, to, sizeof(to));
+	if (c->url.host == NULL)
+		snprintf(why, sizeof(why), "a %s URL is not a cluster",
+		    c->url.path != NULL ? "unix://" : "Sentinel");
+	else if ((refresh || !known_has(c, host, port, hostless)) &&
+	    topo_known_refresh(c, why, sizeof(why)) < 0)
+		;
+	else if (known_has(c, host, port, hostless))
+		return 1;
+	else
+		snprintf(why, sizeof(why), "the cluster does not list it "
+		    "among its %zu node addresses", c->nknown);
+	error_set(&c->err, 0, "redis at %s answered %s to %s, but it is not "
+	    "a cluster node we know: not followed (%s)", where, kind, to, why);
 	return 0;
 }
 
@@ -169,7 +367,7 @@ topo_pipeline(struct conn *c, size_t n, const int *argcs,
 {
 	for (int hop = 0;; hop++) {
 		const char *moved = NULL;
-		int again = 0, readonly = 0, port;
+		int again = 0, readonly = 0, port, hostless;
 		char host[REDIRECT_HOST_MAX];
 
 		if (conn_pipeline_once(c, n, argcs, argvs, argvlens,
@@ -179,10 +377,13 @@ topo_pipeline(struct conn *c, size_t n, const int *argcs,
 		for (size_t i = 0; i < n && hop < CONN_MAX_REDIRECTS; i++) {
 			if (!conn_reply_is_error(replies[i], "ASK ") ||
 			    parse_redirect(c, replies[i]->str, host,
-			    sizeof(host), &port) < 0)
+			    sizeof(host), &port, &hostless) < 0)
 				continue;
 			log_debug("redis cluster redirect reply=\"%s\"",
 			    replies[i]->str);
+			if (!topo_redirect_allowed(c, "ASK", host, port,
+			    hostless, 0))
+				goto failed;
 			if (topo_ask(c, host, port, argcs[i], argvs[i],
 			    argvlens ? argvlens[i] : NULL, &replies[i]) < 0)
 				goto failed;
@@ -202,9 +403,12 @@ topo_pipeline(struct conn *c, size_t n, const int *argcs,
 		if (moved != NULL) {
 			/* the slot's owner, from now on */
 			if (parse_redirect(c, moved, host, sizeof(host),
-			    &port) < 0)
+			    &port, &hostless) < 0)
 				return 0;
 			log_debug("redis cluster redirect reply=\"%s\"", moved);
+			if (!topo_redirect_allowed(c, "MOVED", host, port,
+			    hostless, 1))
+				goto failed;
 			if (c->on_url && port == c->node.port &&
 			    strcmp(host, c->node.host) == 0) {
 				/* back to the owner that just did not answer */

@@ -24,6 +24,36 @@ expect_error "bad option value" \
 expect_error "unknown option" \
 	'cfg_dump: unknown option: --nope (see --help)' $TEST_PREFIX "$bin" --nope
 
+# A password holding '/', '?' or '#' (not percent-encoded): refused, and
+# no part of it on stderr, from the environment or from --redis-url.
+hides_password() { # desc secret command...
+	desc=$1 secret=$2; shift 2
+	out=$("$@" 2>&1 >/dev/null </dev/null); rc=$?
+	case "$out" in
+	*"$secret"*) nok "$desc" "exit $rc, stderr: $out" "want no \"$secret\"" ;;
+	*"percent-encode"*) [ "$rc" -eq 2 ] && ok "$desc" ||
+		nok "$desc" "exit $rc, stderr: $out" "want exit 2" ;;
+	*) nok "$desc" "exit $rc, stderr: $out" "want a percent-encode hint" ;;
+	esac
+}
+for prog in isbitcoinlit-api isbitcoinlit-refresh; do
+	p=${top_builddir:-.}/src/$prog
+	hides_password "$prog: a password with '/' in the environment is not printed" \
+		def+ghi env ISBITCOINLIT_REDIS_URL='redis://:abc/def+ghi==@redis.example:6379' \
+		timeout 20 $TEST_PREFIX "$p"
+	hides_password "$prog: nor with --redis-url" def+ghi \
+		timeout 20 $TEST_PREFIX "$p" --redis-url 'redis://:abc/def+ghi==@redis.example:6379'
+	hides_password "$prog: nor a unix:// password with '/'" pa/ss \
+		timeout 20 $TEST_PREFIX "$p" --redis-url='unix://:pa/ss@/path'
+	hides_password "$prog: nor one with '?'" pa?ss \
+		env ISBITCOINLIT_REDIS_URL='redis://u:pa?ss@h' timeout 20 $TEST_PREFIX "$p"
+	hides_password "$prog: nor one with '#'" pa#ss \
+		timeout 20 $TEST_PREFIX "$p" --redis-url 'redis://:pa#ss@h:1/0'
+done
+hides_password "isbitcoinlit-api: nor the read URL's" pa/ss \
+	env ISBITCOINLIT_REDIS_READ_URL='redis://:pa/ss@h' \
+	timeout 20 $TEST_PREFIX "${top_builddir:-.}/src/isbitcoinlit-api"
+
 out=$($TEST_PREFIX "$bin" --help 2>&1); rc=$?
 case "$rc:$out" in
 0:*ISBITCOINLIT_REDIS_URL*) ok "--help exits 0 and lists the variables" ;;

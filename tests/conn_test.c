@@ -1,14 +1,24 @@
 /*
  * The Redis connection against a real redis-server: unreachable servers,
  * timeouts, transparent reconnects that re-apply AUTH and SELECT, scripts
- * surviving a flushed script cache.
+ * surviving a flushed script cache.  Against a fake server that answers
+ * MOVED: redirections followed only to nodes the cluster lists.
  */
 #include "config.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <sys/wait.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "conn.h"
 #include "testlib.h"
@@ -48,6 +58,258 @@ is_status(redisReply *r, const char *s)
 	return ok;
 }
 
+/* What the fake server answers to CLUSTER SHARDS and CLUSTER SLOTS. */
+enum fake_mode {
+	FAKE_PLAIN,	/* not a cluster: an error */
+	FAKE_SHARDS,	/* CLUSTER SHARDS lists the nodes of listed[] */
+	FAKE_SLOTS	/* no CLUSTER SHARDS (Redis 6); CLUSTER SLOTS lists them */
+};
+
+/* Most arguments of a command the fake server reads. */
+#define FAKE_ARGS 8
+
+/* A listening socket on 127.0.0.1 (port into *port), or -1. */
+static int
+listen_tcp(int *port)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET };
+	socklen_t len = sizeof(sa);
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
+	    listen(fd, 8) < 0 ||
+	    getsockname(fd, (struct sockaddr *)&sa, &len) < 0) {
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	*port = ntohs(sa.sin_port);
+	return fd;
+}
+
+/* A listening unix socket at path, or -1. */
+static int
+listen_unix(const char *path)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
+	unlink(path);
+	if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
+	    listen(fd, 8) < 0) {
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* Has someone connected to the listening socket fd (not yet accepted)? */
+static int
+was_connected(int fd)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+
+	return poll(&p, 1, 0) > 0;
+}
+
+/*
+ * One RESP command of b[0..n) into argv (each argument cut to 63 bytes).
+ * Returns the bytes it took, 0 when incomplete, -1 when not RESP.
+ */
+static long
+fake_parse(const char *b, size_t n, char argv[][64], int *argc)
+{
+	const char *p = b, *end = b + n, *nl;
+	long count, len;
+
+	if ((nl = memchr(p, '\n', n)) == NULL)
+		return 0;
+	if (*p != '*' || (count = strtol(p + 1, NULL, 10)) < 1 ||
+	    count > FAKE_ARGS)
+		return -1;
+	p = nl + 1;
+	for (long i = 0; i < count; i++) {
+		if (p >= end || (nl = memchr(p, '\n', (size_t)(end - p))) ==
+		    NULL)
+			return 0;
+		if (*p != '$' || (len = strtol(p + 1, NULL, 10)) < 0)
+			return -1;
+		p = nl + 1;
+		if (end - p < len + 2)
+			return 0;
+		snprintf(argv[i], 64, "%.*s", (int)(len < 63 ? len : 63), p);
+		p += len + 2;
+	}
+	*argc = (int)count;
+	return p - b;
+}
+
+/* The fake's answer to CLUSTER sub: listed[] (ports, 0-ended) or an error. */
+static void
+fake_cluster(char *out, size_t len, enum fake_mode mode, const char *sub,
+    const int *listed)
+{
+	size_t n = 0, o;
+
+	while (listed[n] != 0)
+		n++;
+	if (mode == FAKE_SHARDS && strcasecmp(sub, "SHARDS") == 0) {
+		o = (size_t)snprintf(out, len, "*1\r\n*4\r\n$5\r\nslots\r\n"
+		    "*0\r\n$5\r\nnodes\r\n*%zu\r\n", n);
+		for (size_t i = 0; i < n && o < len; i++)
+			o += (size_t)snprintf(out + o, len - o, "*4\r\n$4\r\n"
+			    "port\r\n:%d\r\n$2\r\nip\r\n$9\r\n127.0.0.1\r\n",
+			    listed[i]);
+	} else if (mode == FAKE_SLOTS && strcasecmp(sub, "SLOTS") == 0) {
+		o = (size_t)snprintf(out, len, "*1\r\n*%zu\r\n:0\r\n"
+		    ":16383\r\n", n + 2);
+		for (size_t i = 0; i < n && o < len; i++)
+			o += (size_t)snprintf(out + o, len - o, "*2\r\n$9\r\n"
+			    "127.0.0.1\r\n:%d\r\n", listed[i]);
+	} else if (mode == FAKE_PLAIN)
+		snprintf(out, len, "-ERR This instance has cluster support "
+		    "disabled\r\n");
+	else
+		snprintf(out, len, "-ERR unknown subcommand '%s'\r\n", sub);
+}
+
+/*
+ * A fake Redis on the listening socket fd, in a child process: AUTH and
+ * SELECT answer +OK, CLUSTER as mode says, anything else
+ * "-MOVED 1234 127.0.0.1:<to>".  Returns the child's pid (the caller
+ * kills it), or -1.
+ */
+static pid_t
+fake_start(int fd, enum fake_mode mode, int to, const int *listed)
+{
+	pid_t pid = fork();
+
+	if (pid != 0) {
+		close(fd);
+		return pid;
+	}
+	for (;;) {
+		char buf[8192], argv[FAKE_ARGS][64], out[4096];
+		size_t have = 0;
+		int cfd = accept(fd, NULL, NULL), argc;
+		ssize_t got;
+		long used;
+
+		if (cfd < 0)
+			_exit(1);
+		while ((got = read(cfd, buf + have, sizeof(buf) - have)) > 0) {
+			have += (size_t)got;
+			while ((used = fake_parse(buf, have, argv, &argc)) > 0) {
+				if (strcasecmp(argv[0], "AUTH") == 0 ||
+				    strcasecmp(argv[0], "SELECT") == 0)
+					snprintf(out, sizeof(out), "+OK\r\n");
+				else if (strcasecmp(argv[0], "CLUSTER") == 0 &&
+				    argc > 1)
+					fake_cluster(out, sizeof(out), mode,
+					    argv[1], listed);
+				else
+					snprintf(out, sizeof(out), "-MOVED 1234 "
+					    "127.0.0.1:%d\r\n", to);
+				if (write(cfd, out, strlen(out)) < 0)
+					break;
+				memmove(buf, buf + used, have - (size_t)used);
+				have -= (size_t)used;
+			}
+			if (used < 0 || have == sizeof(buf))
+				break;
+		}
+		close(cfd);
+	}
+}
+
+/*
+ * A command against a fake answering MOVED to a second listener: with
+ * follow, the redirection is followed (the listener sees a connection);
+ * else the command fails with the refusal and the listener sees nothing.
+ * url_fmt has one %s: the fake's address ("127.0.0.1:port" or a socket).
+ */
+static void
+moved_case(const char *desc, const char *url_fmt, const char *sock,
+    enum fake_mode mode, int list_self, int list_target, int follow)
+{
+	int to_port, port = 0, lfd, tfd = listen_tcp(&to_port);
+	int listed[3] = { 0, 0, 0 }, k = 0;
+	char where[128], url[300];
+	struct conn *c;
+	redisReply *r;
+	pid_t pid;
+
+	lfd = sock != NULL ? listen_unix(sock) : listen_tcp(&port);
+	if (tfd < 0 || lfd < 0) {
+		CHECK(0, "%s: listening sockets", desc);
+		return;
+	}
+	if (list_self)
+		listed[k++] = port;
+	if (list_target)
+		listed[k++] = to_port;
+	if (sock != NULL)
+		snprintf(where, sizeof(where), "%s", sock);
+	else
+		snprintf(where, sizeof(where), "127.0.0.1:%d", port);
+	snprintf(url, sizeof(url), url_fmt, where);
+	if ((pid = fake_start(lfd, mode, to_port, listed)) < 0) {
+		CHECK(0, "%s: fork", desc);
+		close(tfd);
+		return;
+	}
+	c = tl_conn_open(url, 300);
+	r = tl_cmd(c, "GET", "k", NULL);
+	if (follow)
+		CHECK(r == NULL && was_connected(tfd), "%s: MOVED followed to "
+		    "the node the cluster lists (%s)", desc, conn_error(c));
+	else {
+		CHECK(r == NULL && strstr(conn_error(c), "answered MOVED to "
+		    "127.0.0.1:") != NULL && strstr(conn_error(c), "but it is "
+		    "not a cluster node we know: not followed") != NULL,
+		    "%s: the command fails: %s", desc, r != NULL ? "a reply" :
+		    conn_error(c));
+		CHECK(!was_connected(tfd), "%s: nothing connected to the node "
+		    "MOVED named (no AUTH sent there)", desc);
+	}
+	freeReplyObject(r);
+	conn_free(c);
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+	close(tfd);
+	if (sock != NULL)
+		unlink(sock);
+}
+
+/* MOVED and ASK are followed only within a cluster that lists the node. */
+static void
+redirect_cases(void)
+{
+	char dir[] = "/tmp/isbitcoinlit-conn.XXXXXX", sock[128];
+
+	if (mkdtemp(dir) == NULL) {
+		CHECK(0, "mkdtemp");
+		return;
+	}
+	snprintf(sock, sizeof(sock), "%s/fake.sock", dir);
+	moved_case("unix:// with a password", "unix://app:s3cret@%s", sock,
+	    FAKE_SHARDS, 1, 1, 0);
+	moved_case("redis:// to a server that is not a cluster",
+	    "redis://app:s3cret@%s", NULL, FAKE_PLAIN, 1, 1, 0);
+	moved_case("a cluster that does not list the node",
+	    "redis://app:s3cret@%s", NULL, FAKE_SHARDS, 1, 0, 0);
+	moved_case("Redis 6: CLUSTER SLOTS does not list it",
+	    "redis://app:s3cret@%s", NULL, FAKE_SLOTS, 1, 0, 0);
+	moved_case("a cluster that lists the node", "redis://app:s3cret@%s",
+	    NULL, FAKE_SHARDS, 1, 1, 1);
+	moved_case("Redis 6: CLUSTER SLOTS lists it", "redis://app:s3cret@%s",
+	    NULL, FAKE_SLOTS, 0, 1, 1);
+	rmdir(dir);
+}
+
 int
 main(void)
 {
@@ -56,6 +318,8 @@ main(void)
 	char url[300];
 	struct timespec t0;
 	redisReply *r;
+
+	redirect_cases();
 
 	/* nothing listening */
 	c = tl_conn_open("unix:///nonexistent/isbitcoinlit.sock", 200);

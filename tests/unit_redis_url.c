@@ -81,6 +81,28 @@ scrub(const char *text, const char *want)
 	CHECK_STR(buf, want, "scrub %s", text);
 }
 
+/*
+ * Whatever text holds, secret (its password) is in none of what we print
+ * or leave: the parse error, the redacted text, the scrubbed argv.
+ */
+static void
+no_secret(const char *text, const char *secret)
+{
+	struct redis_url u;
+	struct error err = { 0, "" };
+	char out[256];
+
+	if (redis_url_parse(text, &u, &err) == 0)
+		redis_url_free(&u);
+	CHECK(strstr(err.text, secret) == NULL, "%s: the parse error hides "
+	    "\"%s\": %s", text, secret, err.text);
+	redis_url_redact(text, out, sizeof(out));
+	CHECK(strstr(out, secret) == NULL, "%s: redacted: %s", text, out);
+	snprintf(out, sizeof(out), "%s", text);
+	redis_url_scrub(out);
+	CHECK(strstr(out, secret) == NULL, "%s: scrubbed: %s", text, out);
+}
+
 int
 main(void)
 {
@@ -180,6 +202,50 @@ main(void)
 	scrub("redis://u:pa@ss@h/0", "redis://u:xxxxx@h/0");
 	scrub("redis://u:@h", "redis://u:@h");
 	scrub("not a URL", "not a URL");
+
+	/*
+	 * A '/', '?' or '#' in a password ends the authority (RFC 3986): the
+	 * URL is refused, and neither the error, the redaction nor the scrub
+	 * shows any of the password.
+	 */
+	no_secret("redis://:abc/def+ghi==@redis.example:6379", "def+ghi");
+	no_secret("redis://:abc/def+ghi==@redis.example:6379", "abc/");
+	no_secret("unix://:pa/ss@/path", "pa/ss");
+	no_secret("redis://u:pa?ss@h", "pa?ss");
+	no_secret("redis://:pa#ss@h:6379/0", "pa#ss");
+	no_secret("unix://:pa?ss@/path", "pa?ss");
+	no_secret("redis-sentinel://:pa/ss@s1/m", "pa/ss");
+	no_secret("redis://u:p/w@h@h2/0", "p/w@h");
+	no_secret("redis://:secret/x@h:0", "secret");
+	bad("redis://:abc/def+ghi==@redis.example:6379", "an '@' after the "
+	    "host: percent-encode '/', '?' and '#' in a user name or password "
+	    "(%2F, %3F, %23), and '@' elsewhere (%40): "
+	    "\"redis://:***@redis.example:6379\"");
+	bad("unix://:pa/ss@/path", "an '@' after the host: percent-encode "
+	    "'/', '?' and '#' in a user name or password (%2F, %3F, %23), and "
+	    "'@' elsewhere (%40): \"unix://:***@/path\"");
+	bad("redis://u:pa#ss@h", "an '@' after the host: percent-encode "
+	    "'/', '?' and '#' in a user name or password (%2F, %3F, %23), and "
+	    "'@' elsewhere (%40): \"redis://u:***@h\"");
+	bad("unix:///tmp/a@b.sock", "an '@' after the host: percent-encode "
+	    "'/', '?' and '#' in a user name or password (%2F, %3F, %23), and "
+	    "'@' elsewhere (%40): \"unix://***@b.sock\"");
+	bad("redis://h#x", "a '#' after the host (a '#' in a password is "
+	    "written %23): \"redis://h#x\"");
+	good("redis://u:pa%2Fss%3F%23@h", "h", 6379, NULL, "u", "pa/ss?#", 0);
+	good("unix://:pa%2Fss@/tmp/a%40b.sock", NULL, 6379, "/tmp/a@b.sock",
+	    NULL, "pa/ss", 0);
+	good("unix:///tmp/a#b.sock", NULL, 6379, "/tmp/a#b.sock", NULL, NULL,
+	    0);
+	redis_url_redact("redis://:abc/def+ghi==@redis.example:6379", out,
+	    sizeof(out));
+	CHECK_STR(out, "redis://:***@redis.example:6379",
+	    "redact a password holding '/'");
+	redis_url_redact("redis://h:1/x@y", out, sizeof(out));
+	CHECK_STR(out, "redis://h:***@y", "an '@' in the path: masked from "
+	    "the first ':' (more than needed, never less)");
+	scrub("unix://:pa/ss@/path", "unix://:xxxxx@/path");
+	scrub("redis://u:pa?s#s@h/0", "redis://u:xxxxxx@h/0");
 
 	CHECK_INT(redis_url_parse_port("6379", 4), 6379, "port 6379");
 	CHECK_INT(redis_url_parse_port("65535", 5), 65535, "port 65535");
