@@ -310,8 +310,12 @@ cfg_parse(struct cfg *cfg, unsigned mask, int argc, char *const argv[],
 		size_t len;
 
 		if (strncmp(a, "--", 2) != 0 || a[2] == '\0') {
+			/* a URL given without its option may hold a password */
+			char shown[512];
+
+			redis_url_redact(a, shown, sizeof(shown));
 			error_set(err, 0,
-			    "unexpected argument: \"%s\" (see --help)", a);
+			    "unexpected argument: \"%s\" (see --help)", shown);
 			goto fail;
 		}
 		name = a + 2;

@@ -50,6 +50,13 @@ for prog in isbitcoinlit-api isbitcoinlit-refresh; do
 	hides_password "$prog: nor one with '#'" pa#ss \
 		timeout 20 $TEST_PREFIX "$p" --redis-url 'redis://:pa#ss@h:1/0'
 done
+out=$(timeout 20 $TEST_PREFIX "${top_builddir:-.}/src/isbitcoinlit-api" \
+	'redis://:s3cr3t-pw@h:6379' 2>&1 >/dev/null </dev/null); rc=$?
+case "$rc:$out" in
+*s3cr3t-pw*) nok "a URL given without --redis-url: its password not printed" "$out" ;;
+2:*"unexpected argument"*) ok "a URL given without --redis-url: its password not printed" ;;
+*) nok "a URL given without --redis-url: its password not printed" "exit $rc: $out" ;;
+esac
 hides_password "isbitcoinlit-api: nor the read URL's" pa/ss \
 	env ISBITCOINLIT_REDIS_READ_URL='redis://:pa/ss@h' \
 	timeout 20 $TEST_PREFIX "${top_builddir:-.}/src/isbitcoinlit-api"
