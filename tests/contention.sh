@@ -12,12 +12,7 @@ need nginx curl redis-server redis-cli
 stack_setup contention
 export ISBITCOINLIT_REFRESH_EVERY_S=3600	# the test's refreshes only
 export ISBITCOINLIT_REDIS_TIMEOUT_MS=300
-if ! "$LOCAL" up >"$T/up.log" 2>&1; then
-	nok "the stack comes up" "$(cat "$T/up.log")"
-	finish
-fi
-STATE=$ISBITCOINLIT_STATE_DIR
-RCLI="redis-cli -s $STATE/redis.sock"
+stack_up
 PREFIX=is-bitcoin-lit
 
 # ---- a cold cache, many clients, a refresh committing new data ----

@@ -11,12 +11,7 @@ need nginx curl redis-server redis-cli cgi-fcgi
 
 stack_setup crash
 export ISBITCOINLIT_REFRESH_EVERY_S=3600	# the test's refreshes only
-if ! "$LOCAL" up >"$T/up.log" 2>&1; then
-	nok "the stack comes up" "$(cat "$T/up.log")"
-	finish
-fi
-STATE=$ISBITCOINLIT_STATE_DIR
-RCLI="redis-cli -s $STATE/redis.sock"
+stack_up
 PREFIX=is-bitcoin-lit
 GATE=$top_builddir/tests/redis_gate
 REFRESH=$top_builddir/src/isbitcoinlit-refresh
@@ -41,13 +36,26 @@ refresh_direct() {
 	ISBITCOINLIT_REDIS_URL=unix://$STATE/redis.sock \
 	    ISBITCOINLIT_UPSTREAM_URL=file://$1 refresh_once >/dev/null 2>&1
 }
-gate_start() {	# [gate options]: at the cache write
+gate_at() {	# REDIS_SOCKET TRIGGER [gate options]: a gate on $T/gate.sock
+	local sock=$1 trigger=$2
+	shift 2
 	rm -f "$T/held"
-	"$GATE" "$@" "$T/gate.sock" "$STATE/redis.sock" "$PREFIX:cache" "$T/held" &
+	"$GATE" "$@" "$T/gate.sock" "$sock" "$trigger" "$T/held" &
 	GATEPID=$!
-	echo "$GATEPID" >"$T/gate.pid"
 	wait_for 5 test -S "$T/gate.sock"
 }
+# responder NAME ENV...: a refresh responder on $T/NAME.sock with those
+# settings (its pid in $RESPONDER); stop it with responder_stop
+responder() {
+	local name=$1
+	shift
+	env "$@" ${TEST_PREFIX:-} "$REFRESH" --listen "$T/$name.sock" --workers 1 \
+	    2>"$T/$name.log" &
+	RESPONDER=$!
+	echo "$RESPONDER" >"$T/$name.pid"
+	wait_for 10 test -S "$T/$name.sock"
+}
+responder_stop() { kill "$RESPONDER"; wait "$RESPONDER" 2>/dev/null; }
 gate_stop() { kill "$GATEPID" 2>/dev/null; wait "$GATEPID" 2>/dev/null; }
 fcgi() {	# SOCKET URI [METHOD]: a FastCGI request straight at a responder
 	env -i REQUEST_METHOD="${3:-GET}" DOCUMENT_URI="$2" CONTENT_LENGTH=0 \
@@ -58,7 +66,7 @@ req GET /is-bitcoin-lit >/dev/null
 cp "$T/b" "$T/s0"
 
 # ---- killed between the series write and the cache write ----
-gate_start -k "$T/victim.pid"
+gate_at "$STATE/redis.sock" "$PREFIX:cache" -k "$T/victim.pid"
 # a short lock (1 s upstream + 20 x 100 ms + 2 s) for the test's sake
 ISBITCOINLIT_REDIS_URL=unix://$T/gate.sock ISBITCOINLIT_REDIS_TIMEOUT_MS=100 \
 ISBITCOINLIT_UPSTREAM_TIMEOUT_S=1 ISBITCOINLIT_UPSTREAM_URL=file://$T/feed1.json \
@@ -94,10 +102,7 @@ check "no sample lost or doubled ($($RCLI zcard "$PREFIX:price:mean:30s") of $n1
 # ---- a refresh that outlives its lock ----
 # Held at its last check of the lock, before its cache write (the third
 # command naming the lock: the SET NX, the check before the series, this).
-rm -f "$T/held"
-"$GATE" -n 3 "$T/gate.sock" "$STATE/redis.sock" "$PREFIX:refresh:lock" "$T/held" &
-GATEPID=$!
-wait_for 5 test -S "$T/gate.sock"
+gate_at "$STATE/redis.sock" "$PREFIX:refresh:lock" -n 3
 ISBITCOINLIT_REDIS_URL=unix://$T/gate.sock ISBITCOINLIT_REDIS_TIMEOUT_MS=20000 \
 ISBITCOINLIT_UPSTREAM_URL=file://$T/feed2.json \
 	${TEST_PREFIX:-} "$REFRESH" --once >"$T/slow.out" 2>&1 &
@@ -132,10 +137,7 @@ check "the cache holds the summary of the series" test "$(cached)" = "$(cat "$T/
 # answer: held there, while a refresh commits newer data and its summary.
 API=$top_builddir/src/isbitcoinlit-api
 $RCLI del "$PREFIX:cache" >/dev/null
-rm -f "$T/held"
-"$GATE" "$T/gate.sock" "$STATE/redis.sock" $'SET\r\n$20\r\nis-bitcoin-lit:cache' "$T/held" &
-GATEPID=$!
-wait_for 5 test -S "$T/gate.sock"
+gate_at "$STATE/redis.sock" $'SET\r\n$20\r\nis-bitcoin-lit:cache'
 ISBITCOINLIT_REDIS_URL=unix://$T/gate.sock ${TEST_PREFIX:-} "$API" \
 	--listen "$T/gapi.sock" --workers 1 2>"$T/gapi.log" &
 GAPI=$!
@@ -158,28 +160,19 @@ gate_stop
 
 # ---- the reply to the lock's SET NX lost ----
 # The gate lets the SET through and drops its reply with the connection.
-lock_gate() {	# N: at the Nth lock taken
-	rm -f "$T/held"
-	"$GATE" -c -n "$1" "$T/gate.sock" "$STATE/redis.sock" $'NX\r\n$2\r\nPX' "$T/held" &
-	GATEPID=$!
-	wait_for 5 test -S "$T/gate.sock"
-}
+lock_gate() { gate_at "$STATE/redis.sock" $'NX\r\n$2\r\nPX' -c -n "$1"; }	# at the Nth lock
 no_lock() { [ "$($RCLI exists "$PREFIX:refresh:lock")" = 0 ]; }
 # a responder whose connection was open: the transport sends the SET again
 lock_gate 2
-ISBITCOINLIT_REDIS_URL=unix://$T/gate.sock ISBITCOINLIT_UPSTREAM_URL=file://$T/feed4.json \
-	${TEST_PREFIX:-} "$REFRESH" --listen "$T/rf.sock" --workers 1 2>"$T/rf.log" &
-RF=$!
-echo "$RF" >"$T/rf.pid"
-wait_for 10 test -S "$T/rf.sock"
+responder rf ISBITCOINLIT_REDIS_URL=unix://$T/gate.sock \
+	ISBITCOINLIT_UPSTREAM_URL=file://$T/feed4.json
 out=$(fcgi "$T/rf.sock" /refresh POST)
 check "a refresh over FastCGI (its connection now open)" grep -q 'Status: 200' <<<"$out"
 out=$(fcgi "$T/rf.sock" /refresh POST)
 check "the next one's SET NX reply lost, sent again: the lock is its own, 200" \
 	test -f "$T/held" -a -n "$(grep 'Status: 200' <<<"$out")"
 check "and it released its lock" no_lock
-kill "$RF"
-wait "$RF" 2>/dev/null
+responder_stop
 gate_stop
 # a fresh connection: no second try, the refresh fails, the lock is freed
 lock_gate 1
@@ -209,16 +202,9 @@ redis-server --port "$RP" --bind 127.0.0.1 --save '' --replicaof 127.0.0.1 "$MP"
 	--daemonize yes --dir "$T/r" --pidfile "$T/r.pid" --logfile "$T/r/log"
 synced() { redis-cli -p "$MP" info replication | grep -q 'slave0:.*state=online'; }
 check "a master and its replica" wait_for 20 synced
-rm -f "$T/held"
-"$GATE" -c -n 2 "$T/gate.sock" "$T/m/sock" "$PREFIX:cache" "$T/held" &
-GATEPID=$!
-wait_for 5 test -S "$T/gate.sock"
-ISBITCOINLIT_REDIS_URL=unix://$T/gate.sock ISBITCOINLIT_MIN_REPLICAS=1 \
-ISBITCOINLIT_UPSTREAM_URL=file://$T/feed4.json \
-	${TEST_PREFIX:-} "$REFRESH" --listen "$T/rw.sock" --workers 1 2>"$T/rw.log" &
-RW=$!
-echo "$RW" >"$T/rw.pid"
-wait_for 10 test -S "$T/rw.sock"
+gate_at "$T/m/sock" "$PREFIX:cache" -c -n 2
+responder rw ISBITCOINLIT_REDIS_URL=unix://$T/gate.sock ISBITCOINLIT_MIN_REPLICAS=1 \
+	ISBITCOINLIT_UPSTREAM_URL=file://$T/feed4.json
 out=$(fcgi "$T/rw.sock" /refresh POST)
 check "a refresh acknowledged by the replica" grep -q '"replicas":1' <<<"$out"
 out=$(fcgi "$T/rw.sock" /refresh POST)
@@ -227,7 +213,6 @@ check "writes over two connections: 503 not replicated, not a false acknowledgem
 out=$(fcgi "$T/rw.sock" /refresh POST)
 check "the next refresh, on one connection again, is acknowledged" \
 	grep -q '"replicas":1' <<<"$out"
-kill "$RW"
-wait "$RW" 2>/dev/null
+responder_stop
 gate_stop
 finish

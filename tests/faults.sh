@@ -10,12 +10,7 @@ need nginx curl redis-server redis-cli cgi-fcgi
 stack_setup faults
 export ISBITCOINLIT_REDIS_TIMEOUT_MS=500
 
-if ! "$LOCAL" up >"$T/up.log" 2>&1; then
-	nok "the stack comes up" "$(cat "$T/up.log")"
-	finish
-fi
-STATE=$ISBITCOINLIT_STATE_DIR
-RCLI="redis-cli -s $STATE/redis.sock"
+stack_up
 APIPID=$(cat "$STATE/api.pid")
 WORKERS=$(pgrep -P "$APIPID" | sort | tr '\n' ' ')
 req GET /is-bitcoin-lit >/dev/null

@@ -9,11 +9,7 @@ need nginx curl redis-server redis-cli
 
 stack_setup hosts
 API=$top_builddir/src/isbitcoinlit-api
-if ! "$LOCAL" up >"$T/up.log" 2>&1; then
-	nok "the stack comes up" "$(cat "$T/up.log")"
-	finish
-fi
-STATE=$ISBITCOINLIT_STATE_DIR
+stack_up
 export ISBITCOINLIT_REDIS_URL
 ISBITCOINLIT_REDIS_URL=$(cat "$STATE/redis.url")
 

@@ -164,6 +164,16 @@ stack_setup() {
 	export ISBITCOINLIT_UPSTREAM_URL=file://$T/feed.json
 	export ISBITCOINLIT_LOG_LEVEL=warn
 }
+# stack_up: the local stack up, else a failed check and the end of the
+# test; then $STATE and $RCLI (redis-cli on the stack's Redis)
+stack_up() {
+	if ! "$LOCAL" up >"$T/up.log" 2>&1; then
+		nok "the stack comes up" "$(cat "$T/up.log")"
+		finish
+	fi
+	STATE=$ISBITCOINLIT_STATE_DIR
+	RCLI="redis-cli -s $STATE/redis.sock"
+}
 stack_cleanup() {
 	local p
 	"$LOCAL" down >/dev/null 2>&1

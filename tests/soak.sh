@@ -11,10 +11,7 @@ need nginx wrk redis-server
 stack_setup soak
 export ISBITCOINLIT_REFRESH_EVERY_S=2
 export ISBITCOINLIT_LOG_LEVEL=info
-if ! "$LOCAL" up >"$T/up.log" 2>&1; then
-	nok "the stack comes up" "$(cat "$T/up.log")"
-	finish
-fi
+stack_up
 URL=http://127.0.0.1:$PORT/is-bitcoin-lit
 APIPID=$(cat "$ISBITCOINLIT_STATE_DIR/api.pid")
 workers=$(pgrep -P "$APIPID" | sort)

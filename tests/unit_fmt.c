@@ -209,28 +209,34 @@ check_double(double v, const char *want)
 static void
 test_doubles(void)
 {
-	check_double(0.1, "0.1");
-	check_double(0.2, "0.2");
-	check_double(1e-7, "1e-7");
-	check_double(34599.076210526335, "34599.076210526335");
-	check_double(20, "20");
-	check_double(-20, "-20");
-	check_double(-0.5, "-0.5");
-	check_double(-1.25e-9, "-1.25e-9");
-	check_double(0.000001, "0.000001");
-	check_double(33885.23, "33885.23");
-	check_double(0.1 + 0.2, "0.30000000000000004");
-	check_double(1e21, "1e+21");
-	check_double(123456789012345680000.0, "123456789012345680000");
-	check_double(5e-324, "5e-324");
-	check_double(1.7976931348623157e308, "1.7976931348623157e+308");
-	check_double(0, "0");
-	check_double(-0.0, "0");
+	static const struct {
+		double v;
+		const char *want;
+	} cases[] = {
+		{ 0.1, "0.1" },
+		{ 0.2, "0.2" },
+		{ 1e-7, "1e-7" },
+		{ 34599.076210526335, "34599.076210526335" },
+		{ 20, "20" },
+		{ -20, "-20" },
+		{ -0.5, "-0.5" },
+		{ -1.25e-9, "-1.25e-9" },
+		{ 0.000001, "0.000001" },
+		{ 33885.23, "33885.23" },
+		{ 0.1 + 0.2, "0.30000000000000004" },
+		{ 1e21, "1e+21" },
+		{ 123456789012345680000.0, "123456789012345680000" },
+		{ 5e-324, "5e-324" },
+		{ 1.7976931348623157e308, "1.7976931348623157e+308" },
+		{ 0, "0" },
+		{ -0.0, "0" },
+		{ 0x1p-24, "5.960464477539063e-8" },
+		{ 0x1p-1022, "2.2250738585072014e-308" },
+		{ 0x1p1023, "8.98846567431158e+307" },
+	};
 
-	check_double(0x1p-24, "5.960464477539063e-8");
-	check_double(0x1p-1022, "2.2250738585072014e-308");
-	check_double(0x1p1023, "8.98846567431158e+307");
-
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		check_double(cases[i].v, cases[i].want);
 	/* every power of two, exhaustively */
 	{
 		int bad = 0, said = 0;

@@ -174,20 +174,24 @@ main(void)
 	bad("unix:///x.sock?foo=1", "unknown query parameter (only ?db=N): "
 	    "\"unix:///x.sock?foo=1\"");
 
-	redis_url_redact("redis://user:hunter2@h:1/2", out, sizeof(out));
-	CHECK_STR(out, "redis://user:***@h:1/2", "redact user:password");
-	redis_url_redact("redis://:hunter2@h", out, sizeof(out));
-	CHECK_STR(out, "redis://:***@h", "redact :password");
-	redis_url_redact("redis://h:1/2", out, sizeof(out));
-	CHECK_STR(out, "redis://h:1/2", "nothing to redact");
-	redis_url_redact("unix://:pw@/tmp/s", out, sizeof(out));
-	CHECK_STR(out, "unix://:***@/tmp/s", "redact a unix URL");
-	redis_url_redact("redis-sentinel://:hunter2@a:1,b:2/m", out, sizeof(out));
-	CHECK_STR(out, "redis-sentinel://:***@a:1,b:2/m", "redact a sentinel URL");
-	redis_url_redact("redis://secret@h", out, sizeof(out));
-	CHECK_STR(out, "redis://***@h", "redact a password without ':'");
-	redis_url_redact("redis://u:@h", out, sizeof(out));
-	CHECK_STR(out, "redis://u:***@h", "redact an empty password");
+	{
+		static const struct {
+			const char *url, *want, *what;
+		} red[] = {
+			{ "redis://user:hunter2@h:1/2", "redis://user:***@h:1/2", "redact user:password" },
+			{ "redis://:hunter2@h", "redis://:***@h", "redact :password" },
+			{ "redis://h:1/2", "redis://h:1/2", "nothing to redact" },
+			{ "unix://:pw@/tmp/s", "unix://:***@/tmp/s", "redact a unix URL" },
+			{ "redis-sentinel://:hunter2@a:1,b:2/m", "redis-sentinel://:***@a:1,b:2/m", "redact a sentinel URL" },
+			{ "redis://secret@h", "redis://***@h", "redact a password without ':'" },
+			{ "redis://u:@h", "redis://u:***@h", "redact an empty password" },
+		};
+
+		for (size_t i = 0; i < sizeof(red) / sizeof(red[0]); i++) {
+			redis_url_redact(red[i].url, out, sizeof(out));
+			CHECK_STR(out, red[i].want, "%s", red[i].what);
+		}
+	}
 	redis_url_redact("redis://u:pw@h", out, 8);
 	CHECK_STR(out, "redis:/", "redaction is truncated to fit");
 
