@@ -31,10 +31,12 @@ struct store_counts {
 struct store_bucket {
 	int64_t start_ms;	/* a multiple of one hour */
 	double avg;
+	size_t count;		/* samples averaged, at least 1 */
 };
 
 /*
- * Hourly averages of both series over a range, oldest bucket first, into
+ * Hourly averages and sample counts of both series over a range, oldest
+ * bucket first (only hours with samples), into
  * arrays the caller provides: b[series] holds cap buckets.  A range of
  * N whole hours needs cap >= N.
  */

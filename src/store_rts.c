@@ -1,6 +1,6 @@
 /*
  * The RedisTimeSeries backend: TS.CREATE/TS.ALTER, TS.MADD, TS.GET,
- * TS.RANGE ... AGGREGATION avg.  RedisTimeSeries 1.12 answers values as
+ * TS.RANGE ... AGGREGATION avg and count.  RedisTimeSeries 1.12 answers values as
  * status replies in shortest round-trip form ("1E-1"); strtod reads them.
  */
 #include "config.h"
@@ -265,45 +265,99 @@ out:
 	return rc;
 }
 
+/*
+ * Parse one TS.RANGE ... AGGREGATION reply into b (at most cap buckets):
+ * the value as a double (avg) or a count.  Returns the number of buckets,
+ * or -1 on an unexpected reply.  A NULL reply is a missing series.
+ */
+static long
+rts_buckets(const redisReply *r, int counts, struct store_bucket *b,
+    size_t cap)
+{
+	if (r == NULL)
+		return 0;
+	if (r->type != REDIS_REPLY_ARRAY || r->elements > cap)
+		return -1;
+	for (size_t j = 0; j < r->elements; j++) {
+		const redisReply *e = r->element[j];
+		int64_t n;
+
+		if (e->type != REDIS_REPLY_ARRAY || e->elements != 2 ||
+		    store_reply_int64(e->element[0], &b[j].start_ms) < 0)
+			return -1;
+		if (!counts) {
+			if (store_reply_double(e->element[1], &b[j].avg) < 0)
+				return -1;
+		} else if (store_reply_int64(e->element[1], &n) < 0 || n < 1)
+			return -1;
+		else
+			b[j].count = (size_t)n;
+	}
+	return (long)r->elements;
+}
+
+/*
+ * Averages and counts of both series in one round trip: four TS.RANGE,
+ * avg then count per series.  They are not one atomic read: a sample
+ * written in between may land in the counts only (an hour the averages
+ * lack is left out; one the counts lack has a count of 1 at least, as
+ * every bucket holds a sample), never a failed request.
+ */
 static int
 rts_hourly(struct store *st, int64_t from_ms, int64_t to_ms,
     struct store_hourly *out, struct error *err)
 {
 	char from[24], to[24], bucket[24];
-	const char *range[] = { "TS.RANGE", "key", from, to, "AGGREGATION",
+	const char *avg[] = { "TS.RANGE", "key", from, to, "AGGREGATION",
 	    "avg", bucket };
-	redisReply *r[STORE_NSERIES];
+	const char *cnt[] = { "TS.RANGE", "key", from, to, "AGGREGATION",
+	    "count", bucket };
+	const char *words[2 * STORE_NSERIES][7];
+	const char **argvs[2 * STORE_NSERIES], *keys[2 * STORE_NSERIES];
+	int argcs[2 * STORE_NSERIES];
+	struct store_bucket *c = NULL;
+	redisReply *r[2 * STORE_NSERIES];
 	int rc = -1;
 
 	snprintf(from, sizeof(from), "%" PRId64, from_ms);
 	snprintf(to, sizeof(to), "%" PRId64, to_ms);
 	snprintf(bucket, sizeof(bucket), "%" PRId64, FMT_HOUR_MS);
-	if (store_per_series(st, (int)(sizeof(range) / sizeof(range[0])),
-	    range, r, rts_missing, err) < 0)
+	for (int i = 0; i < 2 * STORE_NSERIES; i++) {
+		memcpy(words[i], i < STORE_NSERIES ? avg : cnt, sizeof(avg));
+		words[i][1] = keys[i] = st->key[i % STORE_NSERIES];
+		argvs[i] = words[i];
+		argcs[i] = 7;
+	}
+	if ((c = malloc(out->cap * sizeof(*c))) == NULL)
+		return error_set(err, STORE_ENOMEM, "out of memory");
+	if (store_pipeline(st, 2 * STORE_NSERIES, argcs, argvs, keys, r,
+	    rts_missing, err) < 0) {
+		free(c);
 		return -1;
+	}
 	for (int i = 0; i < STORE_NSERIES; i++) {
-		if (r[i] == NULL)
-			continue;	/* no series yet */
-		if (r[i]->type != REDIS_REPLY_ARRAY ||
-		    r[i]->elements > out->cap)
-			goto bad;
-		for (size_t j = 0; j < r[i]->elements; j++) {
-			const redisReply *e = r[i]->element[j];
-			struct store_bucket *b = &out->b[i][j];
+		long na = rts_buckets(r[i], 0, out->b[i], out->cap);
+		long nc = rts_buckets(r[STORE_NSERIES + i], 1, c, out->cap);
+		long k = 0;
 
-			if (e->type != REDIS_REPLY_ARRAY || e->elements != 2 ||
-			    store_reply_int64(e->element[0], &b->start_ms) < 0 ||
-			    store_reply_double(e->element[1], &b->avg) < 0)
-				goto bad;
+		if (na < 0 || nc < 0)
+			goto bad;
+		for (long j = 0; j < na; j++) {
+			while (k < nc && c[k].start_ms < out->b[i][j].start_ms)
+				k++;
+			out->b[i][j].count = k < nc &&
+			    c[k].start_ms == out->b[i][j].start_ms ?
+			    c[k].count : 1;
 		}
-		out->n[i] = r[i]->elements;
+		out->n[i] = (size_t)na;
 	}
 	rc = 0;
 	goto out;
 bad:
 	error_set(err, STORE_EBACKEND, "TS.RANGE: unexpected reply");
 out:
-	store_replies_free(r, STORE_NSERIES);
+	store_replies_free(r, 2 * STORE_NSERIES);
+	free(c);
 	return rc;
 }
 

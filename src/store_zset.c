@@ -206,7 +206,7 @@ zset_value(const char *s, double *v)
 /*
  * Add the samples of one ZRANGEBYSCORE reply (members "<ts>:<value>", in
  * time order) to hourly buckets: a running sum divided by the count, as the
- * module's avg, so both backends give the same doubles.
+ * module's avg, so both backends give the same doubles; and the count.
  */
 static int
 zset_buckets(const redisReply *r, struct store_bucket *b, size_t cap,
@@ -242,6 +242,7 @@ zset_buckets(const redisReply *r, struct store_bucket *b, size_t cap,
 			if (*nb == cap)
 				return -1;
 			b[*nb].start_ms = cur;
+			b[*nb].count = cnt;
 			b[(*nb)++].avg = sum / (double)cnt;
 			sum = 0;
 			cnt = 0;

@@ -42,7 +42,10 @@ make_points(void)
 	pts[240].ts_ms = H0 + 2 * HOUR;
 }
 
-/* Average per hour of the points with ts in [lo, hi], summed in order. */
+/*
+ * Average and count per hour of the points with ts in [lo, hi], summed in
+ * order.
+ */
 static size_t
 expected_hourly(const struct sample *p, size_t n, int series, int64_t lo,
     int64_t hi, struct store_bucket *out)
@@ -60,6 +63,7 @@ expected_hourly(const struct sample *p, size_t n, int series, int64_t lo,
 		if (b != cur) {
 			if (cnt > 0) {
 				out[nb].start_ms = cur;
+				out[nb].count = cnt;
 				out[nb++].avg = sum / (double)cnt;
 			}
 			cur = b;
@@ -71,6 +75,7 @@ expected_hourly(const struct sample *p, size_t n, int series, int64_t lo,
 	}
 	if (cnt > 0) {
 		out[nb].start_ms = cur;
+		out[nb].count = cnt;
 		out[nb++].avg = sum / (double)cnt;
 	}
 	return nb;
@@ -84,11 +89,13 @@ same_buckets(const struct store_hourly *got, int series,
 		return 0;
 	for (size_t i = 0; i < n; i++)
 		if (got->b[series][i].start_ms != want[i].start_ms ||
-		    got->b[series][i].avg != want[i].avg) {
-			tl_diag("bucket %zu: got %lld %.17g want %lld %.17g", i,
-			    (long long)got->b[series][i].start_ms,
-			    got->b[series][i].avg, (long long)want[i].start_ms,
-			    want[i].avg);
+		    got->b[series][i].avg != want[i].avg ||
+		    got->b[series][i].count != want[i].count) {
+			tl_diag("bucket %zu: got %lld %.17g %zu want %lld %.17g "
+			    "%zu", i, (long long)got->b[series][i].start_ms,
+			    got->b[series][i].avg, got->b[series][i].count,
+			    (long long)want[i].start_ms, want[i].avg,
+			    want[i].count);
 			return 0;
 		}
 	return 1;
