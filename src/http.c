@@ -126,6 +126,27 @@ http_query_flag(const char *query, const char *name)
 	return 0;
 }
 
+const char *
+http_query_value(const char *query, const char *name, size_t *len)
+{
+	size_t n = strlen(name);
+
+	*len = 0;
+	for (const char *p = query; p != NULL && *p != '\0';) {
+		size_t seg = strcspn(p, "&;");
+
+		if (seg >= n && strncmp(p, name, n) == 0 &&
+		    (seg == n || p[n] == '=')) {
+			*len = seg == n ? 0 : seg - n - 1;
+			return seg == n ? p + n : p + n + 1;
+		}
+		p += seg;
+		if (*p != '\0')
+			p++;
+	}
+	return NULL;
+}
+
 int
 http_etag_match(const char *inm, const char *etag)
 {

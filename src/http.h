@@ -90,6 +90,15 @@ void http_dispatch(FCGX_Request *raw, const struct http_route *routes,
 int http_query_flag(const char *query, const char *name);
 
 /*
+ * The value of the first name=value of the query string (split on '&'
+ * and ';', as http_query_flag()): a pointer into query and its length in
+ * *len ("name" alone: an empty value); NULL when the query has no name.
+ * Not percent-decoded.  Pure.
+ */
+const char *http_query_value(const char *query, const char *name,
+    size_t *len);
+
+/*
  * Whether an If-None-Match header value matches etag (a quoted strong
  * tag): "*", or a list of tags compared weakly (W/ ignored).  Pure.
  */

@@ -71,6 +71,15 @@ store_init(struct store *st, struct conn *conn, enum cfg_timeseries wanted,
 		store_fini(st);
 		return -1;
 	}
+	for (int i = 0; i < STORE_HISTORY_MAX; i++) {
+		char suffix[24];
+
+		snprintf(suffix, sizeof(suffix), ":history:%d", i + 1);
+		if ((st->key_history[i] = key_join(prefix, suffix)) == NULL) {
+			store_fini(st);
+			return -1;
+		}
+	}
 	st->ops = backend_by_id(wanted);	/* NULL for auto */
 	return 0;
 }
@@ -114,6 +123,8 @@ store_fini(struct store *st)
 	for (int i = 0; i < STORE_NSERIES; i++)
 		free(st->key[i]);
 	free(st->key_cache);
+	for (int i = 0; i < STORE_HISTORY_MAX; i++)
+		free(st->key_history[i]);
 	free(st->key_lock);
 	free(st->prefix);
 	memset(st, 0, sizeof(*st));

@@ -60,6 +60,9 @@ enum store_status {
 	STORE_ECONFIG		/* the settings (or the caller's) do not fit */
 };
 
+/* The longest history kept, in hours: <prefix>:history:1 to :24. */
+#define STORE_HISTORY_MAX 24
+
 struct store {
 	const struct store_ops *ops;	/* NULL until the backend is known */
 	struct conn *conn;		/* borrowed */
@@ -67,6 +70,7 @@ struct store {
 	int64_t retention_ms;		/* 0: keep everything */
 	char *key[STORE_NSERIES];	/* <prefix>:price:mean:30s, ... */
 	char *key_cache;		/* <prefix>:cache */
+	char *key_history[STORE_HISTORY_MAX];	/* <prefix>:history:<i + 1> */
 	char *key_lock;			/* <prefix>:refresh:lock */
 	char *prefix;
 	int layout_ok;			/* the keys may live on this Redis */
@@ -168,6 +172,32 @@ int store_cache_put(struct store *st, const char *body, size_t len, long ttl_s,
  */
 int store_cache_fill(struct store *st, const char *body, size_t len,
     long ttl_s, struct error *err);
+
+/*
+ * ---- the cached history documents, <prefix>:history:<N> for N = 1 to
+ * STORE_HISTORY_MAX hours: the exact compact JSON bodies ----
+ */
+
+/* store_cache_get() of the history of hours (1..STORE_HISTORY_MAX). */
+int store_history_get(struct store *st, int hours, char **body, size_t *len,
+    struct error *err);
+
+/*
+ * store_cache_put() and store_cache_fill() of the history of hours: a
+ * document replaced with SET, or filled with SET NX.
+ */
+int store_history_put(struct store *st, int hours, const char *body,
+    size_t len, long ttl_s, struct error *err);
+int store_history_fill(struct store *st, int hours, const char *body,
+    size_t len, long ttl_s, struct error *err);
+
+/*
+ * What a refresh writes: the history of i + 1 hours from body[i] (len[i]
+ * bytes) for i < n (at most STORE_HISTORY_MAX), SET ... EX ttl_s in one
+ * round trip.  Returns 0, or -1 with err filled (some may be written).
+ */
+int store_history_put_all(struct store *st, char *const *body,
+    const size_t *len, int n, long ttl_s, struct error *err);
 
 /* ---- the refresh lock, <prefix>:refresh:lock ---- */
 

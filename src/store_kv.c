@@ -1,5 +1,6 @@
 /*
  * The store's plain keys: the cached summary document (<prefix>:cache),
+ * the cached history documents (<prefix>:history:<N>),
  * the refresh's single-flight lock (<prefix>:refresh:lock), and the
  * replicas' acknowledgement of the writes made on the store's connection.
  */
@@ -29,24 +30,25 @@ static struct conn_script unlock_script = { .body =
 "return 0\n"
 };
 
-int
-store_cache_get(struct store *st, char **body, size_t *len, struct error *err)
+/* GET key: 1 with *body (caller frees) and *len, 0 on nil, or -1. */
+static int
+doc_get(struct store *st, const char *key, char **body, size_t *len,
+    struct error *err)
 {
-	const char *argv[] = { "GET", st->key_cache };
+	const char *argv[] = { "GET", key };
 	redisReply *r = conn_command(st->conn, 2, argv, NULL);
 	int rc = -1;
 
 	*body = NULL;
 	*len = 0;
-	if (store_check_reply(st, r, st->key_cache, err) < 0)
+	if (store_check_reply(st, r, key, err) < 0)
 		goto out;
 	if (r->type == REDIS_REPLY_NIL) {
 		rc = 0;
 		goto out;
 	}
 	if (r->type != REDIS_REPLY_STRING) {
-		error_set(err, STORE_EBACKEND, "GET %s: unexpected reply",
-		    st->key_cache);
+		error_set(err, STORE_EBACKEND, "GET %s: unexpected reply", key);
 		goto out;
 	}
 	/* Take hiredis' buffer rather than copying it. */
@@ -60,37 +62,127 @@ out:
 	return rc;
 }
 
-/* SET the cache, with NX when nx.  Returns 1 set, 0 not (NX), or -1. */
+/* SET key, with NX when nx.  Returns 1 set, 0 not (NX), or -1. */
 static int
-cache_set(struct store *st, const char *body, size_t len, long ttl_s, int nx,
-    struct error *err)
+doc_set(struct store *st, const char *key, const char *body, size_t len,
+    long ttl_s, int nx, struct error *err)
 {
 	char ttl[24];
-	const char *argv[] = { "SET", st->key_cache, body, "EX", ttl, "NX" };
-	size_t lens[] = { 3, strlen(st->key_cache), len, 2, 0, 2 };
+	const char *argv[] = { "SET", key, body, "EX", ttl, "NX" };
+	size_t lens[] = { 3, strlen(key), len, 2, 0, 2 };
 	redisReply *r;
 	int rc;
 
 	lens[4] = (size_t)snprintf(ttl, sizeof(ttl), "%ld", ttl_s);
 	r = conn_command(st->conn, nx ? 6 : 5, argv, lens);
-	if ((rc = store_check_reply(st, r, st->key_cache, err)) == 0)
+	if ((rc = store_check_reply(st, r, key, err)) == 0)
 		rc = r->type == REDIS_REPLY_STATUS ? 1 : 0;	/* OK or nil */
 	freeReplyObject(r);
 	return rc;
 }
 
 int
-store_cache_put(struct store *st, const char *body, size_t len, long ttl_s,
-    struct error *err)
+store_cache_get(struct store *st, char **body, size_t *len, struct error *err)
 {
-	return cache_set(st, body, len, ttl_s, 0, err) < 0 ? -1 : 0;
+	return doc_get(st, st->key_cache, body, len, err);
 }
 
 int
-store_cache_fill(struct store *st, const char *body, size_t len, long ttl_s,
+store_cache_put(struct store *st, const char *body, size_t len, long ttl_s,
     struct error *err)
 {
-	return cache_set(st, body, len, ttl_s, 1, err);
+	return doc_set(st, st->key_cache, body, len, ttl_s, 0, err) < 0 ? -1 : 0;
+}
+
+int
+store_cache_fill(struct store *st, const char *body, size_t len,
+    long ttl_s, struct error *err)
+{
+	return doc_set(st, st->key_cache, body, len, ttl_s, 1, err);
+}
+
+/* The key of the history of hours, or NULL (err filled) out of range. */
+static const char *
+history_key(const struct store *st, int hours, struct error *err)
+{
+	if (hours < 1 || hours > STORE_HISTORY_MAX) {
+		error_set(err, STORE_ECONFIG, "no history of %d hours", hours);
+		return NULL;
+	}
+	return st->key_history[hours - 1];
+}
+
+int
+store_history_get(struct store *st, int hours, char **body, size_t *len,
+    struct error *err)
+{
+	const char *key = history_key(st, hours, err);
+
+	*body = NULL;
+	*len = 0;
+	return key == NULL ? -1 : doc_get(st, key, body, len, err);
+}
+
+int
+store_history_put(struct store *st, int hours, const char *body,
+    size_t len, long ttl_s, struct error *err)
+{
+	const char *key = history_key(st, hours, err);
+
+	return key == NULL || doc_set(st, key, body, len, ttl_s, 0, err) < 0 ?
+	    -1 : 0;
+}
+
+int
+store_history_fill(struct store *st, int hours, const char *body,
+    size_t len, long ttl_s, struct error *err)
+{
+	const char *key = history_key(st, hours, err);
+
+	return key == NULL ? -1 : doc_set(st, key, body, len, ttl_s, 1, err);
+}
+
+int
+store_history_put_all(struct store *st, char *const *body,
+    const size_t *len, int n, long ttl_s, struct error *err)
+{
+	char ttl[24];
+	const char *words[STORE_HISTORY_MAX][5];
+	const char **argvs[STORE_HISTORY_MAX];
+	size_t lens[STORE_HISTORY_MAX][5];
+	const size_t *lensv[STORE_HISTORY_MAX];
+	int argcs[STORE_HISTORY_MAX];
+	redisReply *r[STORE_HISTORY_MAX];
+
+	if (n < 0 || n > STORE_HISTORY_MAX)
+		return error_set(err, STORE_ECONFIG, "%d history documents", n);
+	snprintf(ttl, sizeof(ttl), "%ld", ttl_s);
+	for (int i = 0; i < n; i++) {
+		words[i][0] = "SET";
+		words[i][1] = st->key_history[i];
+		words[i][2] = body[i];
+		words[i][3] = "EX";
+		words[i][4] = ttl;
+		lens[i][0] = 3;
+		lens[i][1] = strlen(st->key_history[i]);
+		lens[i][2] = len[i];
+		lens[i][3] = 2;
+		lens[i][4] = strlen(ttl);
+		argvs[i] = words[i];
+		lensv[i] = lens[i];
+		argcs[i] = 5;
+	}
+	if (n == 0)
+		return 0;
+	if (conn_pipeline(st->conn, (size_t)n, argcs, argvs, lensv, r) < 0)
+		return error_set(err, STORE_EREDIS, "%s", conn_error(st->conn));
+	for (int i = 0; i < n; i++)
+		if (store_check_reply(st, r[i], st->key_history[i], err) < 0) {
+			store_replies_free(r, (size_t)n);
+			return -1;
+		}
+	store_replies_free(r, (size_t)n);
+	return 0;
 }
 
 /*

@@ -6,6 +6,7 @@
 
 #include <string.h>
 
+#include "doccheck.h"
 #include "fmt.h"
 #include "jsonw.h"
 #include "summary.h"
@@ -111,74 +112,12 @@ summary_render(const struct summary *s, int pretty, size_t *len)
 	return jw_take(&w, len);
 }
 
-/*
- * The checker of summary_valid(): each step matches one piece at *p
- * (before end) and moves *p past it; returns 0 when the text differs.
- */
-static int
-expect(const char **p, const char *end, const char *lit)
-{
-	size_t n = strlen(lit);
-
-	if ((size_t)(end - *p) < n || memcmp(*p, lit, n) != 0)
-		return 0;
-	*p += n;
-	return 1;
-}
-
-/* Decimal digits at *p, at least min and at most max, then no digit. */
-static int
-digits(const char **p, const char *end, int min, int max)
-{
-	int n = 0;
-
-	while (*p < end && **p >= '0' && **p <= '9' && n < max) {
-		++*p;
-		n++;
-	}
-	return n >= min && (*p == end || **p < '0' || **p > '9');
-}
-
-/* "YYYY-MM-DDTHH:MM:SS+00:00" with its quotes, as fmt_rfc3339() writes. */
-static int
-time_string(const char **p, const char *end)
-{
-	return expect(p, end, "\"") && digits(p, end, 4, 4) &&
-	    expect(p, end, "-") && digits(p, end, 2, 2) &&
-	    expect(p, end, "-") && digits(p, end, 2, 2) &&
-	    expect(p, end, "T") && digits(p, end, 2, 2) &&
-	    expect(p, end, ":") && digits(p, end, 2, 2) &&
-	    expect(p, end, ":") && digits(p, end, 2, 2) &&
-	    expect(p, end, "+00:00\"");
-}
-
-/* A JSON number of the lengths fmt_double() writes, or null. */
-static int
-number(const char **p, const char *end)
-{
-	if (expect(p, end, "null"))
-		return 1;
-	expect(p, end, "-");
-	if (!expect(p, end, "0") && !(*p < end && **p >= '1' && **p <= '9' &&
-	    digits(p, end, 1, 21)))
-		return 0;
-	if (expect(p, end, ".") && !digits(p, end, 1, 24))
-		return 0;
-	if (expect(p, end, "e")) {
-		if (!expect(p, end, "-"))
-			expect(p, end, "+");
-		if (!digits(p, end, 1, 3))
-			return 0;
-	}
-	return 1;
-}
-
 /* "rising", "falling" or "flat" with its quotes. */
 static int
 direction_string(const char **p, const char *end)
 {
-	return expect(p, end, "\"rising\"") || expect(p, end, "\"falling\"") ||
-	    expect(p, end, "\"flat\"");
+	return dc_lit(p, end, "\"rising\"") || dc_lit(p, end, "\"falling\"") ||
+	    dc_lit(p, end, "\"flat\"");
 }
 
 int
@@ -187,21 +126,21 @@ summary_valid(const char *body, size_t len)
 	const char *p = body, *end = body + len;
 
 	if (len > SUMMARY_DOC_MAX ||
-	    !expect(&p, end, "{\"hourly_average_of_averages\":["))
+	    !dc_lit(&p, end, "{\"hourly_average_of_averages\":["))
 		return 0;
-	for (int i = 0; i < SUMMARY_HOURS && !expect(&p, end, "]"); i++)
-		if ((i > 0 && !expect(&p, end, ",")) ||
-		    !expect(&p, end, "{\"time\":") || !time_string(&p, end) ||
-		    !expect(&p, end, ",\"price\":") || !number(&p, end) ||
-		    !expect(&p, end, ",\"sentiment\":") || !number(&p, end) ||
-		    !expect(&p, end, "}") ||
-		    (i == SUMMARY_HOURS - 1 && !expect(&p, end, "]")))
+	for (int i = 0; i < SUMMARY_HOURS && !dc_lit(&p, end, "]"); i++)
+		if ((i > 0 && !dc_lit(&p, end, ",")) ||
+		    !dc_lit(&p, end, "{\"time\":") || !dc_time(&p, end) ||
+		    !dc_lit(&p, end, ",\"price\":") || !dc_number(&p, end) ||
+		    !dc_lit(&p, end, ",\"sentiment\":") || !dc_number(&p, end) ||
+		    !dc_lit(&p, end, "}") ||
+		    (i == SUMMARY_HOURS - 1 && !dc_lit(&p, end, "]")))
 			return 0;
-	return expect(&p, end, ",\"sentiment_direction\":") &&
+	return dc_lit(&p, end, ",\"sentiment_direction\":") &&
 	    direction_string(&p, end) &&
-	    expect(&p, end, ",\"price_direction\":") &&
-	    direction_string(&p, end) && expect(&p, end, ",\"as_of\":") &&
-	    time_string(&p, end) && expect(&p, end, "}") && p == end;
+	    dc_lit(&p, end, ",\"price_direction\":") &&
+	    direction_string(&p, end) && dc_lit(&p, end, ",\"as_of\":") &&
+	    dc_time(&p, end) && dc_lit(&p, end, "}") && p == end;
 }
 
 int

@@ -1,5 +1,5 @@
 /*
- * Unit tests of the pure HTTP helpers: query flags, If-None-Match
+ * Unit tests of the pure HTTP helpers: query flags and values, If-None-Match
  * matching, the route table and the error document.
  */
 #include "config.h"
@@ -38,6 +38,20 @@ main(void)
 	CHECK(!http_query_flag("&&&;;=&=1", "pretty"), "only separators");
 	CHECK(!http_query_flag("pretty=%31", "pretty"),
 	    "percent-encoded values are not decoded");
+	CHECK(http_query_value("hours=3", "hours", &len) != NULL && len == 1 &&
+	    strncmp(http_query_value("hours=3", "hours", &len), "3", 1) == 0,
+	    "hours=3");
+	CHECK(http_query_value("x=1;hours=12&hours=3", "hours", &len) != NULL &&
+	    len == 2 && strncmp(http_query_value("x=1;hours=12&hours=3",
+	    "hours", &len), "12", 2) == 0, "the first hours= wins, after ;");
+	CHECK(http_query_value("hours=", "hours", &len) != NULL && len == 0,
+	    "hours= is an empty value");
+	CHECK(http_query_value("pretty&hours", "hours", &len) != NULL &&
+	    len == 0, "a bare hours is an empty value");
+	CHECK(http_query_value("hoursx=3&xhours=3", "hours", &len) == NULL,
+	    "other names are not hours");
+	CHECK(http_query_value(NULL, "hours", &len) == NULL &&
+	    http_query_value("", "hours", &len) == NULL, "no query: no hours");
 	big = malloc(1 << 20);
 	memset(big, 'a', (1 << 20) - 1);
 	big[(1 << 20) - 1] = '\0';
