@@ -1,7 +1,8 @@
 /*
- * isbitcoinlit-api: the FastCGI responder for GET|HEAD /is-bitcoin-lit and
- * /healthz.  A cache hit is one GET; a miss computes the summary from the
- * series, answers, and writes the cache only after the response is done.
+ * isbitcoinlit-api: the FastCGI responder for GET|HEAD /is-bitcoin-lit,
+ * /history and /healthz.  A cache hit is one GET; a miss computes the
+ * document from the series, answers, and writes the cache only after the
+ * response is done.
  */
 #include "config.h"
 
@@ -13,6 +14,7 @@
 
 #include "cfg.h"
 #include "fmt.h"
+#include "history.h"
 #include "http.h"
 #include "jsonw.h"
 #include "log.h"
@@ -38,12 +40,13 @@ struct worker {
 /* How often an empty read replica is logged, at most. */
 #define EMPTY_WARN_MS INT64_C(60000)
 
-/* A summary to write to the cache after the response (owned). */
+/* A document to write to the cache after the response (owned). */
 struct pending_cache {
 	struct worker *w;
+	int hours;	/* 0: the summary; else the history of that many hours */
 	char *body;
 	size_t len;
-	int replace;	/* the cache held no summary: overwrite it */
+	int replace;	/* the cache held no such document: overwrite it */
 };
 
 static int
@@ -131,12 +134,15 @@ write_cache(void *arg)
 	struct error err;
 
 	/*
-	 * NX: a refresh may have written a newer summary meanwhile.  Only
-	 * what is not a summary at all is overwritten.
+	 * NX: a refresh may have written a newer document meanwhile.  Only
+	 * what is not such a document at all is overwritten.
 	 */
-	if ((p->replace ? store_cache_put(&p->w->st, p->body, p->len,
-	    cfg.cache_ttl_s, &err) : store_cache_fill(&p->w->st, p->body,
-	    p->len, cfg.cache_ttl_s, &err)) < 0)
+	if (p->hours == 0 ? (p->replace ? store_cache_put(&p->w->st, p->body,
+	    p->len, cfg.cache_ttl_s, &err) : store_cache_fill(&p->w->st,
+	    p->body, p->len, cfg.cache_ttl_s, &err)) < 0 :
+	    (p->replace ? store_history_put(&p->w->st, p->hours, p->body,
+	    p->len, cfg.cache_ttl_s, &err) : store_history_fill(&p->w->st,
+	    p->hours, p->body, p->len, cfg.cache_ttl_s, &err)) < 0)
 		log_warn("cache write failed error=\"%s\"", err.text);
 	free(p->body);
 	free(p);
@@ -147,7 +153,7 @@ write_cache(void *arg)
  * ?pretty=1, with an ETag, or 304 when the client has that one.
  */
 static void
-send_summary(struct http_request *req, const char *body, size_t len,
+send_document(struct http_request *req, const char *body, size_t len,
     const char *cache_state)
 {
 	int pretty = http_query_flag(req->query, "pretty");
@@ -168,13 +174,57 @@ send_summary(struct http_request *req, const char *body, size_t len,
 	}
 }
 
+/*
+ * Answer a read that found nothing (rc 0: 503 no data) or failed (rc -1:
+ * 503, or 500 when out of memory).
+ */
+static void
+answer_failure(struct http_request *req, int rc, const struct error *err)
+{
+	if (rc < 0 && err->code == STORE_ENOMEM) {
+		log_error("out of memory error=\"%s\"", err->text);
+		http_error(req, 500, NULL, "internal error", "out of memory");
+	} else if (rc < 0) {
+		log_warn("redis failed error=\"%s\"", err->text);
+		http_error(req, 503, "Retry-After: " RETRY_REDIS_S "\r\n"
+		    "Cache-Control: no-store\r\n", err->code == STORE_EREDIS ?
+		    "redis unavailable" : "storage error", err->text);
+	} else
+		http_error(req, 503, "Retry-After: " RETRY_NO_DATA_S "\r\n"
+		    "Cache-Control: no-store\r\n", "no data", "no sample is "
+		    "stored yet: the refresh worker has not run (POST /refresh)");
+}
+
+/*
+ * Write body (taken) to the cache once the client has its answer: the
+ * summary (hours 0) or a history; replace when the cache held no such
+ * document.  With the cache off it is freed.
+ */
+static void
+cache_after(struct http_request *req, struct worker *w, int hours,
+    char *body, size_t len, int replace)
+{
+	struct pending_cache *p;
+
+	if (!cfg.cache || (p = malloc(sizeof(*p))) == NULL) {
+		free(body);
+		return;
+	}
+	p->w = w;
+	p->hours = hours;
+	p->body = body;
+	p->len = len;
+	p->replace = replace;
+	req->after = write_cache;
+	req->after_arg = p;
+}
+
 static void
 handle_lit(struct http_request *req, void *ctx)
 {
 	struct worker *w = ctx;
 	struct error err;
 	struct summary sum;
-	struct pending_cache *p;
 	struct store *from[2];
 	char *body = NULL;
 	size_t len;
@@ -193,7 +243,7 @@ handle_lit(struct http_request *req, void *ctx)
 			replace = 1;
 		}
 		if (rc == 1) {
-			send_summary(req, body, len, "hit");
+			send_document(req, body, len, "hit");
 			free(body);
 			return;
 		}
@@ -205,40 +255,75 @@ handle_lit(struct http_request *req, void *ctx)
 		else if (rc == 0)
 			reader_empty(w, i, n);
 	}
-	if (rc < 0 && err.code == STORE_ENOMEM) {
-		log_error("out of memory error=\"%s\"", err.text);
-		http_error(req, 500, NULL, "internal error", "out of memory");
-		return;
-	}
-	if (rc < 0) {
-		log_warn("redis failed error=\"%s\"", err.text);
-		http_error(req, 503, "Retry-After: " RETRY_REDIS_S "\r\n"
-		    "Cache-Control: no-store\r\n", err.code == STORE_EREDIS ?
-		    "redis unavailable" : "storage error", err.text);
-		return;
-	}
-	if (rc == 0) {
-		http_error(req, 503, "Retry-After: " RETRY_NO_DATA_S "\r\n"
-		    "Cache-Control: no-store\r\n", "no data", "no sample is "
-		    "stored yet: the refresh worker has not run (POST /refresh)");
+	if (rc < 1) {
+		answer_failure(req, rc, &err);
 		return;
 	}
 	if ((body = summary_render(&sum, 0, &len)) == NULL) {
 		http_error(req, 500, NULL, "internal error", "out of memory");
 		return;
 	}
-	send_summary(req, body, len, cfg.cache ? "miss" : "off");
-	/* Written once the client has its answer. */
-	if (!cfg.cache || (p = malloc(sizeof(*p))) == NULL) {
-		free(body);
+	send_document(req, body, len, cfg.cache ? "miss" : "off");
+	cache_after(req, w, 0, body, len, replace);
+}
+
+/*
+ * The history of ?hours=N hours (the first hours= of the query, split on
+ * '&' and ';' as http_query_flag() reads pretty): as the summary, from
+ * <prefix>:history:<N> or computed.
+ */
+static void
+handle_history(struct http_request *req, void *ctx)
+{
+	struct worker *w = ctx;
+	struct error err;
+	struct history hist;
+	struct store *from[2];
+	const char *value;
+	char *body = NULL;
+	size_t len, vlen = 0;
+	int rc = -1, n = readers(w, from), replace = 0, hours;
+
+	value = http_query_value(req->query, "hours", &vlen);
+	if (history_hours(value, vlen, &hours) < 0) {
+		http_error(req, 400, NULL, "bad request",
+		    "hours must be a whole number from 1 to 24");
 		return;
 	}
-	p->w = w;
-	p->body = body;
-	p->len = len;
-	p->replace = replace;
-	req->after = write_cache;
-	req->after_arg = p;
+	for (int i = 0; i < n && rc != 1; i++) {
+		rc = cfg.cache ? store_history_get(from[i], hours, &body, &len,
+		    &err) : 0;
+		if (rc == 1 && !history_valid(body, len, hours)) {
+			log_warn("the cache holds no history document of %d "
+			    "hours, recomputing bytes=%zu", hours, len);
+			free(body);
+			body = NULL;
+			rc = 0;
+			replace = 1;
+		}
+		if (rc == 1) {
+			send_document(req, body, len, "hit");
+			free(body);
+			return;
+		}
+		if (rc == 0)
+			rc = history_compute(from[i], cfg.window_anchor,
+			    fmt_now_ms(), hours, &hist, &err);
+		if (rc < 0)
+			reader_failed(i, n, &err);
+		else if (rc == 0)
+			reader_empty(w, i, n);
+	}
+	if (rc < 1) {
+		answer_failure(req, rc, &err);
+		return;
+	}
+	if ((body = history_render(&hist, 0, &len)) == NULL) {
+		http_error(req, 500, NULL, "internal error", "out of memory");
+		return;
+	}
+	send_document(req, body, len, cfg.cache ? "miss" : "off");
+	cache_after(req, w, hours, body, len, replace);
 }
 
 static void
@@ -249,7 +334,7 @@ handle_health(struct http_request *req, void *ctx)
 	struct jw j;
 	char t[FMT_RFC3339_MAX], *body;
 	struct store *from[2], *used = NULL;
-	int64_t newest;
+	int64_t newest, age;
 	int found = 0, ok = 0, n = readers(w, from);
 	size_t len;
 
@@ -276,6 +361,19 @@ handle_health(struct http_request *req, void *ctx)
 		jw_string(&j, t);
 	} else
 		jw_null(&j);
+	/*
+	 * How old the data is, apart from the status: the service is fine
+	 * on a frozen feed.  A sample ahead of the clock is 0 s old.
+	 */
+	age = found ? (fmt_now_ms() - newest) / 1000 : 0;
+	jw_key(&j, "age_s");
+	if (found)
+		jw_int(&j, age > 0 ? age : 0);
+	else
+		jw_null(&j);
+	jw_key(&j, "data");
+	jw_string(&j, !found ? "none" : age > cfg.stale_after_s ? "stale" :
+	    "fresh");
 	if (!ok) {
 		jw_key(&j, "detail");
 		jw_string(&j, err.text);
@@ -293,6 +391,7 @@ handle_health(struct http_request *req, void *ctx)
 
 static const struct http_route routes[] = {
 	{ "/is-bitcoin-lit", "GET, HEAD", handle_lit },
+	{ "/history", "GET, HEAD", handle_history },
 	{ "/healthz", "GET, HEAD", handle_health },
 };
 

@@ -77,6 +77,10 @@ static const struct opt opts[] = {
 	{ "ISBITCOINLIT_WINDOW_ANCHOR", "window-anchor", OPT_ANCHOR,
 	  OFF(window_anchor), "newest", 0, 0, CFG_ALL,
 	  "newest (the newest sample) or now (the clock) ends the window" },
+	{ "ISBITCOINLIT_STALE_AFTER_S", "stale-after-s", OPT_INT,
+	  OFF(stale_after_s), "3600", 1, 365L * 86400, CFG_API,
+	  "/healthz calls the data stale when its newest sample is older, "
+	  "seconds" },
 	{ "ISBITCOINLIT_UPSTREAM_URL", "upstream-url", OPT_UPSTREAM_URL,
 	  OFF(upstream_url), "https://api.senticrypt.com/v1/bitcoin.json", 0, 0,
 	  CFG_REFRESH, "the feed: an http, https or file URL" },

@@ -32,6 +32,7 @@ struct cfg {
 	int cache;		/* 0: never read or write the cache */
 	long cache_ttl_s;
 	enum cfg_anchor window_anchor;
+	long stale_after_s;	/* /healthz: data older than this is stale */
 	/* upstream feed */
 	char *upstream_url;
 	long upstream_timeout_s;

@@ -1,7 +1,7 @@
 /*
  * One refresh: take the single-flight lock before anything else, download
- * and validate the feed, write both series, compute the summary, write the
- * cache, release the lock.  A worker that dies holding the lock wedges
+ * and validate the feed, write both series, compute the summary and the
+ * histories, write them to the cache, release the lock.  A worker that dies holding the lock wedges
  * nothing: its TTL ends it.
  */
 #include "config.h"
@@ -13,6 +13,7 @@
 
 #include "feed.h"
 #include "fmt.h"
+#include "history.h"
 #include "jsonw.h"
 #include "refresh.h"
 #include "summary.h"
@@ -154,7 +155,13 @@ refresh_run(const struct cfg *cfg, struct store *st,
 	struct feed_result feed = { NULL, 0, 0, 0 };
 	struct error ferr, serr;
 	struct store_counts counts[STORE_NSERIES];
+	struct store_bucket buf[STORE_NSERIES * HISTORY_HOURS_MAX];
+	struct store_hourly hourly;
 	struct summary sum;
+	struct history hist;
+	char *hbody[HISTORY_HOURS_MAX] = { NULL };
+	size_t hlen[HISTORY_HOURS_MAX];
+	int64_t t;
 	struct timespec t0;
 	char token[STORE_TOKEN_MAX];
 	char *json = NULL;
@@ -212,9 +219,13 @@ refresh_run(const struct cfg *cfg, struct store *st,
 	report->write_ms = elapsed_ms(&t0) - lap;
 	lap += report->write_ms;
 
-	/* The summary, then the cache: the API serves it from now on. */
-	if ((n = summary_compute(st, cfg->window_anchor, fmt_now_ms(), &sum,
-	    &serr)) < 0)
+	/*
+	 * The summary and every history from one read of the longest
+	 * window, then the cache: the API serves them from now on.
+	 */
+	store_hourly_init(&hourly, buf, HISTORY_HOURS_MAX);
+	if ((n = summary_read(st, cfg->window_anchor, fmt_now_ms(),
+	    HISTORY_HOURS_MAX, &t, &hourly, &serr)) < 0)
 		goto redis_failed;
 	if (n == 0) {
 		/* everything was older than the retention: nothing to serve */
@@ -222,14 +233,20 @@ refresh_run(const struct cfg *cfg, struct store *st,
 		    "the retention (ISBITCOINLIT_RETENTION_S)");
 		goto out;
 	}
-	if ((json = summary_render(&sum, 0, &jlen)) == NULL) {
-		error_set(err, REFRESH_EINTERNAL, "out of memory");
-		goto out;
+	summary_build(t, &hourly, &sum);
+	if ((json = summary_render(&sum, 0, &jlen)) == NULL)
+		goto no_memory;
+	for (int i = 0; i < HISTORY_HOURS_MAX; i++) {
+		history_build(t, i + 1, &hourly, &hist);
+		if ((hbody[i] = history_render(&hist, 0, &hlen[i])) == NULL)
+			goto no_memory;
 	}
 	if (lock_keep(cfg, st, token, "the cache was written (the series "
 	    "were)", err) < 0)
 		goto out;
-	if (store_cache_put(st, json, jlen, cfg->cache_ttl_s, &serr) < 0)
+	if (store_cache_put(st, json, jlen, cfg->cache_ttl_s, &serr) < 0 ||
+	    store_history_put_all(st, hbody, hlen, HISTORY_HOURS_MAX,
+	    cfg->cache_ttl_s, &serr) < 0)
 		goto redis_failed;
 	report->summary_ms = elapsed_ms(&t0) - lap;
 	if (cfg->min_replicas > 0 && wait_replicas(cfg, st, conn_at_write,
@@ -245,12 +262,17 @@ refresh_run(const struct cfg *cfg, struct store *st,
 	rc = 0;
 	goto out;
 
+no_memory:
+	error_set(err, REFRESH_EINTERNAL, "out of memory");
+	goto out;
 redis_failed:
 	store_failed(err, &serr);
 out:
 	if (locked)
 		store_lock_release(st, token);
 	report->duration_ms = elapsed_ms(&t0);
+	for (int i = 0; i < HISTORY_HOURS_MAX; i++)
+		free(hbody[i]);
 	free(json);
 	free(body.data);
 	feed_result_free(&feed);
