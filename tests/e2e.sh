@@ -34,6 +34,8 @@ check "status: everything runs" "$top_srcdir/deploy/isbitcoinlit-local" status
 st=$(req GET /healthz)
 check "GET /healthz: 200" test "$st" = 200
 check "healthz matches the Health schema" body_is_schema Health
+check "healthz: the data of 2021 is stale, with its age" \
+	grep -Eq '"as_of":"2021-[^"]*","age_s":[0-9]{8,},"data":"stale"}$' "$T/b"
 
 st=$(req GET /is-bitcoin-lit)
 check "GET /is-bitcoin-lit: 200" test "$st" = 200
@@ -100,6 +102,85 @@ check "the real summary" cmp -s "$T/b" "$T/cache"
 check "the cache rewritten again" wait_for 5 cache_is_summary
 check "each logged as a warning" \
 	test "$(cat "$STATE"/api*.log | grep -c 'cache holds no summary document')" = 2
+
+# ---- /history ----
+st=$(req GET /history)
+check "GET /history: 200" test "$st" = 200
+check "the history matches the History schema" body_is_schema History
+check "24 rows by default" test "$(grep -o '{"time":' "$T/b" | wc -l)" = 24 \
+	-a "$(head -c 11 "$T/b")" = '{"hours":24'
+check "Cache-Control: no-cache" test "$(hdr Cache-Control)" = no-cache
+check "a cache hit: the refresh wrote it" test "$(hdr X-Cache)" = hit
+$RCLI get is-bitcoin-lit:history:24 | tr -d '\n' >"$T/h24"
+check "served byte for byte from is-bitcoin-lit:history:24" cmp -s "$T/b" "$T/h24"
+check "the refresh wrote all 24 (history:1 to :24)" test "$(for i in $(seq 24); do
+	$RCLI exists "is-bitcoin-lit:history:$i"; done | grep -c 1)" = 24
+HETAG=$(hdr ETag)
+st=$(req GET /history -H "If-None-Match: $HETAG")
+check "/history If-None-Match: 304 without a body" test "$st:$(wc -c <"$T/b")" = "304:0"
+check "the summary's ETag is not the history's" test "$HETAG" != "$ETAG"
+
+# the last 3 hours: the summary's rows, with the counts
+st=$(req GET '/history?hours=3')
+check "?hours=3: 200, 3 rows" test "$st:$(grep -o '{"time":' "$T/b" | wc -l)" = 200:3
+check "?hours=3 matches the History schema" body_is_schema History
+rows() { sed -E 's/^.*"(hourly|hourly_average_of_averages)":\[(.*)\],".*$/\2/;
+	s/,"price_samples":[0-9]+,"sentiment_samples":[0-9]+//g' "$1"; }
+check "its rows are the summary's: time, price, sentiment" \
+	test "$(rows "$T/b")" = "$(rows "$T/cache")" -a -n "$(rows "$T/cache")"
+check "as_of is the summary's" test "$(grep -o '"as_of":"[^"]*"' "$T/b")" = \
+	"$(grep -o '"as_of":"[^"]*"' "$T/cache")"
+check "samples counted in every row" \
+	test "$(grep -Eo '"price_samples":[1-9][0-9]*,"sentiment_samples":[1-9]' "$T/b" | wc -l)" = 3
+cp "$T/b" "$T/h3"
+st=$(req GET '/history?x=1;hours=3&hours=5')
+check "the first hours= counts, after ; too" test "$st" = 200 -a \
+	"$(head -c 10 "$T/b")" = '{"hours":3'
+st=$(req GET '/history?hours=3&pretty=1')
+check "?hours=3&pretty=1: indented, the same document" test "$st" = 200 -a \
+	"$(wc -l <"$T/b")" -gt 20 -a "$(tr -d ' \n' <"$T/b")" = "$(cat "$T/h3")"
+check "pretty matches the History schema too" body_is_schema History
+
+for q in hours=0 hours=25 hours=abc hours=1.5 hours= hours=-1 hours=%33; do
+	st=$(req GET "/history?$q")
+	check "?$q: 400" test "$st" = 400
+	check "?$q: an Error document that says the range" body_is_schema Error
+	check "?$q: the detail" grep -qx '{"error":"bad request","detail":"hours must be a whole number from 1 to 24"}' "$T/b"
+done
+
+# a miss computes the same document and fills the cache again
+$RCLI del is-bitcoin-lit:history:3 >/dev/null
+st=$(req GET '/history?hours=3')
+check "history:3 deleted: 200, a miss" test "$st:$(hdr X-Cache)" = 200:miss
+check "the same document computed from the series" cmp -s "$T/b" "$T/h3"
+hist3_is() { [ "$($RCLI get is-bitcoin-lit:history:3 | tr -d '\n')" = "$(cat "$1")" ]; }
+check "the miss wrote history:3 again" wait_for 5 hist3_is "$T/h3"
+ttl=$($RCLI ttl is-bitcoin-lit:history:3)
+check "with the cache TTL ($ttl s)" test "$ttl" -gt 100 -a "$ttl" -le 120
+# what Redis holds is input: another N's document, or garbage
+$RCLI set is-bitcoin-lit:history:3 "$(cat "$T/h24")" >/dev/null
+st=$(req GET '/history?hours=3')
+check "history:3 holding the 24-hour document: a miss, the right one" \
+	test "$st:$(hdr X-Cache)" = 200:miss -a "$(cat "$T/b")" = "$(cat "$T/h3")"
+check "history:3 rewritten" wait_for 5 hist3_is "$T/h3"
+$RCLI set is-bitcoin-lit:history:3 "$(printf '[%.0s' $(seq 10000))" >/dev/null
+st=$(req GET '/history?hours=3&pretty=1')
+check "10,000 [ in history:3, ?pretty=1: 200, a miss" \
+	test "$st:$(hdr X-Cache)" = 200:miss -a "$(tr -d ' \n' <"$T/b")" = "$(cat "$T/h3")"
+check "history:3 rewritten again" wait_for 5 hist3_is "$T/h3"
+
+exec 3<>"/dev/tcp/127.0.0.1/$PORT"
+printf 'HEAD /history?hours=3 HTTP/1.0\r\nHost: x\r\n\r\n' >&3
+timeout 5 cat <&3 >"$T/raw"
+exec 3<&-
+check "HEAD /history: 200 with Content-Length, headers only" \
+	test "$(head -c 12 "$T/raw")" = "HTTP/1.1 200" \
+	-a -n "$(grep "^Content-Length: $(wc -c <"$T/h3")" "$T/raw")" \
+	-a "$(sed '1,/^\r$/d' "$T/raw" | wc -c)" = 0
+st=$(req POST /history)
+check "POST /history: 405 with Allow: GET, HEAD" \
+	test "$st:$(hdr Allow)" = "405:GET, HEAD"
+check "the 405 is an Error document" body_is_schema Error
 
 st=$(req POST /is-bitcoin-lit)
 check "POST /is-bitcoin-lit: 405 with Allow: GET, HEAD" \
@@ -192,6 +273,10 @@ st=$(req GET /healthz)
 check "/healthz: 503, redis unavailable" test "$st" = 503 -a \
 	"$(grep -o '"redis":"[a-z]*"' "$T/b")" = '"redis":"unavailable"'
 check "the 503 health matches the Health schema" body_is_schema Health
+check "healthz with Redis down: no age, data none" grep -q '"age_s":null,"data":"none"' "$T/b"
+st=$(req GET /history)
+check "Redis down: /history 503 \"redis unavailable\"" test "$st:$(grep -o '"error":"[a-z ]*"' "$T/b")" = \
+	'503:"error":"redis unavailable"'
 redis-server "$STATE/redis.conf"
 up() { [ "$($RCLI ping 2>/dev/null)" = PONG ]; }
 wait_for 10 up
@@ -260,6 +345,26 @@ check "and /healthz has the master's newest sample" \
 	grep -q '"as_of":"2021' <<<"$out"
 check "said in the log" grep -q 'replica holds no sample' "$T/rr.log"
 kill "$(cat "$T/rr.pid")"
+
+# ---- /history with the cache off, and before any sample ----
+fcgiq() { env -i REQUEST_METHOD=GET DOCUMENT_URI="$2" QUERY_STRING="$3" \
+	CONTENT_LENGTH=0 cgi-fcgi -bind -connect "$1" 2>/dev/null; }
+ISBITCOINLIT_CACHE=off "$API" --listen "$T/off.sock" --workers 1 2>"$T/off.log" &
+echo $! >"$T/off.pid"
+ISBITCOINLIT_REDIS_URL=unix://$T/empty.sock "$API" --listen "$T/none.sock" \
+	--workers 1 2>"$T/none.log" &
+echo $! >"$T/none.pid"
+wait_for 10 test -S "$T/off.sock" -a -S "$T/none.sock"
+out=$(fcgiq "$T/off.sock" /history hours=2)
+check "ISBITCOINLIT_CACHE=off: /history computed, X-Cache: off, 2 rows" \
+	test "$(grep -c $'^X-Cache: off\r$' <<<"$out"):$(grep -o '{"time":' <<<"$out" | wc -l)" = 1:2
+out=$(fcgiq "$T/none.sock" /history "")
+check "no sample yet: /history 503 no data" \
+	grep -q '"error":"no data"' <<<"$out"
+out=$(fcgiq "$T/none.sock" /healthz "")
+check "no sample yet: /healthz 200, age_s null, data none" \
+	grep -q '"as_of":null,"age_s":null,"data":"none"}' <<<"$out"
+kill "$(cat "$T/off.pid")" "$(cat "$T/none.pid")"
 
 # ---- a pool whose workers keep dying gives up, loudly ----
 "$API" --listen "$T/crash.sock" --workers 1 2>"$T/crash.log" &

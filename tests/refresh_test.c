@@ -21,6 +21,7 @@
 #include "feed.h"
 #include "fmt.h"
 #include "store.h"
+#include "history.h"
 #include "summary.h"
 #include "testlib.h"
 
@@ -92,23 +93,23 @@ make_feed(void)
 		tl_diag("head failed");
 }
 
-/* The summary the cache must hold after ingesting pts (sorted by time). */
-static char *
-expected_summary(const struct sample *pts, size_t n)
+/*
+ * The hourly buckets (averages, counts) of the `hours` hours ending with
+ * the newest of pts (sorted by time) that a refresh keeps.
+ */
+static void
+expected_hourly(const struct sample *pts, size_t n, int hours,
+    struct store_hourly *h)
 {
-	struct store_bucket buf[STORE_NSERIES * SUMMARY_HOURS];
-	struct store_hourly h;
-	struct summary s;
 	int64_t newest = pts[n - 1].ts_ms, from, to;
-	size_t len;
 
-	store_hourly_init(&h, buf, SUMMARY_HOURS);
-	summary_window(newest, SUMMARY_HOURS, &from, &to);
+	summary_window(newest, hours, &from, &to);
 	for (int series = 0; series < STORE_NSERIES; series++) {
 		int64_t cur = INT64_MIN;
 		double sum = 0;
 		size_t cnt = 0;
 
+		h->n[series] = 0;
 		for (size_t i = 0; i <= n; i++) {
 			int64_t b = i < n ? fmt_hour_floor(pts[i].ts_ms) : INT64_MAX;
 
@@ -116,8 +117,9 @@ expected_summary(const struct sample *pts, size_t n)
 			    pts[i].ts_ms < newest - RETENTION_MS))
 				continue;
 			if (b != cur && cnt > 0) {
-				h.b[series][h.n[series]].start_ms = cur;
-				h.b[series][h.n[series]++].avg = sum / (double)cnt;
+				h->b[series][h->n[series]].start_ms = cur;
+				h->b[series][h->n[series]].count = cnt;
+				h->b[series][h->n[series]++].avg = sum / (double)cnt;
 				sum = 0;
 				cnt = 0;
 			}
@@ -129,8 +131,36 @@ expected_summary(const struct sample *pts, size_t n)
 			cnt++;
 		}
 	}
-	summary_build(newest, &h, &s);
+}
+
+/* The summary the cache must hold after ingesting pts (sorted by time). */
+static char *
+expected_summary(const struct sample *pts, size_t n)
+{
+	struct store_bucket buf[STORE_NSERIES * SUMMARY_HOURS];
+	struct store_hourly h;
+	struct summary s;
+	size_t len;
+
+	store_hourly_init(&h, buf, SUMMARY_HOURS);
+	expected_hourly(pts, n, SUMMARY_HOURS, &h);
+	summary_build(pts[n - 1].ts_ms, &h, &s);
 	return summary_render(&s, 0, &len);
+}
+
+/* The history of `hours` hours the cache must hold after the same. */
+static char *
+expected_history(const struct sample *pts, size_t n, int hours)
+{
+	struct store_bucket buf[STORE_NSERIES * HISTORY_HOURS_MAX];
+	struct store_hourly h;
+	struct history hs;
+	size_t len;
+
+	store_hourly_init(&h, buf, HISTORY_HOURS_MAX);
+	expected_hourly(pts, n, hours, &h);
+	history_build(pts[n - 1].ts_ms, hours, &h, &hs);
+	return history_render(&hs, 0, &len);
 }
 
 /* ---- Redis ---- */
@@ -185,6 +215,18 @@ get_string(struct conn *c, const char *key)
 
 	freeReplyObject(r);
 	return s;
+}
+
+/* The TTL of key in seconds (-2: none such, -1: none set). */
+static long long
+ttl_of(struct conn *c, const char *key)
+{
+	redisReply *r = tl_cmd(c, "TTL", key, NULL);
+	long long t = r != NULL && r->type == REDIS_REPLY_INTEGER ?
+	    r->integer : -3;
+
+	freeReplyObject(r);
+	return t;
 }
 
 static long long
@@ -323,6 +365,30 @@ feed_cases(const char *label, const char *url, int module)
 	CHECK_STR(cache, want, "%s: the cache holds the summary of the feed",
 	    label);
 	free(cache);
+	{
+		int all = 1;
+
+		for (int i = 1; i <= HISTORY_HOURS_MAX; i++) {
+			char key[32], *doc, *exp = expected_history(feed, NFEED, i);
+
+			snprintf(key, sizeof(key), "f:history:%d", i);
+			doc = get_string(c, key);
+			if (doc == NULL || exp == NULL || strcmp(doc, exp) != 0) {
+				tl_diag("%s: %s", key, doc ? doc : "(none)");
+				all = 0;
+			}
+			free(doc);
+			free(exp);
+		}
+		CHECK(all, "%s: history:1 to :24 hold the histories of the feed",
+		    label);
+		cache = get_string(c, "f:history:24");
+		CHECK(cache != NULL && history_valid(cache, strlen(cache), 24) &&
+		    ttl_of(c, "f:history:24") > 100,
+		    "%s: history:24 is a valid 24-hour document, with a TTL",
+		    label);
+		free(cache);
+	}
 	run_free(&r);
 
 	/* again: nothing changes */

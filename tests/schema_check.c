@@ -4,7 +4,7 @@
  * Exit 0 if it conforms, 1 (with the reason on stderr) if not, 2 on usage.
  * The subset of OpenAPI this project's document uses: $ref to
  * #/components/schemas, type, nullable, required, properties,
- * additionalProperties: false, items, maxItems, enum, minimum, and
+ * additionalProperties: false, items, maxItems, enum, minimum, maximum, and
  * format: date-time.
  */
 #include "config.h"
@@ -80,6 +80,9 @@ check(const json_t *schema, const json_t *v, const char *path)
 	if ((x = json_object_get(schema, "minimum")) != NULL &&
 	    json_is_number(v) && json_number_value(v) < json_number_value(x))
 		return fail(path, "below the minimum%s", "");
+	if ((x = json_object_get(schema, "maximum")) != NULL &&
+	    json_is_number(v) && json_number_value(v) > json_number_value(x))
+		return fail(path, "above the maximum%s", "");
 	if ((x = json_object_get(schema, "format")) != NULL && json_is_string(v) &&
 	    strcmp(json_string_value(x), "date-time") == 0) {
 		int64_t ms;

@@ -12,6 +12,7 @@
 
 #include "conn.h"
 #include "fmt.h"
+#include "history.h"
 #include "store.h"
 #include "summary.h"
 #include "testlib.h"
@@ -103,11 +104,11 @@ same_buckets(const struct store_hourly *got, int series,
 
 /*
  * Run every case on one server with one backend; leave the compact summary
- * of the main data set in *json.
+ * of the main data set in *json, its 24-hour history in *history.
  */
 static void
 run_cases(const char *label, const char *url, enum cfg_timeseries ts,
-    char **json)
+    char **json, char **history)
 {
 	struct redis_url u;
 	struct conn *c;
@@ -223,6 +224,20 @@ run_cases(const char *label, const char *url, enum cfg_timeseries ts,
 		    fmt_hour_floor(newest) - 23 * HOUR, newest, want);
 		CHECK(n == 4 && same_buckets(&h, STORE_PRICE, want, n),
 		    "%s: a 24-hour read has every hour of the data", label);
+		n = expected_hourly(pts, NPTS, STORE_SENTIMENT,
+		    fmt_hour_floor(newest) - 23 * HOUR, newest, want);
+		CHECK(n == 4 && same_buckets(&h, STORE_SENTIMENT, want, n),
+		    "%s: and its sentiment averages and counts", label);
+		{
+			struct history hs;
+
+			history_build(t, 24, &h, &hs);
+			*history = history_render(&hs, 0, &len);
+			CHECK(*history != NULL && strstr(*history,
+			    "\"price_samples\":120,\"sentiment_samples\":120")
+			    != NULL && history_valid(*history, len, 24),
+			    "%s: the 24-hour history of the read", label);
+		}
 		store_hourly_init(&h3, small, 3);
 		CHECK(store_hourly(&st, H0, H0 + 5 * HOUR, &h3, &err) == -1 &&
 		    err.code == STORE_ECONFIG &&
@@ -396,6 +411,7 @@ main(void)
 	struct tl_redis plain, mod;
 	const char *module = tl_ts_module();
 	char *json_zset = NULL, *json_rts = NULL;
+	char *hist_zset = NULL, *hist_rts = NULL;
 	int ncases;
 
 	test_hash_tags();
@@ -405,7 +421,8 @@ main(void)
 		return tl_done();
 	}
 	ncases = tl_count_results();
-	run_cases("sortedset", plain.url, CFG_TS_SORTEDSET, &json_zset);
+	run_cases("sortedset", plain.url, CFG_TS_SORTEDSET, &json_zset,
+	    &hist_zset);
 	ncases = tl_count_results() - ncases;
 	{
 		struct redis_url u;
@@ -432,18 +449,22 @@ main(void)
 	tl_redis_stop(&plain);
 
 	if (module == NULL) {
-		for (int i = 0; i < ncases + 3; i++)
+		for (int i = 0; i < ncases + 4; i++)
 			tl_skip("ISBITCOINLIT_TEST_TS_MODULE not set",
 			    "redistimeseries case %d", i + 1);
 	} else if (tl_redis_start(&mod, module, (char *)NULL) < 0) {
 		CHECK(0, "start redis-server with %s", module);
 	} else {
 		run_cases("redistimeseries", mod.url, CFG_TS_REDISTIMESERIES,
-		    &json_rts);
+		    &json_rts, &hist_rts);
 		CHECK(json_zset != NULL && json_rts != NULL &&
 		    strcmp(json_zset, json_rts) == 0,
 		    "both backends give the same summary, byte for byte");
 		tl_diag("summary: %s", json_rts ? json_rts : "(none)");
+		CHECK(hist_zset != NULL && hist_rts != NULL &&
+		    strcmp(hist_zset, hist_rts) == 0,
+		    "both backends give the same 24-hour history (averages "
+		    "and counts), byte for byte");
 		{
 			struct redis_url u;
 			struct conn *c;
@@ -475,5 +496,7 @@ main(void)
 	}
 	free(json_zset);
 	free(json_rts);
+	free(hist_zset);
+	free(hist_rts);
 	return tl_done();
 }
