@@ -306,7 +306,8 @@ RP=$(free_port)
 echo $! >"$T/api2.pid"
 for _ in $(seq 100); do [ -S "$T/api2.sock" ] && break; sleep 0.05; done
 for f in isbitcoinlit-common.conf isbitcoinlit-https.conf isbitcoinlit-locations.conf; do
-	sed -e "s|@NGINX_DIR@|$T/tls|g" -e "s|@HTTPS_LISTEN@|127.0.0.1:$HP|g" \
+	sed -e "s|@NGINX_DIR@|$T/tls|g" -e "s|@WWW_DIR@|$T/tls/www|g" \
+	    -e "s|@HTTPS_LISTEN@|127.0.0.1:$HP|g" \
 	    -e "s|@HTTP_LISTEN@|127.0.0.1:$RP|g" -e "s|@SERVER_NAME@|localhost|g" \
 	    -e "s|@TLS_CERT@|$T/tls/cert.pem|g" -e "s|@TLS_KEY@|$T/tls/key.pem|g" \
 	    -e "s|@API_SOCKET@|$T/api2.sock|g" -e "s|@REFRESH_SOCKET@|$T/rf.sock|g" \
@@ -314,6 +315,7 @@ for f in isbitcoinlit-common.conf isbitcoinlit-https.conf isbitcoinlit-locations
 done
 cp /etc/nginx/fastcgi_params "$T/tls/"
 cp "$OPENAPI" "$T/tls/"
+cp -r "$top_srcdir/www" "$T/tls/www"
 chmod -R a+rX "$T/tls"
 user=""
 if [ "$(id -u)" = 0 ]; then	# workers as www-data, as in production
