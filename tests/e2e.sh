@@ -345,6 +345,10 @@ if nginx -q -p "$T/tls" -c "$T/tls/nginx.conf" 2>"$T/tls/start.err"; then
 	out=$(curl -sk --http2 -o "$T/b" -D "$T/h" -w '%{http_code} %{http_version}' \
 	    "https://127.0.0.1:$HP/healthz")
 	check "HTTPS with HTTP/2: 200 ($out)" test "$out" = "200 2"
+	st=$(curl -sk -o "$T/b" -D "$T/h" -w '%{http_code}' "https://127.0.0.1:$HP/")
+	check "HTTPS: the dashboard at / with HSTS and its own CSP" test \
+	    "$st:$(hdr Strict-Transport-Security):$(hdr Content-Security-Policy | cut -d';' -f2)" = \
+	    "200:max-age=63072000: script-src 'self'"
 	check "HSTS" grep -qi '^strict-transport-security: max-age=63072000' "$T/h"
 	out=$(curl -sk --tlsv1.2 --tls-max 1.2 -o /dev/null -w '%{http_code}' \
 	    "https://127.0.0.1:$HP/healthz")

@@ -198,12 +198,44 @@
   }
 
   var chartKey = "";
+  // The drawn chart's tooltip and points, for the listeners on #chart.  The
+  // listeners sit on the HTML container: Chromium makes an SVG element
+  // with focus listeners focusable itself.
+  var chartTip = null;
+  function chartEvents(box) {
+    function at(e) {
+      var p = chartTip && e.target.closest && e.target.closest(".pt");
+      return p ? +p.getAttribute("data-index") : -1;
+    }
+    function showAt(e) { var i = at(e); if (i >= 0) chartTip.show(i); }
+    function hide() { if (chartTip) chartTip.hide(); }
+    box.addEventListener("mouseover", showAt);
+    box.addEventListener("mouseleave", hide);
+    box.addEventListener("focusin", showAt);
+    box.addEventListener("focusout", hide);
+    box.addEventListener("keydown", function (e) {
+      var i = at(e), n = chartTip ? chartTip.n : 0, j = i;
+      if (i < 0) return;
+      if (e.key === "ArrowLeft" || e.key === "ArrowDown") j = Math.max(0, i - 1);
+      else if (e.key === "ArrowRight" || e.key === "ArrowUp") j = Math.min(n - 1, i + 1);
+      else if (e.key === "Home") j = 0;
+      else if (e.key === "End") j = n - 1;
+      else if (e.key === "Escape") { hide(); return; }
+      else return;
+      e.preventDefault();
+      var all = chartTip.pts.querySelectorAll(".pt");
+      all[i].setAttribute("tabindex", "-1");
+      all[j].setAttribute("tabindex", "0");
+      all[j].focus();
+    });
+  }
   function renderChart(force) {
     var box = $("chart"), note = $("chart-note");
     var h = state.history;
     if (!h || !h.hourly || !h.hourly.length) {
       box.replaceChildren();
       chartKey = "";
+      chartTip = null;
       box.hidden = true;
       note.classList.add("warn");
       setText(note, state.historyMissing ?
@@ -248,7 +280,7 @@
       el("line", { "class": "grid", x1: m.l, x2: m.l + pw, y1: yy, y2: yy }, g);
       var pv = pr[1] - (pr[1] - pr[0]) * k / 4, sv = sr[1] - (sr[1] - sr[0]) * k / 4;
       el("text", { "class": "tick price", x: m.l - 6, y: yy + 4, "text-anchor": "end" }, g)
-        .textContent = narrow ? (pv / 1000).toFixed(1) + "k" : priceFmt.format(Math.round(pv)).replace(/\.00$/, "");
+        .textContent = priceFmt.format(Math.round(pv)).replace(/\.00$/, "");
       el("text", { "class": "tick sentiment", x: m.l + pw + 6, y: yy + 4, "text-anchor": "start" }, g)
         .textContent = sv.toFixed(narrow ? 2 : 3);
     }
@@ -300,32 +332,7 @@
       tip.setAttribute("data-index", i);
     }
     function hide() { tip.setAttribute("visibility", "hidden"); }
-    pts.addEventListener("mouseover", function (e) {
-      var p = e.target.closest(".pt");
-      if (p) show(+p.getAttribute("data-index"));
-    });
-    pts.addEventListener("mouseleave", hide);
-    pts.addEventListener("focusin", function (e) {
-      var p = e.target.closest(".pt");
-      if (p) show(+p.getAttribute("data-index"));
-    });
-    pts.addEventListener("focusout", hide);
-    pts.addEventListener("keydown", function (e) {
-      var p = e.target.closest(".pt");
-      if (!p) return;
-      var i = +p.getAttribute("data-index"), j = i;
-      if (e.key === "ArrowLeft" || e.key === "ArrowDown") j = Math.max(0, i - 1);
-      else if (e.key === "ArrowRight" || e.key === "ArrowUp") j = Math.min(n - 1, i + 1);
-      else if (e.key === "Home") j = 0;
-      else if (e.key === "End") j = n - 1;
-      else if (e.key === "Escape") { hide(); return; }
-      else return;
-      e.preventDefault();
-      var all = pts.querySelectorAll(".pt");
-      all[i].setAttribute("tabindex", "-1");
-      all[j].setAttribute("tabindex", "0");
-      all[j].focus();
-    });
+    chartTip = { show: show, hide: hide, pts: pts, n: n };
 
     // keep the focused hour focused across a redraw
     var had = box.querySelector(".pt:focus");
@@ -426,6 +433,7 @@
   }
 
   document.addEventListener("DOMContentLoaded", function () {
+    chartEvents($("chart"));
     $("update").addEventListener("click", function () {
       update().then(schedule, schedule);
     });

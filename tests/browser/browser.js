@@ -175,8 +175,12 @@ const wait = (ms) => new Promise((r) => setTimeout(r, ms));
         "the summary's rows lie in the shaded hours", "");
       check(chart.styleAttrs === 0, "no style attribute in the chart", chart.styleAttrs);
 
-      // keyboard: focus the chart's tab stop, Home, then ArrowRight
-      await page.focus("#chart .pt[tabindex='0']");
+      // keyboard: Tab from the button before the chart lands on its one
+      // tab stop, the newest hour; then Home, then ArrowRight
+      await page.focus("#update");
+      await page.keyboard.press("Tab");
+      const first = await page.evaluate(() => document.activeElement.getAttribute("data-index"));
+      check(first === "23", "Tab reaches the chart at its newest hour", String(first));
       await page.keyboard.press("Home");
       await page.keyboard.press("ArrowRight");
       const kb = await page.evaluate(() => {
@@ -227,7 +231,11 @@ const wait = (ms) => new Promise((r) => setTimeout(r, ms));
     await page.setViewport({ width: 360, height: 740 });
     await wait(400);        // the chart redraws for the new width
     const overflow = await page.evaluate(() => document.documentElement.scrollWidth);
-    check(overflow <= 360, "nothing is wider than a 360 px screen", `scrollWidth ${overflow}`);
+    const inner = await page.evaluate(() => Array.from(document.querySelectorAll("main *"))
+      .filter((e) => e.scrollWidth > e.clientWidth + 1 && getComputedStyle(e).overflowX !== "visible")
+      .map((e) => e.tagName + "." + e.className));
+    check(overflow <= 360 && inner.length === 0, "nothing is wider than a 360 px screen, nothing scrolls sideways",
+      `scrollWidth ${overflow}; ${inner.join(" ")}`);
     await page.screenshot({ path: path.join(OUT, "dashboard-360x740.png") });
     await page.emulateMediaFeatures([{ name: "prefers-color-scheme", value: "dark" }]);
     const bg = await page.evaluate(() => getComputedStyle(document.documentElement).backgroundColor);
