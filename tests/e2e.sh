@@ -411,7 +411,8 @@ RP=$(free_port)
 echo $! >"$T/api2.pid"
 for _ in $(seq 100); do [ -S "$T/api2.sock" ] && break; sleep 0.05; done
 for f in isbitcoinlit-common.conf isbitcoinlit-https.conf isbitcoinlit-locations.conf; do
-	sed -e "s|@NGINX_DIR@|$T/tls|g" -e "s|@HTTPS_LISTEN@|127.0.0.1:$HP|g" \
+	sed -e "s|@NGINX_DIR@|$T/tls|g" -e "s|@WWW_DIR@|$T/tls/www|g" \
+	    -e "s|@HTTPS_LISTEN@|127.0.0.1:$HP|g" \
 	    -e "s|@HTTP_LISTEN@|127.0.0.1:$RP|g" -e "s|@SERVER_NAME@|localhost|g" \
 	    -e "s|@TLS_CERT@|$T/tls/cert.pem|g" -e "s|@TLS_KEY@|$T/tls/key.pem|g" \
 	    -e "s|@API_SOCKET@|$T/api2.sock|g" -e "s|@REFRESH_SOCKET@|$T/rf.sock|g" \
@@ -419,6 +420,7 @@ for f in isbitcoinlit-common.conf isbitcoinlit-https.conf isbitcoinlit-locations
 done
 cp /etc/nginx/fastcgi_params "$T/tls/"
 cp "$OPENAPI" "$T/tls/"
+cp -r "$top_srcdir/www" "$T/tls/www"
 chmod -R a+rX "$T/tls"
 user=""
 if [ "$(id -u)" = 0 ]; then	# workers as www-data, as in production
@@ -448,6 +450,10 @@ if nginx -q -p "$T/tls" -c "$T/tls/nginx.conf" 2>"$T/tls/start.err"; then
 	out=$(curl -sk --http2 -o "$T/b" -D "$T/h" -w '%{http_code} %{http_version}' \
 	    "https://127.0.0.1:$HP/healthz")
 	check "HTTPS with HTTP/2: 200 ($out)" test "$out" = "200 2"
+	st=$(curl -sk -o "$T/b" -D "$T/h" -w '%{http_code}' "https://127.0.0.1:$HP/")
+	check "HTTPS: the dashboard at / with HSTS and its own CSP" test \
+	    "$st:$(hdr Strict-Transport-Security):$(hdr Content-Security-Policy | cut -d';' -f2)" = \
+	    "200:max-age=63072000: script-src 'self'"
 	check "HSTS" grep -qi '^strict-transport-security: max-age=63072000' "$T/h"
 	out=$(curl -sk --tlsv1.2 --tls-max 1.2 -o /dev/null -w '%{http_code}' \
 	    "https://127.0.0.1:$HP/healthz")

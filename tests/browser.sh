@@ -1,0 +1,75 @@
+#!/usr/bin/env bash
+# The dashboard at / in a real browser: Debian's Chromium, headless, driven
+# by puppeteer-core (pinned in tests/browser/package-lock.json, installed
+# with npm ci into a cache outside the sources) against the local stack fed
+# a generated 2021 feed.  The checks are in tests/browser/browser.js.
+# Screenshots go to $ISBITCOINLIT_TEST_KEEP, else to tests/artifacts/ in the
+# build tree.  Skipped only when Chromium, Node or npm, or puppeteer-core
+# cannot be installed.
+set -uo pipefail
+. "${top_srcdir:-$(dirname "$0")/..}/tests/lib.sh"
+
+# Chromium, Node and npm: installed when missing (as root), else a skip.
+have_tools() { command -v chromium >/dev/null && command -v node >/dev/null &&
+	command -v npm >/dev/null; }
+have_tools || "$top_srcdir/deploy/install-deps" browser >/dev/null 2>&1
+if ! have_tools; then
+	echo "1..0 # SKIP Chromium, Node or npm not installed and not installable (deploy/install-deps browser)"
+	exit 0
+fi
+
+# puppeteer-core at the version the lock file pins, once per lock file
+LOCK=$top_srcdir/tests/browser/package-lock.json
+NPM_DIR=${ISBITCOINLIT_TEST_NPM_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/isbitcoinlit-npm}
+if ! cmp -s "$LOCK" "$NPM_DIR/package-lock.json" ||
+    [ ! -f "$NPM_DIR/node_modules/puppeteer-core/package.json" ]; then
+	mkdir -p "$NPM_DIR"
+	cp "$top_srcdir/tests/browser/package.json" "$LOCK" "$NPM_DIR/"
+	if ! (cd "$NPM_DIR" && timeout 300 npm ci --ignore-scripts --no-audit \
+	    --no-fund --loglevel=error) >"$NPM_DIR/npm-ci.log" 2>&1; then
+		echo "1..0 # SKIP puppeteer-core could not be installed with npm ci (see $NPM_DIR/npm-ci.log)"
+		rm -f "$NPM_DIR/package-lock.json"
+		exit 0
+	fi
+fi
+
+ART=${ISBITCOINLIT_TEST_KEEP:-$top_builddir/tests/artifacts}
+mkdir -p "$ART"
+
+stack_setup browser
+stack_up
+
+CHROMIUM=$(command -v chromium)
+echo "# $("$CHROMIUM" --version 2>/dev/null | tail -n 1), node $(node --version)," \
+    "puppeteer-core $(sed -n 's/^ *"version": "\(.*\)",$/\1/p' \
+    "$NPM_DIR/node_modules/puppeteer-core/package.json" | head -n 1)"
+
+# the page and its files, as nginx serves them
+st=$(req GET /)
+check "GET /: 200 HTML" test "$st:$(hdr Content-Type)" = "200:text/html; charset=utf-8"
+check "the page's own CSP: script and style from this origin only" \
+	grep -q "^Content-Security-Policy: default-src 'self'; script-src 'self'; style-src 'self';" \
+	<(tr -d '\r' <"$T/h")
+check "the page is revalidated (no-cache, ETag)" \
+	test "$(hdr Cache-Control):$(hdr ETag | cut -c1)" = 'no-cache:"'
+www_bytes=$(cat "$top_srcdir"/www/* | wc -c)
+check "the page's files are under 50 kB ($www_bytes bytes)" test "$www_bytes" -lt 51200
+
+mkdir -p "$T/profile"
+BASE=$BASE CHROMIUM=$CHROMIUM ARTIFACTS=$ART PROFILE=$T/profile RCLI=$RCLI \
+    NODE_PATH=$NPM_DIR/node_modules \
+    timeout 300 node "$top_srcdir/tests/browser/browser.js" >"$T/browser.out" 2>"$T/browser.err"
+rc=$?
+while IFS=$'\t' read -r kind what detail; do
+	case $kind in
+	OK) ok "$what" ;;
+	NOK) nok "$what" "$detail" ;;
+	SKIP) skip "$what" "$detail" ;;
+	*) echo "# $kind $what $detail" ;;
+	esac
+done <"$T/browser.out"
+check "the browser script exits 0 (status $rc)" test "$rc" = 0
+[ "$rc" = 0 ] || sed 's/^/#   /' "$T/browser.err" | head -n 40
+echo "# screenshots in $ART"
+
+finish

@@ -1,0 +1,291 @@
+// The dashboard in Debian's Chromium, driven by puppeteer-core; run by
+// tests/browser.sh against a running local stack.  Prints one line per
+// check, "OK<TAB>what", "NOK<TAB>what<TAB>detail" or "SKIP<TAB>what<TAB>why",
+// which the shell turns into TAP.
+//
+// Environment: BASE (http://127.0.0.1:PORT), CHROMIUM, ARTIFACTS (where the
+// screenshots go), PROFILE (a scratch directory), RCLI (redis-cli with its
+// arguments, for the stack's Redis), PREFIX (the key prefix).
+"use strict";
+const puppeteer = require("puppeteer-core");
+const { execFileSync } = require("child_process");
+const path = require("path");
+
+const BASE = process.env.BASE;
+const OUT = process.env.ARTIFACTS;
+const RCLI = process.env.RCLI.split(" ");
+const PREFIX = process.env.PREFIX || "is-bitcoin-lit";
+
+function report(kind, what, detail) {
+  console.log([kind, what, String(detail || "").replace(/\s+/g, " ").slice(0, 600)].join("\t"));
+}
+function check(cond, what, detail) { report(cond ? "OK" : "NOK", what, cond ? "" : detail); }
+function skip(what, why) { report("SKIP", what, why); }
+function redis(...args) {
+  return execFileSync(RCLI[0], RCLI.slice(1).concat(args), { encoding: "utf8" });
+}
+async function getJSON(p) {
+  const r = await fetch(BASE + p);
+  const t = await r.text();
+  let body = null;
+  try { body = JSON.parse(t); } catch (e) { /* not JSON */ }
+  return { status: r.status, body };
+}
+const wait = (ms) => new Promise((r) => setTimeout(r, ms));
+
+(async () => {
+  const summary = (await getJSON("/is-bitcoin-lit")).body;
+  const hist = await getJSON("/history?hours=24");
+  const health = (await getJSON("/healthz")).body;
+  const haveHistory = hist.status === 200;
+
+  const browser = await puppeteer.launch({
+    executablePath: process.env.CHROMIUM,
+    headless: true,
+    userDataDir: process.env.PROFILE,
+    args: ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-sync",
+      "--disable-background-networking", "--disable-component-update",
+      "--disable-dev-shm-usage"],
+  });
+  try {
+    const page = await browser.newPage();
+    const errors = [];      // console errors and uncaught exceptions
+    page.on("console", (m) => {
+      if (m.type() === "error") {
+        const loc = m.location() && m.location().url ? " (" + m.location().url + ")" : "";
+        errors.push(m.text() + loc);
+      }
+    });
+    page.on("pageerror", (e) => errors.push("uncaught: " + e.message));
+    // every CSP violation of the page, reported by the page itself
+    await page.evaluateOnNewDocument(() => {
+      window.__csp = [];
+      document.addEventListener("securitypolicyviolation", (e) => {
+        window.__csp.push(e.violatedDirective + " " + e.blockedURI + " " +
+          (e.sourceFile || "") + ":" + e.lineNumber);
+      });
+    });
+    const requests = [];
+    page.on("request", (r) => requests.push({ url: r.url(), headers: r.headers() }));
+    const responses = [];
+    page.on("response", (r) => responses.push({ url: r.url(), status: r.status() }));
+
+    await page.setViewport({ width: 1280, height: 800 });
+    await page.emulateMediaFeatures([{ name: "prefers-color-scheme", value: "light" }]);
+    const resp = await page.goto(BASE + "/", { waitUntil: "networkidle0" });
+    check(resp.status() === 200, "GET / in the browser: 200", resp.status());
+    await page.waitForSelector("body[data-updates]", { timeout: 10000 });
+
+    // ---- the verdict ----
+    const want = summary.price_direction === "rising" && summary.sentiment_direction === "rising" ? "Lit"
+      : summary.price_direction === "falling" && summary.sentiment_direction === "falling" ? "Not lit" : "Mixed";
+    const shown = await page.$eval("#verdict", (e) => e.textContent.trim());
+    check(shown === want, `the verdict reads "${want}" (price ${summary.price_direction}, sentiment ${summary.sentiment_direction})`, `shown: "${shown}"`);
+    const dirs = await page.evaluate(() => [
+      document.getElementById("price-dir").getAttribute("data-dir"),
+      document.getElementById("price-dir").textContent,
+      document.getElementById("sentiment-dir").getAttribute("data-dir"),
+      document.getElementById("sentiment-dir").textContent]);
+    check(dirs[0] === summary.price_direction && dirs[1].includes(summary.price_direction) &&
+      dirs[2] === summary.sentiment_direction && dirs[3].includes(summary.sentiment_direction),
+    "each direction is shown", JSON.stringify(dirs));
+    const rule = await page.$eval(".rule", (e) => e.textContent.replace(/\s+/g, " "));
+    check(/both rising = lit/.test(rule) && /both falling = not lit/.test(rule) && /else = mixed/.test(rule),
+      "the rule is written on the page", rule);
+
+    // ---- the three rows ----
+    const rows = await page.$$eval("#hours tbody tr", (trs) => trs.map((tr) => ({
+      time: tr.querySelector("time") && tr.querySelector("time").getAttribute("datetime"),
+      shown: tr.querySelector("th") && tr.querySelector("th").textContent,
+      price: tr.cells[1] && tr.cells[1].getAttribute("data-value"),
+      priceText: tr.cells[1] && tr.cells[1].textContent,
+      sentiment: tr.cells[2] && tr.cells[2].getAttribute("data-value"),
+    })));
+    const exp = summary.hourly_average_of_averages;
+    check(exp.length === 3 && rows.length === 3, "the table has the three hourly rows",
+      `json ${exp.length}, table ${rows.length}`);
+    exp.forEach((r, i) => {
+      const got = rows[i] || {};
+      check(got.time === r.time && got.shown === r.time.slice(0, 10) + " " + r.time.slice(11, 16) &&
+        Number(got.price) === r.price && Number(got.sentiment) === r.sentiment &&
+        got.priceText === "$" + r.price.toLocaleString("en-US", { minimumFractionDigits: 2, maximumFractionDigits: 2 }),
+      `row ${i + 1}: ${r.time} ${r.price} ${r.sentiment} as in /is-bitcoin-lit`, JSON.stringify(got));
+    });
+    const caption = await page.$eval("#hours caption", (e) => e.textContent.trim());
+    check(caption.length > 0, "the table has a caption", caption);
+
+    // ---- as of, age, the stale banner ----
+    const asof = await page.evaluate(() => [document.getElementById("asof").getAttribute("datetime"),
+      document.getElementById("age").textContent]);
+    check(asof[0] === summary.as_of && /ago\)$/.test(asof[1]), `"as of ${summary.as_of}" with the age in words`, JSON.stringify(asof));
+    const stale = await page.evaluate(() => {
+      const b = document.getElementById("stale");
+      const r = b.getBoundingClientRect();
+      return { visible: !b.hidden && r.height > 0 && r.width > 0, text: b.textContent.replace(/\s+/g, " ") };
+    });
+    check(stale.visible && /frozen/.test(stale.text) && /SentiCrypt v1/.test(stale.text),
+      `the stale banner is shown for 2021 data (healthz data: ${health.data === undefined ? "not given" : health.data})`, JSON.stringify(stale));
+
+    // ---- landmarks ----
+    const marks = await page.evaluate(() => ({
+      main: !!document.querySelector("main"), header: !!document.querySelector("header"),
+      footer: !!document.querySelector("footer"), h1: document.querySelectorAll("h1").length,
+      live: !!document.querySelector("[aria-live]"), lang: document.documentElement.lang }));
+    check(marks.main && marks.header && marks.footer && marks.h1 === 1 && marks.live && marks.lang === "en",
+      "landmarks, one h1, a live region, the language", JSON.stringify(marks));
+
+    // ---- the chart ----
+    if (haveHistory) {
+      const h = hist.body.hourly;
+      const chart = await page.evaluate(() => {
+        const pts = Array.from(document.querySelectorAll("#chart .pt"));
+        const win = document.querySelector("#chart rect.window");
+        const wb = win && win.getBoundingClientRect();
+        return {
+          n: pts.length,
+          times: pts.map((p) => p.getAttribute("data-time")),
+          labels: pts.map((p) => p.getAttribute("aria-label")),
+          focusable: pts.filter((p) => p.hasAttribute("tabindex")).length,
+          tabStops: pts.filter((p) => p.getAttribute("tabindex") === "0").length,
+          priceDots: pts.map((p) => !!p.querySelector(".dot.price")),
+          sentDots: pts.map((p) => !!p.querySelector(".dot.sentiment")),
+          centers: pts.map((p) => { const b = p.querySelector(".hit").getBoundingClientRect(); return b.left + b.width / 2; }),
+          win: win && { from: win.getAttribute("data-from"), to: win.getAttribute("data-to"), left: wb.left, right: wb.right },
+          segs: Array.from(document.querySelectorAll("#chart path.line")).map((p) => +p.getAttribute("data-segments")),
+          styleAttrs: document.querySelectorAll("#chart [style]").length,
+        };
+      });
+      check(h.length === 24 && chart.n === 24, "the chart has 24 hourly points", `history ${h.length}, chart ${chart.n}`);
+      check(JSON.stringify(chart.times) === JSON.stringify(h.map((r) => r.time)),
+        "the points are the hours of /history, oldest first", JSON.stringify(chart.times));
+      check(chart.focusable === 24 && chart.tabStops === 1 && chart.labels.every((l) => l && /UTC: price .*, sentiment /.test(l)),
+        "every point is focusable with an aria-label (one tab stop)", JSON.stringify(chart.labels.slice(-1)));
+      check(JSON.stringify(chart.priceDots) === JSON.stringify(h.map((r) => r.price != null)) &&
+        JSON.stringify(chart.sentDots) === JSON.stringify(h.map((r) => r.sentiment != null)),
+      "a dot for each hour with a sample, none for an hour without", "");
+      const segments = (f) => h.reduce((a, r, i) => a + (r[f] != null && (i === 0 || h[i - 1][f] == null) ? 1 : 0), 0);
+      check(chart.segs[0] === segments("price") && chart.segs[1] === segments("sentiment"),
+        `each line breaks where an hour has no sample (${segments("price")} and ${segments("sentiment")} segments)`, JSON.stringify(chart.segs));
+      const w = chart.win || {};
+      const inside = chart.centers.map((c) => c > w.left && c < w.right);
+      check(w.from === h[21].time && w.to === h[23].time &&
+        inside.slice(21).every(Boolean) && !inside.slice(0, 21).some(Boolean),
+      `the shaded window covers the three summary hours ${h[21].time} to ${h[23].time}`, JSON.stringify(w));
+      check(exp.every((r) => r.time >= h[21].time && r.time <= h[23].time),
+        "the summary's rows lie in the shaded hours", "");
+      check(chart.styleAttrs === 0, "no style attribute in the chart", chart.styleAttrs);
+
+      // keyboard: Tab from the button before the chart lands on its one
+      // tab stop, the newest hour; then Home, then ArrowRight
+      await page.focus("#update");
+      await page.keyboard.press("Tab");
+      const first = await page.evaluate(() => document.activeElement.getAttribute("data-index"));
+      check(first === "23", "Tab reaches the chart at its newest hour", String(first));
+      await page.keyboard.press("Home");
+      await page.keyboard.press("ArrowRight");
+      const kb = await page.evaluate(() => {
+        const a = document.activeElement;
+        const tip = document.querySelector("#chart .tip");
+        return { index: a && a.getAttribute("data-index"), tip: tip.getAttribute("visibility"),
+          tipIndex: tip.getAttribute("data-index"), text: tip.textContent };
+      });
+      const p1 = h[1].price == null ? "no sample" : h[1].price.toLocaleString("en-US", { minimumFractionDigits: 2, maximumFractionDigits: 2 });
+      check(kb.index === "1" && kb.tip === "visible" && kb.tipIndex === "1" && kb.text.includes(p1),
+        "the arrow keys move between points and show the values", JSON.stringify(kb));
+      // the mouse: hover the last point
+      const last = await page.$("#chart .pt:last-of-type .hit");
+      await last.hover();
+      const tipNow = await page.$eval("#chart .tip", (t) => [t.getAttribute("visibility"), t.getAttribute("data-index")]);
+      check(tipNow[0] === "visible" && tipNow[1] === "23", "hovering a point shows its values", JSON.stringify(tipNow));
+      await page.mouse.move(1, 1);
+      await page.focus("#update");
+    } else {
+      const note = await page.$eval("#chart-note", (e) => e.textContent);
+      check(/not available/.test(note), "without /history the page says the chart is not available", note);
+      skip("the chart's 24 points and shaded window", `/history answers ${hist.status}: the endpoint is not in this build`);
+    }
+
+    // ---- an update in place, with If-None-Match ----
+    await page.evaluate(() => { document.querySelector("#hours tbody tr").__mark = 1; });
+    const nreq = requests.length, nresp = responses.length;
+    const before = await page.$eval("body", (b) => +b.getAttribute("data-updates"));
+    await page.click("#update");
+    await page.waitForFunction((n) => +document.body.getAttribute("data-updates") > n, { timeout: 10000 }, before);
+    const again = requests.slice(nreq).filter((r) => r.url.endsWith("/is-bitcoin-lit"));
+    const again304 = responses.slice(nresp).filter((r) => r.url.endsWith("/is-bitcoin-lit"));
+    check(again.length === 1 && /^"[^"]+"$/.test(again[0].headers["if-none-match"] || "") &&
+      again304.length === 1 && again304[0].status === 304,
+    "the update asks with If-None-Match and gets 304", JSON.stringify({ again, again304 }));
+    const kept = await page.evaluate(() => document.querySelector("#hours tbody tr").__mark === 1 &&
+      document.getElementById("verdict").textContent.trim());
+    check(kept === want, "the page updates in place (no redraw of unchanged rows)", String(kept));
+
+    // ---- no console error, no CSP violation (a missing /history's 404 aside) ----
+    const csp = await page.evaluate(() => window.__csp);
+    check(csp.length === 0, "no CSP violation", csp.join("; "));
+    const real = errors.filter((e) => haveHistory || !/404/.test(e) || !/history/.test(e));
+    check(real.length === 0, "no console error", real.join("; "));
+
+    // ---- screenshots, light and dark, 1280 and 360 wide ----
+    await page.screenshot({ path: path.join(OUT, "dashboard-1280x800.png") });
+    await page.setViewport({ width: 360, height: 740 });
+    await wait(400);        // the chart redraws for the new width
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth);
+    const inner = await page.evaluate(() => Array.from(document.querySelectorAll("main *"))
+      .filter((e) => e.scrollWidth > e.clientWidth + 1 && getComputedStyle(e).overflowX !== "visible")
+      .map((e) => e.tagName + "." + e.className));
+    check(overflow <= 360 && inner.length === 0, "nothing is wider than a 360 px screen, nothing scrolls sideways",
+      `scrollWidth ${overflow}; ${inner.join(" ")}`);
+    await page.screenshot({ path: path.join(OUT, "dashboard-360x740.png") });
+    await page.emulateMediaFeatures([{ name: "prefers-color-scheme", value: "dark" }]);
+    const bg = await page.evaluate(() => getComputedStyle(document.documentElement).backgroundColor);
+    check(bg !== "rgb(246, 247, 249)", "a dark scheme when the system prefers it", bg);
+    await page.screenshot({ path: path.join(OUT, "dashboard-dark-360x740.png") });
+    await page.setViewport({ width: 1280, height: 800 });
+    await wait(400);
+    await page.screenshot({ path: path.join(OUT, "dashboard-dark-1280x800.png") });
+    await page.emulateMediaFeatures([{ name: "prefers-color-scheme", value: "light" }]);
+
+    // ---- 503 no data: the series and the caches gone ----
+    const keys = redis("--scan", "--pattern", PREFIX + ":*").split("\n").filter(Boolean);
+    if (keys.length) redis("del", ...keys);
+    errors.length = 0;
+    await page.reload({ waitUntil: "networkidle0" });
+    await page.waitForSelector("body[data-updates]", { timeout: 10000 });
+    const nodata = await page.evaluate(() => ({
+      state: document.body.getAttribute("data-state"),
+      problem: !document.getElementById("problem").hidden && document.getElementById("problem").textContent.replace(/\s+/g, " "),
+      verdict: document.getElementById("verdict").textContent, rows: document.querySelectorAll("#hours tbody tr td.empty").length,
+      stale: document.getElementById("stale").hidden }));
+    check(nodata.state === "nodata" && /No data yet/.test(nodata.problem) && nodata.verdict === "No data yet" &&
+      nodata.rows === 1 && nodata.stale, "503 no data: a friendly message, no stale verdict", JSON.stringify(nodata));
+    await page.screenshot({ path: path.join(OUT, "dashboard-no-data-1280x800.png") });
+    const unexpected = errors.filter((e) => !/status of (503|404)/.test(e));
+    check(unexpected.length === 0, "no console error but the 503 answers themselves", unexpected.join("; "));
+
+    // ---- Redis down, then the network gone ----
+    try { redis("shutdown", "nosave"); } catch (e) { /* it closes the connection */ }
+    await wait(200);
+    let n0 = await page.$eval("body", (b) => +b.getAttribute("data-updates"));
+    await page.click("#update");
+    await page.waitForFunction((n) => +document.body.getAttribute("data-updates") > n, { timeout: 15000 }, n0);
+    const down = await page.evaluate(() => [document.body.getAttribute("data-state"),
+      document.getElementById("problem").textContent.replace(/\s+/g, " ")]);
+    check(down[0] === "redis" && /database/.test(down[1]), "Redis down: a friendly message", JSON.stringify(down));
+    await page.setOfflineMode(true);
+    n0 = await page.$eval("body", (b) => +b.getAttribute("data-updates"));
+    await page.click("#update");
+    await page.waitForFunction((n) => +document.body.getAttribute("data-updates") > n, { timeout: 15000 }, n0);
+    const net = await page.evaluate(() => [document.body.getAttribute("data-state"),
+      document.getElementById("problem").textContent.replace(/\s+/g, " ")]);
+    check(net[0] === "network" && /cannot be reached/.test(net[1]), "a network error: a friendly message", JSON.stringify(net));
+    await page.setOfflineMode(false);
+    const csp2 = await page.evaluate(() => window.__csp);
+    check(csp2.length === 0, "still no CSP violation", csp2.join("; "));
+  } finally {
+    await browser.close();
+  }
+})().catch((e) => {
+  report("NOK", "the browser script ran to its end", e && e.stack);
+  process.exitCode = 1;
+});

@@ -1,0 +1,449 @@
+// IsBitcoinLit dashboard: reads /is-bitcoin-lit, /history and /healthz of
+// this origin, updates the page in place every minute with conditional
+// requests.  No inline style anywhere (the CSP forbids it): the SVG is
+// coloured by classes in app.css and placed with attributes.
+"use strict";
+
+(function () {
+  var EVERY_MS = 60000;
+  var STALE_AFTER_S = 3600;     // when /healthz does not say
+  var SVG = "http://www.w3.org/2000/svg";
+
+  // One entry per URL: the last ETag and the body it belongs to.
+  var cache = {};
+  var state = { summary: null, history: null, historyMissing: false,
+                health: null, fetchedAt: 0, problem: "" };
+  var timer = 0;
+
+  function $(id) { return document.getElementById(id); }
+
+  // GET url with If-None-Match; resolves {status, body}: body is the
+  // parsed JSON (the cached one on 304), null when there is none.
+  function get(url) {
+    var c = cache[url];
+    var headers = { "Accept": "application/json" };
+    if (c && c.etag) headers["If-None-Match"] = c.etag;
+    return fetch(url, { headers: headers, cache: "no-store" }).then(function (r) {
+      if (r.status === 304 && c) return { status: 200, body: c.body, same: true };
+      return r.text().then(function (t) {
+        var body = null;
+        try { body = t ? JSON.parse(t) : null; } catch (e) { body = null; }
+        var etag = r.headers.get("ETag");
+        if (r.status === 200 && etag) cache[url] = { etag: etag, body: body };
+        else if (r.status !== 200) delete cache[url];
+        return { status: r.status, body: body, same: false };
+      });
+    });
+  }
+
+  // ---- formatting ----
+  var priceFmt = new Intl.NumberFormat("en-US",
+    { minimumFractionDigits: 2, maximumFractionDigits: 2 });
+  function fmtPrice(v) { return v == null ? "no sample" : "$" + priceFmt.format(v); }
+  function fmtSent(v) { return v == null ? "no sample" : (v >= 0 ? "+" : "−") + Math.abs(v).toFixed(4); }
+  // "2021-07-07T15:00:00+00:00" -> "2021-07-07 15:00"
+  function fmtHour(t) { return t.slice(0, 10) + " " + t.slice(11, 16); }
+  function fmtShortHour(t) { return t.slice(11, 16); }
+
+  var rtf = typeof Intl.RelativeTimeFormat === "function" ?
+    new Intl.RelativeTimeFormat("en", { numeric: "auto" }) : null;
+  // seconds -> "3 days ago"
+  function ageWords(s) {
+    var units = [["year", 31536000], ["month", 2592000], ["week", 604800],
+                 ["day", 86400], ["hour", 3600], ["minute", 60]];
+    for (var i = 0; i < units.length; i++) {
+      if (s >= units[i][1]) {
+        var n = Math.floor(s / units[i][1]);
+        return rtf ? rtf.format(-n, units[i][0]) :
+          n + " " + units[i][0] + (n === 1 ? "" : "s") + " ago";
+      }
+    }
+    return "just now";
+  }
+  function dirWords(d) {
+    return d === "rising" ? "↑ rising" : d === "falling" ? "↓ falling" : "→ flat";
+  }
+  function verdictOf(s) {
+    if (s.price_direction === "rising" && s.sentiment_direction === "rising") return "Lit";
+    if (s.price_direction === "falling" && s.sentiment_direction === "falling") return "Not lit";
+    return "Mixed";
+  }
+
+  function setText(el, text) { if (el.textContent !== text) el.textContent = text; }
+
+  // ---- the verdict, the as-of line, the stale banner ----
+  function ageSeconds() {
+    var h = state.health, s = state.summary;
+    if (h && typeof h.age_s === "number")
+      return h.age_s + Math.round((Date.now() - state.fetchedAt) / 1000);
+    var asOf = (s && s.as_of) || (h && h.as_of);
+    if (!asOf) return null;
+    var t = Date.parse(asOf);
+    return isNaN(t) ? null : Math.max(0, Math.round((Date.now() - t) / 1000));
+  }
+
+  function renderVerdict() {
+    var s = state.summary;
+    var v = $("verdict");
+    if (!s) {
+      setText(v, state.problem === "nodata" ? "No data yet" : "Unknown");
+      v.setAttribute("data-verdict", "");
+      setText($("price-dir"), "–");
+      setText($("sentiment-dir"), "–");
+      setText($("asof"), "");
+      setText($("age"), "");
+      $("stale").hidden = true;
+      return;
+    }
+    var word = verdictOf(s);
+    setText(v, word);
+    v.setAttribute("data-verdict", word.toLowerCase().replace(" ", "-"));
+    [["price-dir", s.price_direction], ["sentiment-dir", s.sentiment_direction]]
+      .forEach(function (p) {
+        var el = $(p[0]);
+        setText(el, dirWords(p[1]));
+        el.setAttribute("data-dir", p[1]);
+      });
+    var t = $("asof");
+    t.setAttribute("datetime", s.as_of);
+    setText(t, fmtHour(s.as_of) + " UTC");
+    renderAge();
+  }
+
+  function renderAge() {
+    if (!state.summary) return;
+    var age = ageSeconds();
+    setText($("age"), age == null ? "" : "(" + ageWords(age) + ")");
+    var h = state.health, stale;
+    if (h && typeof h.data === "string") stale = h.data === "stale";
+    else stale = age != null && age > STALE_AFTER_S;
+    if (stale) {
+      setText($("stale-text"), "The newest sample is from " +
+        fmtHour(state.summary.as_of) + " UTC, " + ageWords(age || 0) +
+        ". The default feed, SentiCrypt v1, is frozen (its data collection " +
+        "has stopped), so a service reading it shows the same past day " +
+        "until it is pointed at a live feed of the same shape.");
+    }
+    $("stale").hidden = !stale;
+  }
+
+  // ---- the table of the three hours ----
+  function cell(tag, cls, text, value) {
+    var td = document.createElement(tag);
+    if (cls) td.className = cls;
+    td.textContent = text;
+    if (value !== undefined) td.setAttribute("data-value", String(value));
+    return td;
+  }
+  function renderTable() {
+    var body = $("hours").tBodies[0];
+    var rows = state.summary ? state.summary.hourly_average_of_averages : [];
+    var key = JSON.stringify(rows);
+    if (body.getAttribute("data-key") === key) return;   // unchanged: no redraw
+    body.setAttribute("data-key", key);
+    var frag = document.createDocumentFragment();
+    rows.forEach(function (r) {
+      var tr = document.createElement("tr");
+      var th = document.createElement("th");
+      th.scope = "row";
+      var tm = document.createElement("time");
+      tm.setAttribute("datetime", r.time);
+      tm.textContent = fmtHour(r.time);
+      th.appendChild(tm);
+      tr.appendChild(th);
+      tr.appendChild(cell("td", "num", fmtPrice(r.price), r.price));
+      tr.appendChild(cell("td", "num", fmtSent(r.sentiment), r.sentiment));
+      frag.appendChild(tr);
+    });
+    if (!rows.length) {
+      var tr = document.createElement("tr");
+      var td = cell("td", "empty", state.summary ?
+        "No hour of the last three has samples of both series." : "No data.");
+      td.colSpan = 3;
+      tr.appendChild(td);
+      frag.appendChild(tr);
+    }
+    body.replaceChildren(frag);
+  }
+
+  // ---- the chart ----
+  function el(name, attrs, parent) {
+    var e = document.createElementNS(SVG, name);
+    for (var k in attrs) e.setAttribute(k, attrs[k]);
+    if (parent) parent.appendChild(e);
+    return e;
+  }
+  // [min, max] of the non-null values, padded; null when there is none
+  function range(rows, field) {
+    var lo = Infinity, hi = -Infinity;
+    rows.forEach(function (r) {
+      var v = r[field];
+      if (v != null) { if (v < lo) lo = v; if (v > hi) hi = v; }
+    });
+    if (lo === Infinity) return null;
+    var pad = (hi - lo) * 0.1 || Math.abs(hi) * 0.01 || 1;
+    return [lo - pad, hi + pad];
+  }
+  // A path of the non-null points, "M" after each gap; the number of segments
+  function linePath(rows, field, x, y) {
+    var d = "", pen = false, segs = 0;
+    rows.forEach(function (r, i) {
+      var v = r[field];
+      if (v == null) { pen = false; return; }
+      d += (pen ? "L" : "M") + x(i).toFixed(1) + " " + y(v).toFixed(1);
+      if (!pen) segs++;
+      pen = true;
+    });
+    return { d: d, segments: segs };
+  }
+
+  var chartKey = "";
+  // The drawn chart's tooltip and points, for the listeners on #chart.  The
+  // listeners sit on the HTML container: Chromium makes an SVG element
+  // with focus listeners focusable itself.
+  var chartTip = null;
+  function chartEvents(box) {
+    function at(e) {
+      var p = chartTip && e.target.closest && e.target.closest(".pt");
+      return p ? +p.getAttribute("data-index") : -1;
+    }
+    function showAt(e) { var i = at(e); if (i >= 0) chartTip.show(i); }
+    function hide() { if (chartTip) chartTip.hide(); }
+    box.addEventListener("mouseover", showAt);
+    box.addEventListener("mouseleave", hide);
+    box.addEventListener("focusin", showAt);
+    box.addEventListener("focusout", hide);
+    box.addEventListener("keydown", function (e) {
+      var i = at(e), n = chartTip ? chartTip.n : 0, j = i;
+      if (i < 0) return;
+      if (e.key === "ArrowLeft" || e.key === "ArrowDown") j = Math.max(0, i - 1);
+      else if (e.key === "ArrowRight" || e.key === "ArrowUp") j = Math.min(n - 1, i + 1);
+      else if (e.key === "Home") j = 0;
+      else if (e.key === "End") j = n - 1;
+      else if (e.key === "Escape") { hide(); return; }
+      else return;
+      e.preventDefault();
+      var all = chartTip.pts.querySelectorAll(".pt");
+      all[i].setAttribute("tabindex", "-1");
+      all[j].setAttribute("tabindex", "0");
+      all[j].focus();
+    });
+  }
+  function renderChart(force) {
+    var box = $("chart"), note = $("chart-note");
+    var h = state.history;
+    if (!h || !h.hourly || !h.hourly.length) {
+      box.replaceChildren();
+      chartKey = "";
+      chartTip = null;
+      box.hidden = true;
+      note.classList.add("warn");
+      setText(note, state.historyMissing ?
+        "The 24-hour chart is not available: this server has no /history endpoint yet." :
+        state.summary ? "No 24-hour history to draw." : "No data to draw.");
+      return;
+    }
+    var width = Math.max(280, Math.round(box.clientWidth || 640));
+    var key = width + JSON.stringify(h.hourly);
+    if (!force && key === chartKey) return;
+    chartKey = key;
+    box.hidden = false;
+    note.classList.remove("warn");
+    setText(note, "Use the arrow keys on the chart to step through the " +
+      "hours; a gap in a line is an hour without a sample.");
+
+    var rows = h.hourly, n = rows.length;
+    var narrow = width < 520;
+    var height = narrow ? 240 : 300;
+    var m = { l: narrow ? 54 : 70, r: narrow ? 50 : 60, t: 14, b: 30 };
+    var pw = width - m.l - m.r, ph = height - m.t - m.b;
+    var step = pw / n;
+    function x(i) { return m.l + step * (i + 0.5); }
+    var pr = range(rows, "price") || [0, 1], sr = range(rows, "sentiment") || [0, 1];
+    function yp(v) { return m.t + ph * (1 - (v - pr[0]) / (pr[1] - pr[0])); }
+    function ys(v) { return m.t + ph * (1 - (v - sr[0]) / (sr[1] - sr[0])); }
+
+    var svg = el("svg", { width: width, height: height, viewBox: "0 0 " + width + " " + height,
+      role: "group", "aria-labelledby": "chart-h", "aria-describedby": "chart-note",
+      "class": "svg" });
+
+    // the three hours of the verdict: the last three of the history
+    var w0 = Math.max(0, n - 3);
+    el("rect", { "class": "window", x: (m.l + step * w0).toFixed(1), y: m.t,
+      width: (step * (n - w0)).toFixed(1), height: ph,
+      "data-from": rows[w0].time, "data-to": rows[n - 1].time }, svg);
+
+    // grid and axes: four ticks each side
+    var g = el("g", { "class": "axes", "aria-hidden": "true" }, svg);
+    for (var k = 0; k <= 4; k++) {
+      var yy = m.t + ph * k / 4;
+      el("line", { "class": "grid", x1: m.l, x2: m.l + pw, y1: yy, y2: yy }, g);
+      var pv = pr[1] - (pr[1] - pr[0]) * k / 4, sv = sr[1] - (sr[1] - sr[0]) * k / 4;
+      el("text", { "class": "tick price", x: m.l - 6, y: yy + 4, "text-anchor": "end" }, g)
+        .textContent = priceFmt.format(Math.round(pv)).replace(/\.00$/, "");
+      el("text", { "class": "tick sentiment", x: m.l + pw + 6, y: yy + 4, "text-anchor": "start" }, g)
+        .textContent = sv.toFixed(narrow ? 2 : 3);
+    }
+    var every = narrow ? 6 : 3;
+    rows.forEach(function (r, i) {
+      if ((n - 1 - i) % every !== 0) return;
+      el("text", { "class": "tick", x: x(i), y: height - 10, "text-anchor": "middle" }, g)
+        .textContent = fmtShortHour(r.time);
+    });
+
+    var lp = linePath(rows, "price", x, yp), ls = linePath(rows, "sentiment", x, ys);
+    el("path", { "class": "line price", d: lp.d, "data-segments": lp.segments, "aria-hidden": "true" }, svg);
+    el("path", { "class": "line sentiment", d: ls.d, "data-segments": ls.segments, "aria-hidden": "true" }, svg);
+
+    // one focusable point per hour; one tab stop, arrow keys move (roving tabindex)
+    var pts = el("g", { "class": "points" }, svg);
+    var focusIndex = n - 1;
+    rows.forEach(function (r, i) {
+      var label = fmtHour(r.time) + " UTC: price " + fmtPrice(r.price) +
+        ", sentiment " + fmtSent(r.sentiment);
+      var p = el("g", { "class": "pt", tabindex: i === focusIndex ? "0" : "-1",
+        role: "img", "aria-label": label, "data-index": i, "data-time": r.time }, pts);
+      el("rect", { "class": "hit", x: (m.l + step * i).toFixed(1), y: m.t,
+        width: step.toFixed(1), height: ph }, p);
+      el("line", { "class": "guide", x1: x(i), x2: x(i), y1: m.t, y2: m.t + ph }, p);
+      if (r.price != null) el("circle", { "class": "dot price", cx: x(i), cy: yp(r.price), r: 3.5 }, p);
+      if (r.sentiment != null) el("rect", { "class": "dot sentiment", x: x(i) - 3.5, y: ys(r.sentiment) - 3.5, width: 7, height: 7 }, p);
+    });
+
+    // the tooltip: text placed by attributes
+    var tip = el("g", { "class": "tip", "aria-hidden": "true", visibility: "hidden" }, svg);
+    var tipBox = el("rect", { rx: 4, height: 52 }, tip);
+    var tipLines = [0, 1, 2].map(function (j) {
+      return el("text", { x: 8, y: 16 + j * 15, "class": j ? "tip-v" : "tip-t" }, tip);
+    });
+    function show(i) {
+      var r = rows[i];
+      tipLines[0].textContent = fmtHour(r.time) + " UTC";
+      tipLines[1].textContent = "Price " + fmtPrice(r.price) + (r.price_samples != null ? " (" + r.price_samples + ")" : "");
+      tipLines[2].textContent = "Sentiment " + fmtSent(r.sentiment) + (r.sentiment_samples != null ? " (" + r.sentiment_samples + ")" : "");
+      var tw = 0;
+      tipLines.forEach(function (t) { tw = Math.max(tw, t.getComputedTextLength()); });
+      tw += 16;
+      tipBox.setAttribute("width", tw.toFixed(0));
+      var tx = x(i) + 10;
+      if (tx + tw > width - 2) tx = x(i) - 10 - tw;
+      tip.setAttribute("transform", "translate(" + Math.max(2, tx).toFixed(0) + "," + (m.t + 4) + ")");
+      tip.setAttribute("visibility", "visible");
+      tip.setAttribute("data-index", i);
+    }
+    function hide() { tip.setAttribute("visibility", "hidden"); }
+    chartTip = { show: show, hide: hide, pts: pts, n: n };
+
+    // keep the focused hour focused across a redraw
+    var had = box.querySelector(".pt:focus");
+    var hadIndex = had ? +had.getAttribute("data-index") : -1;
+    box.replaceChildren(svg);
+    if (hadIndex >= 0 && hadIndex < n) {
+      var all = pts.querySelectorAll(".pt");
+      all[n - 1].setAttribute("tabindex", "-1");
+      all[hadIndex].setAttribute("tabindex", "0");
+      all[hadIndex].focus();
+    }
+  }
+
+  // ---- problems ----
+  var PROBLEMS = {
+    nodata: ["No data yet.", "The service has not stored a sample yet: no " +
+      "refresh of the feed has succeeded. This page tries again every minute."],
+    redis: ["The service cannot reach its database.", "Redis is unavailable " +
+      "just now; the page shows the last data it had and tries again every minute."],
+    network: ["The service cannot be reached.", "A network error, or the " +
+      "server is down; the page shows the last data it had and tries again every minute."],
+    server: ["The service answered with an error.", "The page shows the last " +
+      "data it had and tries again every minute."]
+  };
+  function renderProblem() {
+    var p = PROBLEMS[state.problem];
+    $("problem").hidden = !p;
+    if (p) {
+      setText($("problem-title"), p[0]);
+      setText($("problem-text"), p[1]);
+    }
+    document.body.setAttribute("data-state", state.problem || "ok");
+  }
+
+  function render() {
+    renderProblem();
+    renderVerdict();
+    renderTable();
+    renderChart(false);
+  }
+
+  // ---- one update ----
+  var updating = false, updates = 0;
+  function update() {
+    if (updating) return Promise.resolve();
+    updating = true;
+    var before = state.summary ? verdictOf(state.summary) + state.summary.as_of : "";
+    return Promise.all([
+      get("/is-bitcoin-lit"),
+      get("/history?hours=24").catch(function () { return null; }),
+      get("/healthz").catch(function () { return null; })
+    ]).then(function (res) {
+      var s = res[0], h = res[1], z = res[2];
+      state.fetchedAt = Date.now();
+      state.health = z && z.body && typeof z.body === "object" ? z.body : null;
+      if (s.status === 200 && s.body && Array.isArray(s.body.hourly_average_of_averages)) {
+        state.summary = s.body;
+        state.problem = "";
+      } else if (s.status === 503 && s.body && s.body.error === "no data") {
+        state.summary = null;
+        state.history = null;
+        state.problem = "nodata";
+      } else if (s.status === 503 && s.body && s.body.error === "redis unavailable") {
+        state.problem = "redis";
+      } else {
+        state.problem = "server";
+      }
+      if (h && h.status === 200 && h.body && Array.isArray(h.body.hourly)) {
+        state.history = h.body;
+        state.historyMissing = false;
+      } else if (h && h.status === 404) {
+        state.history = null;
+        state.historyMissing = true;
+      } else if (state.problem === "nodata") {
+        state.history = null;
+      }
+    }, function () {
+      state.problem = "network";
+    }).then(function () {
+      render();
+      updates++;
+      document.body.setAttribute("data-updates", updates);
+      var now = state.summary ? verdictOf(state.summary) + state.summary.as_of : "";
+      var live = $("live");
+      if (state.problem) setText(live, PROBLEMS[state.problem][0]);
+      else if (now !== before && updates > 1)
+        setText(live, "Updated: " + verdictOf(state.summary) + ", as of " +
+          fmtHour(state.summary.as_of) + " UTC.");
+    }).then(function () { updating = false; }, function (e) {
+      updating = false;
+      throw e;
+    });
+  }
+
+  function schedule() {
+    clearTimeout(timer);
+    timer = setTimeout(function () { update().then(schedule, schedule); }, EVERY_MS);
+  }
+
+  document.addEventListener("DOMContentLoaded", function () {
+    chartEvents($("chart"));
+    $("update").addEventListener("click", function () {
+      update().then(schedule, schedule);
+    });
+    var resizeTimer = 0;
+    window.addEventListener("resize", function () {
+      clearTimeout(resizeTimer);
+      resizeTimer = setTimeout(function () { renderChart(false); }, 150);
+    });
+    // the age in words moves on between updates
+    setInterval(renderAge, 30000);
+    update().then(schedule, schedule);
+  });
+})();
