@@ -2,10 +2,11 @@
  * libFuzzer target: Redis URL parsing, redaction and scrubbing, and the
  * option table; aborts when a password shows through.
  *
- * The property, for an input text t (up to its first NUL) holding "://"
- * and, after it, an '@': let a be t's LAST '@', and the secret s the bytes
- * from after the first ':' following "://" up to a (from "://" itself when
- * no ':' comes before a) -- what a password may be, whatever the text.
+ * The property, for an input text t (up to its first NUL) holding an '@'
+ * (after "://" when it has one): let a be t's LAST '@', and the secret s
+ * the bytes from after the first ':' following "://" (or the text's start
+ * when it has no "://") up to a (from there itself when no ':' comes
+ * before a) -- what a password may be, whatever the text.
  * When s is at least 4 bytes long and occurs nowhere in t outside its own
  * span (not before it, not from a on), then:
  *  - the redacted text does not contain s (unless s holds a '*': the mask
@@ -55,9 +56,9 @@ secret_span(const char *t, size_t *start, size_t *end, int *applies)
 	size_t len = strlen(t), slen;
 
 	*applies = 0;
-	if (p == NULL || a == NULL || a < p + 3)
+	p = p != NULL ? p + 3 : t;
+	if (a == NULL || a < p)
 		return 0;
-	p += 3;
 	colon = memchr(p, ':', (size_t)(a - p));
 	*start = (size_t)((colon != NULL ? colon + 1 : p) - t);
 	*end = (size_t)(a - t);

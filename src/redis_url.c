@@ -382,23 +382,24 @@ redis_url_free(struct redis_url *url)
 
 /*
  * Where text may keep a password, conservatively, whatever the text: from
- * after "://" to the LAST '@' of the whole text, less a user name (the
- * text up to the first ':' there); all of it when there is no ':'
+ * after "://" (the text's start when it has none, as in the typo
+ * "redis:/:pw@h") to the LAST '@' of the whole text, less a user name
+ * (the text up to the first ':' there); all of it when there is no ':'
  * ("secret@host" is taken for a password).  For a URL that
  * redis_url_parse() accepts this is exactly its password, since it
  * refuses an '@' after the authority; for any other text it may mask
  * more (a path or query holding an '@'), never less.  Returns 1 with the
  * span [*start, *end) as offsets into text (possibly empty,
- * "user:@host"), or 0 when no '@' follows "://".
+ * "user:@host"), or 0 when no '@' follows "://" (or, without it, none is
+ * in the text).
  */
 static int
 password_span(const char *text, size_t *start, size_t *end)
 {
 	const char *p = strstr(text, "://"), *at = strrchr(text, '@'), *colon;
 
-	if (p == NULL)
-		return 0;
-	p += 3;
+	/* no "://" (a typo such as "redis:/"): from the text's start */
+	p = p != NULL ? p + 3 : text;
 	if (at == NULL || at < p)
 		return 0;
 	colon = memchr(p, ':', (size_t)(at - p));

@@ -57,6 +57,13 @@ case "$rc:$out" in
 2:*"unexpected argument"*) ok "a URL given without --redis-url: its password not printed" ;;
 *) nok "a URL given without --redis-url: its password not printed" "exit $rc: $out" ;;
 esac
+out=$(ISBITCOINLIT_REDIS_URL='redis:/:s3cr3t-pw@h:6379' timeout 20 $TEST_PREFIX \
+	"${top_builddir:-.}/src/isbitcoinlit-api" 2>&1 >/dev/null </dev/null); rc=$?
+case "$rc:$out" in
+*s3cr3t-pw*) nok "a URL with a typo in its scheme: its password not printed" "$out" ;;
+2:*"not a redis://"*) ok "a URL with a typo in its scheme: its password not printed" ;;
+*) nok "a URL with a typo in its scheme: its password not printed" "exit $rc: $out" ;;
+esac
 hides_password "isbitcoinlit-api: nor the read URL's" pa/ss \
 	env ISBITCOINLIT_REDIS_READ_URL='redis://:pa/ss@h' \
 	timeout 20 $TEST_PREFIX "${top_builddir:-.}/src/isbitcoinlit-api"

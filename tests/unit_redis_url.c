@@ -185,6 +185,9 @@ main(void)
 			{ "redis-sentinel://:hunter2@a:1,b:2/m", "redis-sentinel://:***@a:1,b:2/m", "redact a sentinel URL" },
 			{ "redis://secret@h", "redis://***@h", "redact a password without ':'" },
 			{ "redis://u:@h", "redis://u:***@h", "redact an empty password" },
+			{ "redis:/:secret@host", "redis:***@host", "a one-slash typo: still redacted" },
+			{ "redis:secret@host", "redis:***@host", "no slash at all: still redacted" },
+			{ ":secret@localhost", ":***@localhost", "no scheme: still redacted" },
 		};
 
 		for (size_t i = 0; i < sizeof(red) / sizeof(red[0]); i++) {
