@@ -240,7 +240,9 @@ handle_lit(struct http_request *req, void *ctx)
 			free(body);
 			body = NULL;
 			rc = 0;
-			replace = 1;
+			/* overwritten only where it was read: a lagging
+			 * replica's bad value may be gone from the master */
+			replace = from[i] == &w->st;
 		}
 		if (rc == 1) {
 			send_document(req, body, len, "hit");
@@ -299,7 +301,9 @@ handle_history(struct http_request *req, void *ctx)
 			free(body);
 			body = NULL;
 			rc = 0;
-			replace = 1;
+			/* overwritten only where it was read: a lagging
+			 * replica's bad value may be gone from the master */
+			replace = from[i] == &w->st;
 		}
 		if (rc == 1) {
 			send_document(req, body, len, "hit");

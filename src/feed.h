@@ -10,6 +10,11 @@
 
 /* 2009-01-03T00:00:00Z, the genesis block: no sample is older. */
 #define FEED_MIN_TS_MS INT64_C(1230940800000)
+/*
+ * No price or sentiment is larger in magnitude: an hour's sum of samples
+ * stays finite on both backends (its average is never inf or null).
+ */
+#define FEED_MAX_VALUE 1e15
 
 enum feed_status {
 	FEED_OK,

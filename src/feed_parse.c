@@ -203,14 +203,16 @@ parse_sample(const json_t *e, const struct feed_fields *f, int64_t latest_ms,
 		    "clock than ISBITCOINLIT_MAX_FUTURE_S allows", f->timestamp);
 		return -1;
 	}
-	if (number_value(price, &pt->price) < 0) {
-		snprintf(why, whylen, "field \"%s\" is not a finite number",
-		    f->price);
+	if (number_value(price, &pt->price) < 0 ||
+	    fabs(pt->price) > FEED_MAX_VALUE) {
+		snprintf(why, whylen, "field \"%s\" is not a finite number "
+		    "of at most 1e15", f->price);
 		return -1;
 	}
-	if (number_value(sent, &pt->sentiment) < 0) {
-		snprintf(why, whylen, "field \"%s\" is not a finite number",
-		    f->sentiment);
+	if (number_value(sent, &pt->sentiment) < 0 ||
+	    fabs(pt->sentiment) > FEED_MAX_VALUE) {
+		snprintf(why, whylen, "field \"%s\" is not a finite number "
+		    "of at most 1e15", f->sentiment);
 		return -1;
 	}
 	return 0;

@@ -130,6 +130,15 @@ main(void)
 	    "sorted by time; equal times keep feed order; the edges included");
 	feed_result_free(&r);
 
+	/* values so large that an hour's sum would overflow: invalid */
+	CHECK(parse("[{\"timestamp\":1625550000,\"btc_price\":1e308,"
+	    "\"mean\":0.1},{\"timestamp\":1625550001,\"btc_price\":1,"
+	    "\"mean\":\"-2e15\"},{\"timestamp\":1625550002,"
+	    "\"btc_price\":1e15,\"mean\":-1e15}]", &v1, &r, &err) == 0 &&
+	    r.npoints == 1 && r.invalid == 2 && r.points[0].price == 1e15,
+	    "a price of 1e308 or a sentiment of -2e15 is invalid, 1e15 is not");
+	feed_result_free(&r);
+
 	/* the future: a clock-skew allowance, then invalid */
 	{
 		char json[512];
