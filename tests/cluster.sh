@@ -48,8 +48,8 @@ cluster() {
 }
 
 # owner SLOT: "id port first-slot-of-its-range" of the master that has it
-owner() {
-	redis-cli -p "$P1" cluster nodes | awk -v s="$1" '{
+owner() {	# SLOT [PORT]: the owner's id, port and first slot, as PORT sees it
+	redis-cli -p "${2:-$P1}" cluster nodes | awk -v s="$1" '{
 		for (i = 9; i <= NF; i++) {
 			split($i, r, "-"); if (r[2] == "") r[2] = r[1]
 			if (s + 0 >= r[1] + 0 && s + 0 <= r[2] + 0) {
@@ -178,6 +178,15 @@ run_backend() {
 	for p in $P1 $P2 $P3; do
 		redis-cli -p "$p" cluster setslot "$SLOT" node "$OWNER" >/dev/null
 	done
+	# the nodes converge on the owner before a client is sent there
+	agreed() {
+		local p id
+		for p in $P1 $P2 $P3; do
+			read -r id _ <<<"$(owner "$SLOT" "$p")"
+			[ "$id" = "$OWNER" ] || return 1
+		done
+	}
+	check "$backend: every node sees slot $SLOT back on :$OPORT" wait_for 20 agreed
 	redis-cli -p "$OPORT" del "$PREFIX:cache" >/dev/null
 	check "$backend: slot back on :$OPORT: 200, the same summary" \
 		answers_same "$T/summary"
