@@ -127,6 +127,57 @@ make_etag(const char *body, size_t len, int pretty, char out[40])
 	snprintf(out, 40, "\"%016" PRIx64 "%s\"", h, pretty ? "-p" : "");
 }
 
+/*
+ * The API serves two kinds of document, told apart by hours: the summary
+ * (hours 0, <prefix>:cache) and the history of that many hours
+ * (<prefix>:history:<hours>).  These four dispatch on it.
+ */
+
+/* Its cached body: as store_cache_get(). */
+static int
+doc_get(struct store *st, int hours, char **body, size_t *len,
+    struct error *err)
+{
+	return hours == 0 ? store_cache_get(st, body, len, err) :
+	    store_history_get(st, hours, body, len, err);
+}
+
+/* Whether a cached body is such a document (what Redis holds is input). */
+static int
+doc_valid(const char *body, size_t len, int hours)
+{
+	return hours == 0 ? summary_valid(body, len) :
+	    history_valid(body, len, hours);
+}
+
+/* The document computed from st's series: as summary_compute(). */
+struct doc {
+	int hours;
+	struct summary sum;
+	struct history hist;
+};
+
+static int
+doc_compute(struct store *st, struct doc *d, struct error *err)
+{
+	return d->hours == 0 ? summary_compute(st, cfg.window_anchor,
+	    fmt_now_ms(), &d->sum, err) : history_compute(st, cfg.window_anchor,
+	    fmt_now_ms(), d->hours, &d->hist, err);
+}
+
+/* Write it to the cache: over anything with replace, else SET NX. */
+static int
+doc_write(struct store *st, int hours, const char *body, size_t len,
+    int replace, struct error *err)
+{
+	if (hours == 0)
+		return replace ? store_cache_put(st, body, len, cfg.cache_ttl_s,
+		    err) : store_cache_fill(st, body, len, cfg.cache_ttl_s, err);
+	return replace ? store_history_put(st, hours, body, len,
+	    cfg.cache_ttl_s, err) : store_history_fill(st, hours, body, len,
+	    cfg.cache_ttl_s, err);
+}
+
 static void
 write_cache(void *arg)
 {
@@ -137,12 +188,8 @@ write_cache(void *arg)
 	 * NX: a refresh may have written a newer document meanwhile.  Only
 	 * what is not such a document at all is overwritten.
 	 */
-	if (p->hours == 0 ? (p->replace ? store_cache_put(&p->w->st, p->body,
-	    p->len, cfg.cache_ttl_s, &err) : store_cache_fill(&p->w->st,
-	    p->body, p->len, cfg.cache_ttl_s, &err)) < 0 :
-	    (p->replace ? store_history_put(&p->w->st, p->hours, p->body,
-	    p->len, cfg.cache_ttl_s, &err) : store_history_fill(&p->w->st,
-	    p->hours, p->body, p->len, cfg.cache_ttl_s, &err)) < 0)
+	if (doc_write(&p->w->st, p->hours, p->body, p->len, p->replace,
+	    &err) < 0)
 		log_warn("cache write failed error=\"%s\"", err.text);
 	free(p->body);
 	free(p);
@@ -219,24 +266,31 @@ cache_after(struct http_request *req, struct worker *w, int hours,
 	req->after_arg = p;
 }
 
+/*
+ * Answer the document of hours (see doc_get()): from the cache, or
+ * computed, answered, and cached after.  The replica first; its failure
+ * or emptiness sends us to the master.
+ */
 static void
-handle_lit(struct http_request *req, void *ctx)
+serve_doc(struct http_request *req, struct worker *w, int hours)
 {
-	struct worker *w = ctx;
 	struct error err;
-	struct summary sum;
+	struct doc d = { .hours = hours };
 	struct store *from[2];
 	char *body = NULL;
 	size_t len;
 	int rc = -1, n = readers(w, from), replace = 0;
 
-	/* the replica first; its failure or emptiness sends us to the master */
 	for (int i = 0; i < n && rc != 1; i++) {
-		rc = cfg.cache ? store_cache_get(from[i], &body, &len, &err) : 0;
-		if (rc == 1 && !summary_valid(body, len)) {
-			/* what Redis holds is input: recompute, rewrite */
-			log_warn("the cache holds no summary document, "
-			    "recomputing bytes=%zu", len);
+		rc = cfg.cache ? doc_get(from[i], hours, &body, &len, &err) : 0;
+		if (rc == 1 && !doc_valid(body, len, hours)) {
+			if (hours == 0)
+				log_warn("the cache holds no summary document, "
+				    "recomputing bytes=%zu", len);
+			else
+				log_warn("the cache holds no history document "
+				    "of %d hours, recomputing bytes=%zu", hours,
+				    len);
 			free(body);
 			body = NULL;
 			rc = 0;
@@ -250,8 +304,7 @@ handle_lit(struct http_request *req, void *ctx)
 			return;
 		}
 		if (rc == 0)
-			rc = summary_compute(from[i], cfg.window_anchor,
-			    fmt_now_ms(), &sum, &err);
+			rc = doc_compute(from[i], &d, &err);
 		if (rc < 0)
 			reader_failed(i, n, &err);
 		else if (rc == 0)
@@ -261,12 +314,19 @@ handle_lit(struct http_request *req, void *ctx)
 		answer_failure(req, rc, &err);
 		return;
 	}
-	if ((body = summary_render(&sum, 0, &len)) == NULL) {
+	if ((body = hours == 0 ? summary_render(&d.sum, 0, &len) :
+	    history_render(&d.hist, 0, &len)) == NULL) {
 		http_error(req, 500, NULL, "internal error", "out of memory");
 		return;
 	}
 	send_document(req, body, len, cfg.cache ? "miss" : "off");
-	cache_after(req, w, 0, body, len, replace);
+	cache_after(req, w, hours, body, len, replace);
+}
+
+static void
+handle_lit(struct http_request *req, void *ctx)
+{
+	serve_doc(req, ctx, 0);
 }
 
 /*
@@ -277,14 +337,9 @@ handle_lit(struct http_request *req, void *ctx)
 static void
 handle_history(struct http_request *req, void *ctx)
 {
-	struct worker *w = ctx;
-	struct error err;
-	struct history hist;
-	struct store *from[2];
 	const char *value;
-	char *body = NULL;
-	size_t len, vlen = 0;
-	int rc = -1, n = readers(w, from), replace = 0, hours;
+	size_t vlen = 0;
+	int hours;
 
 	value = http_query_value(req->query, "hours", &vlen);
 	if (history_hours(value, vlen, &hours) < 0) {
@@ -292,42 +347,7 @@ handle_history(struct http_request *req, void *ctx)
 		    "hours must be a whole number from 1 to 24");
 		return;
 	}
-	for (int i = 0; i < n && rc != 1; i++) {
-		rc = cfg.cache ? store_history_get(from[i], hours, &body, &len,
-		    &err) : 0;
-		if (rc == 1 && !history_valid(body, len, hours)) {
-			log_warn("the cache holds no history document of %d "
-			    "hours, recomputing bytes=%zu", hours, len);
-			free(body);
-			body = NULL;
-			rc = 0;
-			/* overwritten only where it was read: a lagging
-			 * replica's bad value may be gone from the master */
-			replace = from[i] == &w->st;
-		}
-		if (rc == 1) {
-			send_document(req, body, len, "hit");
-			free(body);
-			return;
-		}
-		if (rc == 0)
-			rc = history_compute(from[i], cfg.window_anchor,
-			    fmt_now_ms(), hours, &hist, &err);
-		if (rc < 0)
-			reader_failed(i, n, &err);
-		else if (rc == 0)
-			reader_empty(w, i, n);
-	}
-	if (rc < 1) {
-		answer_failure(req, rc, &err);
-		return;
-	}
-	if ((body = history_render(&hist, 0, &len)) == NULL) {
-		http_error(req, 500, NULL, "internal error", "out of memory");
-		return;
-	}
-	send_document(req, body, len, cfg.cache ? "miss" : "off");
-	cache_after(req, w, hours, body, len, replace);
+	serve_doc(req, ctx, hours);
 }
 
 static void
