@@ -133,15 +133,17 @@ check "as_of is the summary's" test "$(grep -o '"as_of":"[^"]*"' "$T/b")" = \
 check "samples counted in every row" \
 	test "$(grep -Eo '"price_samples":[1-9][0-9]*,"sentiment_samples":[1-9]' "$T/b" | wc -l)" = 3
 cp "$T/b" "$T/h3"
-st=$(req GET '/history?x=1;hours=3&hours=5')
-check "the first hours= counts, after ; too" test "$st" = 200 -a \
+st=$(req GET '/history?x=1;hours=5&HOURS=3&hours=5')
+check "the first hours= counts, in any case, not after a ;" test "$st" = 200 -a \
 	"$(head -c 10 "$T/b")" = '{"hours":3'
 st=$(req GET '/history?hours=3&pretty=1')
 check "?hours=3&pretty=1: indented, the same document" test "$st" = 200 -a \
 	"$(wc -l <"$T/b")" -gt 20 -a "$(tr -d ' \n' <"$T/b")" = "$(cat "$T/h3")"
 check "pretty matches the History schema too" body_is_schema History
 
-for q in hours=0 hours=25 hours=abc hours=1.5 hours= hours=-1 hours=%33; do
+st=$(req GET '/history?hours=')
+check "?hours= (empty): the default 24 hours" test "$st:$(head -c 11 "$T/b")" = '200:{"hours":24'
+for q in hours=0 hours=25 hours=abc hours=1.5 hours=-1 hours=%33; do
 	st=$(req GET "/history?$q")
 	check "?$q: 400" test "$st" = 400
 	check "?$q: an Error document that says the range" body_is_schema Error
@@ -178,13 +180,13 @@ check "HEAD /history: 200 with Content-Length, headers only" \
 	-a -n "$(grep "^Content-Length: $(wc -c <"$T/h3")" "$T/raw")" \
 	-a "$(sed '1,/^\r$/d' "$T/raw" | wc -c)" = 0
 st=$(req POST /history)
-check "POST /history: 405 with Allow: GET, HEAD" \
-	test "$st:$(hdr Allow)" = "405:GET, HEAD"
+check "POST /history: 405 with Allow: GET, HEAD, OPTIONS" \
+	test "$st:$(hdr Allow)" = "405:GET, HEAD, OPTIONS"
 check "the 405 is an Error document" body_is_schema Error
 
 st=$(req POST /is-bitcoin-lit)
-check "POST /is-bitcoin-lit: 405 with Allow: GET, HEAD" \
-	test "$st:$(hdr Allow)" = "405:GET, HEAD"
+check "POST /is-bitcoin-lit: 405 with Allow: GET, HEAD, OPTIONS" \
+	test "$st:$(hdr Allow)" = "405:GET, HEAD, OPTIONS"
 check "the 405 is an Error document" body_is_schema Error
 st=$(req DELETE /healthz)
 check "DELETE /healthz: 405" test "$st" = 405
@@ -200,7 +202,7 @@ check "a 20 kB query string: a JSON error ($st)" body_is_schema Error
 WORKERS=$(pgrep -P "$(cat "$STATE/api.pid")" | sort | tr '\n' ' ')
 st=$(req FOO /is-bitcoin-lit)
 check "an unknown method FOO: 405 JSON ($st)" test "$st" = 405
-check "the 405 names GET, HEAD" test "$(hdr Allow)" = "GET, HEAD"
+check "the 405 names GET, HEAD, OPTIONS" test "$(hdr Allow)" = "GET, HEAD, OPTIONS"
 st=$(req GET /is-bitcoin-lit -H "X-Big: $(head -c 20000 /dev/zero | tr '\0' a)")
 check "20 kB of headers: 400 JSON ($st)" test "$st" = 400
 check "the 400 is an Error document" body_is_schema Error
@@ -384,7 +386,7 @@ check "and says so" grep -q 'workers keep crashing, giving up' "$T/crash.log"
 echo $! >"$T/feed.pid"
 for _ in $(seq 100); do [ -s "$T/port" ] && break; sleep 0.05; done
 ISBITCOINLIT_UPSTREAM_URL=http://127.0.0.1:$(cat "$T/port")/slow/1500/feed.json \
-	"$REFRESH" --listen "$T/rf.sock" --workers 1 &
+	ISBITCOINLIT_REFRESH_TOKEN= ISBITCOINLIT_REFRESH_OPEN=on "$REFRESH" --listen "$T/rf.sock" --workers 1 &
 RPID=$!
 for _ in $(seq 100); do [ -S "$T/rf.sock" ] && break; sleep 0.05; done
 fcgi "$T/rf.sock" POST /refresh >"$T/inflight" &
@@ -410,9 +412,12 @@ RP=$(free_port)
 "$API" --listen "$T/api2.sock" --workers 1 2>/dev/null &
 echo $! >"$T/api2.pid"
 for _ in $(seq 100); do [ -S "$T/api2.sock" ] && break; sleep 0.05; done
-for f in isbitcoinlit-common.conf isbitcoinlit-https.conf isbitcoinlit-locations.conf; do
+for f in isbitcoinlit-common.conf isbitcoinlit-https.conf isbitcoinlit-locations.conf \
+    isbitcoinlit-headers.conf isbitcoinlit-microcache.conf \
+    isbitcoinlit-microcache-zone.conf; do
 	sed -e "s|@NGINX_DIR@|$T/tls|g" -e "s|@WWW_DIR@|$T/tls/www|g" \
-	    -e "s|@HTTPS_LISTEN@|127.0.0.1:$HP|g" \
+	    -e "s|@HTTPS_LISTEN@|127.0.0.1:$HP|g" -e "s|@HTTPS_PORT@|$HP|g" \
+	    -e "s|@CACHE_DIR@|$T/tls/cache|g" \
 	    -e "s|@HTTP_LISTEN@|127.0.0.1:$RP|g" -e "s|@SERVER_NAME@|localhost|g" \
 	    -e "s|@TLS_CERT@|$T/tls/cert.pem|g" -e "s|@TLS_KEY@|$T/tls/key.pem|g" \
 	    -e "s|@API_SOCKET@|$T/api2.sock|g" -e "s|@REFRESH_SOCKET@|$T/rf.sock|g" \
