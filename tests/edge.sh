@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The HTTP edge: what nginx itself answers, through the local stack (its
 # http {} as Debian's nginx.conf has it) and through the HTTPS site with a
-# throwaway certificate over HTTP/2: types and charset, Allow on every 405,
+# throwaway certificate over HTTP/2 (TLS versions, a browser): types and charset, Allow on every 405,
 # the /refresh rate limit, CORS, the microcache key, HSTS on every answer,
 # the plain-HTTP redirect, public error bodies, and what the local stack
 # script may touch.  TAP output.
@@ -196,6 +196,30 @@ if nginx -q -p "$X" -c "$X/nginx.conf" 2>"$X/start.err"; then
 		curl -sk --http2 -o "$T/b" -D "$T/h" -X "$m" "$@" "$H$p" -w '%{http_code}'
 	}
 	wait_for 10 curl -sk -o /dev/null "$H/healthz"
+	out=$(curl -sk --http2 -o "$T/b" -D "$T/h" -w '%{http_code} %{http_version}' "$H/healthz")
+	check "HTTPS with HTTP/2: 200 ($out)" test "$out" = "200 2"
+	st=$(hreq GET /)
+	check "HTTPS: the dashboard at / with HSTS and its own CSP" test \
+	    "$st:$(hdr Strict-Transport-Security):$(hdr Content-Security-Policy | cut -d';' -f2)" = \
+	    "200:max-age=63072000: script-src 'self'"
+	out=$(curl -sk --tlsv1.2 --tls-max 1.2 -o /dev/null -w '%{http_code}' "$H/healthz")
+	check "TLS 1.2 is accepted" test "$out" = 200
+	# a client willing to speak TLS 1.1 at any security level
+	out=$(echo | openssl s_client -connect "127.0.0.1:$HP" -tls1_1 \
+	    -cipher 'DEFAULT:@SECLEVEL=0' 2>&1)
+	check "TLS 1.1 is refused by the server" grep -q 'alert protocol version' <<<"$out"
+	CHROMIUM=$(command -v chromium || true)
+	if [ -n "$CHROMIUM" ]; then
+		dom=$(timeout 60 "$CHROMIUM" --headless --no-sandbox --disable-gpu \
+		    --ignore-certificate-errors --disable-background-networking \
+		    --disable-component-update --no-first-run --disable-sync \
+		    --user-data-dir="$T/chromium" --dump-dom \
+		    "$H/is-bitcoin-lit?pretty=1" 2>/dev/null)
+		check "headless Chromium shows the JSON over HTTPS" \
+		    grep -q '"hourly_average_of_averages": \[' <<<"$dom"
+	else
+		skip "headless Chromium shows the JSON over HTTPS" "chromium not installed"
+	fi
 	head -c 5000 /dev/zero >"$T/big"
 	st=$(hreq POST /refresh --data-binary "@$T/big")
 	check "HTTP/2: a body over the limit gets the JSON 413 ($st, $(ctype))" \
