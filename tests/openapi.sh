@@ -66,8 +66,8 @@ problems=$(grep -E '^ +[0-9]+:[0-9]+ +(error|warning) ' <<<"$out")
 if [ "$rc" = 0 ] && [ -z "$problems" ]; then
 	ok "redocly lint: no error and no warning"
 else
-	nok "redocly lint: no error and no warning (status $rc)" \
-	    "$(head -n 30 <<<"${problems:-$out}")"
+	mapfile -t lines < <(head -n 30 <<<"${problems:-$out}")
+	nok "redocly lint: no error and no warning (status $rc)" "${lines[@]}"
 fi
 
 stack_setup openapi

@@ -115,13 +115,14 @@ function check(method, reqPath, file, kind) {
 		ans = parse(fs.readFileSync(file + ".h", "utf8"));
 		body = fs.readFileSync(file + ".b", "utf8");
 	}
-	const what = `${method} ${reqPath.length > 60 ? reqPath.slice(0, 60) + "..." : reqPath} -> ${ans.status}`;
+	const shown = reqPath.length > 60 ? reqPath.slice(0, 60) + "..." : reqPath;
+	const what = `${method} ${shown} -> ${ans.status}`;
 	if (!ans.status)
 		return nok(what, "no HTTP answer");
 	const path = matchPath(reqPath.split("?")[0]);
 	const op = path && doc.paths[path][method.toLowerCase()];
 	if (!op)
-		return nok(what, `no operation ${method} for ${reqPath} in the document`);
+		return nok(what, `no operation ${method} for ${shown} in the document`);
 	seen.add(`${method} ${path} ${ans.status}`);
 	const resp = deref(op.responses[ans.status]);
 	if (!resp)
