@@ -231,6 +231,12 @@ answer_failure(struct http_request *req, int rc, const struct error *err)
 	if (rc < 0 && err->code == STORE_ENOMEM) {
 		log_error("out of memory error=\"%s\"", err->text);
 		http_error(req, 500, NULL, "internal error", "out of memory");
+	} else if (rc < 0 && err->code == STORE_EPERM) {
+		/* the settings are wrong: no retry helps, the log says which */
+		log_error("redis refused a right error=\"%s\"", err->text);
+		http_error(req, 500, "Cache-Control: no-store\r\n",
+		    "redis permission denied", "the service's Redis user lacks "
+		    "a right it needs; the log says which");
 	} else if (rc < 0) {
 		log_warn("redis failed error=\"%s\"", err->text);
 		http_error(req, 503, "Retry-After: " RETRY_REDIS_S "\r\n"
