@@ -126,6 +126,20 @@ out=$(ISBITCOINLIT_REDIS_URL="unix://isbitcoinlit-api:apipw@$T/acl.sock" \
 	"$REFRESH" --once 2>&1)
 check "a refresh as the api user fails: a permission error, not an outage" \
 	grep -q '"error":"redis permission denied".*NOPERM' <<<"$out"
+# an api whose Redis user may not read the series: the same, over HTTP
+redis-cli -s "$T/acl.sock" acl setuser noseries on '>nspw' resetkeys \
+	'~is-bitcoin-lit:cache' -@all +ping +select +get +set +type '+command|info' \
+	'+cluster|info' +zrange +zrangebyscore >/dev/null
+redis-cli -s "$T/acl.sock" del is-bitcoin-lit:cache >/dev/null
+"$API" --listen "$T/acl-api2.sock" --workers 1 \
+	--redis-url "unix://noseries:nspw@$T/acl.sock" 2>"$T/acl-api2.log" &
+echo $! >"$T/acl-api2.pid"
+wait_for 5 test -S "$T/acl-api2.sock"
+out=$(fcgi "$T/acl-api2.sock" /is-bitcoin-lit)
+check "an api user that may not read the series: 500 redis permission denied" \
+	grep -q '"error":"redis permission denied"' <<<"$out"
+check "and the log says which right" grep -q 'NOPERM' "$T/acl-api2.log"
+kill "$(cat "$T/acl-api2.pid")"
 
 # ---- secrets stay out of logs and error bodies ----
 out=$(ISBITCOINLIT_REDIS_URL="unix://isbitcoinlit-api:wrong-Secret-42@$T/acl.sock" \
