@@ -39,9 +39,13 @@ running() {	# PIDFILE: the service of that pid file runs
 NGINX_WAS=0 REDIS_WAS=0
 running /run/nginx.pid && NGINX_WAS=1
 running /run/redis/redis-server.pid && REDIS_WAS=1
-if [ "$NGINX_WAS" = 0 ] && (exec 3<>/dev/tcp/127.0.0.1/80) 2>/dev/null; then
-	skip_all "something other than Debian's nginx listens on port 80"
+if [ "$NGINX_WAS" = 0 ]; then
+	for p in 80 443; do
+		(exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null &&
+			skip_all "something other than Debian's nginx listens on port $p"
+	done
 fi
+command -v openssl >/dev/null || skip_all "openssl not installed (deploy/install-deps test)"
 
 T=$(mktemp -d /tmp/isbitcoinlit-operator.XXXXXX)
 chmod 0755 "$T"
@@ -210,6 +214,26 @@ check "setup nginx refuses to leave a placeholder (exit $rc)" \
 	bash -c "[ $rc != 0 ] && grep -q 'SOMETHING_NEW' <<<'$out'"
 check "and writes nothing" test "$(site_sum)" = "$before"
 check "no placeholder in the site it wrote" \
+	bash -c "! grep -rq '@[A-Z_]*@' /etc/nginx/sites-available/isbitcoinlit /etc/isbitcoinlit/nginx"
+
+# The same command for the HTTPS site, with a throwaway certificate
+openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=lit.example.org \
+	-addext subjectAltName=DNS:lit.example.org \
+	-keyout "$T/key.pem" -out "$T/cert.pem" >/dev/null 2>&1
+out=$(/usr/sbin/isbitcoinlit-setup nginx https lit.example.org "$T/cert.pem" "$T/key.pem" 2>&1)
+check "setup nginx https writes the site" grep -q 'wrote' <<<"$out"
+service nginx restart >/dev/null 2>&1
+BASE=https://lit.example.org
+st=$(req GET /is-bitcoin-lit --cacert "$T/cert.pem")
+check "HTTPS: GET /is-bitcoin-lit 200 ($st)" test "$st" = 200
+st=$(req POST /refresh --cacert "$T/cert.pem" -H "Authorization: Bearer $TOKEN")
+check "HTTPS: POST /refresh with the token 200 ($st)" test "$st" = 200
+out=$(curl -s -o /dev/null -w '%{http_code} %{redirect_url}' http://lit.example.org/healthz)
+check "HTTP redirects to HTTPS ($out)" test "$out" = "301 https://lit.example.org/healthz"
+st=$(curl -s -o "$T/b" -w '%{http_code}' http://127.0.0.1/)
+check "Debian's default site still answers other names ($st)" \
+	bash -c "[ $st = 200 ] && grep -q 'Welcome to nginx' '$T/b'"
+check "no placeholder in the HTTPS site" \
 	bash -c "! grep -rq '@[A-Z_]*@' /etc/nginx/sites-available/isbitcoinlit /etc/isbitcoinlit/nginx"
 
 # The README's "Removing" block, as written
