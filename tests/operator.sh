@@ -64,9 +64,15 @@ cleanup() {
 	[ -x /usr/sbin/isbitcoinlit-spawn ] && /usr/sbin/isbitcoinlit-spawn stop >/dev/null 2>&1
 	[ -x /usr/sbin/isbitcoinlit-setup ] && /usr/sbin/isbitcoinlit-setup remove >/dev/null 2>&1
 	[ -f "$SRC/Makefile" ] && make -C "$SRC" -s uninstall >/dev/null 2>&1
-	# the configurations as they were, byte for byte
-	rm -rf /etc/nginx /etc/redis
-	tar -C / -xpf "$T/etc.tar"
+	# the configurations as they were, byte for byte (replaced only when
+	# they differ: other tests read /etc/nginx meanwhile)
+	mkdir -p "$T/was"
+	tar -C "$T/was" -xpf "$T/etc.tar"
+	for d in nginx redis; do
+		diff -rq --no-dereference "$T/was/etc/$d" "/etc/$d" >/dev/null 2>&1 && continue
+		rm -rf "/etc/$d"
+		tar -C / -xpf "$T/etc.tar" "etc/$d"
+	done
 	grep -vxF "$HOSTS_LINE" /etc/hosts >"$T/hosts.now" && cat "$T/hosts.now" >/etc/hosts
 	# the services as they were
 	if [ "$REDIS_WAS" = 1 ]; then service redis-server restart >/dev/null 2>&1
@@ -149,8 +155,9 @@ for p in api:isbitcoinlit-api refresh:isbitcoinlit-refresh loop:isbitcoinlit-ref
 	check "$name runs as $want ($(user_of "$pid"))" test "$(user_of "$pid")" = "$want"
 done
 pid=$(cat /run/isbitcoinlit/api.pid)
-workers=$(ps -o user= --ppid "$pid" | sort -u | tr -d ' ')
-check "the api's workers run as isbitcoinlit-api ($workers)" test "$workers" = isbitcoinlit-api
+workers=$(ps -o user= --ppid "$pid" | sort -u | tr -d ' ' | tr '\n' ' ')
+check "the api's children are its workers, as isbitcoinlit-api ($workers)" \
+	test "$workers" = "isbitcoinlit-api "
 nw=$(ps -o user= --ppid "$(cat /run/nginx.pid)" | sort -u | tr -d ' ')
 check "nginx's workers run as www-data ($nw)" test "$nw" = www-data
 rs=$(ps -o user= -p "$(cat /run/redis/redis-server.pid)" | tr -d ' ')
@@ -248,7 +255,7 @@ check "the users and groups are gone" bash -c \
 	'! getent passwd isbitcoinlit-api isbitcoinlit-refresh >/dev/null && ! getent group isbitcoinlit isbitcoinlit-api isbitcoinlit-refresh >/dev/null'
 mkdir "$T/orig"
 tar -C "$T/orig" -xpf "$T/etc.tar"
-out=$(diff -r "$T/orig/etc/redis" /etc/redis 2>&1)
+out=$(diff -r --no-dereference "$T/orig/etc/redis" /etc/redis 2>&1)
 check "the Redis configuration is as it was" test -z "$out"
 [ -z "$out" ] || echo "$out" | sed 's/^/#   /'
 out=$(diff -r --no-dereference "$T/orig/etc/nginx" /etc/nginx 2>&1)
