@@ -70,7 +70,7 @@ cleanup() {
 	tar -C "$T/was" -xpf "$T/etc.tar"
 	for d in nginx redis; do
 		diff -rq --no-dereference "$T/was/etc/$d" "/etc/$d" >/dev/null 2>&1 && continue
-		rm -rf "/etc/$d"
+		rm -rf "/etc/${d:?}"
 		tar -C / -xpf "$T/etc.tar" "etc/$d"
 	done
 	grep -vxF "$HOSTS_LINE" /etc/hosts >"$T/hosts.now" && cat "$T/hosts.now" >/etc/hosts
