@@ -222,6 +222,18 @@ send_document(struct http_request *req, const char *body, size_t len,
 }
 
 /*
+ * What a client is told of a store failure: words it can act on.  The
+ * error's own text names addresses, sockets and hosts: it goes to the log.
+ */
+static const char *
+public_detail(const struct error *err)
+{
+	return err->code == STORE_EREDIS ? "the data store is not answering; "
+	    "try again shortly" : "the stored data could not be read; the "
+	    "operator has been told";
+}
+
+/*
  * Answer a read that found nothing (rc 0: 503 no data) or failed (rc -1:
  * 503, or 500 when out of memory).
  */
@@ -238,10 +250,14 @@ answer_failure(struct http_request *req, int rc, const struct error *err)
 		    "redis permission denied", "the service's Redis user lacks "
 		    "a right it needs; the log says which");
 	} else if (rc < 0) {
-		log_warn("redis failed error=\"%s\"", err->text);
+		if (err->code == STORE_EREDIS)
+			log_warn("redis failed error=\"%s\"", err->text);
+		else
+			log_error("stored data unreadable error=\"%s\"",
+			    err->text);
 		http_error(req, 503, "Retry-After: " RETRY_REDIS_S "\r\n"
 		    "Cache-Control: no-store\r\n", err->code == STORE_EREDIS ?
-		    "redis unavailable" : "storage error", err->text);
+		    "redis unavailable" : "storage error", public_detail(err));
 	} else
 		http_error(req, 503, "Retry-After: " RETRY_NO_DATA_S "\r\n"
 		    "Cache-Control: no-store\r\n", "no data", "no sample is "
@@ -336,9 +352,9 @@ handle_lit(struct http_request *req, void *ctx)
 }
 
 /*
- * The history of ?hours=N hours (the first hours= of the query, split on
- * '&' and ';' as http_query_flag() reads pretty): as the summary, from
- * <prefix>:history:<N> or computed.
+ * The history of ?hours=N hours (the first hours= of the query, read as
+ * nginx reads $arg_hours): as the summary, from <prefix>:history:<N> or
+ * computed.
  */
 static void
 handle_history(struct http_request *req, void *ctx)
@@ -405,8 +421,9 @@ handle_health(struct http_request *req, void *ctx)
 	jw_string(&j, !found ? "none" : age > cfg.stale_after_s ? "stale" :
 	    "fresh");
 	if (!ok) {
+		log_warn("health check failed error=\"%s\"", err.text);
 		jw_key(&j, "detail");
-		jw_string(&j, err.text);
+		jw_string(&j, public_detail(&err));
 	}
 	jw_object_end(&j);
 	if ((body = jw_take(&j, &len)) == NULL) {

@@ -104,7 +104,12 @@ static const struct opt opts[] = {
 	  "feed field holding the sentiment" },
 	{ "ISBITCOINLIT_REFRESH_TOKEN", "refresh-token", OPT_SECRET,
 	  OFF(refresh_token), NULL, 0, 0, CFG_REFRESH,
-	  "if set, POST /refresh needs \"Authorization: Bearer <token>\"" },
+	  "POST /refresh needs \"Authorization: Bearer <token>\"; the "
+	  "responder does not start without one, unless REFRESH_OPEN is on" },
+	{ "ISBITCOINLIT_REFRESH_OPEN", "refresh-open", OPT_ONOFF,
+	  OFF(refresh_open), "off", 0, 0, CFG_REFRESH,
+	  "on: POST /refresh needs no token (only behind a proxy that "
+	  "authenticates)" },
 	{ "ISBITCOINLIT_LISTEN", "listen", OPT_STRING, OFF(listen), NULL, 0, 0,
 	  CFG_ALL, "PATH or HOST:PORT to bind (default: the socket on fd 0)" },
 	{ "ISBITCOINLIT_WORKERS", "workers", OPT_INT, OFF(workers), "0", 0, 256,

@@ -42,6 +42,7 @@ struct cfg {
 	char *field_price;
 	char *field_sentiment;
 	char *refresh_token;
+	int refresh_open;	/* POST /refresh without a token */
 	/* processes */
 	char *listen;
 	long workers;

@@ -17,7 +17,7 @@ history_hours(const char *value, size_t len, int *hours)
 {
 	int n = 0;
 
-	if (value == NULL) {
+	if (value == NULL || len == 0) {
 		*hours = HISTORY_HOURS_DEFAULT;
 		return 0;
 	}

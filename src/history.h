@@ -34,7 +34,9 @@ struct history {
 /*
  * The number of hours asked for: value[0..len) is a whole number from 1
  * to HISTORY_HOURS_MAX in decimal (at most two digits), or value is NULL
- * (not asked: HISTORY_HOURS_DEFAULT).  Returns 0 with *hours, or -1.
+ * or empty (not asked, or "hours=": HISTORY_HOURS_DEFAULT, as nginx's
+ * $arg_hours, the microcache's key, cannot tell these apart).  Returns 0
+ * with *hours, or -1.
  * Pure.
  */
 int history_hours(const char *value, size_t len, int *hours);

@@ -95,37 +95,6 @@ http_error(struct http_request *req, int status, const char *headers,
 	free(body);
 }
 
-int
-http_query_flag(const char *query, const char *name)
-{
-	size_t n = strlen(name);
-
-	for (const char *p = query; p != NULL && *p != '\0';) {
-		size_t len = strcspn(p, "&;");
-
-		if (len >= n && strncmp(p, name, n) == 0) {
-			const char *v = p + n;
-			size_t vlen = len - n;
-
-			if (vlen == 0)
-				return 1;
-			if (*v == '=') {
-				v++;
-				vlen--;
-				if ((vlen == 1 && *v == '1') ||
-				    (vlen == 4 && strncasecmp(v, "true", 4) == 0) ||
-				    (vlen == 3 && strncasecmp(v, "yes", 3) == 0))
-					return 1;
-				return 0;
-			}
-		}
-		p += len;
-		if (*p != '\0')
-			p++;
-	}
-	return 0;
-}
-
 const char *
 http_query_value(const char *query, const char *name, size_t *len)
 {
@@ -133,18 +102,28 @@ http_query_value(const char *query, const char *name, size_t *len)
 
 	*len = 0;
 	for (const char *p = query; p != NULL && *p != '\0';) {
-		size_t seg = strcspn(p, "&;");
+		size_t seg = strcspn(p, "&");
 
-		if (seg >= n && strncmp(p, name, n) == 0 &&
-		    (seg == n || p[n] == '=')) {
-			*len = seg == n ? 0 : seg - n - 1;
-			return seg == n ? p + n : p + n + 1;
+		if (seg > n && strncasecmp(p, name, n) == 0 && p[n] == '=') {
+			*len = seg - n - 1;
+			return p + n + 1;
 		}
 		p += seg;
 		if (*p != '\0')
 			p++;
 	}
 	return NULL;
+}
+
+int
+http_query_flag(const char *query, const char *name)
+{
+	size_t len;
+	const char *v = http_query_value(query, name, &len);
+
+	return v != NULL && ((len == 1 && *v == '1') ||
+	    (len == 4 && strncasecmp(v, "true", 4) == 0) ||
+	    (len == 3 && strncasecmp(v, "yes", 3) == 0));
 }
 
 int

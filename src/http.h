@@ -84,16 +84,21 @@ void http_dispatch(FCGX_Request *raw, const struct http_route *routes,
     size_t nroutes, void *ctx);
 
 /*
- * Whether the query string has name set to a true value: "name",
- * "name=1", "name=true" or "name=yes".  Pure.
+ * The query string is read as nginx reads $arg_NAME, so that the microcache
+ * key and the responder see the same request: split on '&' only, the first
+ * argument whose name equals name in any case and is followed by '=', its
+ * value as sent (not percent-decoded).
+ */
+
+/*
+ * Whether name's value is 1, true or yes (in any case).  "name" alone,
+ * "name=%31" and "x=1;name=1" are off.  Pure.
  */
 int http_query_flag(const char *query, const char *name);
 
 /*
- * The value of the first name=value of the query string (split on '&'
- * and ';', as http_query_flag()): a pointer into query and its length in
- * *len ("name" alone: an empty value); NULL when the query has no name.
- * Not percent-decoded.  Pure.
+ * The value of the first "name=" of the query: a pointer into query and its
+ * length in *len; NULL when there is none.  Pure.
  */
 const char *http_query_value(const char *query, const char *name,
     size_t *len);

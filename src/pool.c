@@ -9,6 +9,8 @@
 
 #include <errno.h>
 #include <netdb.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -184,6 +186,26 @@ fail:
 	return -1;
 }
 
+/* Whether sa is the wildcard address of its family (v4-mapped too). */
+static int
+addr_is_any(const struct sockaddr *sa)
+{
+	static const unsigned char mapped_any[16] =
+	    { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 0, 0, 0, 0 };
+
+	if (sa->sa_family == AF_INET)
+		return ((const struct sockaddr_in *)(const void *)sa)->
+		    sin_addr.s_addr == htonl(INADDR_ANY);
+	if (sa->sa_family == AF_INET6) {
+		const struct in6_addr *a =
+		    &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr;
+
+		return IN6_IS_ADDR_UNSPECIFIED(a) ||
+		    memcmp(a->s6_addr, mapped_any, sizeof(mapped_any)) == 0;
+	}
+	return 0;
+}
+
 static int
 listen_tcp(const char *spec, char *err, size_t errlen)
 {
@@ -208,20 +230,25 @@ listen_tcp(const char *spec, char *err, size_t errlen)
 	}
 	memcpy(host, h, hlen);
 	host[hlen] = '\0';
-	/* FastCGI has no authentication: never on every interface. */
-	if (hlen == 0 || strcmp(host, "0.0.0.0") == 0 ||
-	    strcmp(host, "::") == 0 || strcmp(host, "*") == 0) {
-		snprintf(err, errlen, "refusing to listen on all interfaces: "
-		    "\"%s\" (give an address such as 127.0.0.1:9000, or a "
-		    "unix socket path)", spec);
-		return -1;
-	}
 	memset(&hints, 0, sizeof(hints));
 	hints.ai_family = AF_UNSPEC;
 	hints.ai_socktype = SOCK_STREAM;
 	hints.ai_flags = AI_NUMERICSERV;
-	if ((gai = getaddrinfo(host, colon + 1, &hints, &res)) != 0) {
-		snprintf(err, errlen, "%s: %s", spec, gai_strerror(gai));
+	if (hlen == 0 ||
+	    (gai = getaddrinfo(host, colon + 1, &hints, &res)) != 0) {
+		snprintf(err, errlen, "%s: %s", spec, hlen == 0 ?
+		    "no address" : gai_strerror(gai));
+		return -1;
+	}
+	/*
+	 * FastCGI has no authentication: never on every interface, however
+	 * the address is spelt ("0", "0x0", "[::0]", "[::ffff:0.0.0.0]").
+	 */
+	if (addr_is_any(res->ai_addr)) {
+		snprintf(err, errlen, "refusing to listen on all interfaces: "
+		    "\"%s\" (give an address such as 127.0.0.1:9000, or a "
+		    "unix socket path)", spec);
+		freeaddrinfo(res);
 		return -1;
 	}
 	fd = socket(res->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);

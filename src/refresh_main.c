@@ -81,7 +81,7 @@ authorized(const struct http_request *req)
 	const char *h;
 
 	if (cfg.refresh_token == NULL)
-		return 1;
+		return cfg.refresh_open;
 	h = http_param(req, "HTTP_AUTHORIZATION");
 	if (h == NULL || strncasecmp(h, "Bearer ", 7) != 0)
 		return 0;
@@ -230,6 +230,20 @@ main(int argc, char *argv[])
 	cfg_load_or_exit(&cfg, PROG, CFG_REFRESH, argc, argv);
 	log_init("refresh", cfg.log_level);
 	if (store_startup_check(&cfg) < 0) {
+		cfg_free(&cfg);
+		return 2;
+	}
+	/*
+	 * Whoever reaches the socket (any process of nginx's group, every
+	 * client of a proxy on this host) could refresh: a token is needed
+	 * unless the operator says otherwise.
+	 */
+	if (!cfg.once && cfg.every_s == 0 && cfg.refresh_token == NULL &&
+	    !cfg.refresh_open) {
+		fprintf(stderr, "%s: ISBITCOINLIT_REFRESH_TOKEN is not set: "
+		    "POST /refresh would be open to every client (set a token, "
+		    "or ISBITCOINLIT_REFRESH_OPEN=on behind a proxy that "
+		    "authenticates)\n", PROG);
 		cfg_free(&cfg);
 		return 2;
 	}

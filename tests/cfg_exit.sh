@@ -78,6 +78,21 @@ case "$rc:$out" in
 0:cfg_dump\ [0-9]*) ok "--version exits 0" ;;
 *) nok "--version exits 0" "exit $rc: $out" ;;
 esac
+# --listen never binds every interface, however the address is spelt: the
+# address is checked once resolved.  (Redis need not answer: the pool
+# binds before any worker connects.)
+port=$(free_port)
+for a in "0:$port" "0x0:$port" "0.0.0.0:$port" "[::]:$port" "[::0]:$port" \
+    "[0:0:0:0:0:0:0:0]:$port" "[::ffff:0.0.0.0]:$port" ":$port"; do
+	out=$(timeout 20 $TEST_PREFIX "${top_builddir:-.}/src/isbitcoinlit-api" \
+	    --listen "$a" --redis-url redis://127.0.0.1:1 2>&1 >/dev/null </dev/null)
+	rc=$?
+	case "$rc:$out" in
+	0:*|124:*) nok "--listen $a is refused" "exit $rc: $out" ;;
+	*"all interfaces"*|*"no address"*) ok "--listen $a is refused" ;;
+	*) nok "--listen $a is refused" "exit $rc: $out" ;;
+	esac
+done
 out=$(env ISBITCOINLIT_CACHE_TTL_S=7 $TEST_PREFIX "$bin" --log-level warn)
 case "$out" in
 *cache_ttl_s=7*log_level=warn*) ok "variables and options are applied" ;;

@@ -49,7 +49,7 @@ gate_at() {	# REDIS_SOCKET TRIGGER [gate options]: a gate on $T/gate.sock
 responder() {
 	local name=$1
 	shift
-	env "$@" ${TEST_PREFIX:-} "$REFRESH" --listen "$T/$name.sock" --workers 1 \
+	env ISBITCOINLIT_REFRESH_TOKEN= ISBITCOINLIT_REFRESH_OPEN=on "$@" ${TEST_PREFIX:-} "$REFRESH" --listen "$T/$name.sock" --workers 1 \
 	    2>"$T/$name.log" &
 	RESPONDER=$!
 	echo "$RESPONDER" >"$T/$name.pid"

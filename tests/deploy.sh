@@ -60,12 +60,12 @@ else
 	mkdir -p "$N/tmp"
 	sed -e "s|listen 80 default_server;|listen 127.0.0.1:$P default_server;|" \
 	    -e '/listen \[::\]:80 default_server;/d' "$DEFAULT_SITE" >"$N/default"
-	for f in isbitcoinlit-common.conf isbitcoinlit-http.conf isbitcoinlit-locations.conf; do
+	for f in "$top_srcdir"/nginx/*.conf; do
 		sed -e "s|@NGINX_DIR@|$N|g" -e "s|@WWW_DIR@|$top_srcdir/www|g" \
 		    -e "s|@HTTP_LISTEN@|127.0.0.1:$P|g" \
-		    -e "s|@SERVER_NAME@|lit.example.org|g" \
+		    -e "s|@SERVER_NAME@|lit.example.org|g" -e "s|@CACHE_DIR@|$N/cache|g" \
 		    -e "s|@API_SOCKET@|$N/api.sock|g" -e "s|@REFRESH_SOCKET@|$N/refresh.sock|g" \
-		    "$top_srcdir/nginx/$f" >"$N/$f"
+		    "$f" >"$N/$(basename "$f")"
 	done
 	cp "$top_srcdir/nginx/openapi.json" /etc/nginx/fastcgi_params "$N/"
 	user=""

@@ -1,19 +1,13 @@
 #!/usr/bin/env bash
 # End to end: deploy/isbitcoinlit-local brings up real nginx, the real
-# responders and a real redis-server; curl talks HTTP to nginx.  Also the
-# HTTPS site, spawn-fcgi, worker crashes, Redis outages, SIGTERM draining,
-# and that down leaves no process behind.  TAP output.
+# responders and a real redis-server; curl talks HTTP to nginx.  Also
+# spawn-fcgi, worker crashes, Redis outages, SIGTERM draining, and that down
+# leaves no process behind (the HTTPS site: tests/edge.sh).  TAP output.
 set -u
 . "$(dirname "$0")/lib.sh"
-need nginx curl redis-server redis-cli openssl spawn-fcgi cgi-fcgi
+need nginx curl redis-server redis-cli spawn-fcgi cgi-fcgi
 
 stack_setup e2e
-cleanup() {
-	[ -f "$T/tls/nginx.pid" ] && kill "$(cat "$T/tls/nginx.pid")" 2>/dev/null
-	stack_cleanup
-}
-trap cleanup EXIT
-OPENAPI=$top_srcdir/nginx/openapi.json
 
 # ---- up ----
 out=$("$top_srcdir/deploy/isbitcoinlit-local" up 2>&1)
@@ -133,15 +127,17 @@ check "as_of is the summary's" test "$(grep -o '"as_of":"[^"]*"' "$T/b")" = \
 check "samples counted in every row" \
 	test "$(grep -Eo '"price_samples":[1-9][0-9]*,"sentiment_samples":[1-9]' "$T/b" | wc -l)" = 3
 cp "$T/b" "$T/h3"
-st=$(req GET '/history?x=1;hours=3&hours=5')
-check "the first hours= counts, after ; too" test "$st" = 200 -a \
+st=$(req GET '/history?x=1;hours=5&HOURS=3&hours=5')
+check "the first hours= counts, in any case, not after a ;" test "$st" = 200 -a \
 	"$(head -c 10 "$T/b")" = '{"hours":3'
 st=$(req GET '/history?hours=3&pretty=1')
 check "?hours=3&pretty=1: indented, the same document" test "$st" = 200 -a \
 	"$(wc -l <"$T/b")" -gt 20 -a "$(tr -d ' \n' <"$T/b")" = "$(cat "$T/h3")"
 check "pretty matches the History schema too" body_is_schema History
 
-for q in hours=0 hours=25 hours=abc hours=1.5 hours= hours=-1 hours=%33; do
+st=$(req GET '/history?hours=')
+check "?hours= (empty): the default 24 hours" test "$st:$(head -c 11 "$T/b")" = '200:{"hours":24'
+for q in hours=0 hours=25 hours=abc hours=1.5 hours=-1 hours=%33; do
 	st=$(req GET "/history?$q")
 	check "?$q: 400" test "$st" = 400
 	check "?$q: an Error document that says the range" body_is_schema Error
@@ -178,13 +174,13 @@ check "HEAD /history: 200 with Content-Length, headers only" \
 	-a -n "$(grep "^Content-Length: $(wc -c <"$T/h3")" "$T/raw")" \
 	-a "$(sed '1,/^\r$/d' "$T/raw" | wc -c)" = 0
 st=$(req POST /history)
-check "POST /history: 405 with Allow: GET, HEAD" \
-	test "$st:$(hdr Allow)" = "405:GET, HEAD"
+check "POST /history: 405 with Allow: GET, HEAD, OPTIONS" \
+	test "$st:$(hdr Allow)" = "405:GET, HEAD, OPTIONS"
 check "the 405 is an Error document" body_is_schema Error
 
 st=$(req POST /is-bitcoin-lit)
-check "POST /is-bitcoin-lit: 405 with Allow: GET, HEAD" \
-	test "$st:$(hdr Allow)" = "405:GET, HEAD"
+check "POST /is-bitcoin-lit: 405 with Allow: GET, HEAD, OPTIONS" \
+	test "$st:$(hdr Allow)" = "405:GET, HEAD, OPTIONS"
 check "the 405 is an Error document" body_is_schema Error
 st=$(req DELETE /healthz)
 check "DELETE /healthz: 405" test "$st" = 405
@@ -200,7 +196,7 @@ check "a 20 kB query string: a JSON error ($st)" body_is_schema Error
 WORKERS=$(pgrep -P "$(cat "$STATE/api.pid")" | sort | tr '\n' ' ')
 st=$(req FOO /is-bitcoin-lit)
 check "an unknown method FOO: 405 JSON ($st)" test "$st" = 405
-check "the 405 names GET, HEAD" test "$(hdr Allow)" = "GET, HEAD"
+check "the 405 names GET, HEAD, OPTIONS" test "$(hdr Allow)" = "GET, HEAD, OPTIONS"
 st=$(req GET /is-bitcoin-lit -H "X-Big: $(head -c 20000 /dev/zero | tr '\0' a)")
 check "20 kB of headers: 400 JSON ($st)" test "$st" = 400
 check "the 400 is an Error document" body_is_schema Error
@@ -384,7 +380,7 @@ check "and says so" grep -q 'workers keep crashing, giving up' "$T/crash.log"
 echo $! >"$T/feed.pid"
 for _ in $(seq 100); do [ -s "$T/port" ] && break; sleep 0.05; done
 ISBITCOINLIT_UPSTREAM_URL=http://127.0.0.1:$(cat "$T/port")/slow/1500/feed.json \
-	"$REFRESH" --listen "$T/rf.sock" --workers 1 &
+	ISBITCOINLIT_REFRESH_TOKEN= ISBITCOINLIT_REFRESH_OPEN=on "$REFRESH" --listen "$T/rf.sock" --workers 1 &
 RPID=$!
 for _ in $(seq 100); do [ -S "$T/rf.sock" ] && break; sleep 0.05; done
 fcgi "$T/rf.sock" POST /refresh >"$T/inflight" &
@@ -399,90 +395,5 @@ rrc=$?
 check "SIGTERM during a refresh: the request in flight completes" \
 	grep -q 'Status: 200' "$T/inflight"
 check "then the pool exits 0" test "$rrc" = 0
-
-# ---- HTTPS ----
-mkdir -p "$T/tls/tmp"
-openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=localhost \
-	-keyout "$T/tls/key.pem" -out "$T/tls/cert.pem" >/dev/null 2>&1
-HP=$(free_port)
-RP=$(free_port)
-[ "$RP" = "$HP" ] && RP=$((HP + 1))
-"$API" --listen "$T/api2.sock" --workers 1 2>/dev/null &
-echo $! >"$T/api2.pid"
-for _ in $(seq 100); do [ -S "$T/api2.sock" ] && break; sleep 0.05; done
-for f in isbitcoinlit-common.conf isbitcoinlit-https.conf isbitcoinlit-locations.conf; do
-	sed -e "s|@NGINX_DIR@|$T/tls|g" -e "s|@WWW_DIR@|$T/tls/www|g" \
-	    -e "s|@HTTPS_LISTEN@|127.0.0.1:$HP|g" \
-	    -e "s|@HTTP_LISTEN@|127.0.0.1:$RP|g" -e "s|@SERVER_NAME@|localhost|g" \
-	    -e "s|@TLS_CERT@|$T/tls/cert.pem|g" -e "s|@TLS_KEY@|$T/tls/key.pem|g" \
-	    -e "s|@API_SOCKET@|$T/api2.sock|g" -e "s|@REFRESH_SOCKET@|$T/rf.sock|g" \
-	    "$top_srcdir/nginx/$f" >"$T/tls/$f"
-done
-cp /etc/nginx/fastcgi_params "$T/tls/"
-cp "$OPENAPI" "$T/tls/"
-cp -r "$top_srcdir/www" "$T/tls/www"
-chmod -R a+rX "$T/tls"
-user=""
-if [ "$(id -u)" = 0 ]; then	# workers as www-data, as in production
-	user="user www-data;"
-	chmod 0711 "$T"
-	chgrp www-data "$T/api2.sock"
-	chown www-data "$T/tls/tmp"
-fi
-cat >"$T/tls/nginx.conf" <<EOF
-$user
-worker_processes 1;
-pid $T/tls/nginx.pid;
-error_log $T/tls/error.log warn;
-events { worker_connections 64; }
-http {
-    access_log off;
-    client_body_temp_path $T/tls/tmp/body;
-    fastcgi_temp_path $T/tls/tmp/fastcgi;
-    proxy_temp_path $T/tls/tmp/proxy;
-    uwsgi_temp_path $T/tls/tmp/uwsgi;
-    scgi_temp_path $T/tls/tmp/scgi;
-    include $T/tls/isbitcoinlit-https.conf;
-}
-EOF
-if nginx -q -p "$T/tls" -c "$T/tls/nginx.conf" 2>"$T/tls/start.err"; then
-	wait_for 10 curl -sk -o /dev/null "https://127.0.0.1:$HP/healthz"
-	out=$(curl -sk --http2 -o "$T/b" -D "$T/h" -w '%{http_code} %{http_version}' \
-	    "https://127.0.0.1:$HP/healthz")
-	check "HTTPS with HTTP/2: 200 ($out)" test "$out" = "200 2"
-	st=$(curl -sk -o "$T/b" -D "$T/h" -w '%{http_code}' "https://127.0.0.1:$HP/")
-	check "HTTPS: the dashboard at / with HSTS and its own CSP" test \
-	    "$st:$(hdr Strict-Transport-Security):$(hdr Content-Security-Policy | cut -d';' -f2)" = \
-	    "200:max-age=63072000: script-src 'self'"
-	check "HSTS" grep -qi '^strict-transport-security: max-age=63072000' "$T/h"
-	out=$(curl -sk --tlsv1.2 --tls-max 1.2 -o /dev/null -w '%{http_code}' \
-	    "https://127.0.0.1:$HP/healthz")
-	check "TLS 1.2 is accepted" test "$out" = 200
-	# a client willing to speak TLS 1.1 at any security level
-	out=$(echo | openssl s_client -connect "127.0.0.1:$HP" -tls1_1 \
-	    -cipher 'DEFAULT:@SECLEVEL=0' 2>&1)
-	check "TLS 1.1 is refused by the server" \
-	    grep -q 'alert protocol version' <<<"$out"
-	out=$(curl -s -o /dev/null -w '%{http_code} %{redirect_url}' \
-	    "http://127.0.0.1:$RP/is-bitcoin-lit")
-	check "plain HTTP redirects to HTTPS ($out)" \
-	    test "${out%% *}" = 301 -a "${out#* }" != "${out#* https://}"
-else
-	nok "nginx starts with the HTTPS site" "$(cat "$T/tls/start.err")"
-fi
-
-# ---- a browser ----
-CHROMIUM=$(command -v chromium || true)
-if [ -n "$CHROMIUM" ] && [ -f "$T/tls/nginx.pid" ]; then
-	dom=$(timeout 60 "$CHROMIUM" --headless --no-sandbox --disable-gpu \
-	    --ignore-certificate-errors --disable-background-networking \
-	    --disable-component-update --no-first-run --disable-sync \
-	    --user-data-dir="$T/chromium" --dump-dom \
-	    "https://127.0.0.1:$HP/is-bitcoin-lit?pretty=1" 2>/dev/null)
-	check "headless Chromium shows the JSON" \
-	    grep -q '"hourly_average_of_averages": \[' <<<"$dom"
-else
-	skip "headless Chromium shows the JSON" "chromium not installed"
-fi
 
 finish

@@ -87,7 +87,7 @@ cleanup() {
 		cp "$T"/*.log "$ISBITCOINLIT_TEST_KEEP"/ 2>/dev/null
 		cp /var/log/isbitcoinlit/*.log "$ISBITCOINLIT_TEST_KEEP"/ 2>/dev/null
 	fi
-	rm -rf /var/log/isbitcoinlit /run/isbitcoinlit "$T"
+	rm -rf /var/log/isbitcoinlit /run/isbitcoinlit /var/cache/isbitcoinlit "$T"
 }
 trap cleanup EXIT
 
@@ -249,8 +249,8 @@ check "no placeholder in the HTTPS site" \
 rc=$?
 check "the remove block runs to its end (exit $rc)" test "$rc" = 0
 [ "$rc" = 0 ] || tail -n 30 "$T/remove.log" | sed 's/^/#   /'
-left=$(find /usr /etc /run -name '*isbitcoinlit*' 2>/dev/null | grep -v "^$T")
-check "nothing of IsBitcoinLit is left in /usr, /etc, /run" test -z "$left"
+left=$(find /usr /etc /run /var/cache -name '*isbitcoinlit*' 2>/dev/null | grep -v "^$T")
+check "nothing of IsBitcoinLit is left in /usr, /etc, /run, /var/cache" test -z "$left"
 [ -z "$left" ] || echo "$left" | sed 's/^/#   /'
 check "the users and groups are gone" bash -c \
 	'! getent passwd isbitcoinlit-api isbitcoinlit-refresh >/dev/null && ! getent group isbitcoinlit isbitcoinlit-api isbitcoinlit-refresh >/dev/null'

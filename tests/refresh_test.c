@@ -783,6 +783,23 @@ fastcgi_cases(const char *url)
 		    "no --listen and no socket on fd 0: exit 2");
 		tl_env_free(&e);
 	}
+
+	/* no token: the responder refuses to start, unless told to be open */
+	base_env(&e, url, "g", "/file/feed24.json");
+	CHECK_INT(tl_run(argv, &e, 1, NULL), 2,
+	    "no ISBITCOINLIT_REFRESH_TOKEN: the responder does not start (exit 2)");
+	CHECK(access(sock, F_OK) != 0, "and makes no socket");
+	tl_env_set(&e, "ISBITCOINLIT_REFRESH_OPEN=on");
+	pid = tl_spawn(argv, &e, 1, NULL);
+	for (i = 0; i < 200 && stat(sock, &st) != 0; i++)
+		tl_msleep(25);
+	out = fcgi_request(sock, "POST", "/refresh", NULL);
+	CHECK(out && strstr(out, "Status: 200 OK"),
+	    "ISBITCOINLIT_REFRESH_OPEN=on: POST /refresh without a token: 200");
+	free(out);
+	kill(pid, SIGTERM);
+	CHECK_INT(tl_wait(pid), 0, "the open pool exits 0 on SIGTERM");
+	tl_env_free(&e);
 }
 
 static void

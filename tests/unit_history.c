@@ -29,12 +29,14 @@ add(struct store_hourly *h, int series, int64_t start, double avg,
 static void
 test_hours(void)
 {
-	static const char *const bad[] = { "0", "25", "abc", "1.5", "", "-1",
+	static const char *const bad[] = { "0", "25", "abc", "1.5", "-1",
 	    "+3", "024", "3 ", " 3", "99", "1e1" };
 	int h = -1;
 
 	CHECK(history_hours(NULL, 0, &h) == 0 && h == 24,
 	    "hours: not asked for: 24");
+	CHECK(history_hours("", 0, &h) == 0 && h == 24,
+	    "hours= (empty): the default, as not asked");
 	CHECK(history_hours("1", 1, &h) == 0 && h == 1, "hours=1");
 	CHECK(history_hours("24", 2, &h) == 0 && h == 24, "hours=24");
 	CHECK(history_hours("3&x", 1, &h) == 0 && h == 3,

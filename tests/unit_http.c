@@ -25,14 +25,23 @@ main(void)
 	size_t len;
 	int status;
 
+	/* As nginx's $arg_pretty: '&' only, name in any case, needs '='. */
 	CHECK(http_query_flag("pretty=1", "pretty"), "pretty=1");
-	CHECK(http_query_flag("pretty", "pretty"), "a bare pretty");
+	CHECK(!http_query_flag("pretty", "pretty"), "a bare pretty is off");
 	CHECK(http_query_flag("a=b&pretty=true", "pretty"), "pretty=true later");
-	CHECK(http_query_flag("pretty=YES;x", "pretty"), "pretty=YES with ;");
+	CHECK(http_query_flag("PRETTY=YES", "pretty"), "name and value in any case");
+	CHECK(!http_query_flag("x=1;pretty=1", "pretty"),
+	    "';' is no separator: pretty is part of x's value");
+	CHECK(http_query_flag("pretty=1;x", "pretty") == 0,
+	    "pretty=1;x is the value \"1;x\": off");
+	CHECK(http_query_flag("pretty=1&pretty=0", "pretty") &&
+	    !http_query_flag("pretty=0&pretty=1", "pretty"), "the first one wins");
 	CHECK(!http_query_flag("pretty=0", "pretty"), "pretty=0 is off");
 	CHECK(!http_query_flag("pretty=", "pretty"), "pretty= is off");
 	CHECK(!http_query_flag("prettyish=1", "pretty"), "another name");
 	CHECK(!http_query_flag("xpretty=1", "pretty"), "a longer name");
+	CHECK(http_query_flag("xpretty=0&pretty=1", "pretty"),
+	    "a longer name before the real one");
 	CHECK(!http_query_flag("", "pretty"), "empty query");
 	CHECK(!http_query_flag(NULL, "pretty"), "no query");
 	CHECK(!http_query_flag("&&&;;=&=1", "pretty"), "only separators");
@@ -41,13 +50,15 @@ main(void)
 	CHECK(http_query_value("hours=3", "hours", &len) != NULL && len == 1 &&
 	    strncmp(http_query_value("hours=3", "hours", &len), "3", 1) == 0,
 	    "hours=3");
-	CHECK(http_query_value("x=1;hours=12&hours=3", "hours", &len) != NULL &&
-	    len == 2 && strncmp(http_query_value("x=1;hours=12&hours=3",
-	    "hours", &len), "12", 2) == 0, "the first hours= wins, after ;");
+	CHECK(http_query_value("x=1&Hours=12&hours=3", "hours", &len) != NULL &&
+	    len == 2 && strncmp(http_query_value("x=1&Hours=12&hours=3",
+	    "hours", &len), "12", 2) == 0, "the first hours= wins, in any case");
+	CHECK(http_query_value("x=1;hours=12", "hours", &len) == NULL,
+	    "no hours after a ';'");
 	CHECK(http_query_value("hours=", "hours", &len) != NULL && len == 0,
 	    "hours= is an empty value");
-	CHECK(http_query_value("pretty&hours", "hours", &len) != NULL &&
-	    len == 0, "a bare hours is an empty value");
+	CHECK(http_query_value("pretty&hours", "hours", &len) == NULL,
+	    "a bare hours is no hours");
 	CHECK(http_query_value("hoursx=3&xhours=3", "hours", &len) == NULL,
 	    "other names are not hours");
 	CHECK(http_query_value(NULL, "hours", &len) == NULL &&

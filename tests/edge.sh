@@ -1,0 +1,284 @@
+#!/usr/bin/env bash
+# The HTTP edge: what nginx itself answers, through the local stack (its
+# http {} as Debian's nginx.conf has it) and through the HTTPS site with a
+# throwaway certificate over HTTP/2 (TLS versions, a browser): types and charset, Allow on every 405,
+# the /refresh rate limit, CORS, the microcache key, HSTS on every answer,
+# the plain-HTTP redirect, public error bodies, and what the local stack
+# script may touch.  TAP output.
+set -u
+. "$(dirname "$0")/lib.sh"
+need nginx curl redis-server redis-cli cgi-fcgi openssl
+
+stack_setup edge
+unset ISBITCOINLIT_MICROCACHE	# as shipped: on
+stack_up
+JSON='application/json; charset=utf-8'
+ctype() { hdr Content-Type; }
+
+check "the stack's first refresh carried the token and succeeded" \
+	grep -q '^refresh: {"status":"ok"' "$T/up.log"
+
+# ---- types and charset under Debian's http {} (mime.types maps .json) ----
+st=$(req GET /nope)
+check "404 of nginx: JSON in UTF-8 ($st, $(ctype))" test "$st:$(ctype)" = "404:$JSON"
+st=$(req POST /refresh --data-binary "@$T/feed.json")
+check "413 of nginx: JSON in UTF-8 ($st, $(ctype))" test "$st:$(ctype)" = "413:$JSON"
+st=$(req GET /.isbitcoinlit/404.json)
+check "the error pages are not reachable from outside ($st)" test "$st:$(ctype)" = "404:$JSON"
+st=$(req GET /openapi.json)
+check "/openapi.json: JSON in UTF-8" test "$st:$(ctype)" = "200:$JSON"
+
+# ---- Allow on nginx's own 405s; OPTIONS ----
+st=$(req TRACE /is-bitcoin-lit)
+check "TRACE /is-bitcoin-lit: 405 with Allow ($(hdr Allow))" \
+	test "$st:$(hdr Allow):$(ctype)" = "405:GET, HEAD, OPTIONS:$JSON"
+st=$(req POST /openapi.json)
+check "POST /openapi.json: 405 with Allow ($(hdr Allow))" \
+	test "$st:$(hdr Allow)" = "405:GET, HEAD, OPTIONS"
+for p in /is-bitcoin-lit /history /healthz; do
+	st=$(req DELETE $p)
+	check "DELETE $p: 405 with Allow ($(hdr Allow))" \
+		test "$st:$(hdr Allow)" = "405:GET, HEAD, OPTIONS"
+done
+st=$(req PUT /)
+check "PUT /: 405 with Allow ($(hdr Allow))" test "$st:$(hdr Allow)" = "405:GET, HEAD"
+st=$(req OPTIONS /refresh)
+check "OPTIONS /refresh: 405, Allow: POST, no CORS" \
+	test "$st:$(hdr Allow):$(hdr Access-Control-Allow-Origin)" = "405:POST:"
+
+# ---- GET /refresh is answered before the rate limit counts it ----
+codes=""
+for _ in $(seq 8); do codes="$codes $(req GET /refresh)"; done
+check "GET /refresh: 405 each time ($codes)" \
+	test "$codes" = " 405 405 405 405 405 405 405 405"
+check "and with Allow: POST" test "$(hdr Allow)" = POST
+st=$(req POST /refresh)
+check "then POST /refresh is not rate limited: 200, no CORS header ($st)" \
+	test "$st:$(hdr Access-Control-Allow-Origin)" = "200:"
+codes=""
+for _ in $(seq 6); do codes="$codes $(req POST /refresh -H 'Authorization: Bearer wrong')"; done
+check "POSTs over the limit get 429 ($codes)" grep -q 429 <<<"$codes"
+check "the 429 has Retry-After and is JSON" test "$(hdr Retry-After):$(ctype)" = "10:$JSON"
+
+# ---- CORS: the public data, not /refresh ----
+for p in /is-bitcoin-lit /history /healthz /openapi.json /nope; do
+	req GET "$p" -H 'Origin: https://app.example' >/dev/null
+	check "GET $p: readable from any origin, ETag exposed" \
+		test "$(hdr Access-Control-Allow-Origin):$(hdr Access-Control-Expose-Headers)" = "*:ETag"
+done
+st=$(req POST /refresh -H 'Origin: https://app.example')
+check "POST /refresh (rate limited): no CORS header on nginx's 429 either ($st)" \
+	test "$st:$(hdr Access-Control-Allow-Origin)" = "429:"
+for p in /is-bitcoin-lit /history /openapi.json; do
+	st=$(req OPTIONS "$p" -H 'Origin: https://app.example' \
+	    -H 'Access-Control-Request-Method: GET' \
+	    -H 'Access-Control-Request-Headers: if-none-match')
+	check "preflight OPTIONS $p: 204 with the CORS answer" test \
+	    "$st|$(hdr Allow)|$(hdr Access-Control-Allow-Origin)|$(hdr Access-Control-Allow-Methods)|$(hdr Access-Control-Allow-Headers)|$(hdr Access-Control-Max-Age)" = \
+	    "204|GET, HEAD, OPTIONS|*|GET, HEAD|If-None-Match|86400"
+done
+
+# ---- the microcache: on by default, keyed on ?pretty as the responder reads it ----
+req GET /is-bitcoin-lit >/dev/null
+check "the microcache is on: nginx stored an answer" \
+	test -n "$(find "$STATE/nginx/cache" -type f 2>/dev/null | head -n 1)"
+# query -> whether the answer is indented; each asked twice through nginx
+# (the second within the cache's second, from the cache under its key) and
+# once straight from the responder
+cases=("pretty=1 1" "PRETTY=TRUE 1" "Pretty=yes 1" "pretty=1&pretty=0 1"
+	"x=1&pretty=1 1" "pretty 0" "x=1;pretty=1 0" "pretty=%31 0"
+	"pretty=0&pretty=1 0" "pretty=1;x 0" "xpretty=1 0" " 0")
+indented() { [ "$(wc -l <"$1")" -gt 1 ]; }
+fcgiq() { env -i REQUEST_METHOD=GET DOCUMENT_URI=/is-bitcoin-lit QUERY_STRING="$1" \
+	CONTENT_LENGTH=0 cgi-fcgi -bind -connect "$STATE/api.sock" 2>/dev/null |
+	tr -d '\r' | sed '1,/^$/d'; }
+for c in "${cases[@]}"; do
+	q=${c% *} want=${c##* }
+	got=""
+	for _ in 1 2; do
+		req GET "/is-bitcoin-lit?$q" >/dev/null
+		if indented "$T/b"; then got="${got}1"; else got="${got}0"; fi
+	done
+	fcgiq "$q" >"$T/direct"
+	if indented "$T/direct"; then got="${got}1"; else got="${got}0"; fi
+	check "?$q: indented=$want through nginx, from its cache and from the responder ($got)" \
+		test "$got" = "$want$want$want"
+done
+
+# ---- the local stack script ----
+if [ "$(id -u)" = 0 ]; then
+	users=$(ps -o user= --ppid "$(cat "$STATE/nginx.pid")" | sort -u | tr '\n' ' ')
+	check "run as root, nginx's workers are www-data ($users)" test "$users" = "www-data "
+else
+	skip "run as root, nginx's workers are www-data" "not root"
+fi
+check "the state directory it made is 0711" \
+	test "$(stat -c %a "$STATE")" = 711
+check "the token it was given is not written to the state directory" \
+	test ! -e "$STATE/refresh.token"
+# a directory that existed is used as it is: its mode stays
+mkdir -m 0755 "$T/given"
+sleep 300 &
+echo $! >"$T/unrelated.pid"
+ST2=$T/given
+out=$(ISBITCOINLIT_STATE_DIR=$ST2 ISBITCOINLIT_HTTP_PORT=$(free_port) \
+    ISBITCOINLIT_REFRESH_TOKEN= "$LOCAL" up 2>&1)
+check "a stack in a directory that existed comes up ($(tail -n 1 <<<"$out"))" \
+	grep -q '^up: ' <<<"$out"
+check "and its mode is left alone" test "$(stat -c %a "$ST2")" = 755
+check "without a token, up makes one (0600) and its first refresh uses it" \
+	test "$(stat -c %a "$ST2/refresh.token")" = 600 -a \
+	"$(grep -c '^refresh: {"status":"ok"' <<<"$out")" = 1
+ISBITCOINLIT_STATE_DIR=$ST2 "$LOCAL" down >/dev/null 2>&1
+# a stale pid file naming another process: down leaves that process alone
+cp "$T/unrelated.pid" "$ST2/api.pid"
+cp "$T/unrelated.pid" "$ST2/redis.pid"
+ISBITCOINLIT_STATE_DIR=$ST2 "$LOCAL" down >/dev/null 2>&1
+check "down does not kill a process named by a stale pid file" \
+	kill -0 "$(cat "$T/unrelated.pid")"
+
+# ---- HTTPS with HTTP/2 ----
+X=$T/tls
+mkdir -p "$X/tmp"
+openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=localhost \
+	-keyout "$X/key.pem" -out "$X/cert.pem" >/dev/null 2>&1
+HP=$(free_port)
+RP=$(free_port)
+[ "$RP" = "$HP" ] && RP=$((HP + 1))
+for f in isbitcoinlit-common.conf isbitcoinlit-https.conf isbitcoinlit-headers.conf \
+    isbitcoinlit-locations.conf isbitcoinlit-microcache.conf \
+    isbitcoinlit-microcache-zone.conf; do
+	sed -e "s|@NGINX_DIR@|$X|g" -e "s|@WWW_DIR@|$X/www|g" \
+	    -e "s|@HTTPS_LISTEN@|127.0.0.1:$HP|g" -e "s|@HTTPS_PORT@|$HP|g" \
+	    -e "s|@HTTP_LISTEN@|127.0.0.1:$RP|g" -e "s|@SERVER_NAME@|localhost|g" \
+	    -e "s|@TLS_CERT@|$X/cert.pem|g" -e "s|@TLS_KEY@|$X/key.pem|g" \
+	    -e "s|@API_SOCKET@|$STATE/api.sock|g" -e "s|@CACHE_DIR@|$X/cache|g" \
+	    -e "s|@REFRESH_SOCKET@|$STATE/refresh.sock|g" \
+	    "$top_srcdir/nginx/$f" >"$X/$f"
+done
+if grep -q '@[A-Z_]*@' "$X"/*.conf; then
+	nok "the HTTPS site has every placeholder filled" "$(grep -o '@[A-Z_]*@' "$X"/*.conf | sort -u)"
+fi
+cp /etc/nginx/fastcgi_params "$top_srcdir/nginx/openapi.json" "$X/"
+cp -r "$top_srcdir/www" "$X/www"
+chmod -R a+rX "$X"
+user=""
+if [ "$(id -u)" = 0 ]; then
+	user="user www-data;"
+	chown www-data "$X/tmp"
+fi
+cat >"$X/nginx.conf" <<EOF
+$user
+worker_processes 1;
+pid $X/nginx.pid;
+error_log $X/error.log warn;
+events { worker_connections 64; }
+http {
+    include /etc/nginx/mime.types;
+    default_type application/octet-stream;
+    access_log off;
+    client_body_temp_path $X/tmp/body;
+    fastcgi_temp_path $X/tmp/fastcgi;
+    proxy_temp_path $X/tmp/proxy;
+    uwsgi_temp_path $X/tmp/uwsgi;
+    scgi_temp_path $X/tmp/scgi;
+    include $X/isbitcoinlit-https.conf;
+}
+EOF
+if nginx -q -p "$X" -c "$X/nginx.conf" 2>"$X/start.err"; then
+	cp "$X/nginx.pid" "$T/tlsnginx.pid"
+	H=https://127.0.0.1:$HP
+	hreq() {	# METHOD PATH [curl args]: as req, over HTTP/2 to the HTTPS site
+		local m=$1 p=$2
+		shift 2
+		rm -f "$T/b" "$T/h"
+		touch "$T/b"
+		curl -sk --http2 -o "$T/b" -D "$T/h" -X "$m" "$@" "$H$p" -w '%{http_code}'
+	}
+	wait_for 10 curl -sk -o /dev/null "$H/healthz"
+	out=$(curl -sk --http2 -o "$T/b" -D "$T/h" -w '%{http_code} %{http_version}' "$H/healthz")
+	check "HTTPS with HTTP/2: 200 ($out)" test "$out" = "200 2"
+	st=$(hreq GET /)
+	check "HTTPS: the dashboard at / with HSTS and its own CSP" test \
+	    "$st:$(hdr Strict-Transport-Security):$(hdr Content-Security-Policy | cut -d';' -f2)" = \
+	    "200:max-age=63072000: script-src 'self'"
+	out=$(curl -sk --tlsv1.2 --tls-max 1.2 -o /dev/null -w '%{http_code}' "$H/healthz")
+	check "TLS 1.2 is accepted" test "$out" = 200
+	# a client willing to speak TLS 1.1 at any security level
+	out=$(echo | openssl s_client -connect "127.0.0.1:$HP" -tls1_1 \
+	    -cipher 'DEFAULT:@SECLEVEL=0' 2>&1)
+	check "TLS 1.1 is refused by the server" grep -q 'alert protocol version' <<<"$out"
+	CHROMIUM=$(command -v chromium || true)
+	if [ -n "$CHROMIUM" ]; then
+		dom=$(timeout 60 "$CHROMIUM" --headless --no-sandbox --disable-gpu \
+		    --ignore-certificate-errors --disable-background-networking \
+		    --disable-component-update --no-first-run --disable-sync \
+		    --user-data-dir="$T/chromium" --dump-dom \
+		    "$H/is-bitcoin-lit?pretty=1" 2>/dev/null)
+		check "headless Chromium shows the JSON over HTTPS" \
+		    grep -q '"hourly_average_of_averages": \[' <<<"$dom"
+	else
+		skip "headless Chromium shows the JSON over HTTPS" "chromium not installed"
+	fi
+	head -c 5000 /dev/zero >"$T/big"
+	st=$(hreq POST /refresh --data-binary "@$T/big")
+	check "HTTP/2: a body over the limit gets the JSON 413 ($st, $(ctype))" \
+		test "$st:$(ctype)" = "413:$JSON"
+	check "with HSTS" test "$(hdr strict-transport-security)" = max-age=63072000
+	for p in /is-bitcoin-lit /nope /openapi.json; do
+		hreq GET "$p" >/dev/null
+		check "HTTPS GET $p: HSTS" test "$(hdr strict-transport-security)" = max-age=63072000
+	done
+	hreq TRACE /is-bitcoin-lit >/dev/null
+	check "HTTPS 405: HSTS" test "$(hdr strict-transport-security)" = max-age=63072000
+	codes=""
+	for _ in $(seq 6); do codes="$codes $(hreq POST /refresh)"; done
+	check "HTTPS: POSTs over the limit get 429 ($codes)" grep -q 429 <<<"$codes"
+	check "the 429 keeps HSTS and the other headers" test \
+	    "$(hdr strict-transport-security)|$(hdr x-content-type-options)|$(hdr retry-after)" = \
+	    "max-age=63072000|nosniff|10"
+	# a request line over nginx's 8 kB buffers: HTTP/1.1 gets the JSON 414;
+	# HTTP/2 ends the connection (GOAWAY), as the README says
+	long=$(head -c 20000 /dev/zero | tr '\0' a)
+	st=$(curl -sk --http1.1 -o "$T/b" -D "$T/h" -w '%{http_code}' "$H/is-bitcoin-lit?x=$long")
+	check "HTTP/1.1: a 20 kB query gets the JSON 414" test "$st:$(ctype)" = "414:$JSON"
+	st=$(curl -sk --http2 -o /dev/null -w '%{http_code}' "$H/is-bitcoin-lit?x=$long")
+	check "HTTP/2: a 20 kB query gets no answer (GOAWAY), as documented ($st)" test "$st" = 000
+	check "and the site goes on serving" test "$(hreq GET /healthz)" = 200
+
+	# the plain-HTTP server: a JSON 301 to the configured name and port
+	st=$(curl -s -o "$T/b" -D "$T/h" -w '%{http_code}' -H 'Host: evil.example' \
+	    "http://127.0.0.1:$RP/history?hours=3&pretty=1")
+	check "plain HTTP: 301 to the configured name and port, never the Host ($(hdr Location))" \
+		test "$st:$(hdr Location)" = "301:https://localhost:$HP/history?hours=3&pretty=1"
+	check "the 301 is JSON with the security headers" test \
+	    "$(ctype)|$(hdr X-Content-Type-Options)|$(hdr Content-Security-Policy)" = \
+	    "$JSON|nosniff|default-src 'none'; frame-ancestors 'none'"
+	check "its body is an Error document" body_is_schema Error
+else
+	nok "nginx starts with the HTTPS site" "$(cat "$X/start.err")"
+fi
+
+# ---- public error bodies name no internal address ----
+$RCLI del is-bitcoin-lit:cache >/dev/null
+$RCLI del is-bitcoin-lit:price:mean:30s >/dev/null
+$RCLI set is-bitcoin-lit:price:mean:30s "not a series" >/dev/null
+sleep 1.1	# past the microcache's second
+st=$(req GET /is-bitcoin-lit)
+check "a key of the wrong type: 503 storage error, documented" test \
+    "$st:$(grep -o '"error":"[^"]*"' "$T/b")" = '503:"error":"storage error"'
+check "its body is an Error document" body_is_schema Error
+kill "$(cat "$STATE/redis.pid")"
+wait_for 5 sh -c "! $RCLI ping" >/dev/null 2>&1
+sleep 1.1
+for p in /is-bitcoin-lit /healthz; do
+	st=$(req GET $p)
+	if [ "$st" = 503 ] && ! grep -Eq "$STATE|sock|unix:|127\.0\.0\.1|connect" "$T/b"; then
+		ok "Redis down: $p 503 names no socket or address"
+	else
+		nok "Redis down: $p 503 names no socket or address" "$st: $(cat "$T/b")"
+	fi
+done
+check "the log has the specifics" grep -q "$STATE/redis.sock" "$STATE/api.log"
+
+finish
