@@ -110,7 +110,8 @@ handle_refresh(struct http_request *req, void *ctx)
 	if (refresh_run(&cfg, &w->st, &report, &err) < 0) {
 		int status = err.code == REFRESH_ELOCKED ? 409 :
 		    err.code == REFRESH_EUPSTREAM ? 502 :
-		    err.code == REFRESH_EINTERNAL ? 500 : 503;
+		    err.code == REFRESH_EINTERNAL ||
+		    err.code == REFRESH_EPERM ? 500 : 503;
 
 		log_warn("refresh failed error=\"%s\" detail=\"%s\"",
 		    refresh_strerror(err.code), err.text);
