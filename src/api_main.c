@@ -1,6 +1,6 @@
 /*
  * isbitcoinlit-api: the FastCGI responder for GET|HEAD /is-bitcoin-lit,
- * /history and /healthz.  A cache hit is one GET; a miss computes the
+ * /history, /healthz and /metrics.  A cache hit is one GET; a miss computes the
  * document from the series, answers, and writes the cache only after the
  * response is done.
  */
