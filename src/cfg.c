@@ -399,6 +399,7 @@ cfg_usage(FILE *fp, const char *prog, unsigned mask)
 		if (o->env != NULL || o->type != OPT_FLAG)
 			fputc('\n', fp);
 	}
+	fprintf(fp, "\nThe manual: man 8 %s (and man 7 isbitcoinlit).\n", prog);
 }
 
 void
