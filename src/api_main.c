@@ -1,8 +1,8 @@
 /*
  * isbitcoinlit-api: the FastCGI responder for GET|HEAD /is-bitcoin-lit,
- * /history, /healthz and /metrics.  A cache hit is one GET; a miss computes the
- * document from the series, answers, and writes the cache only after the
- * response is done.
+ * /history, /healthz and /metrics.  A cache hit is one GET; a miss
+ * computes the document from the series, answers, and writes the cache
+ * only after the response is done.
  */
 #include "config.h"
 

@@ -17,7 +17,7 @@
 
 /* Shared by processes: the counters must be lock-free, hence address-free. */
 #if ATOMIC_LLONG_LOCK_FREE != 2
-#error "64-bit atomics are not lock-free here: they cannot live in shared memory"
+#error "64-bit atomics are not lock-free here: no counters in shared memory"
 #endif
 
 typedef _Atomic unsigned long long counter;
@@ -272,7 +272,8 @@ render_pool(struct out *o, const struct metrics_snapshot *s)
 				    s->requests[r][i]);
 
 	family(o, "isbitcoinlit_api_request_duration_seconds", "histogram",
-	    "Time from a request's start to its complete response, by route.");
+	    "Time from a worker taking a request to its complete response, by "
+	    "route.");
 	for (size_t r = 0; r <= s->nroutes; r++) {
 		uint64_t cum = 0;
 

@@ -46,8 +46,8 @@ void metrics_free(struct metrics *m);
 /*
  * Count one request: route is an index into the routes given to
  * metrics_create() or -1 for no route, status the one answered,
- * duration_us from its start to its response being complete.  m may be
- * NULL (nothing counted); the same for every function below.
+ * duration_us from the worker taking it to its response being complete.
+ * m may be NULL (nothing counted); the same for every function below.
  */
 void metrics_request(struct metrics *m, int route, int status,
     uint64_t duration_us);
