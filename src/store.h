@@ -267,9 +267,12 @@ struct store_refresh_stats {
  * End a refresh in one round trip: release the lock if it still holds
  * token (NULL when the lock was not taken), then add run to the refresh's
  * numbers (a success sets the last_* fields and adds its sample counts; a
- * failure adds one to its cause).  A failure is logged: the lock expires
- * by itself, and a run Redis never heard of goes uncounted.  A field that
- * holds no integer (the hash is input too) starts again from this run.
+ * failure adds one to its cause).  When that fails (Redis away, the two
+ * keys apart during a cluster slot migration) the run is not counted, it
+ * says so in the log, and the lock is released alone (or expires by
+ * itself).  A field that holds no integer (the hash is input too) starts
+ * again from this run.  Sent again after a lost reply, the run may be
+ * counted twice.
  */
 void store_refresh_end(struct store *st, const char *token,
     const struct store_refresh_run *run);

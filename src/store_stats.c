@@ -107,10 +107,17 @@ store_refresh_end(struct store *st, const char *token,
 		args[n++] = "1";
 	}
 	r = conn_eval(st->conn, &end_script, 2, keys, n, args, NULL);
-	if (r == NULL || r->type == REDIS_REPLY_ERROR)
-		log_warn("the refresh's end was not recorded (its lock expires "
-		    "by itself) error=\"%s\"", r ? r->str : conn_error(st->conn));
-	else if (r->type == REDIS_REPLY_ARRAY && r->elements == 2 &&
+	if (r == NULL || r->type == REDIS_REPLY_ERROR) {
+		/*
+		 * The two keys may be apart for a while (a cluster slot half
+		 * migrated: TRYAGAIN): the lock goes first, the numbers of
+		 * this run are lost.
+		 */
+		log_warn("the refresh's numbers were not recorded error=\"%s\"",
+		    r ? r->str : conn_error(st->conn));
+		if (token != NULL)
+			store_lock_release(st, token);
+	} else if (r->type == REDIS_REPLY_ARRAY && r->elements == 2 &&
 	    r->element[1]->type == REDIS_REPLY_STRING && r->element[1]->len > 0)
 		log_warn("the refresh's numbers were not all recorded key=%s "
 		    "error=\"%s\"", st->key_stats, r->element[1]->str);
