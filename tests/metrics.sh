@@ -16,7 +16,7 @@ stack_up
 
 # metric NAME{LABELS}: its value in a fresh scrape ("" when absent)
 metric() {
-	curl -s "$BASE/metrics" | awk -v m="$1" '$1 == m { print $2 }'
+	curl -s -m 5 "$BASE/metrics" | awk -v m="$1" '$1 == m { print $2 }'
 }
 LIT='isbitcoinlit_api_requests_total{route="/is-bitcoin-lit",code="200"}'
 
@@ -144,7 +144,7 @@ echo $! >"$T/prometheus.pid"
 want=$(metric "$LIT")
 # query EXPR: the first result's value, from Prometheus's HTTP API
 query() {
-	curl -s -G "http://127.0.0.1:$PP/api/v1/query" --data-urlencode "query=$1" |
+	curl -s -m 5 -G "http://127.0.0.1:$PP/api/v1/query" --data-urlencode "query=$1" |
 		grep -o '"value":\[[^]]*\]' | head -n 1 | cut -d'"' -f4
 }
 scraped() { got=$(query "$LIT"); [ -n "$got" ] && [ "$got" -ge "$want" ]; }
