@@ -13,7 +13,8 @@ need mandoc
 T=$(mktemp -d /tmp/isbitcoinlit-man.XXXXXX)
 trap 'rm -rf "$T"' EXIT
 MAN=$top_srcdir/man
-PAGES="$MAN/isbitcoinlit.7 $MAN/isbitcoinlit-api.8 $MAN/isbitcoinlit-refresh.8"
+PAGES="$MAN/isbitcoinlit.7 $MAN/isbitcoinlit-api.8 $MAN/isbitcoinlit-refresh.8
+	$MAN/isbitcoinlit-setup.8 $MAN/isbitcoinlit-spawn.8"
 
 for p in $PAGES; do
 	out=$(mandoc -Tlint -Wwarning "$p" 2>&1)
@@ -24,7 +25,7 @@ done
 mandoc -Tlint $PAGES >"$T/lint" 2>&1
 grep -v -e 'outdated mandoc.db' -e 'STYLE: referenced manual not found' \
 	"$T/lint" >"$T/lint.left"
-check "mandoc -Tlint of all three: no style message either ($(head -c 300 "$T/lint.left"))" \
+check "mandoc -Tlint of all the pages: no style message either ($(head -c 300 "$T/lint.left"))" \
 	test ! -s "$T/lint.left"
 
 for prog in isbitcoinlit-api isbitcoinlit-refresh; do
@@ -50,7 +51,7 @@ ${MAKE:-make} -s -C "$top_builddir" install DESTDIR="$T/inst" >"$T/install.log" 
 check "make install succeeds" test "$?" = 0
 found=$(find "$T/inst" -name 'isbitcoinlit*.[78]' | sed 's|.*/\(man[78]/\)|\1|' | sort | tr '\n' ' ')
 check "it puts the pages in man7 and man8 ($found)" test "$found" = \
-	"man7/isbitcoinlit.7 man8/isbitcoinlit-api.8 man8/isbitcoinlit-refresh.8 "
+	"man7/isbitcoinlit.7 man8/isbitcoinlit-api.8 man8/isbitcoinlit-refresh.8 man8/isbitcoinlit-setup.8 man8/isbitcoinlit-spawn.8 "
 ${MAKE:-make} -s -C "$top_builddir" uninstall DESTDIR="$T/inst" >>"$T/install.log" 2>&1
 check "make uninstall removes them" test -z "$(find "$T/inst" -name 'isbitcoinlit*.[78]')"
 
