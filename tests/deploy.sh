@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The deployment files: every systemd unit passes systemd-analyze verify and
-# stays hardened; the example environment file and the README name every
+# stays hardened; the example environment file and docs/configuration.md name every
 # variable the programs take.  TAP output.
 set -u
 . "$(dirname "$0")/lib.sh"
@@ -15,7 +15,7 @@ vars=$( { "$top_builddir/src/isbitcoinlit-api" --help
 for v in $vars; do
 	missing=""
 	grep -q "^#*$v=" "$top_srcdir/deploy/isbitcoinlit.env" || missing="$missing env-file"
-	grep -q "\`$v\`" "$top_srcdir/README.md" || missing="$missing README"
+	grep -q "\`$v\`" "$top_srcdir/docs/configuration.md" || missing="$missing docs/configuration.md"
 	[ -z "$missing" ] && ok "$v is documented" || nok "$v is documented" "missing in:$missing"
 done
 

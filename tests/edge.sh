@@ -243,7 +243,7 @@ if nginx -q -p "$X" -c "$X/nginx.conf" 2>"$X/start.err"; then
 	    "$(hdr strict-transport-security)|$(hdr x-content-type-options)|$(hdr retry-after)" = \
 	    "max-age=63072000|nosniff|10"
 	# a request line over nginx's 8 kB buffers: HTTP/1.1 gets the JSON 414;
-	# HTTP/2 ends the connection (GOAWAY), as the README says
+	# HTTP/2 ends the connection (GOAWAY), as docs/api.md says
 	long=$(head -c 20000 /dev/zero | tr '\0' a)
 	st=$(curl -sk --http1.1 -o "$T/b" -D "$T/h" -w '%{http_code}' "$H/is-bitcoin-lit?x=$long")
 	check "HTTP/1.1: a 20 kB query gets the JSON 414" test "$st:$(ctype)" = "414:$JSON"

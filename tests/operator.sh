@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
-# The operator's path: the README's Deployment section, its two blocks run
+# The operator's path: docs/deployment.md, its two blocks run
 # as they are written, on this machine (a throwaway Debian 12 machine as
 # root, as CI's): install to /usr and /etc from a copy of the sources,
 # Debian's own redis-server and nginx (its default site enabled), the
 # programs under isbitcoinlit-spawn.  Then checks what an operator would,
-# runs the README's "Removing" block, and checks that nothing is left.
+# runs the "Removing" block of docs/deployment.md, and checks that nothing is left.
 # Whatever happens, it puts back what it changed: the nginx and Redis
 # configurations, the services' running state, Redis's data
 # files, and it stops only what it started.  TAP output.
@@ -58,7 +58,7 @@ RUN_REDIS_WAS=0
 
 cleanup() {
 	set +e
-	# the README's "Removing" block did this unless the test failed early
+	# the "Removing" block of docs/deployment.md did this unless the test failed early
 	[ -x /usr/sbin/isbitcoinlit-spawn ] && /usr/sbin/isbitcoinlit-spawn stop >/dev/null 2>&1
 	[ -x /usr/sbin/isbitcoinlit-setup ] && /usr/sbin/isbitcoinlit-setup remove >/dev/null 2>&1
 	[ -f "$SRC/Makefile" ] && make -C "$SRC" -s uninstall >/dev/null 2>&1
@@ -91,32 +91,32 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# The two blocks of the README, as written.
+# The two blocks of docs/deployment.md, as written.
 block() {	# MARK: the shell block after <!-- operator: MARK -->
 	awk -v m="<!-- operator: $1 -->" '
 	    $0 == m { on = 1; next }
 	    on == 1 && /^```sh$/ { on = 2; next }
 	    on == 2 && /^```$/ { exit }
-	    on == 2 { print }' "$top_srcdir/README.md"
+	    on == 2 { print }' "$top_srcdir/docs/deployment.md"
 }
 block install >"$T/install.sh"
 block remove >"$T/remove.sh"
-check "the README's install block is there" test -s "$T/install.sh"
-check "the README's remove block is there" test -s "$T/remove.sh"
+check "docs/deployment.md's install block is there" test -s "$T/install.sh"
+check "docs/deployment.md's remove block is there" test -s "$T/remove.sh"
 
 # The sources, as a release holds them; a feed the refresh user can read.
 make -C "$top_builddir" -s distdir distdir="$SRC" >"$T/distdir.log" 2>&1
 check "a copy of the sources (make distdir)" test -f "$SRC/configure.ac"
 make_feed "$T/feed.json"
 chmod -R a+rX "$T"
-# lit.example.org is this machine, as the README's curl lines say
+# lit.example.org is this machine, as the curl lines of docs/deployment.md say
 curl() {
 	command curl --resolve lit.example.org:80:127.0.0.1 \
 	    --resolve lit.example.org:443:127.0.0.1 "$@"
 }
 
 # The operator types these lines: the feed is a setting given to
-# isbitcoinlit-setup config (the README says how).
+# isbitcoinlit-setup config (docs/deployment.md says how).
 (cd "$SRC" && ISBITCOINLIT_UPSTREAM_URL="file://$T/feed.json" \
     bash -ex "$T/install.sh") >"$T/install.log" 2>&1
 rc=$?
@@ -140,9 +140,9 @@ check "POST /refresh without the token: 401 ($st)" test "$st" = 401
 st=$(req POST /refresh -H "Authorization: Bearer $TOKEN")
 check "POST /refresh with the token: 200 ($st)" test "$st" = 200
 check "the refresh report says ok" grep -q '"status":"ok"' "$T/b"
-# the README's own command for it
-out=$(eval "$(sed -n '/^curl -X POST/p' "$top_srcdir/README.md") -s")
-check "the README's refresh command works" grep -q '"status":"ok"' <<<"$out"
+# docs/deployment.md's own command for it
+out=$(eval "$(sed -n '/^curl -X POST/p' "$top_srcdir/docs/deployment.md") -s")
+check "docs/deployment.md's refresh command works" grep -q '"status":"ok"' <<<"$out"
 
 st=$(curl -s -o "$T/b" -w '%{http_code}' http://127.0.0.1/)
 check "Debian's default site still answers other names ($st)" \
