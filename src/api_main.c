@@ -243,6 +243,12 @@ answer_failure(struct http_request *req, int rc, const struct error *err)
 	if (rc < 0 && err->code == STORE_ENOMEM) {
 		log_error("out of memory error=\"%s\"", err->text);
 		http_error(req, 500, NULL, "internal error", "out of memory");
+	} else if (rc < 0 && err->code == STORE_EPERM) {
+		/* the settings are wrong: no retry helps, the log says which */
+		log_error("redis refused a right error=\"%s\"", err->text);
+		http_error(req, 500, "Cache-Control: no-store\r\n",
+		    "redis permission denied", "the service's Redis user lacks "
+		    "a right it needs; the log says which");
 	} else if (rc < 0) {
 		if (err->code == STORE_EREDIS)
 			log_warn("redis failed error=\"%s\"", err->text);

@@ -393,16 +393,11 @@ cfg_usage(FILE *fp, const char *prog, unsigned mask)
 		    o->type == OPT_FLAG ? "" : o->env == NULL ? " SECONDS" :
 		    " VALUE");
 		fprintf(fp, "  %-26s %s\n", left, o->help);
-		if (o->env != NULL)
-			fprintf(fp, "  %-26s   env %s", "", o->env);
-		else if (o->type != OPT_FLAG)
-			fprintf(fp, "  %-26s  ", "");
-		if (o->def != NULL && o->type != OPT_SECRET)
-			fprintf(fp, ", default %s", o->def);
-		else if (o->env != NULL || o->type != OPT_FLAG)
-			fprintf(fp, ", default unset");
-		if (o->env != NULL || o->type != OPT_FLAG)
-			fputc('\n', fp);
+		/* a mode (--once, --every) has no variable and no default */
+		if (o->env == NULL)
+			continue;
+		fprintf(fp, "  %-26s   env %s, default %s\n", "", o->env,
+		    o->def != NULL && o->type != OPT_SECRET ? o->def : "unset");
 	}
 }
 

@@ -27,6 +27,7 @@ refresh_strerror(enum refresh_status status)
 	case REFRESH_EREDIS: return "redis unavailable";
 	case REFRESH_ELOCKED: return "refresh running";
 	case REFRESH_EREPLICAS: return "not replicated";
+	case REFRESH_EPERM: return "redis permission denied";
 	case REFRESH_EINTERNAL: break;
 	}
 	return "internal error";
@@ -78,12 +79,16 @@ drop_expired(const struct cfg *cfg, int64_t stored_newest, int found,
 	return skip;
 }
 
-/* The refresh's status for a store failure: out of memory is ours. */
+/*
+ * The refresh's status for a store failure: out of memory is ours, a
+ * right the ACL does not give is the settings'.
+ */
 static int
 store_failed(struct error *err, const struct error *serr)
 {
 	return error_set(err, serr->code == STORE_ENOMEM ? REFRESH_EINTERNAL :
-	    REFRESH_EREDIS, "%s", serr->text);
+	    serr->code == STORE_EPERM ? REFRESH_EPERM : REFRESH_EREDIS, "%s",
+	    serr->text);
 }
 
 /* The same for the feed: anything but out of memory is the upstream's. */

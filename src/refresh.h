@@ -17,7 +17,8 @@ enum refresh_status {
 	REFRESH_EREDIS = 3,	/* Redis failed */
 	REFRESH_ELOCKED = 4,	/* another refresh holds the lock */
 	REFRESH_EREPLICAS = 5,	/* written, but too few replicas have it */
-	REFRESH_EINTERNAL = 6	/* out of memory or another fault of ours */
+	REFRESH_EINTERNAL = 6,	/* out of memory or another fault of ours */
+	REFRESH_EPERM = 7	/* the Redis user lacks a right (its ACL) */
 };
 
 struct refresh_report {

@@ -110,14 +110,18 @@ handle_refresh(struct http_request *req, void *ctx)
 	if (refresh_run(&cfg, &w->st, &report, &err) < 0) {
 		int status = err.code == REFRESH_ELOCKED ? 409 :
 		    err.code == REFRESH_EUPSTREAM ? 502 :
-		    err.code == REFRESH_EINTERNAL ? 500 : 503;
+		    err.code == REFRESH_EINTERNAL ||
+		    err.code == REFRESH_EPERM ? 500 : 503;
 
 		log_warn("refresh failed error=\"%s\" detail=\"%s\"",
 		    refresh_strerror(err.code), err.text);
+		/* which Redis failed, and where, is for the log only */
 		http_error(req, status, status == 502 || status == 500 ?
 		    "Cache-Control: no-store\r\n" :
 		    "Retry-After: 5\r\nCache-Control: no-store\r\n",
-		    refresh_strerror(err.code), err.text);
+		    refresh_strerror(err.code), err.code == REFRESH_EREDIS ?
+		    "the data store is not answering; try again shortly" :
+		    err.text);
 		return;
 	}
 	log_report(&report);

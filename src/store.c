@@ -216,7 +216,13 @@ store_check_reply(struct store *st, const redisReply *r, const char *key,
 		return error_set(err, STORE_EBACKEND, "the server has no "
 		    "RedisTimeSeries module (%s); load it or set "
 		    "ISBITCOINLIT_TIMESERIES=sortedset", r->str);
-	/* LOADING, BUSY, OOM, NOPERM, READONLY...: the server refused. */
+	/* NOPERM (also inside a script's error): the Redis user's ACL does
+	 * not allow it.  Not an outage; the settings must change. */
+	if (strstr(r->str, "NOPERM") != NULL)
+		return error_set(err, STORE_EPERM, "the Redis user may not do "
+		    "this (check its ACL and ISBITCOINLIT_REDIS_URL's user): "
+		    "%s%s%s", key ? key : "", key ? ": " : "", r->str);
+	/* LOADING, BUSY, OOM, READONLY...: the server refused. */
 	return error_set(err, STORE_EREDIS, "%s%s%s", key ? key : "",
 	    key ? ": " : "", r->str);
 }

@@ -54,6 +54,7 @@ void store_hourly_init(struct store_hourly *h, struct store_bucket *buf,
 enum store_status {
 	STORE_OK,
 	STORE_EREDIS,		/* unreachable, timed out, or refused the command */
+	STORE_EPERM,		/* the ACL user may not run the command or touch the key */
 	STORE_ETYPE,		/* a key holds something that is not a series */
 	STORE_EBACKEND,		/* module missing or an unexpected reply */
 	STORE_ENOMEM,

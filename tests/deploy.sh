@@ -47,4 +47,71 @@ else
 	grep -q '^AccuracySec=1s$' "$T/isbitcoinlit-refresh-once.timer" &&
 		ok "the timer: AccuracySec=1s" || nok "the timer: AccuracySec=1s"
 fi
+# ---- the HTTP site next to Debian's stock default site ----
+# nginx with a copy of the default server block (listen ... default_server,
+# server_name _) and the shipped site on the same port: the site answers
+# for its server name, the default site for any other.
+DEFAULT_SITE=/etc/nginx/sites-available/default
+if ! command -v nginx >/dev/null || [ ! -f "$DEFAULT_SITE" ]; then
+	skip "the site next to Debian's default site" "no nginx or no $DEFAULT_SITE"
+else
+	P=$(free_port)
+	N=$T/nginx
+	mkdir -p "$N/tmp"
+	sed -e "s|listen 80 default_server;|listen 127.0.0.1:$P default_server;|" \
+	    -e '/listen \[::\]:80 default_server;/d' "$DEFAULT_SITE" >"$N/default"
+	for f in "$top_srcdir"/nginx/*.conf; do
+		sed -e "s|@NGINX_DIR@|$N|g" -e "s|@WWW_DIR@|$top_srcdir/www|g" \
+		    -e "s|@HTTP_LISTEN@|127.0.0.1:$P|g" \
+		    -e "s|@SERVER_NAME@|lit.example.org|g" -e "s|@CACHE_DIR@|$N/cache|g" \
+		    -e "s|@API_SOCKET@|$N/api.sock|g" -e "s|@REFRESH_SOCKET@|$N/refresh.sock|g" \
+		    "$f" >"$N/$(basename "$f")"
+	done
+	cp "$top_srcdir/nginx/openapi.json" /etc/nginx/fastcgi_params "$N/"
+	user=""
+	if [ "$(id -u)" = 0 ]; then
+		user="user www-data;"
+		chown www-data "$N/tmp"
+	fi
+	chmod -R a+rX "$T"
+	cat >"$N/nginx.conf" <<-EOF
+	$user
+	worker_processes 1;
+	pid $N/nginx.pid;
+	error_log $N/error.log warn;
+	events { worker_connections 64; }
+	http {
+	    include /etc/nginx/mime.types;
+	    access_log off;
+	    client_body_temp_path $N/tmp/body;
+	    fastcgi_temp_path $N/tmp/fastcgi;
+	    proxy_temp_path $N/tmp/proxy;
+	    uwsgi_temp_path $N/tmp/uwsgi;
+	    scgi_temp_path $N/tmp/scgi;
+	    include $N/default;
+	    include $N/isbitcoinlit-http.conf;
+	}
+	EOF
+	if nginx -q -p "$N" -c "$N/nginx.conf" 2>"$N/start.err"; then
+		trap 'nginx -q -p "$N" -c "$N/nginx.conf" -s stop 2>/dev/null; rm -rf "$T"' EXIT
+		wait_for 10 curl -s -o /dev/null "http://127.0.0.1:$P/"
+		st=$(curl -s -o "$T/b" -w '%{http_code} %{content_type}' \
+		    -H 'Host: lit.example.org' "http://127.0.0.1:$P/openapi.json")
+		check "next to the default site, Host: lit.example.org gets the site ($st)" \
+		    test "$st" = "200 application/json; charset=utf-8"
+		st=$(curl -s -o "$T/b" -w '%{http_code}' -H 'Host: lit.example.org' \
+		    "http://127.0.0.1:$P/is-bitcoin-lit")
+		check "and GET /is-bitcoin-lit reaches the site (JSON 502 without responders: $st)" \
+		    grep -q '"error":"bad gateway"' "$T/b"
+		st=$(curl -s -o "$T/b" -w '%{http_code}' -H 'Host: other.example.org' \
+		    "http://127.0.0.1:$P/openapi.json")
+		check "another name gets the default site ($st)" \
+		    bash -c "[ $st = 404 ] && ! grep -q openapi '$T/b'"
+		check "nginx warns of no conflicting server name" \
+		    bash -c "! grep -q 'conflicting server name' '$N/error.log' '$N/start.err'"
+		nginx -q -p "$N" -c "$N/nginx.conf" -s stop
+	else
+		nok "nginx starts with the default site and the site" "$(cat "$N/start.err")"
+	fi
+fi
 finish

@@ -61,11 +61,16 @@ check "POSTs over the limit get 429 ($codes)" grep -q 429 <<<"$codes"
 check "the 429 has Retry-After and is JSON" test "$(hdr Retry-After):$(ctype)" = "10:$JSON"
 
 # ---- CORS: the public data, not /refresh ----
-for p in /is-bitcoin-lit /history /healthz /openapi.json /nope; do
+for p in /is-bitcoin-lit /history /healthz /openapi.json /; do
 	req GET "$p" -H 'Origin: https://app.example' >/dev/null
 	check "GET $p: readable from any origin, ETag exposed" \
 		test "$(hdr Access-Control-Allow-Origin):$(hdr Access-Control-Expose-Headers)" = "*:ETag"
 done
+st=$(req GET /nope -H 'Origin: https://app.example')
+check "another path: 404, no CORS ($st)" test "$st:$(hdr Access-Control-Allow-Origin)" = "404:"
+st=$(req GET "/refresh?$(head -c 20000 /dev/zero | tr '\0' a)" -H 'Origin: https://app.example')
+check "a request line too long to read: 414, no CORS ($st)" \
+	test "$st:$(hdr Access-Control-Allow-Origin)" = "414:"
 st=$(req POST /refresh -H 'Origin: https://app.example')
 check "POST /refresh (rate limited): no CORS header on nginx's 429 either ($st)" \
 	test "$st:$(hdr Access-Control-Allow-Origin)" = "429:"
@@ -279,6 +284,14 @@ for p in /is-bitcoin-lit /healthz; do
 		nok "Redis down: $p 503 names no socket or address" "$st: $(cat "$T/b")"
 	fi
 done
+out=$(env -i REQUEST_METHOD=POST DOCUMENT_URI=/refresh CONTENT_LENGTH=0 \
+    HTTP_AUTHORIZATION="Bearer $ISBITCOINLIT_REFRESH_TOKEN" \
+    cgi-fcgi -bind -connect "$STATE/refresh.sock" 2>/dev/null | tr -d '\r')
+if grep -q '^Status: 503' <<<"$out" && ! grep -Eq "$STATE|sock|unix:|connect" <<<"$out"; then
+	ok "Redis down: POST /refresh 503 names no socket or address"
+else
+	nok "Redis down: POST /refresh 503 names no socket or address" "$out"
+fi
 check "the log has the specifics" grep -q "$STATE/redis.sock" "$STATE/api.log"
 
 finish

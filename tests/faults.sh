@@ -86,8 +86,10 @@ check "the API itself answers any address" test "$st" = 200
 "$LOCAL" down >/dev/null
 
 # ---- Redis ACL users (deploy/redis-acl.example) ----
+# the example's users, and a default user the test can use (the example's
+# is off)
 sed -e 's/CHANGE-ME-api/apipw/; s/CHANGE-ME-refresh/refreshpw/' \
-	-e '/^#/d; /^$/d' "$top_srcdir/deploy/redis-acl.example" >"$T/users.acl"
+	-e '/^user default /d' "$top_srcdir/deploy/redis-acl.example" >"$T/users.acl"
 echo "user default on nopass ~* &* +@all" >>"$T/users.acl"
 redis-server --port 0 --unixsocket "$T/acl.sock" --daemonize yes --save '' \
 	--aclfile "$T/users.acl" --pidfile "$T/acl.pid" --logfile "$T/acl.log" --dir "$T"
@@ -122,7 +124,22 @@ out=$(redis-cli -s "$T/acl.sock" --user isbitcoinlit-api --pass apipw --no-auth-
 check "nor any other key" grep -q NOPERM <<<"$out"
 out=$(ISBITCOINLIT_REDIS_URL="unix://isbitcoinlit-api:apipw@$T/acl.sock" \
 	"$REFRESH" --once 2>&1)
-check "a refresh as the api user fails (exit 3 or NOPERM)" grep -q 'NOPERM' <<<"$out"
+check "a refresh as the api user fails: a permission error, not an outage" \
+	grep -q '"error":"redis permission denied".*NOPERM' <<<"$out"
+# an api whose Redis user may not read the series: the same, over HTTP
+redis-cli -s "$T/acl.sock" acl setuser noseries on '>nspw' resetkeys \
+	'~is-bitcoin-lit:cache' -@all +ping +select +get +set +type '+command|info' \
+	'+cluster|info' +zrange +zrangebyscore >/dev/null
+redis-cli -s "$T/acl.sock" del is-bitcoin-lit:cache >/dev/null
+"$API" --listen "$T/acl-api2.sock" --workers 1 \
+	--redis-url "unix://noseries:nspw@$T/acl.sock" 2>"$T/acl-api2.log" &
+echo $! >"$T/acl-api2.pid"
+wait_for 5 test -S "$T/acl-api2.sock"
+out=$(fcgi "$T/acl-api2.sock" /is-bitcoin-lit)
+check "an api user that may not read the series: 500 redis permission denied" \
+	grep -q '"error":"redis permission denied"' <<<"$out"
+check "and the log says which right" grep -q 'NOPERM' "$T/acl-api2.log"
+kill "$(cat "$T/acl-api2.pid")"
 
 # ---- secrets stay out of logs and error bodies ----
 out=$(ISBITCOINLIT_REDIS_URL="unix://isbitcoinlit-api:wrong-Secret-42@$T/acl.sock" \

@@ -829,6 +829,46 @@ write_fixtures(void)
 	    "{\"date\":\"2021-07-07\",\"p\":1,\"s\":1}]");
 }
 
+/*
+ * A Redis user without the refresh's rights (the API's, say): the refresh
+ * fails as a permission error, exit 7, and writes nothing; not as an
+ * outage.
+ */
+static void
+perm_cases(const struct tl_redis *rs)
+{
+	struct conn *c = tl_conn_open(rs->url, 2000);
+	redisReply *r;
+	struct tl_env e;
+	struct run run;
+	char url[300], *before, *after;
+	const char *setuser[] = { "ACL", "SETUSER", "reader", "on", ">pw",
+	    "resetkeys", "%R~f:*", "~f:cache", "-@all", "+ping", "+select",
+	    "+get", "+set", "+type", "+command|info", "+cluster|info",
+	    "+zrange", "+zrangebyscore" };
+
+	r = conn_command(c, (int)(sizeof(setuser) / sizeof(setuser[0])),
+	    setuser, NULL);
+	CHECK(r != NULL && r->type == REDIS_REPLY_STATUS, "ACL SETUSER reader");
+	freeReplyObject(r);
+	snprintf(url, sizeof(url), "unix://reader:pw@%s", rs->sock);
+	before = snapshot(c, "f");
+	base_env(&e, url, "f", "/file/feed24.json");
+	run_once(&e, &run);
+	after = snapshot(c, "f");
+	CHECK(run.status == 7 &&
+	    strcmp(jstr(&run, "error"), "redis permission denied") == 0 &&
+	    strstr(jstr(&run, "detail"), "NOPERM") != NULL,
+	    "a user without the rights: exit 7, redis permission denied (%d "
+	    "%s: %s)", run.status, jstr(&run, "error"), jstr(&run, "detail"));
+	CHECK_STR(after, before, "a user without the rights: Redis unchanged");
+	free(before);
+	free(after);
+	run_free(&run);
+	tl_env_free(&e);
+	conn_free(c);
+}
+
 int
 main(void)
 {
@@ -880,6 +920,7 @@ main(void)
 	ncases = tl_count_results() - before;
 	process_cases(plain.url);
 	fastcgi_cases(plain.url);
+	perm_cases(&plain);
 	tl_redis_stop(&plain);
 
 	if (module == NULL) {

@@ -45,6 +45,22 @@ bad_args(const char *const *argv, unsigned mask, const char *want)
 	CHECK_STR(err.text, want, "%s: message", argv[1]);
 }
 
+/* 1 when a line of text is blanks and then ", default ..." */
+static int
+bare_default_line(const char *text)
+{
+	for (const char *l = text; *l != '\0'; ) {
+		const char *p = l + strspn(l, " ");
+
+		if (*p == ',')
+			return 1;
+		l = p + strcspn(p, "\n");
+		if (*l == '\n')
+			l++;
+	}
+	return 0;
+}
+
 int
 main(void)
 {
@@ -236,6 +252,8 @@ main(void)
 		    "https://api.senticrypt.com/v1/bitcoin.json") != NULL,
 		    "help lists options with variable and default");
 		CHECK(strstr(buf, "--every SECONDS") != NULL, "help lists modes");
+		CHECK(!bare_default_line(buf),
+		    "no line of the help is a bare default");
 		free(buf);
 		buf = NULL;
 		fp = open_memstream(&buf, &len);

@@ -1,0 +1,268 @@
+#!/usr/bin/env bash
+# nginx/openapi.json is the whole truth of what the shipped site answers.
+# redocly lint (the recommended rules, tests/openapi/redocly.yaml) finds
+# no error and no warning in it; then the local stack as shipped (the
+# microcache on) is made to give every answer the document lists that can
+# be provoked here, and tests/openapi/validate.js checks each against the
+# document with ajv: its status documented for its operation, the
+# documented headers present and matching their schemas, the body matching
+# the schema of its content type.  A documented answer that is neither
+# provoked nor in the commented list below fails, as does an answer the
+# document does not list.  The tools are pinned by
+# tests/openapi/package-lock.json and installed with npm ci into a cache
+# outside the sources.  Skipped only when Node or npm, or the tools, cannot
+# be installed.
+set -uo pipefail
+. "${top_srcdir:-$(dirname "$0")/..}/tests/lib.sh"
+
+# The documented answers this test does not provoke, and why.  An entry
+# that is provoked after all, or that the document does not list, fails.
+NOT_PROVOKED='
+# the responders answer 500 "internal error" only when out of memory
+GET /is-bitcoin-lit 500
+HEAD /is-bitcoin-lit 500
+GET /history 500
+HEAD /history 500
+GET /healthz 500
+HEAD /healthz 500
+POST /refresh 500
+# nginx waits 120 s for a refresh before its 504
+POST /refresh 504
+'
+
+have_tools() { command -v node >/dev/null && command -v npm >/dev/null; }
+have_tools || "$top_srcdir/deploy/install-deps" node >/dev/null 2>&1
+if ! have_tools; then
+	echo "1..0 # SKIP Node or npm not installed and not installable (deploy/install-deps node)"
+	exit 0
+fi
+
+# the tools at the versions the lock file pins, once per lock file
+LOCK=$top_srcdir/tests/openapi/package-lock.json
+NPM_DIR=${ISBITCOINLIT_TEST_NPM_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/isbitcoinlit-npm}/openapi
+if ! cmp -s "$LOCK" "$NPM_DIR/package-lock.json" ||
+    [ ! -f "$NPM_DIR/node_modules/@redocly/cli/package.json" ]; then
+	mkdir -p "$NPM_DIR"
+	cp "$top_srcdir/tests/openapi/package.json" "$LOCK" "$NPM_DIR/"
+	if ! (cd "$NPM_DIR" && timeout 300 npm ci --ignore-scripts --no-audit \
+	    --no-fund --loglevel=error) >"$NPM_DIR/npm-ci.log" 2>&1; then
+		echo "1..0 # SKIP the OpenAPI tools could not be installed with npm ci (see $NPM_DIR/npm-ci.log)"
+		rm -f "$NPM_DIR/package-lock.json"
+		exit 0
+	fi
+fi
+version() { sed -n 's/^ *"version": "\(.*\)",$/\1/p' \
+	"$NPM_DIR/node_modules/$1/package.json" | head -n 1; }
+echo "# node $(node --version), @redocly/cli $(version @redocly/cli)," \
+    "ajv $(version ajv), ajv-formats $(version ajv-formats)"
+
+# ---- the lint ----
+# no telemetry, no update check: the run must work offline
+out=$(cd "$top_srcdir" && REDOCLY_TELEMETRY=off REDOCLY_SUPPRESS_UPDATE_NOTICE=true \
+    timeout 120 "$NPM_DIR/node_modules/.bin/redocly" lint \
+    --config tests/openapi/redocly.yaml --format=stylish nginx/openapi.json 2>&1)
+rc=$?
+problems=$(grep -E '^ +[0-9]+:[0-9]+ +(error|warning) ' <<<"$out")
+if [ "$rc" = 0 ] && [ -z "$problems" ]; then
+	ok "redocly lint: no error and no warning"
+else
+	mapfile -t lines < <(head -n 30 <<<"${problems:-$out}")
+	nok "redocly lint: no error and no warning (status $rc)" "${lines[@]}"
+fi
+
+stack_setup openapi
+unset ISBITCOINLIT_MICROCACHE	# the shipped default: on
+stack_up
+TOKEN=$ISBITCOINLIT_REFRESH_TOKEN
+unset ISBITCOINLIT_REFRESH_TOKEN	# req() would send it
+R=$T/answers
+mkdir -p "$R"
+: >"$T/manifest"
+# processes this test stopped go on before the stack goes down
+API_PIDS=""
+api_cont() { [ -n "$API_PIDS" ] && kill -CONT $API_PIDS 2>/dev/null; API_PIDS=""; }
+trap 'api_cont; stack_cleanup' EXIT
+
+# probe METHOD PATH [curl args]: one request with curl, its answer kept
+# for the validator; its status in $ST, its number in $i
+i=0
+probe() {
+	i=$((i + 1))
+	probe_as "$i" "$@"
+	ST=$(head -n 1 "$R/$i.h" | cut -d' ' -f2)
+}
+probe_as() {	# ID METHOD PATH [curl args]
+	local id=$1 m=$2 p=$3
+	shift 3
+	: >"$R/$id.b"
+	if [ "$m" = HEAD ]; then
+		curl -s -I -o /dev/null -D "$R/$id.h" "$@" "$BASE$p"
+	else
+		curl -s -o "$R/$id.b" -D "$R/$id.h" -X "$m" "$@" "$BASE$p"
+	fi
+	printf '%s\t%s\t%s\tcurl\n' "$m" "$p" "$R/$id" >>"$T/manifest"
+}
+# raw METHOD PATH BYTES: the bytes (printf %b) sent as they are, the
+# answer kept for the validator
+raw() {
+	i=$((i + 1))
+	if exec 3<>"/dev/tcp/127.0.0.1/$PORT"; then
+		printf '%b' "$3" >&3
+		timeout 10 cat <&3 >"$R/$i.raw"
+		exec 3<&-
+	fi
+	printf '%s\t%s\t%s\traw\n' "$1" "$2" "$R/$i" >>"$T/manifest"
+}
+header() { tr -d '\r' <"$R/$1.h" | grep -i "^$2:" | head -n 1 | cut -d' ' -f2-; }
+# a key of its own in the microcache: the answer comes from the responder
+fresh() { echo "If-None-Match: \"fresh-$RANDOM-$i\""; }
+
+LONG=$(head -c 20000 /dev/zero | tr '\0' a)
+BIG=$(head -c 5000 /dev/zero | tr '\0' a)
+# nginx's own answers, which any method on any path can get: 400 (a
+# request line with a stray word), 414 (a 20 kB query), 413 (a 5 kB
+# body; TRACE is refused before its body counts)
+nginx_errors() {	# PATH METHOD...
+	local p=$1 m
+	shift
+	for m in "$@"; do
+		raw "$m" "$p" "$m $p stray HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
+		probe "$m" "$p?x=$LONG"
+		[ "$m" = TRACE ] && continue
+		raw "$m" "$p" "$m $p HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 5000\r\nConnection: close\r\n\r\n$BIG"
+	done
+}
+ALL=(GET HEAD OPTIONS POST PUT DELETE PATCH TRACE)
+
+# ---- with data ----
+for p in /is-bitcoin-lit /history /healthz /openapi.json; do
+	probe GET "$p"
+	etag=$(header "$i" ETag)
+	probe HEAD "$p"
+	probe OPTIONS "$p" -H 'Origin: https://app.example' \
+	    -H 'Access-Control-Request-Method: GET' \
+	    -H 'Access-Control-Request-Headers: if-none-match'
+	for m in POST PUT DELETE PATCH TRACE; do probe "$m" "$p"; done
+	if [ -n "$etag" ]; then
+		probe GET "$p" -H "If-None-Match: $etag"
+		probe HEAD "$p" -H "If-None-Match: $etag"
+	fi
+	nginx_errors "$p" "${ALL[@]}"
+done
+probe GET '/history?hours=3&pretty=1'
+probe GET '/is-bitcoin-lit?pretty=1'
+probe GET '/history?hours=0'
+probe HEAD '/history?hours=25'
+for p in /openapi.json / /app.js /app.css; do
+	probe GET "$p" -H 'Range: bytes=0-9'
+	probe HEAD "$p" -H 'Range: bytes=0-9'
+done
+for p in / /app.js /app.css; do
+	probe GET "$p"
+	etag=$(header "$i" ETag)
+	probe HEAD "$p"
+	probe GET "$p" -H "If-None-Match: $etag"
+	probe HEAD "$p" -H "If-None-Match: $etag"
+	for m in OPTIONS POST PUT DELETE PATCH TRACE; do probe "$m" "$p"; done
+	nginx_errors "$p" "${ALL[@]}"
+done
+for m in GET HEAD PUT DELETE OPTIONS PATCH TRACE; do probe "$m" /refresh; done
+nginx_errors /refresh "${ALL[@]}"
+for m in "${ALL[@]}"; do probe "$m" /nope; done
+nginx_errors /nope "${ALL[@]}"
+
+# ---- POST /refresh ----
+# refresh [curl args]: a POST /refresh; a 429 (kept: it is an answer too)
+# is retried once after its Retry-After
+refresh() {
+	probe POST /refresh "$@"
+	if [ "$ST" = 429 ]; then
+		sleep "$(header "$i" Retry-After)"
+		probe POST /refresh "$@"
+	fi
+}
+AUTH="Authorization: Bearer $TOKEN"
+refresh
+check "POST /refresh without the token: 401 ($ST)" test "$ST" = 401
+refresh -H "Authorization: Bearer not-$TOKEN"
+probe POST /refresh -H "$AUTH" --interface 127.0.0.2
+check "POST /refresh from 127.0.0.2: 403 ($ST)" test "$ST" = 403
+
+# no data: no sample stored
+$RCLI --scan --pattern 'is-bitcoin-lit:*' | xargs -r $RCLI del >/dev/null
+for p in /is-bitcoin-lit /history; do
+	probe GET "$p" -H "$(fresh)"
+	check "no data: GET $p 503 ($ST)" test "$ST" = 503
+	probe HEAD "$p" -H "$(fresh)"
+done
+probe GET /healthz
+refresh -H "$AUTH"
+check "POST /refresh with the token: 200 ($ST)" test "$ST" = 200
+# another refresh holds the lock
+$RCLI set is-bitcoin-lit:refresh:lock someone-else PX 60000 >/dev/null
+refresh -H "$AUTH"
+check "POST /refresh while another holds the lock: 409 ($ST)" test "$ST" = 409
+$RCLI del is-bitcoin-lit:refresh:lock >/dev/null
+# the feed is gone
+mv "$T/feed.json" "$T/feed.away"
+refresh -H "$AUTH"
+check "POST /refresh without a feed: 502 ($ST)" test "$ST" = 502
+mv "$T/feed.away" "$T/feed.json"
+# over the rate limit
+for _ in $(seq 8); do
+	probe POST /refresh -H "$AUTH"
+	[ "$ST" = 429 ] && break
+done
+check "POST /refresh over the rate limit: 429 ($ST)" test "$ST" = 429
+
+# ---- Redis down ----
+kill "$(cat "$STATE/redis.pid")"
+wait_for 10 sh -c "! $RCLI ping >/dev/null 2>&1"
+for p in /is-bitcoin-lit /history /healthz; do
+	probe GET "$p" -H "$(fresh)"
+	check "Redis down: GET $p 503 ($ST)" test "$ST" = 503
+	probe HEAD "$p" -H "$(fresh)"
+done
+refresh -H "$AUTH"
+check "Redis down: POST /refresh 503 ($ST)" test "$ST" = 503
+
+# ---- the api pool stopped (504, after nginx's 10 s), then gone (502) ----
+api=$(cat "$STATE/api.pid")
+stopped="$api $(pgrep -P "$api" | tr '\n' ' ')"
+API_PIDS=$stopped
+kill -STOP $stopped
+for p in /is-bitcoin-lit /history /healthz; do
+	for m in GET HEAD; do
+		i=$((i + 1))
+		probe_as "$i" "$m" "$p" -H "$(fresh)" &
+	done
+done
+wait
+api_cont
+check "the stopped pool: nginx answers 504" \
+	test "$(grep -l '^HTTP/1.1 504' "$R"/*.h | wc -l)" = 6
+kill -TERM "$api"
+wait_for 15 sh -c "! kill -0 $api 2>/dev/null"
+for p in /is-bitcoin-lit /history /healthz; do
+	probe GET "$p" -H "$(fresh)"
+	check "no api pool: GET $p 502 ($ST)" test "$ST" = 502
+	probe HEAD "$p" -H "$(fresh)"
+done
+
+# ---- every answer against the document ----
+printf '%s\n' "$NOT_PROVOKED" >"$T/not-provoked"
+NODE_PATH=$NPM_DIR/node_modules timeout 300 node \
+    "$top_srcdir/tests/openapi/validate.js" "$top_srcdir/nginx/openapi.json" \
+    "$T/manifest" "$T/not-provoked" >"$T/validate.out" 2>"$T/validate.err"
+rc=$?
+while IFS=$'\t' read -r kind what detail; do
+	case $kind in
+	OK) ok "$what" ;;
+	NOK) nok "$what" "$detail" ;;
+	*) echo "# $kind $what $detail" ;;
+	esac
+done <"$T/validate.out"
+check "the validator exits 0 (status $rc)" test "$rc" = 0
+[ "$rc" = 0 ] || sed 's/^/#   /' "$T/validate.err" | head -n 20
+
+finish

@@ -1,0 +1,265 @@
+#!/usr/bin/env bash
+# The operator's path: the README's Deployment section, its two blocks run
+# as they are written, on this machine (a throwaway Debian 12 machine as
+# root, as CI's): install to /usr and /etc from a copy of the sources,
+# Debian's own redis-server and nginx (its default site enabled), the
+# programs under isbitcoinlit-spawn.  Then checks what an operator would,
+# runs the README's "Removing" block, and checks that nothing is left.
+# Whatever happens, it puts back what it changed: the nginx and Redis
+# configurations, the services' running state, Redis's data
+# files, and it stops only what it started.  TAP output.
+#
+# Skipped when not root, not Debian 12, in a sanitizer or valgrind pass
+# (the block builds its own plain programs), when IsBitcoinLit is already
+# installed here, when something other than Debian's nginx holds port 80,
+# or with ISBITCOINLIT_TEST_OPERATOR=no.
+set -u
+. "$(dirname "$0")/lib.sh"
+
+skip_all() { echo "1..0 # SKIP $1"; rm -rf "$REPORTS"; exit 0; }
+[ "${ISBITCOINLIT_TEST_OPERATOR:-yes}" != no ] || skip_all "ISBITCOINLIT_TEST_OPERATOR=no"
+[ "$(id -u)" = 0 ] || skip_all "not root"
+grep -q '^12\.' /etc/debian_version 2>/dev/null || skip_all "not Debian 12"
+[ -z "${TEST_PREFIX:-}" ] && [ -z "${ASAN_OPTIONS:-}" ] ||
+	skip_all "a sanitizer or valgrind pass (the operator's build is a plain one)"
+for t in service nginx redis-server spawn-fcgi curl make; do
+	command -v "$t" >/dev/null ||
+		skip_all "$t not installed (deploy/install-deps build run test)"
+done
+[ -f /etc/nginx/sites-enabled/default ] || skip_all "Debian's default nginx site is not enabled"
+for f in /usr/bin/isbitcoinlit-api /usr/sbin/isbitcoinlit-setup /etc/isbitcoinlit \
+    /usr/share/isbitcoinlit /etc/nginx/sites-available/isbitcoinlit; do
+	[ -e "$f" ] && skip_all "IsBitcoinLit is installed here ($f)"
+done
+getent passwd isbitcoinlit-api >/dev/null && skip_all "the user isbitcoinlit-api exists"
+
+running() {	# PIDFILE: the service of that pid file runs
+	[ -s "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null
+}
+NGINX_WAS=0 REDIS_WAS=0
+running /run/nginx.pid && NGINX_WAS=1
+running /run/redis/redis-server.pid && REDIS_WAS=1
+if [ "$NGINX_WAS" = 0 ]; then
+	for p in 80 443; do
+		(exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null &&
+			skip_all "something other than Debian's nginx listens on port $p"
+	done
+fi
+command -v openssl >/dev/null || skip_all "openssl not installed (deploy/install-deps test)"
+
+T=$(mktemp -d /tmp/isbitcoinlit-operator.XXXXXX)
+chmod 0755 "$T"
+SRC=$T/src
+# what this test changes, as it was
+tar -C / -cpf "$T/etc.tar" etc/nginx etc/redis
+ls -A /var/lib/redis 2>/dev/null | sort >"$T/redis-data.before"
+RUN_REDIS_WAS=0
+[ -d /run/redis ] && RUN_REDIS_WAS=1
+
+cleanup() {
+	set +e
+	# the README's "Removing" block did this unless the test failed early
+	[ -x /usr/sbin/isbitcoinlit-spawn ] && /usr/sbin/isbitcoinlit-spawn stop >/dev/null 2>&1
+	[ -x /usr/sbin/isbitcoinlit-setup ] && /usr/sbin/isbitcoinlit-setup remove >/dev/null 2>&1
+	[ -f "$SRC/Makefile" ] && make -C "$SRC" -s uninstall >/dev/null 2>&1
+	# the configurations as they were, byte for byte (replaced only when
+	# they differ: other tests read /etc/nginx meanwhile)
+	mkdir -p "$T/was"
+	tar -C "$T/was" -xpf "$T/etc.tar"
+	for d in nginx redis; do
+		diff -rq --no-dereference "$T/was/etc/$d" "/etc/$d" >/dev/null 2>&1 && continue
+		rm -rf "/etc/${d:?}"
+		tar -C / -xpf "$T/etc.tar" "etc/$d"
+	done
+	# the services as they were
+	if [ "$REDIS_WAS" = 1 ]; then service redis-server restart >/dev/null 2>&1
+	else
+		service redis-server stop >/dev/null 2>&1
+		# the data files this test's Redis made
+		comm -13 "$T/redis-data.before" <(ls -A /var/lib/redis 2>/dev/null | sort) |
+			while IFS= read -r f; do rm -rf "/var/lib/redis/$f"; done
+		[ "$RUN_REDIS_WAS" = 1 ] || rmdir /run/redis 2>/dev/null
+	fi
+	if [ "$NGINX_WAS" = 1 ]; then service nginx reload >/dev/null 2>&1
+	else service nginx stop >/dev/null 2>&1
+	fi
+	if [ -n "${ISBITCOINLIT_TEST_KEEP:-}" ]; then
+		cp "$T"/*.log "$ISBITCOINLIT_TEST_KEEP"/ 2>/dev/null
+		cp /var/log/isbitcoinlit/*.log "$ISBITCOINLIT_TEST_KEEP"/ 2>/dev/null
+	fi
+	rm -rf /var/log/isbitcoinlit /run/isbitcoinlit /var/cache/isbitcoinlit "$T"
+}
+trap cleanup EXIT
+
+# The two blocks of the README, as written.
+block() {	# MARK: the shell block after <!-- operator: MARK -->
+	awk -v m="<!-- operator: $1 -->" '
+	    $0 == m { on = 1; next }
+	    on == 1 && /^```sh$/ { on = 2; next }
+	    on == 2 && /^```$/ { exit }
+	    on == 2 { print }' "$top_srcdir/README.md"
+}
+block install >"$T/install.sh"
+block remove >"$T/remove.sh"
+check "the README's install block is there" test -s "$T/install.sh"
+check "the README's remove block is there" test -s "$T/remove.sh"
+
+# The sources, as a release holds them; a feed the refresh user can read.
+make -C "$top_builddir" -s distdir distdir="$SRC" >"$T/distdir.log" 2>&1
+check "a copy of the sources (make distdir)" test -f "$SRC/configure.ac"
+make_feed "$T/feed.json"
+chmod -R a+rX "$T"
+# lit.example.org is this machine, as the README's curl lines say
+curl() {
+	command curl --resolve lit.example.org:80:127.0.0.1 \
+	    --resolve lit.example.org:443:127.0.0.1 "$@"
+}
+
+# The operator types these lines: the feed is a setting given to
+# isbitcoinlit-setup config (the README says how).
+(cd "$SRC" && ISBITCOINLIT_UPSTREAM_URL="file://$T/feed.json" \
+    bash -ex "$T/install.sh") >"$T/install.log" 2>&1
+rc=$?
+check "the install block runs to its end (exit $rc)" test "$rc" = 0
+[ "$rc" = 0 ] || tail -n 40 "$T/install.log" | sed 's/^/#   /'
+
+BASE=http://lit.example.org
+has_data() { [ "$(req GET /is-bitcoin-lit)" = 200 ]; }
+wait_for 60 has_data
+st=$(req GET /is-bitcoin-lit)
+check "GET /is-bitcoin-lit: 200 once the loop refreshed ($st)" test "$st" = 200
+check "it is a summary" body_is_schema Summary
+st=$(req GET /healthz)
+check "GET /healthz: 200 ($st)" test "$st" = 200
+check "healthz: Redis ok" grep -q '"redis":"ok"' "$T/b"
+
+TOKEN=$(sed -n 's/^ISBITCOINLIT_REFRESH_TOKEN=//p' /etc/isbitcoinlit/refresh.env)
+check "config generated a refresh token" test "${#TOKEN}" -ge 32
+st=$(req POST /refresh)
+check "POST /refresh without the token: 401 ($st)" test "$st" = 401
+st=$(req POST /refresh -H "Authorization: Bearer $TOKEN")
+check "POST /refresh with the token: 200 ($st)" test "$st" = 200
+check "the refresh report says ok" grep -q '"status":"ok"' "$T/b"
+# the README's own command for it
+out=$(eval "$(sed -n '/^curl -X POST/p' "$top_srcdir/README.md") -s")
+check "the README's refresh command works" grep -q '"status":"ok"' <<<"$out"
+
+st=$(curl -s -o "$T/b" -w '%{http_code}' http://127.0.0.1/)
+check "Debian's default site still answers other names ($st)" \
+	bash -c "[ $st = 200 ] && grep -q 'Welcome to nginx' '$T/b'"
+
+# the processes and their users
+user_of() { ps -o user= -p "$1" | tr -d ' '; }
+for p in api:isbitcoinlit-api refresh:isbitcoinlit-refresh loop:isbitcoinlit-refresh; do
+	name=${p%%:*} want=${p#*:}
+	pid=$(cat "/run/isbitcoinlit/$name.pid" 2>/dev/null)
+	check "$name runs as $want ($(user_of "$pid"))" test "$(user_of "$pid")" = "$want"
+done
+pid=$(cat /run/isbitcoinlit/api.pid)
+workers=$(ps -o user= --ppid "$pid" | sort -u | tr -d ' ' | tr '\n' ' ')
+check "the api's children are its workers, as isbitcoinlit-api ($workers)" \
+	test "$workers" = "isbitcoinlit-api "
+nw=$(ps -o user= --ppid "$(cat /run/nginx.pid)" | sort -u | tr -d ' ')
+check "nginx's workers run as www-data ($nw)" test "$nw" = www-data
+rs=$(ps -o user= -p "$(cat /run/redis/redis-server.pid)" | tr -d ' ')
+check "redis-server runs as redis ($rs)" test "$rs" = redis
+
+# file modes: secrets readable by root and their users only
+mode() { stat -c '%a %U %G' "$1"; }
+check "isbitcoinlit.env: 640 root isbitcoinlit ($(mode /etc/isbitcoinlit/isbitcoinlit.env))" \
+	test "$(mode /etc/isbitcoinlit/isbitcoinlit.env)" = "640 root isbitcoinlit"
+check "api.env: 640 root isbitcoinlit-api ($(mode /etc/isbitcoinlit/api.env))" \
+	test "$(mode /etc/isbitcoinlit/api.env)" = "640 root isbitcoinlit-api"
+check "refresh.env: 640 root isbitcoinlit-refresh ($(mode /etc/isbitcoinlit/refresh.env))" \
+	test "$(mode /etc/isbitcoinlit/refresh.env)" = "640 root isbitcoinlit-refresh"
+check "the ACL file: 640 redis redis ($(mode /etc/redis/isbitcoinlit.acl))" \
+	test "$(mode /etc/redis/isbitcoinlit.acl)" = "640 redis redis"
+check "the api user cannot read refresh.env" \
+	bash -c "! setpriv --reuid=isbitcoinlit-api --regid=isbitcoinlit-api --init-groups cat /etc/isbitcoinlit/refresh.env >/dev/null 2>&1"
+for s in api refresh; do
+	check "$s.sock: 660, group www-data ($(stat -c '%a %G' /run/isbitcoinlit/$s.sock))" \
+		test "$(stat -c '%a %G' /run/isbitcoinlit/$s.sock)" = "660 www-data"
+done
+
+# Redis: the default user is off, each program's user has its rights only
+out=$(redis-cli -s /run/redis/redis-server.sock ping 2>&1)
+check "Redis refuses the default user ($out)" grep -q 'NOAUTH\|NOPERM\|WRONGPASS\|disabled' <<<"$out"
+API_PW=$(sed -n 's|^ISBITCOINLIT_REDIS_URL=unix://isbitcoinlit-api:\([^@]*\)@.*|\1|p' /etc/isbitcoinlit/api.env)
+out=$(redis-cli -s /run/redis/redis-server.sock --user isbitcoinlit-api --pass "$API_PW" \
+	--no-auth-warning set is-bitcoin-lit:refresh:lock x 2>&1)
+check "the api's Redis user may not take the refresh lock" grep -q NOPERM <<<"$out"
+
+# the logs where the README says
+check "api.log holds the pool's start" grep -q 'isbitcoinlit-api started' /var/log/isbitcoinlit/api.log
+check "loop.log holds the loop's refreshes" grep -q 'refresh ok' /var/log/isbitcoinlit/loop.log
+check "refresh.log holds the responder's refreshes" grep -q 'refresh ok' /var/log/isbitcoinlit/refresh.log
+check "the logs: 640 root adm ($(mode /var/log/isbitcoinlit/api.log))" \
+	test "$(mode /var/log/isbitcoinlit/api.log)" = "640 root adm"
+
+# start again what stopped
+old=$(cat /run/isbitcoinlit/loop.pid)
+kill -TERM "$old"
+wait_for 30 bash -c "! kill -0 $old 2>/dev/null"
+/usr/sbin/isbitcoinlit-spawn status >/dev/null
+check "status says when the loop stopped (exit 3)" test $? = 3
+/usr/sbin/isbitcoinlit-spawn start >"$T/start.log" 2>&1
+check "start starts the loop again, and only it" \
+	bash -c "grep -q 'started loop' '$T/start.log' && ! grep -q 'started api' '$T/start.log'"
+check "status: all run" bash -c "/usr/sbin/isbitcoinlit-spawn status >/dev/null"
+
+# the site: bad input refused, a placeholder never left
+site_sum() { cat /etc/nginx/sites-available/isbitcoinlit /etc/isbitcoinlit/nginx/* | md5sum; }
+before=$(site_sum)
+out=$(/usr/sbin/isbitcoinlit-setup nginx http 'lit.example.org;' 2>&1)
+check "setup nginx refuses a bad server name" grep -q 'bad server name' <<<"$out"
+tmpl=/usr/share/isbitcoinlit/nginx/isbitcoinlit-locations.conf
+cp -p "$tmpl" "$T/locations.conf"
+echo "# @SOMETHING_NEW@" >>"$tmpl"
+out=$(/usr/sbin/isbitcoinlit-setup nginx http lit.example.org 2>&1)
+rc=$?
+cp -p "$T/locations.conf" "$tmpl"
+check "setup nginx refuses to leave a placeholder (exit $rc)" \
+	bash -c "[ $rc != 0 ] && grep -q 'SOMETHING_NEW' <<<'$out'"
+check "and writes nothing" test "$(site_sum)" = "$before"
+check "no placeholder in the site it wrote" \
+	bash -c "! grep -rq '@[A-Z_]*@' /etc/nginx/sites-available/isbitcoinlit /etc/isbitcoinlit/nginx"
+
+# The same command for the HTTPS site, with a throwaway certificate
+openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=lit.example.org \
+	-addext subjectAltName=DNS:lit.example.org \
+	-keyout "$T/key.pem" -out "$T/cert.pem" >/dev/null 2>&1
+out=$(/usr/sbin/isbitcoinlit-setup nginx https lit.example.org "$T/cert.pem" "$T/key.pem" 2>&1)
+check "setup nginx https writes the site" grep -q 'wrote' <<<"$out"
+service nginx restart >/dev/null 2>&1
+BASE=https://lit.example.org
+st=$(req GET /is-bitcoin-lit --cacert "$T/cert.pem")
+check "HTTPS: GET /is-bitcoin-lit 200 ($st)" test "$st" = 200
+st=$(req POST /refresh --cacert "$T/cert.pem" -H "Authorization: Bearer $TOKEN")
+check "HTTPS: POST /refresh with the token 200 ($st)" test "$st" = 200
+out=$(curl -s -o /dev/null -w '%{http_code} %{redirect_url}' http://lit.example.org/healthz)
+check "HTTP redirects to HTTPS ($out)" test "$out" = "301 https://lit.example.org/healthz"
+st=$(curl -s -o "$T/b" -w '%{http_code}' http://127.0.0.1/)
+check "Debian's default site still answers other names ($st)" \
+	bash -c "[ $st = 200 ] && grep -q 'Welcome to nginx' '$T/b'"
+check "no placeholder in the HTTPS site" \
+	bash -c "! grep -rq '@[A-Z_]*@' /etc/nginx/sites-available/isbitcoinlit /etc/isbitcoinlit/nginx"
+
+# The README's "Removing" block, as written
+(cd "$SRC" && bash -ex "$T/remove.sh") >"$T/remove.log" 2>&1
+rc=$?
+check "the remove block runs to its end (exit $rc)" test "$rc" = 0
+[ "$rc" = 0 ] || tail -n 30 "$T/remove.log" | sed 's/^/#   /'
+left=$(find /usr /etc /run /var/cache -name '*isbitcoinlit*' 2>/dev/null | grep -v "^$T")
+check "nothing of IsBitcoinLit is left in /usr, /etc, /run, /var/cache" test -z "$left"
+[ -z "$left" ] || echo "$left" | sed 's/^/#   /'
+check "the users and groups are gone" bash -c \
+	'! getent passwd isbitcoinlit-api isbitcoinlit-refresh >/dev/null && ! getent group isbitcoinlit isbitcoinlit-api isbitcoinlit-refresh >/dev/null'
+mkdir "$T/orig"
+tar -C "$T/orig" -xpf "$T/etc.tar"
+out=$(diff -r --no-dereference "$T/orig/etc/redis" /etc/redis 2>&1)
+check "the Redis configuration is as it was" test -z "$out"
+[ -z "$out" ] || echo "$out" | sed 's/^/#   /'
+out=$(diff -r --no-dereference "$T/orig/etc/nginx" /etc/nginx 2>&1)
+check "the nginx configuration is as it was" test -z "$out"
+[ -z "$out" ] || echo "$out" | sed 's/^/#   /'
+finish
