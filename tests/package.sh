@@ -75,15 +75,16 @@ for f in /usr/bin/isbitcoinlit-api /usr/bin/isbitcoinlit-refresh \
     /lib/systemd/system/isbitcoinlit-refresh-once.timer \
     /usr/share/isbitcoinlit/nginx/openapi.json \
     /usr/share/isbitcoinlit/www/index.html \
-    /etc/nginx/sites-available/isbitcoinlit; do
+    /etc/nginx/sites-available/isbitcoinlit-example /usr/sbin/isbitcoinlit-setup \
+    /usr/sbin/isbitcoinlit-spawn; do
 	check "installs $f" test -f "$f"
 done
 check "the environment file is a conffile readable by root only" test \
     "$(stat -c '%a %U' /etc/isbitcoinlit/isbitcoinlit.env):$(dpkg-query -W -f='${Conffiles}' isbitcoinlit | grep -c isbitcoinlit.env)" = "640 root:1"
-check "the example site is not enabled" test ! -e /etc/nginx/sites-enabled/isbitcoinlit
+check "the example site is not enabled" test ! -e /etc/nginx/sites-enabled/isbitcoinlit-example
 check "nginx accepts the example site (nginx -t with it included)" \
 	nginx -t -q \
-	-c <(sed 's|include /etc/nginx/sites-enabled/\*;|include /etc/nginx/sites-available/isbitcoinlit;|' /etc/nginx/nginx.conf)
+	-c <(sed 's|include /etc/nginx/sites-enabled/\*;|include /etc/nginx/sites-available/isbitcoinlit-example;|' /etc/nginx/nginx.conf)
 
 # ---- the installed programs behind nginx ----
 cat >"$T/redis.conf" <<EOF
@@ -113,8 +114,8 @@ BASE=http://127.0.0.1:$PORT
 mkdir -p "$T/nginx/tmp"
 chown www-data "$T/nginx/tmp"
 sed -e "s|listen 80;|listen 127.0.0.1:$PORT;|" \
-    -e "s|/run/isbitcoinlit/|$T/|g" -e "s|/var/cache/nginx/isbitcoinlit|$T/nginx/cache|" \
-    /etc/nginx/sites-available/isbitcoinlit >"$T/nginx/site.conf"
+    -e "s|/run/isbitcoinlit/|$T/|g" -e "s|/var/cache/isbitcoinlit|$T/nginx/cache|" \
+    /etc/nginx/sites-available/isbitcoinlit-example >"$T/nginx/site.conf"
 cat >"$T/nginx/nginx.conf" <<EOF
 user www-data;
 worker_processes 1;
