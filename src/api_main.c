@@ -1,8 +1,8 @@
 /*
  * isbitcoinlit-api: the FastCGI responder for GET|HEAD /is-bitcoin-lit,
- * /history and /healthz.  A cache hit is one GET; a miss computes the
- * document from the series, answers, and writes the cache only after the
- * response is done.
+ * /history, /healthz and /metrics.  A cache hit is one GET; a miss
+ * computes the document from the series, answers, and writes the cache
+ * only after the response is done.
  */
 #include "config.h"
 
@@ -18,6 +18,7 @@
 #include "http.h"
 #include "jsonw.h"
 #include "log.h"
+#include "metrics.h"
 #include "pool.h"
 #include "store.h"
 #include "summary.h"
@@ -35,6 +36,7 @@ struct worker {
 	struct conn *rconn;	/* REDIS_READ_URL, or NULL */
 	struct store rst;
 	int64_t empty_warned_ms;	/* when an empty replica was last logged */
+	struct metrics *metrics;	/* the pool's counters (shared) */
 };
 
 /* How often an empty read replica is logged, at most. */
@@ -92,8 +94,10 @@ readers(struct worker *w, struct store *from[2])
 }
 
 static void
-reader_failed(int i, int n, const struct error *err)
+reader_failed(struct worker *w, int i, int n, const struct error *err)
 {
+	if (err->code != STORE_ENOMEM)
+		metrics_redis_error(w->metrics);
 	if (i + 1 < n)
 		log_warn("replica read failed, reading from the master "
 		    "error=\"%s\"", err->text);
@@ -189,8 +193,10 @@ write_cache(void *arg)
 	 * what is not such a document at all is overwritten.
 	 */
 	if (doc_write(&p->w->st, p->hours, p->body, p->len, p->replace,
-	    &err) < 0)
+	    &err) < 0) {
+		metrics_redis_error(p->w->metrics);
 		log_warn("cache write failed error=\"%s\"", err.text);
+	}
 	free(p->body);
 	free(p);
 }
@@ -321,6 +327,7 @@ serve_doc(struct http_request *req, struct worker *w, int hours)
 			replace = from[i] == &w->st;
 		}
 		if (rc == 1) {
+			metrics_cache(w->metrics, METRICS_CACHE_HIT);
 			send_document(req, body, len, "hit");
 			free(body);
 			return;
@@ -328,7 +335,7 @@ serve_doc(struct http_request *req, struct worker *w, int hours)
 		if (rc == 0)
 			rc = doc_compute(from[i], &d, &err);
 		if (rc < 0)
-			reader_failed(i, n, &err);
+			reader_failed(w, i, n, &err);
 		else if (rc == 0)
 			reader_empty(w, i, n);
 	}
@@ -341,6 +348,8 @@ serve_doc(struct http_request *req, struct worker *w, int hours)
 		http_error(req, 500, NULL, "internal error", "out of memory");
 		return;
 	}
+	metrics_cache(w->metrics, cfg.cache ? METRICS_CACHE_MISS :
+	    METRICS_CACHE_OFF);
 	send_document(req, body, len, cfg.cache ? "miss" : "off");
 	cache_after(req, w, hours, body, len, replace);
 }
@@ -388,7 +397,7 @@ handle_health(struct http_request *req, void *ctx)
 	for (int i = 0; i < n && !(ok && found); i++) {
 		used = from[i];
 		if (!(ok = store_newest(used, &newest, &found, &err) == 0))
-			reader_failed(i, n, &err);
+			reader_failed(w, i, n, &err);
 		else if (!found)
 			reader_empty(w, i, n);
 	}
@@ -436,10 +445,53 @@ handle_health(struct http_request *req, void *ctx)
 	free(body);
 }
 
+/*
+ * The pool's counters and what Redis holds about the data and the
+ * refreshes, in the Prometheus text format.  Always 200: without Redis
+ * the pool's counters are all the more worth having
+ * (isbitcoinlit_redis_up 0 says the rest is missing).
+ */
+static void
+handle_metrics(struct http_request *req, void *ctx)
+{
+	struct worker *w = ctx;
+	struct metrics_snapshot *snap;
+	struct metrics_redis r;
+	struct error err;
+	char *body = NULL;
+	size_t len;
+	int found = 0;
+
+	memset(&r, 0, sizeof(r));
+	if (store_newest(&w->st, &r.newest_ms, &found, &err) < 0 ||
+	    store_refresh_stats(&w->st, &r.stats, &err) < 0) {
+		if (err.code != STORE_ENOMEM)
+			metrics_redis_error(w->metrics);
+		log_warn("metrics without Redis error=\"%s\"", err.text);
+	} else {
+		r.up = 1;
+		r.have_newest = found;
+		r.have_stats = 1;
+	}
+	if ((snap = malloc(sizeof(*snap))) != NULL) {
+		metrics_snapshot(w->metrics, snap);
+		body = metrics_render(snap, &r, &len);
+		free(snap);
+	}
+	if (body == NULL) {
+		http_error(req, 500, NULL, "internal error", "out of memory");
+		return;
+	}
+	http_respond_type(req, 200, METRICS_CONTENT_TYPE,
+	    "Cache-Control: no-store\r\n", body, len);
+	free(body);
+}
+
 static const struct http_route routes[] = {
 	{ "/is-bitcoin-lit", "GET, HEAD", handle_lit },
 	{ "/history", "GET, HEAD", handle_history },
 	{ "/healthz", "GET, HEAD", handle_health },
+	{ "/metrics", "GET, HEAD", handle_metrics },
 };
 
 int
@@ -447,7 +499,7 @@ main(int argc, char *argv[])
 {
 	struct worker w;
 	struct pool_app app = { PROG, routes, sizeof(routes) / sizeof(routes[0]),
-	    worker_open, worker_close, &w };
+	    worker_open, worker_close, &w, NULL };
 	int rc;
 
 	cfg_load_or_exit(&cfg, PROG, CFG_API, argc, argv);
@@ -456,7 +508,15 @@ main(int argc, char *argv[])
 		cfg_free(&cfg);
 		return 2;
 	}
+	/* before the pool forks: every worker counts in the same place */
+	if ((app.metrics = metrics_create(routes, app.nroutes)) == NULL) {
+		log_error("cannot map the metrics' shared memory");
+		cfg_free(&cfg);
+		return 1;
+	}
+	w.metrics = app.metrics;
 	rc = pool_serve(cfg.listen, cfg.workers, &app);
+	metrics_free(app.metrics);
 	cfg_free(&cfg);
 	return rc;
 }

@@ -399,6 +399,7 @@ cfg_usage(FILE *fp, const char *prog, unsigned mask)
 		fprintf(fp, "  %-26s   env %s, default %s\n", "", o->env,
 		    o->def != NULL && o->type != OPT_SECRET ? o->def : "unset");
 	}
+	fprintf(fp, "\nThe manual: man 8 %s (and man 7 isbitcoinlit).\n", prog);
 }
 
 void

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include "http.h"
 #include "jsonw.h"
@@ -47,14 +48,22 @@ void
 http_respond(struct http_request *req, int status, const char *headers,
     const char *body, size_t len)
 {
+	http_respond_type(req, status, "application/json; charset=utf-8",
+	    headers, body, len);
+}
+
+void
+http_respond_type(struct http_request *req, int status,
+    const char *content_type, const char *headers, const char *body,
+    size_t len)
+{
 	FCGX_Stream *out = req->raw->out;
 
 	req->status = status;
 	FCGX_FPrintF(out, "Status: %d %s\r\n", status, status_text(status));
 	if (status != 304)
-		FCGX_FPrintF(out, "Content-Type: application/json; "
-		    "charset=utf-8\r\nContent-Length: %lu\r\n",
-		    (unsigned long)len);
+		FCGX_FPrintF(out, "Content-Type: %s\r\nContent-Length: %lu\r\n",
+		    content_type, (unsigned long)len);
 	if (headers != NULL)
 		FCGX_PutS(headers, out);
 	FCGX_PutS("\r\n", out);
@@ -192,7 +201,7 @@ http_route_find(const struct http_route *routes, size_t n, const char *method,
 
 void
 http_dispatch(FCGX_Request *raw, const struct http_route *routes,
-    size_t nroutes, void *ctx)
+    size_t nroutes, void *ctx, struct http_outcome *out)
 {
 	struct http_request req;
 	const struct http_route *route, *other = NULL;
@@ -229,6 +238,12 @@ http_dispatch(FCGX_Request *raw, const struct http_route *routes,
 	} else
 		http_error(&req, 404, NULL, "not found", "no such resource");
 	FCGX_Finish_r(raw);
+	if (out != NULL) {
+		clock_gettime(CLOCK_MONOTONIC, &out->done);
+		out->status = req.status;
+		out->route = route != NULL ? (int)(route - routes) :
+		    other != NULL ? (int)(other - routes) : -1;
+	}
 	req.query = NULL;	/* freed with the request's parameters */
 	log_debug("request method=%s path=%.128s status=%d", req.method,
 	    req.path, req.status);

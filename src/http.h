@@ -8,6 +8,7 @@
 #define ISBITCOINLIT_HTTP_H
 
 #include <stddef.h>
+#include <time.h>
 
 #include <fcgiapp.h>
 
@@ -53,6 +54,11 @@ const char *http_param(const struct http_request *req, const char *name);
 void http_respond(struct http_request *req, int status, const char *headers,
     const char *body, size_t len);
 
+/* The same with a body of another Content-Type. */
+void http_respond_type(struct http_request *req, int status,
+    const char *content_type, const char *headers, const char *body,
+    size_t len);
+
 /*
  * Send {"error": error, "detail": detail} with status and headers (a 500
  * of its own when out of memory).
@@ -75,13 +81,21 @@ const struct http_route *http_route_find(const struct http_route *routes,
     size_t n, const char *method, const char *path, int *status,
     const struct http_route **allowed);
 
+/* What http_dispatch() did with a request, for the pool's counters. */
+struct http_outcome {
+	int route;		/* index of the route of its path, or -1 */
+	int status;		/* what was answered */
+	struct timespec done;	/* CLOCK_MONOTONIC when the response was complete */
+};
+
 /*
  * Answer one accepted request: route it, call its handler with ctx (or
- * answer 404/405), finish the FastCGI request, then run the handler's
- * after hook.  raw stays the caller's, ready for the next accept.
+ * answer 404/405), finish the FastCGI request, fill *out (when not NULL),
+ * then run the handler's after hook.  raw stays the caller's, ready for
+ * the next accept.
  */
 void http_dispatch(FCGX_Request *raw, const struct http_route *routes,
-    size_t nroutes, void *ctx);
+    size_t nroutes, void *ctx, struct http_outcome *out);
 
 /*
  * The query string is read as nginx reads $arg_NAME, so that the microcache

@@ -8,6 +8,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <arpa/inet.h>
@@ -28,6 +29,7 @@
 
 #include "http.h"
 #include "log.h"
+#include "metrics.h"
 #include "pool.h"
 
 /* The most workers one master runs; pool_serve() asks for no more. */
@@ -91,6 +93,22 @@ mono_ms(void)
 
 /* ---- workers ---- */
 
+/* Answer one accepted request and count it in the pool's metrics. */
+static void
+count_request(FCGX_Request *raw, const struct pool_app *app)
+{
+	struct http_outcome o;
+	struct timespec t0;
+	int64_t us;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	http_dispatch(raw, app->routes, app->nroutes, app->ctx, &o);
+	us = (int64_t)(o.done.tv_sec - t0.tv_sec) * 1000000 +
+	    (o.done.tv_nsec - t0.tv_nsec) / 1000;
+	metrics_request(app->metrics, o.route, o.status,
+	    us > 0 ? (uint64_t)us : 0);
+}
+
 /* Serve requests on fd until SIGTERM.  Returns the exit status. */
 static int
 worker_main(int fd, const struct pool_app *app)
@@ -125,7 +143,7 @@ worker_main(int fd, const struct pool_app *app)
 			rc = 1;
 			break;
 		}
-		http_dispatch(&raw, app->routes, app->nroutes, app->ctx);
+		count_request(&raw, app);
 	}
 	FCGX_Free(&raw, 0);
 out:
@@ -388,6 +406,10 @@ master(int fd, int nworkers, const struct pool_app *app)
 						backoff = BACKOFF_START_MS;
 					}
 					slots[i].respawn_at_ms = now + backoff;
+					if (WIFSIGNALED(ws) ||
+					    WEXITSTATUS(ws) != 0)
+						metrics_worker_crashed(
+						    app->metrics);
 					if (WIFSIGNALED(ws))
 						log_warn("worker died pid=%d "
 						    "signal=%d respawn_ms=%ld",
@@ -421,9 +443,12 @@ master(int fd, int nworkers, const struct pool_app *app)
 				}
 				slots[i].started_ms = now;
 				alive++;
+				metrics_worker_started(app->metrics);
 			}
 			arm_timer(slots, nworkers, now);
 		}
+		metrics_pool_size(app->metrics, (unsigned)nworkers,
+		    (unsigned)alive);
 		if (!got_term && !got_chld && !got_alarm)
 			sigsuspend(&none);
 	}
@@ -476,8 +501,11 @@ pool_serve(const char *addr, long workers, const struct pool_app *app)
 		n = addr != NULL ? cpu_count() : 1;
 	if (n > MAX_WORKERS)
 		n = MAX_WORKERS;
-	if (n == 1 && addr == NULL)
+	if (n == 1 && addr == NULL) {
+		metrics_worker_started(app->metrics);
+		metrics_pool_size(app->metrics, 1, 1);
 		rc = worker_main(fd, app);
+	}
 	else
 		rc = master(fd, (int)n, app);
 	if (addr != NULL) {

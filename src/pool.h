@@ -11,6 +11,7 @@
 #include <stddef.h>
 
 struct http_route;
+struct metrics;
 
 /*
  * What a program gives the pool.  It lives here, not in http.h, because
@@ -27,6 +28,12 @@ struct pool_app {
 	/* Run in each worker before it exits, after a successful init. */
 	void (*worker_fini)(void *ctx);
 	void *ctx;				/* given to the hooks and handlers */
+	/*
+	 * Counters shared by the master and its workers (metrics.h), or
+	 * NULL: the pool counts each request (route, status, duration),
+	 * worker starts and crashes, and its size there.
+	 */
+	struct metrics *metrics;
 };
 
 /*

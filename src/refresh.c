@@ -150,6 +150,48 @@ wait_replicas(const struct cfg *cfg, struct store *st,
 	    cfg->min_replicas, cfg->replica_timeout_ms);
 }
 
+/* The cause a failed refresh is counted under. */
+static enum store_refresh_cause
+cause_of(const struct error *err)
+{
+	switch ((enum refresh_status)err->code) {
+	case REFRESH_EUPSTREAM: return STORE_REFRESH_UPSTREAM;
+	case REFRESH_EREDIS: return STORE_REFRESH_REDIS;
+	case REFRESH_ELOCKED: return STORE_REFRESH_LOCK_BUSY;
+	case REFRESH_EREPLICAS: return STORE_REFRESH_NOT_REPLICATED;
+	case REFRESH_EPERM: return STORE_REFRESH_PERMISSION;
+	case REFRESH_OK:
+	case REFRESH_EINTERNAL: break;
+	}
+	return STORE_REFRESH_INTERNAL;
+}
+
+/*
+ * The refresh's last round trip: release the lock (token, or NULL when it
+ * was not taken) and add the outcome to <prefix>:refresh:stats.  A refresh
+ * that could not take the lock because Redis failed sends nothing more to
+ * it: that failure is in its own answer and log only.
+ */
+static void
+record_end(struct store *st, const char *token, int rc,
+    const struct error *err, const struct refresh_report *report)
+{
+	struct store_refresh_run run;
+
+	if (token == NULL && rc < 0 && err->code != REFRESH_ELOCKED)
+		return;
+	memset(&run, 0, sizeof(run));
+	run.ok = rc == 0;
+	run.cause = rc == 0 ? STORE_REFRESH_INTERNAL : cause_of(err);
+	run.end_ms = fmt_now_ms();
+	run.duration_ms = report->duration_ms;
+	run.received = report->received;
+	run.valid = report->valid;
+	run.invalid = report->invalid;
+	run.expired = report->expired;
+	store_refresh_end(st, token, &run);
+}
+
 int
 refresh_run(const struct cfg *cfg, struct store *st,
     struct refresh_report *report, struct error *err)
@@ -273,9 +315,8 @@ no_memory:
 redis_failed:
 	store_failed(err, &serr);
 out:
-	if (locked)
-		store_lock_release(st, token);
 	report->duration_ms = elapsed_ms(&t0);
+	record_end(st, locked ? token : NULL, rc, err, report);
 	for (int i = 0; i < HISTORY_HOURS_MAX; i++)
 		free(hbody[i]);
 	free(json);

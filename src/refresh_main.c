@@ -227,7 +227,7 @@ main(int argc, char *argv[])
 {
 	struct worker w;
 	struct pool_app app = { PROG, routes, sizeof(routes) / sizeof(routes[0]),
-	    app_init, app_fini, &w };
+	    app_init, app_fini, &w, NULL };
 	int rc;
 
 	cfg_load_or_exit(&cfg, PROG, CFG_REFRESH, argc, argv);

@@ -64,10 +64,11 @@ store_init(struct store *st, struct conn *conn, enum cfg_timeseries wanted,
 	st->key[STORE_SENTIMENT] = key_join(prefix, ":sentiment:mean:30s");
 	st->key_cache = key_join(prefix, ":cache");
 	st->key_lock = key_join(prefix, ":refresh:lock");
+	st->key_stats = key_join(prefix, ":refresh:stats");
 	st->prefix = key_join(prefix, "");
 	st->layout_ok = store_prefix_hash_tagged(prefix);
 	if (!st->key[0] || !st->key[1] || !st->key_cache || !st->key_lock ||
-	    !st->prefix) {
+	    !st->key_stats || !st->prefix) {
 		store_fini(st);
 		return -1;
 	}
@@ -126,6 +127,7 @@ store_fini(struct store *st)
 	for (int i = 0; i < STORE_HISTORY_MAX; i++)
 		free(st->key_history[i]);
 	free(st->key_lock);
+	free(st->key_stats);
 	free(st->prefix);
 	memset(st, 0, sizeof(*st));
 }

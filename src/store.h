@@ -73,6 +73,7 @@ struct store {
 	char *key_cache;		/* <prefix>:cache */
 	char *key_history[STORE_HISTORY_MAX];	/* <prefix>:history:<i + 1> */
 	char *key_lock;			/* <prefix>:refresh:lock */
+	char *key_stats;		/* <prefix>:refresh:stats */
 	char *prefix;
 	int layout_ok;			/* the keys may live on this Redis */
 };
@@ -226,6 +227,64 @@ void store_lock_release(struct store *st, const char *token);
  * refresh), -1 with err filled.
  */
 int store_lock_extend(struct store *st, const char *token, long ttl_ms,
+    struct error *err);
+
+/*
+ * ---- the refresh's numbers, <prefix>:refresh:stats: a hash that every
+ * refresh adds to in its last round trip, whichever process or host ran
+ * it, and that GET /metrics reads ----
+ */
+
+/* Why a refresh failed, as counted. */
+enum store_refresh_cause {
+	STORE_REFRESH_UPSTREAM,		/* the feed */
+	STORE_REFRESH_REDIS,		/* Redis failed (counted once it answers) */
+	STORE_REFRESH_LOCK_BUSY,	/* another refresh held the lock */
+	STORE_REFRESH_NOT_REPLICATED,	/* too few replicas acknowledged */
+	STORE_REFRESH_INTERNAL,		/* out of memory */
+	STORE_REFRESH_PERMISSION,	/* the Redis user lacks a right */
+	STORE_REFRESH_NCAUSES
+};
+
+/* "upstream", "redis", "lock_busy", "not_replicated", "internal". */
+const char *store_refresh_cause_name(enum store_refresh_cause cause);
+
+/* One refresh as it is recorded. */
+struct store_refresh_run {
+	int ok;
+	enum store_refresh_cause cause;		/* when not ok */
+	int64_t end_ms;				/* wall clock */
+	long duration_ms;
+	uint64_t received, valid, invalid, expired;	/* when ok */
+};
+
+/* The recorded totals; -1 in the last_* fields: no success yet. */
+struct store_refresh_stats {
+	int64_t last_success_ms, last_duration_ms;
+	uint64_t successes, received, valid, invalid, expired;
+	uint64_t failures[STORE_REFRESH_NCAUSES];
+};
+
+/*
+ * End a refresh in one round trip: release the lock if it still holds
+ * token (NULL when the lock was not taken), then add run to the refresh's
+ * numbers (a success sets the last_* fields and adds its sample counts; a
+ * failure adds one to its cause).  When that fails (Redis away, the two
+ * keys apart during a cluster slot migration) the run is not counted, it
+ * says so in the log, and the lock is released alone (or expires by
+ * itself).  A field that holds no integer (the hash is input too) starts
+ * again from this run.  Sent again after a lost reply, the run may be
+ * counted twice.
+ */
+void store_refresh_end(struct store *st, const char *token,
+    const struct store_refresh_run *run);
+
+/*
+ * Read the refresh's numbers into out (zero and -1 before the first
+ * refresh; a field that holds no integer reads as absent).  Returns 0, or
+ * -1 with err filled.
+ */
+int store_refresh_stats(struct store *st, struct store_refresh_stats *out,
     struct error *err);
 
 /*

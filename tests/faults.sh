@@ -112,6 +112,11 @@ acl_cached() { [ "$(redis-cli -s "$T/acl.sock" exists is-bitcoin-lit:cache)" = 1
 wait_for 5 acl_cached
 out=$(fcgi "$T/acl-api.sock" /is-bitcoin-lit)
 check "and writes the cache (then a hit)" grep -q 'X-Cache: hit' <<<"$out"
+check "the refresh user records the refresh's numbers" test \
+	"$(redis-cli -s "$T/acl.sock" hget is-bitcoin-lit:refresh:stats successes)" = 1
+out=$(fcgi "$T/acl-api.sock" /metrics)
+check "the api user reads them for /metrics" bash -c \
+	"grep -q '^isbitcoinlit_redis_up 1' <<<\"\$1\" && grep -q '^isbitcoinlit_refresh_successes_total 1' <<<\"\$1\"" _ "$out"
 check "ps shows no password on the command line" \
 	bash -c "! ps -o args= -p $(cat "$T/acl-api.pid") | grep -q apipw"
 check "ps shows the URL with the password masked" \

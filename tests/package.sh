@@ -76,15 +76,18 @@ for f in /usr/bin/isbitcoinlit-api /usr/bin/isbitcoinlit-refresh \
     /usr/share/isbitcoinlit/nginx/openapi.json \
     /usr/share/isbitcoinlit/www/index.html \
     /etc/nginx/sites-available/isbitcoinlit-example /usr/sbin/isbitcoinlit-setup \
-    /usr/sbin/isbitcoinlit-spawn; do
+    /usr/sbin/isbitcoinlit-spawn /usr/share/man/man8/isbitcoinlit-api.8.gz \
+    /usr/share/man/man7/isbitcoinlit.7.gz; do
 	check "installs $f" test -f "$f"
 done
 check "the environment file is a conffile readable by root only" test \
     "$(stat -c '%a %U' /etc/isbitcoinlit/isbitcoinlit.env):$(dpkg-query -W -f='${Conffiles}' isbitcoinlit | grep -c isbitcoinlit.env)" = "640 root:1"
 check "the example site is not enabled" test ! -e /etc/nginx/sites-enabled/isbitcoinlit-example
+# Debian's nginx.conf with the example site in place of sites-enabled/*
+sed 's|include /etc/nginx/sites-enabled/\*;|include /etc/nginx/sites-available/isbitcoinlit-example;|' \
+	/etc/nginx/nginx.conf >"$T/nginx-t.conf"
 check "nginx accepts the example site (nginx -t with it included)" \
-	nginx -t -q \
-	-c <(sed 's|include /etc/nginx/sites-enabled/\*;|include /etc/nginx/sites-available/isbitcoinlit-example;|' /etc/nginx/nginx.conf)
+	nginx -t -q -c "$T/nginx-t.conf"
 
 # ---- the installed programs behind nginx ----
 cat >"$T/redis.conf" <<EOF

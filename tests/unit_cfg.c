@@ -254,6 +254,10 @@ main(void)
 		CHECK(strstr(buf, "--every SECONDS") != NULL, "help lists modes");
 		CHECK(!bare_default_line(buf),
 		    "no line of the help is a bare default");
+		CHECK(strlen(buf) > 66 && strcmp(buf + strlen(buf) - 66,
+		    "\nThe manual: man 8 isbitcoinlit-refresh (and man 7 "
+		    "isbitcoinlit).\n") == 0,
+		    "help ends with a line pointing to the manual page");
 		free(buf);
 		buf = NULL;
 		fp = open_memstream(&buf, &len);
@@ -262,6 +266,8 @@ main(void)
 		CHECK(strstr(buf, "--upstream-url") == NULL &&
 		    strstr(buf, "--cache-ttl-s") != NULL,
 		    "the api's help lists only its options");
+		CHECK(strstr(buf, "\nThe manual: man 8 isbitcoinlit-api (and "
+		    "man 7 isbitcoinlit).\n") != NULL, "and points to its page");
 		free(buf);
 	}
 	return tl_done();

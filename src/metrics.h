@@ -1,0 +1,97 @@
+/*
+ * The api pool's counters for GET /metrics, and their rendering.  The
+ * counters live in one region of shared memory that the master maps
+ * before it forks: every worker adds to it with C11 atomics (no lock, no
+ * Redis round trip), so any worker answers for the whole pool.  The
+ * rendering in the Prometheus text exposition format (version 0.0.4) is
+ * pure: a snapshot of the counters and what Redis holds (the newest
+ * sample, the refresh's numbers) go in, text comes out.
+ */
+#ifndef ISBITCOINLIT_METRICS_H
+#define ISBITCOINLIT_METRICS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "store.h"
+
+struct http_route;
+
+/* Routes counted by name; requests to any other path count as "other". */
+#define METRICS_ROUTES_MAX 8
+/* Status codes counted one by one: 100 to 599; others count as 599. */
+#define METRICS_STATUS_MIN 100
+#define METRICS_STATUS_N 500
+/* The finite buckets of the duration histogram (0.5 ms to 10 s). */
+#define METRICS_BUCKETS 14
+
+/* The Content-Type of the rendering. */
+#define METRICS_CONTENT_TYPE "text/plain; version=0.0.4; charset=utf-8"
+
+enum metrics_cache { METRICS_CACHE_HIT, METRICS_CACHE_MISS, METRICS_CACHE_OFF,
+	METRICS_NCACHE };
+
+/* The counters: a process-local handle on the shared region. */
+struct metrics;
+
+/*
+ * Map the shared counters for a pool serving routes (at most
+ * METRICS_ROUTES_MAX; their paths are kept by pointer, so the table must
+ * outlive the pool).  Call before forking: the workers inherit the
+ * mapping.  Returns the handle, or NULL (out of memory, mmap failed).
+ */
+struct metrics *metrics_create(const struct http_route *routes, size_t n);
+void metrics_free(struct metrics *m);
+
+/*
+ * Count one request: route is an index into the routes given to
+ * metrics_create() or -1 for no route, status the one answered,
+ * duration_us from the worker taking it to its response being complete.
+ * m may be NULL (nothing counted); the same for every function below.
+ */
+void metrics_request(struct metrics *m, int route, int status,
+    uint64_t duration_us);
+void metrics_cache(struct metrics *m, enum metrics_cache result);
+void metrics_redis_error(struct metrics *m);
+
+/* The master: a worker started; one ended by a signal or a failure. */
+void metrics_worker_started(struct metrics *m);
+void metrics_worker_crashed(struct metrics *m);
+/* The pool's size (workers configured) and how many run now. */
+void metrics_pool_size(struct metrics *m, unsigned workers, unsigned running);
+
+/* A copy of the counters at one moment; plain numbers. */
+struct metrics_snapshot {
+	size_t nroutes;				/* named ones */
+	const char *route[METRICS_ROUTES_MAX];
+	/* [nroutes] is "other"; status s at [s - METRICS_STATUS_MIN] */
+	uint64_t requests[METRICS_ROUTES_MAX + 1][METRICS_STATUS_N];
+	/* per bucket, not cumulative; [METRICS_BUCKETS] is over the last */
+	uint64_t bucket[METRICS_ROUTES_MAX + 1][METRICS_BUCKETS + 1];
+	uint64_t duration_sum_us[METRICS_ROUTES_MAX + 1];
+	uint64_t cache[METRICS_NCACHE];
+	uint64_t redis_errors;
+	uint64_t worker_starts, worker_crashes;
+	uint64_t workers, workers_running;
+};
+
+/* Fill s from m (all zero when m is NULL). */
+void metrics_snapshot(const struct metrics *m, struct metrics_snapshot *s);
+
+/* What one scrape read from Redis. */
+struct metrics_redis {
+	int up;			/* Redis answered: the rest is known */
+	int have_newest;	/* a sample is stored */
+	int64_t newest_ms;
+	int have_stats;		/* the refresh's numbers were read */
+	struct store_refresh_stats stats;
+};
+
+/*
+ * The exposition text of s and r: a NUL-terminated string (caller frees)
+ * and its length in *len, or NULL when out of memory.  Pure.
+ */
+char *metrics_render(const struct metrics_snapshot *s,
+    const struct metrics_redis *r, size_t *len);
+
+#endif
