@@ -26,6 +26,11 @@ for t in service nginx redis-server spawn-fcgi curl make; do
 	command -v "$t" >/dev/null ||
 		skip_all "$t not installed (deploy/install-deps build run test)"
 done
+# One test at a time changes the system (tests/package.sh installs too):
+# wait for the other before looking at what is installed.
+command -v flock >/dev/null || skip_all "flock not installed"
+exec 9>/tmp/isbitcoinlit-system.lock
+flock 9
 [ -f /etc/nginx/sites-enabled/default ] || skip_all "Debian's default nginx site is not enabled"
 for f in /usr/bin/isbitcoinlit-api /usr/sbin/isbitcoinlit-setup /etc/isbitcoinlit \
     /usr/share/isbitcoinlit /etc/nginx/sites-available/isbitcoinlit; do
