@@ -19,19 +19,7 @@ if ! have_tools; then
 fi
 
 # puppeteer-core at the version the lock file pins, once per lock file
-LOCK=$top_srcdir/tests/browser/package-lock.json
-NPM_DIR=${ISBITCOINLIT_TEST_NPM_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/isbitcoinlit-npm}
-if ! cmp -s "$LOCK" "$NPM_DIR/package-lock.json" ||
-    [ ! -f "$NPM_DIR/node_modules/puppeteer-core/package.json" ]; then
-	mkdir -p "$NPM_DIR"
-	cp "$top_srcdir/tests/browser/package.json" "$LOCK" "$NPM_DIR/"
-	if ! (cd "$NPM_DIR" && timeout 300 npm ci --ignore-scripts --no-audit \
-	    --no-fund --loglevel=error) >"$NPM_DIR/npm-ci.log" 2>&1; then
-		echo "1..0 # SKIP puppeteer-core could not be installed with npm ci (see $NPM_DIR/npm-ci.log)"
-		rm -f "$NPM_DIR/package-lock.json"
-		exit 0
-	fi
-fi
+npm_tools "$top_srcdir/tests/browser" "" puppeteer-core
 
 ART=${ISBITCOINLIT_TEST_KEEP:-$top_builddir/tests/artifacts}
 mkdir -p "$ART"

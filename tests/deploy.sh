@@ -68,30 +68,8 @@ else
 		    "$f" >"$N/$(basename "$f")"
 	done
 	cp "$top_srcdir/nginx/openapi.json" /etc/nginx/fastcgi_params "$N/"
-	user=""
-	if [ "$(id -u)" = 0 ]; then
-		user="user www-data;"
-		chown www-data "$N/tmp"
-	fi
 	chmod -R a+rX "$T"
-	cat >"$N/nginx.conf" <<-EOF
-	$user
-	worker_processes 1;
-	pid $N/nginx.pid;
-	error_log $N/error.log warn;
-	events { worker_connections 64; }
-	http {
-	    include /etc/nginx/mime.types;
-	    access_log off;
-	    client_body_temp_path $N/tmp/body;
-	    fastcgi_temp_path $N/tmp/fastcgi;
-	    proxy_temp_path $N/tmp/proxy;
-	    uwsgi_temp_path $N/tmp/uwsgi;
-	    scgi_temp_path $N/tmp/scgi;
-	    include $N/default;
-	    include $N/isbitcoinlit-http.conf;
-	}
-	EOF
+	nginx_conf "$N" "$N/default" "$N/isbitcoinlit-http.conf"
 	if nginx -q -p "$N" -c "$N/nginx.conf" 2>"$N/start.err"; then
 		trap 'nginx -q -p "$N" -c "$N/nginx.conf" -s stop 2>/dev/null; rm -rf "$T"' EXIT
 		wait_for 10 curl -s -o /dev/null "http://127.0.0.1:$P/"

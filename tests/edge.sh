@@ -167,29 +167,7 @@ fi
 cp /etc/nginx/fastcgi_params "$top_srcdir/nginx/openapi.json" "$X/"
 cp -r "$top_srcdir/www" "$X/www"
 chmod -R a+rX "$X"
-user=""
-if [ "$(id -u)" = 0 ]; then
-	user="user www-data;"
-	chown www-data "$X/tmp"
-fi
-cat >"$X/nginx.conf" <<EOF
-$user
-worker_processes 1;
-pid $X/nginx.pid;
-error_log $X/error.log warn;
-events { worker_connections 64; }
-http {
-    include /etc/nginx/mime.types;
-    default_type application/octet-stream;
-    access_log off;
-    client_body_temp_path $X/tmp/body;
-    fastcgi_temp_path $X/tmp/fastcgi;
-    proxy_temp_path $X/tmp/proxy;
-    uwsgi_temp_path $X/tmp/uwsgi;
-    scgi_temp_path $X/tmp/scgi;
-    include $X/isbitcoinlit-https.conf;
-}
-EOF
+nginx_conf "$X" "$X/isbitcoinlit-https.conf"
 if nginx -q -p "$X" -c "$X/nginx.conf" 2>"$X/start.err"; then
 	cp "$X/nginx.pid" "$T/tlsnginx.pid"
 	H=https://127.0.0.1:$HP

@@ -211,3 +211,55 @@ load_stop() {
 	wait
 	sort -n "$T"/load.* >"$T/load"
 }
+
+# nginx_conf DIR INCLUDE...: DIR/nginx.conf, an http {} as Debian's
+# nginx.conf has it (types by extension, a binary default) that includes
+# each INCLUDE; its pid, error log and temporary files in DIR; the workers
+# www-data when run as root.  Start it with nginx -q -p DIR -c DIR/nginx.conf.
+nginx_conf() {
+	local d=$1 user="" f
+	shift
+	mkdir -p "$d/tmp"
+	if [ "$(id -u)" = 0 ]; then
+		user="user www-data;"
+		chown www-data "$d/tmp"
+	fi
+	{
+		echo "$user"
+		echo "worker_processes 1;"
+		echo "pid $d/nginx.pid;"
+		echo "error_log $d/error.log warn;"
+		echo "events { worker_connections 64; }"
+		echo "http {"
+		echo "    include /etc/nginx/mime.types;"
+		echo "    default_type application/octet-stream;"
+		echo "    access_log off;"
+		echo "    client_body_temp_path $d/tmp/body;"
+		for f in fastcgi proxy uwsgi scgi; do
+			echo "    ${f}_temp_path $d/tmp/$f;"
+		done
+		for f in "$@"; do echo "    include $f;"; done
+		echo "}"
+	} >"$d/nginx.conf"
+}
+
+# npm_tools DIR SUBDIR PACKAGE: the npm packages DIR/package-lock.json pins,
+# installed with npm ci once per lock file into $NPM_DIR (the tests' npm
+# cache, SUBDIR below it); when npm cannot install them the whole test is
+# skipped (TAP "1..0 # SKIP").  PACKAGE: one of them, to see they are there.
+npm_tools() {
+	local src=$1 lock=$1/package-lock.json
+	NPM_DIR=${ISBITCOINLIT_TEST_NPM_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/isbitcoinlit-npm}${2:+/$2}
+	if ! cmp -s "$lock" "$NPM_DIR/package-lock.json" ||
+	    [ ! -f "$NPM_DIR/node_modules/$3/package.json" ]; then
+		mkdir -p "$NPM_DIR"
+		cp "$src/package.json" "$lock" "$NPM_DIR/"
+		if ! (cd "$NPM_DIR" && timeout 300 npm ci --ignore-scripts --no-audit \
+		    --no-fund --loglevel=error) >"$NPM_DIR/npm-ci.log" 2>&1; then
+			echo "1..0 # SKIP $3 could not be installed with npm ci (see $NPM_DIR/npm-ci.log)"
+			rm -f "$NPM_DIR/package-lock.json"
+			rm -rf "$REPORTS"
+			exit 0
+		fi
+	fi
+}

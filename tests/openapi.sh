@@ -38,19 +38,7 @@ if ! have_tools; then
 fi
 
 # the tools at the versions the lock file pins, once per lock file
-LOCK=$top_srcdir/tests/openapi/package-lock.json
-NPM_DIR=${ISBITCOINLIT_TEST_NPM_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/isbitcoinlit-npm}/openapi
-if ! cmp -s "$LOCK" "$NPM_DIR/package-lock.json" ||
-    [ ! -f "$NPM_DIR/node_modules/@redocly/cli/package.json" ]; then
-	mkdir -p "$NPM_DIR"
-	cp "$top_srcdir/tests/openapi/package.json" "$LOCK" "$NPM_DIR/"
-	if ! (cd "$NPM_DIR" && timeout 300 npm ci --ignore-scripts --no-audit \
-	    --no-fund --loglevel=error) >"$NPM_DIR/npm-ci.log" 2>&1; then
-		echo "1..0 # SKIP the OpenAPI tools could not be installed with npm ci (see $NPM_DIR/npm-ci.log)"
-		rm -f "$NPM_DIR/package-lock.json"
-		exit 0
-	fi
-fi
+npm_tools "$top_srcdir/tests/openapi" openapi @redocly/cli
 version() { sed -n 's/^ *"version": "\(.*\)",$/\1/p' \
 	"$NPM_DIR/node_modules/$1/package.json" | head -n 1; }
 echo "# node $(node --version), @redocly/cli $(version @redocly/cli)," \

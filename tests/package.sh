@@ -114,30 +114,14 @@ chgrp www-data "$T/api.sock" "$T/refresh.sock"
 # the example site as installed, on a free port, the sockets and cache here
 PORT=$(free_port)
 BASE=http://127.0.0.1:$PORT
-mkdir -p "$T/nginx/tmp"
-chown www-data "$T/nginx/tmp"
+mkdir -p "$T/nginx"
 sed -e "s|listen 80;|listen 127.0.0.1:$PORT;|" \
     -e "s|/run/isbitcoinlit/|$T/|g" -e "s|/var/cache/isbitcoinlit|$T/nginx/cache|" \
     /etc/nginx/sites-available/isbitcoinlit-example >"$T/nginx/site.conf"
-cat >"$T/nginx/nginx.conf" <<EOF
-user www-data;
-worker_processes 1;
-pid $T/nginx.pid;
-error_log $T/nginx-error.log warn;
-events { worker_connections 64; }
-http {
-    include /etc/nginx/mime.types;
-    default_type application/octet-stream;
-    access_log off;
-    client_body_temp_path $T/nginx/tmp/body;
-    fastcgi_temp_path $T/nginx/tmp/fastcgi;
-    proxy_temp_path $T/nginx/tmp/proxy;
-    uwsgi_temp_path $T/nginx/tmp/uwsgi;
-    scgi_temp_path $T/nginx/tmp/scgi;
-    include $T/nginx/site.conf;
-}
-EOF
+nginx_conf "$T/nginx" "$T/nginx/site.conf"
 if nginx -q -p "$T/nginx" -c "$T/nginx/nginx.conf" 2>"$T/nginx-start.log"; then
+	wait_for 5 test -s "$T/nginx/nginx.pid"
+	cp "$T/nginx/nginx.pid" "$T/nginx.pid"
 	wait_for 10 curl -s -o /dev/null "$BASE/healthz"
 	st=$(req POST /refresh -H "Authorization: Bearer $TOKEN")
 	check "POST /refresh with the token: 200 ($st)" test "$st" = 200
