@@ -5,13 +5,14 @@
 # microcache on) is made to give every answer the document lists that can
 # be provoked here, and tests/openapi/validate.js checks each against the
 # document with ajv: its status documented for its operation, the
-# documented headers present and matching their schemas, the body matching
-# the schema of its content type.  A documented answer that is neither
-# provoked nor in the commented list below fails, as does an answer the
-# document does not list.  The tools are pinned by
+# documented headers present and matching their schemas, no header the
+# document names on other answers only (CORS on a 404, say), the body
+# matching the schema of its content type.  A documented answer that is
+# neither provoked nor in the commented list below fails, as does an
+# answer the document does not list.  The tools are pinned by
 # tests/openapi/package-lock.json and installed with npm ci into a cache
-# outside the sources.  Skipped only when Node or npm, or the tools, cannot
-# be installed.
+# outside the sources.  Skipped only when Node or npm, or the tools,
+# cannot be installed.
 set -uo pipefail
 . "${top_srcdir:-$(dirname "$0")/..}/tests/lib.sh"
 
