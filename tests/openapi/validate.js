@@ -12,8 +12,9 @@
 //
 // Each answer must be documented for its operation (the path matched as
 // OpenAPI matches it: a listed path before a templated one), carry every
-// required header the document lists with a value its schema accepts,
-// and a body its content type and schema accept (none for HEAD, 204 and
+// required header the document lists with a value its schema accepts, no
+// header the document lists on other answers but not on this one, and a
+// body its content type and schema accept (none for HEAD, 204 and
 // 304).  Every documented (operation, status) must have been seen or be
 // listed as not provoked, and nothing listed may have been seen.
 // Prints "OK<TAB>what" or "NOK<TAB>what<TAB>why" lines.
@@ -103,6 +104,16 @@ function headerValue(schema, s) {
 	    /^-?[0-9]+(\.[0-9]+)?$/.test(s) ? Number(s) : s;
 }
 
+// Every header name the document lists on some answer: one of them on an
+// answer that does not list it is undocumented there (Server, Date and
+// the like, which the document never names, are not checked).
+const named = new Set();
+for (const item of Object.values(doc.paths))
+	for (const m of METHODS)
+		for (const r of Object.values((item[m] || {}).responses || {}))
+			for (const name of Object.keys(deref(r).headers || {}))
+				named.add(name.toLowerCase());
+
 const seen = new Set();
 function check(method, reqPath, file, kind) {
 	let ans, body;
@@ -141,6 +152,10 @@ function check(method, reqPath, file, kind) {
 		if (e)
 			bad.push(`${name}: ${got[0]}: ${e}`);
 	}
+	const listed = new Set(Object.keys(resp.headers || {}).map((n) => n.toLowerCase()));
+	for (const name of Object.keys(ans.headers))
+		if (named.has(name) && !listed.has(name))
+			bad.push(`${name} sent, but not documented for this answer`);
 	const ctype = (ans.headers["content-type"] || [""])[0];
 	const mediaType = ctype.split(";")[0].trim().toLowerCase();
 	if (method === "HEAD" || ans.status === "204" || ans.status === "304" || !resp.content) {
@@ -151,8 +166,7 @@ function check(method, reqPath, file, kind) {
 	} else {
 		const schema = resp.content[mediaType].schema || {};
 		let value = body, e = null;
-		// a range is some bytes of the representation, not a document
-		if (mediaType === "application/json" && ans.status !== "206") {
+		if (mediaType === "application/json") {
 			try {
 				value = JSON.parse(body);
 			} catch (err) {
