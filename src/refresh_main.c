@@ -115,13 +115,14 @@ handle_refresh(struct http_request *req, void *ctx)
 
 		log_warn("refresh failed error=\"%s\" detail=\"%s\"",
 		    refresh_strerror(err.code), err.text);
-		/* which Redis failed, and where, is for the log only */
+		/* which Redis failed, where, and on which key, is for the log */
 		http_error(req, status, status == 502 || status == 500 ?
 		    "Cache-Control: no-store\r\n" :
 		    "Retry-After: 5\r\nCache-Control: no-store\r\n",
 		    refresh_strerror(err.code), err.code == REFRESH_EREDIS ?
 		    "the data store is not answering; try again shortly" :
-		    err.text);
+		    err.code == REFRESH_EPERM ? "the refresh's Redis user lacks "
+		    "a right it needs; the log says which" : err.text);
 		return;
 	}
 	log_report(&report);

@@ -66,8 +66,10 @@ for p in /is-bitcoin-lit /history /healthz /openapi.json /; do
 	check "GET $p: readable from any origin, ETag exposed" \
 		test "$(hdr Access-Control-Allow-Origin):$(hdr Access-Control-Expose-Headers)" = "*:ETag"
 done
-st=$(req GET /nope -H 'Origin: https://app.example')
-check "another path: 404, no CORS ($st)" test "$st:$(hdr Access-Control-Allow-Origin)" = "404:"
+for p in /nope /index.html; do
+	st=$(req GET $p -H 'Origin: https://app.example')
+	check "GET $p: 404, no CORS ($st)" test "$st:$(hdr Access-Control-Allow-Origin)" = "404:"
+done
 st=$(req GET "/refresh?$(head -c 20000 /dev/zero | tr '\0' a)" -H 'Origin: https://app.example')
 check "a request line too long to read: 414, no CORS ($st)" \
 	test "$st:$(hdr Access-Control-Allow-Origin)" = "414:"

@@ -24,6 +24,8 @@ NOT_PROVOKED='
 # "redis permission denied")
 GET /healthz 500
 HEAD /healthz 500
+GET /metrics 500
+HEAD /metrics 500
 # nginx waits 120 s for a refresh before its 504
 POST /refresh 504
 '
@@ -179,6 +181,19 @@ check "TRACE /nope: 405, Allow: GET, HEAD ($ST)" \
     test "$ST:$(header "$i" Allow)" = "405:GET, HEAD"
 nginx_errors /nope "${ALL[@]}"
 
+# ---- /metrics: from this machine only ----
+probe GET /metrics
+check "GET /metrics: 200 ($ST)" test "$ST" = 200
+probe HEAD /metrics
+probe GET /metrics --interface 127.0.0.2
+check "GET /metrics from 127.0.0.2: 403 ($ST)" test "$ST" = 403
+probe HEAD /metrics --interface 127.0.0.2
+for m in POST PUT DELETE OPTIONS PATCH TRACE; do
+	probe "$m" /metrics
+	check "$m /metrics: 405 ($ST)" test "$ST" = 405
+done
+nginx_errors /metrics "${ALL[@]}"
+
 # ---- POST /refresh ----
 # refresh [curl args]: a POST /refresh; a 429 (kept: it is an answer too)
 # is retried once after its Retry-After
@@ -257,7 +272,7 @@ api=$(cat "$STATE/api.pid")
 stopped="$api $(pgrep -P "$api" | tr '\n' ' ')"
 API_PIDS=$stopped
 kill -STOP $stopped
-for p in /is-bitcoin-lit /history /healthz; do
+for p in /is-bitcoin-lit /history /healthz /metrics; do
 	for m in GET HEAD; do
 		i=$((i + 1))
 		probe_as "$i" "$m" "$p" -H "$(fresh)" &
@@ -266,10 +281,10 @@ done
 wait
 api_cont
 check "the stopped pool: nginx answers 504" \
-	test "$(grep -l '^HTTP/1.1 504' "$R"/*.h | wc -l)" = 6
+	test "$(grep -l '^HTTP/1.1 504' "$R"/*.h | wc -l)" = 8
 kill -TERM "$api"
 wait_for 15 sh -c "! kill -0 $api 2>/dev/null"
-for p in /is-bitcoin-lit /history /healthz; do
+for p in /is-bitcoin-lit /history /healthz /metrics; do
 	probe GET "$p" -H "$(fresh)"
 	check "no api pool: GET $p 502 ($ST)" test "$ST" = 502
 	probe HEAD "$p" -H "$(fresh)"
