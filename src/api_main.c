@@ -13,6 +13,7 @@
 #include <time.h>
 
 #include "cfg.h"
+#include "conn.h"
 #include "fmt.h"
 #include "history.h"
 #include "http.h"
@@ -63,6 +64,8 @@ worker_open(void *ctx)
 		store_close(&w->conn, &w->st);
 		return -1;
 	}
+	if (w->rconn != NULL)
+		conn_set_breaker(w->rconn, cfg.redis_read_retry_ms);
 	return 0;
 }
 
@@ -91,10 +94,11 @@ readers(struct worker *w, struct store *from[2])
 	return n;
 }
 
+/* The replica's breaker logs its own failures, once (conn.h). */
 static void
-reader_failed(int i, int n, const struct error *err)
+reader_failed(struct worker *w, int i, int n, const struct error *err)
 {
-	if (i + 1 < n)
+	if (i + 1 < n && !conn_breaker_failed(w->rconn))
 		log_warn("replica read failed, reading from the master "
 		    "error=\"%s\"", err->text);
 }
@@ -306,7 +310,7 @@ serve_doc(struct http_request *req, struct worker *w, int hours)
 		if (rc == 0)
 			rc = doc_compute(from[i], &d, &err);
 		if (rc < 0)
-			reader_failed(i, n, &err);
+			reader_failed(w, i, n, &err);
 		else if (rc == 0)
 			reader_empty(w, i, n);
 	}
@@ -366,7 +370,7 @@ handle_health(struct http_request *req, void *ctx)
 	for (int i = 0; i < n && !(ok && found); i++) {
 		used = from[i];
 		if (!(ok = store_newest(used, &newest, &found, &err) == 0))
-			reader_failed(i, n, &err);
+			reader_failed(w, i, n, &err);
 		else if (!found)
 			reader_empty(w, i, n);
 	}
