@@ -192,6 +192,25 @@ conn_ctx_fail(struct conn *c, const redisContext *ctx, const char *what,
 		    "out of memory");
 }
 
+/*
+ * A unix socket closed at the first command: say what that means when a
+ * TLS tunnel listens there, as its clients see a failed handshake.
+ */
+static void
+conn_tunnel_hint(struct conn *c, const redisContext *ctx, const char *path)
+{
+	char text[ERROR_TEXT_MAX];
+
+	if (path == NULL || ctx == NULL || !(ctx->err == REDIS_ERR_EOF ||
+	    (ctx->err == REDIS_ERR_IO &&
+	    strcmp(ctx->errstr, strerror(ECONNRESET)) == 0)))
+		return;
+	snprintf(text, sizeof(text), "%s", c->err.text);
+	error_set(&c->err, 0, "%s (a TLS tunnel on this socket closes it so "
+	    "when the TLS handshake or the check of Redis's certificate "
+	    "fails: see the tunnel's log)", text);
+}
+
 static void
 conn_fail(struct conn *c, const char *what, int saved_errno)
 {
@@ -264,8 +283,10 @@ conn_ctx_open(struct conn *c, const char *host, int port, const char *path,
 		argv[argc++] = password;
 		if ((r = conn_ctx_command(c, ctx, where, argc, argv,
 		    auth == CONN_AUTH_DATA ? "AUTH at" : "AUTH at sentinel")) ==
-		    NULL)
+		    NULL) {
+			conn_tunnel_hint(c, ctx, path);
 			goto err;
+		}
 		freeReplyObject(r);
 	}
 	if (auth == CONN_AUTH_DATA && c->url.db != 0) {
@@ -273,8 +294,10 @@ conn_ctx_open(struct conn *c, const char *host, int port, const char *path,
 
 		snprintf(db, sizeof(db), "%d", c->url.db);
 		if ((r = conn_ctx_command(c, ctx, where, 2, argv,
-		    "SELECT at")) == NULL)
+		    "SELECT at")) == NULL) {
+			conn_tunnel_hint(c, ctx, path);
 			goto err;
+		}
 		freeReplyObject(r);
 	}
 	return ctx;
@@ -434,6 +457,8 @@ conn_pipeline_once(struct conn *c, size_t n, const int *argcs,
 			return 0;
 		saved_errno = errno;
 		conn_fail(c, "command at", saved_errno);
+		if (!reused && !conn_at_node(c))
+			conn_tunnel_hint(c, c->ctx, c->url.path);
 		timed_out = c->ctx->err == REDIS_ERR_IO &&
 		    (saved_errno == EAGAIN || saved_errno == EWOULDBLOCK);
 		conn_reset(c);
@@ -501,7 +526,7 @@ conn_pipeline(struct conn *c, size_t n, const int *argcs,
 		c->broken = 1;
 		c->breaker_failed = 1;
 	} else if (c->broken) {
-		log_info("redis at %s answers again", where);
+		log_warn("redis at %s answers again", where);
 		c->broken = 0;
 	}
 	return rc;

@@ -117,7 +117,8 @@ const char *conn_error(const struct conn *c);
  * replica with a fallback: after a command fails to reach it, every
  * command fails at once for retry_ms (conn_error() says so), then one is
  * sent again.  The first failure is logged as a warning, and nothing more
- * until the server answers again.  retry_ms 0: off (the default).
+ * until the server answers again (logged too).  retry_ms 0: off (the
+ * default).
  */
 void conn_set_breaker(struct conn *c, long retry_ms);
 
