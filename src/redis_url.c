@@ -349,8 +349,8 @@ redis_url_parse(const char *text, struct redis_url *url, struct error *err)
 	else if ((p = after_scheme(text, "redis://")) == NULL) {
 		if (after_scheme(text, "rediss://") != NULL)
 			error_set(&why, REDIS_URL_EINVAL, "TLS (rediss://) is "
-			    "not supported; use redis:// on a private network "
-			    "or a unix:// socket");
+			    "not spoken here: reach the server through a TLS "
+			    "tunnel (stunnel4) on a unix:// socket");
 		else
 			error_set(&why, REDIS_URL_EINVAL, "not a redis://, "
 			    "redis-sentinel:// or unix:// URL");

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Redis Sentinel, on real processes: a master, a replica and three
 # sentinels, each with a password of its own (the data nodes' and the
-# sentinels'; an ACL user on the sentinels too).  The stack follows the
+# sentinels'; an ACL user on the sentinels that may only ask where the
+# master is).  The stack follows the
 # master through a redis-sentinel:// URL; refreshes WAIT for
 # ISBITCOINLIT_MIN_REPLICAS; the master is SIGKILLed under load and the
 # API must answer only 200 or 503, then 200 again with no restart, and keep
@@ -49,7 +50,7 @@ sentinel_conf() {
 	dir $T
 	requirepass $SPW
 	sentinel sentinel-pass $SPW
-	user lit on >lit-acl-secret ~* &* +@all
+	user lit on >lit-acl-secret -@all +sentinel|get-master-addr-by-name
 	sentinel monitor lit 127.0.0.1 $2 2
 	sentinel auth-pass lit $MPW
 	sentinel down-after-milliseconds lit 1000

@@ -217,8 +217,9 @@ main(void)
 	    "\"redis-sentinel://u:***@s1/m\"");
 	bad("http://h", "not a redis://, redis-sentinel:// or unix:// URL: \"http://h\"");
 	bad("", "not a redis://, redis-sentinel:// or unix:// URL: \"\"");
-	bad("rediss://h:6380", "TLS (rediss://) is not supported; use redis:// "
-	    "on a private network or a unix:// socket: \"rediss://h:6380\"");
+	bad("rediss://h:6380", "TLS (rediss://) is not spoken here: reach the "
+	    "server through a TLS tunnel (stunnel4) on a unix:// socket: "
+	    "\"rediss://h:6380\"");
 	bad("redis://", "missing host: \"redis://\"");
 	bad("redis://h:0", "bad port (1-65535): \"redis://h:0\"");
 	bad("redis://h:65536", "bad port (1-65535): \"redis://h:65536\"");
