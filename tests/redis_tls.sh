@@ -3,7 +3,8 @@
 # port) with a certificate from a throwaway CA made here by openssl, and
 # the local stack reaching it through its stunnel4 tunnel on a unix socket
 # (ISBITCOINLIT_REDIS_TLS): a refresh and the API work, the data is on the
-# TLS server, `down` stops the tunnel.  Certificate verification is on: a
+# TLS server, `down` stops the tunnel; a client certificate when Redis
+# asks for one.  Certificate verification is on: a
 # tunnel that trusts another CA, or checks another name, fails closed --
 # the programs get no Redis (exit 3, 503) and say what to look at, the
 # tunnel's log says why, and nothing is written.  TAP output.
@@ -101,6 +102,35 @@ for t in wrongca wrongname; do
 		grep -q 'certificate verify failed' "$T/$t.log"
 	check "$t: nothing was written" test "$(tcli keys "$t:*" | wc -w)" = 0
 done
+
+# ---- a Redis that asks for a client certificate ----
+unset ISBITCOINLIT_REDIS_TLS_NAME
+export ISBITCOINLIT_REDIS_TLS=127.0.0.1:$P ISBITCOINLIT_REDIS_TLS_CA=$T/test-ca.pem
+export ISBITCOINLIT_REDIS_URL=unix://:$PW@$T/state/redis-tls.sock
+openssl req -newkey rsa:2048 -nodes -subj /CN=isbitcoinlit \
+    -keyout "$T/client.key" -out "$T/client.csr" 2>/dev/null &&
+openssl x509 -req -days 2 -in "$T/client.csr" -CA "$T/test-ca.pem" \
+    -CAkey "$T/test-ca.key" -CAcreateserial -out "$T/client.pem" 2>/dev/null
+tcli config set tls-auth-clients yes >/dev/null 2>&1 ||
+	REDISCLI_AUTH=$PW redis-cli --tls --cacert "$T/test-ca.pem" \
+	    --cert "$T/client.pem" --key "$T/client.key" -p "$P" \
+	    config set tls-auth-clients yes >/dev/null
+if "$LOCAL" up >"$T/up.log" 2>&1; then
+	nok "client certificates required, none given: the stack does not come up" "$(cat "$T/up.log")"
+else
+	ok "client certificates required, none given: the stack does not come up"
+fi
+"$LOCAL" down >/dev/null
+if ISBITCOINLIT_REDIS_TLS_CERT=$T/client.pem ISBITCOINLIT_REDIS_TLS_KEY=$T/client.key \
+    "$LOCAL" up >"$T/up.log" 2>&1; then
+	ok "with ISBITCOINLIT_REDIS_TLS_CERT and _KEY: the stack comes up"
+else
+	nok "with ISBITCOINLIT_REDIS_TLS_CERT and _KEY: the stack comes up" "$(cat "$T/up.log")"
+fi
+check "and serves: 200" test "$(req GET /is-bitcoin-lit)" = 200
+"$LOCAL" down >/dev/null
+REDISCLI_AUTH=$PW redis-cli --tls --cacert "$T/test-ca.pem" --cert "$T/client.pem" \
+    --key "$T/client.key" -p "$P" config set tls-auth-clients no >/dev/null
 
 # the local stack's own tunnel, trusting another CA, or checking another
 # name: it does not come up, its API answers 503 (no hang)
