@@ -13,6 +13,7 @@
 #include <time.h>
 
 #include "cfg.h"
+#include "conn.h"
 #include "fmt.h"
 #include "history.h"
 #include "http.h"
@@ -65,6 +66,8 @@ worker_open(void *ctx)
 		store_close(&w->conn, &w->st);
 		return -1;
 	}
+	if (w->rconn != NULL)
+		conn_set_breaker(w->rconn, cfg.redis_read_retry_ms);
 	return 0;
 }
 
@@ -93,12 +96,13 @@ readers(struct worker *w, struct store *from[2])
 	return n;
 }
 
+/* The replica's breaker logs its own failures, once (conn.h). */
 static void
 reader_failed(struct worker *w, int i, int n, const struct error *err)
 {
 	if (err->code != STORE_ENOMEM)
 		metrics_redis_error(w->metrics);
-	if (i + 1 < n)
+	if (i + 1 < n && !conn_breaker_failed(w->rconn))
 		log_warn("replica read failed, reading from the master "
 		    "error=\"%s\"", err->text);
 }

@@ -44,12 +44,18 @@ struct opt {
 static const struct opt opts[] = {
 	{ "ISBITCOINLIT_REDIS_URL", "redis-url", OPT_REDIS_URL, OFF(redis_url),
 	  "redis://127.0.0.1:6379/0", 0, 0, CFG_ALL,
-	  "redis://[[user]:password@]host[:port][/db], unix:///path[?db=N] or "
-	  "redis-sentinel://[[user]:password@]host:port,host:port/<master>[/db]" },
+	  "redis://[[user]:password@]host[:port][,host[:port]...][/db] (several: "
+	  "Cluster seeds), unix:///path[?db=N] or "
+	  "redis-sentinel://[[user]:password@][@[user]:password@]host:port,"
+	  "host:port/<master>[/db] (the second password: the sentinels')" },
 	{ "ISBITCOINLIT_REDIS_READ_URL", "redis-read-url", OPT_REDIS_URL,
 	  OFF(redis_read_url), NULL, 0, 0, CFG_API,
 	  "a replica for the API's reads (cache writes still go to the "
 	  "REDIS_URL); unset: read from REDIS_URL" },
+	{ "ISBITCOINLIT_REDIS_READ_RETRY_MS", "redis-read-retry-ms", OPT_INT,
+	  OFF(redis_read_retry_ms), "5000", 1, 3600000, CFG_API,
+	  "after a read on the replica failed, read from the master this long "
+	  "before asking the replica again, milliseconds" },
 	{ "ISBITCOINLIT_REDIS_TIMEOUT_MS", "redis-timeout-ms", OPT_INT,
 	  OFF(redis_timeout_ms), "1000", 1, 600000, CFG_ALL,
 	  "connect and command timeout for Redis, milliseconds" },

@@ -22,6 +22,7 @@ struct cfg {
 	/* Redis */
 	char *redis_url;
 	char *redis_read_url;	/* NULL: the API reads from redis_url */
+	long redis_read_retry_ms;	/* the replica's breaker (conn.h) */
 	long redis_timeout_ms;
 	char *key_prefix;
 	enum cfg_timeseries timeseries;

@@ -17,8 +17,31 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/time.h>
+#include <time.h>
 
 #include "conn_impl.h"
+#include "log.h"
+
+/*
+ * A copy of the n nodes of from into *to and *nto (counted as soon as
+ * allocated, so redis_url_free() frees a partial copy).  Returns 0 or -1.
+ */
+static int
+nodes_copy(struct redis_node **to, size_t *nto, const struct redis_node *from,
+    size_t n)
+{
+	if (n == 0)
+		return 0;
+	if ((*to = calloc(n, sizeof(**to))) == NULL)
+		return -1;
+	*nto = n;
+	for (size_t i = 0; i < n; i++) {
+		(*to)[i].port = from[i].port;
+		if (((*to)[i].host = strdup(from[i].host)) == NULL)
+			return -1;
+	}
+	return 0;
+}
 
 struct conn *
 conn_new(const struct redis_url *url, long timeout_ms)
@@ -38,21 +61,16 @@ conn_new(const struct redis_url *url, long timeout_ms)
 	    (url->path && !(c->url.path = strdup(url->path))) ||
 	    (url->user && !(c->url.user = strdup(url->user))) ||
 	    (url->password && !(c->url.password = strdup(url->password))) ||
-	    (url->master && !(c->url.master = strdup(url->master))))
+	    (url->master && !(c->url.master = strdup(url->master))) ||
+	    (url->sentinel_user &&
+	    !(c->url.sentinel_user = strdup(url->sentinel_user))) ||
+	    (url->sentinel_password &&
+	    !(c->url.sentinel_password = strdup(url->sentinel_password))))
 		goto nomem;
-	if (url->nsentinels > 0) {
-		c->url.sentinels = calloc(url->nsentinels,
-		    sizeof(*c->url.sentinels));
-		if (c->url.sentinels == NULL)
-			goto nomem;
-		c->url.nsentinels = url->nsentinels;
-		for (size_t i = 0; i < url->nsentinels; i++) {
-			c->url.sentinels[i].port = url->sentinels[i].port;
-			c->url.sentinels[i].host = strdup(url->sentinels[i].host);
-			if (c->url.sentinels[i].host == NULL)
-				goto nomem;
-		}
-	}
+	if (nodes_copy(&c->url.sentinels, &c->url.nsentinels, url->sentinels,
+	    url->nsentinels) < 0 || nodes_copy(&c->url.seeds, &c->url.nseeds,
+	    url->seeds, url->nseeds) < 0)
+		goto nomem;
 	c->tv.tv_sec = timeout_ms / 1000;
 	c->tv.tv_usec = (timeout_ms % 1000) * 1000;
 	return c;
@@ -128,7 +146,33 @@ conn_where(const struct conn *c, char *buf, size_t len)
 		snprintf(buf, len, "master \"%s\"", c->url.master);
 }
 
-/* A read or write that ran out of time says so. */
+int64_t
+conn_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+long
+conn_share(int64_t deadline, size_t left)
+{
+	int64_t rest = deadline - conn_now_ms();
+
+	if (rest <= 0 || left == 0)
+		return 0;
+	rest /= (int64_t)left;
+	return rest > 0 ? (long)rest : 1;
+}
+
+long
+conn_timeout_ms(const struct conn *c)
+{
+	return (long)c->tv.tv_sec * 1000 + c->tv.tv_usec / 1000;
+}
+
+/* A read or write that ran out of time says so (with ctx's own timeout). */
 void
 conn_ctx_fail(struct conn *c, const redisContext *ctx, const char *what,
     const char *where, int saved_errno)
@@ -136,8 +180,9 @@ conn_ctx_fail(struct conn *c, const redisContext *ctx, const char *what,
 	if (ctx != NULL && ctx->err == REDIS_ERR_IO &&
 	    (saved_errno == EAGAIN || saved_errno == EWOULDBLOCK))
 		error_set(&c->err, 0, "%s %s: timed out after %ld ms",
-		    what, where,
-		    (long)c->tv.tv_sec * 1000 + c->tv.tv_usec / 1000);
+		    what, where, ctx->timeout != NULL ?
+		    (long)ctx->timeout->tv_sec * 1000 +
+		    ctx->timeout->tv_usec / 1000 : conn_timeout_ms(c));
 	else if (ctx != NULL && ctx->err == REDIS_ERR_EOF)
 		error_set(&c->err, 0, "%s %s: connection closed "
 		    "by the server", what, where);
@@ -145,6 +190,25 @@ conn_ctx_fail(struct conn *c, const redisContext *ctx, const char *what,
 		error_set(&c->err, 0, "%s %s: %s", what, where,
 		    ctx != NULL && ctx->errstr[0] ? ctx->errstr :
 		    "out of memory");
+}
+
+/*
+ * A unix socket closed at the first command: say what that means when a
+ * TLS tunnel listens there, as its clients see a failed handshake.
+ */
+static void
+conn_tunnel_hint(struct conn *c, const redisContext *ctx, const char *path)
+{
+	char text[ERROR_TEXT_MAX];
+
+	if (path == NULL || ctx == NULL || !(ctx->err == REDIS_ERR_EOF ||
+	    (ctx->err == REDIS_ERR_IO &&
+	    strcmp(ctx->errstr, strerror(ECONNRESET)) == 0)))
+		return;
+	snprintf(text, sizeof(text), "%s", c->err.text);
+	error_set(&c->err, 0, "%s (a TLS tunnel on this socket closes it so "
+	    "when the TLS handshake or the check of Redis's certificate "
+	    "fails: see the tunnel's log)", text);
 }
 
 static void
@@ -177,49 +241,63 @@ conn_ctx_command(struct conn *c, redisContext *ctx, const char *where,
 
 redisContext *
 conn_ctx_open(struct conn *c, const char *host, int port, const char *path,
-    int auth)
+    enum conn_auth auth, long ms)
 {
 	redisContext *ctx;
 	redisReply *r;
+	struct timeval tv = c->tv;
 	char where[CONN_WHERE_MAX], db[16];
+	const char *user = auth == CONN_AUTH_DATA ? c->url.user :
+	    c->url.sentinel_user;
+	const char *password = auth == CONN_AUTH_DATA ? c->url.password :
+	    c->url.sentinel_password;
 
+	if (ms > 0) {
+		tv.tv_sec = ms / 1000;
+		tv.tv_usec = (ms % 1000) * 1000;
+	}
 	if (path != NULL) {
 		snprintf(where, sizeof(where), "unix:%s", path);
-		ctx = redisConnectUnixWithTimeout(path, c->tv);
+		ctx = redisConnectUnixWithTimeout(path, tv);
 	} else {
 		conn_node_name(host, port, where, sizeof(where));
-		ctx = redisConnectWithTimeout(host, port, c->tv);
+		ctx = redisConnectWithTimeout(host, port, tv);
 	}
 	if (ctx == NULL || ctx->err) {
 		conn_ctx_fail(c, ctx, "connect", where, errno);
 		goto err;
 	}
-	if (redisSetTimeout(ctx, c->tv) != REDIS_OK) {
+	if (redisSetTimeout(ctx, tv) != REDIS_OK) {
 		conn_ctx_fail(c, ctx, "set timeout on", where, errno);
 		goto err;
 	}
 	if (path == NULL)
 		(void)redisEnableKeepAlive(ctx);
-	if (auth && c->url.password != NULL) {
+	if (password != NULL) {
 		const char *argv[3];
 		int argc = 0;
 
 		argv[argc++] = "AUTH";
-		if (c->url.user != NULL)
-			argv[argc++] = c->url.user;
-		argv[argc++] = c->url.password;
+		if (user != NULL)
+			argv[argc++] = user;
+		argv[argc++] = password;
 		if ((r = conn_ctx_command(c, ctx, where, argc, argv,
-		    "AUTH at")) == NULL)
+		    auth == CONN_AUTH_DATA ? "AUTH at" : "AUTH at sentinel")) ==
+		    NULL) {
+			conn_tunnel_hint(c, ctx, path);
 			goto err;
+		}
 		freeReplyObject(r);
 	}
-	if (auth && c->url.db != 0) {
+	if (auth == CONN_AUTH_DATA && c->url.db != 0) {
 		const char *argv[2] = { "SELECT", db };
 
 		snprintf(db, sizeof(db), "%d", c->url.db);
 		if ((r = conn_ctx_command(c, ctx, where, 2, argv,
-		    "SELECT at")) == NULL)
+		    "SELECT at")) == NULL) {
+			conn_tunnel_hint(c, ctx, path);
 			goto err;
+		}
 		freeReplyObject(r);
 	}
 	return ctx;
@@ -227,6 +305,67 @@ err:
 	if (ctx != NULL)
 		redisFree(ctx);
 	return NULL;
+}
+
+/*
+ * Point the URL's address (c->url.host, port) at seed i.  Returns 0 or
+ * -1 (out of memory, c->err set).
+ */
+static int
+conn_use_seed(struct conn *c, size_t i)
+{
+	char *h;
+
+	if (c->url.seeds[i].host == c->url.host ||
+	    strcmp(c->url.seeds[i].host, c->url.host) == 0) {
+		c->url.port = c->url.seeds[i].port;
+		c->seed = i;
+		return 0;
+	}
+	if ((h = strdup(c->url.seeds[i].host)) == NULL) {
+		error_set(&c->err, 0, "out of memory");
+		return -1;
+	}
+	free(c->url.host);
+	c->url.host = h;
+	c->url.port = c->url.seeds[i].port;
+	c->seed = i;
+	return 0;
+}
+
+/*
+ * Connect to the URL's address: its socket, or its seeds, the one that
+ * answered last first, all within c's timeout.  Returns a context (with
+ * c's own timeout) or NULL with c->err set.
+ */
+static redisContext *
+conn_open_url(struct conn *c)
+{
+	size_t n = c->url.nseeds;
+	int64_t deadline = conn_now_ms() + conn_timeout_ms(c);
+	redisContext *ctx = NULL;
+
+	if (c->url.path != NULL || n == 0)
+		return conn_ctx_open(c, c->url.host, c->url.port, c->url.path,
+		    CONN_AUTH_DATA, 0);
+	for (size_t k = 0; k < n && ctx == NULL; k++) {
+		size_t i = (c->seed + k) % n;
+		long ms = conn_share(deadline, n - k);
+
+		if (ms == 0)
+			break;
+		ctx = conn_ctx_open(c, c->url.seeds[i].host,
+		    c->url.seeds[i].port, NULL, CONN_AUTH_DATA, ms);
+		if (ctx != NULL && (conn_use_seed(c, i) < 0 ||
+		    redisSetTimeout(ctx, c->tv) != REDIS_OK)) {
+			redisFree(ctx);
+			return NULL;
+		}
+	}
+	if (ctx == NULL && n > 1)
+		error_prefix(&c->err, "none of the %zu seeds answered within "
+		    "%ld ms; the last: ", n, conn_timeout_ms(c));
+	return ctx;
 }
 
 /*
@@ -241,7 +380,8 @@ conn_connect(struct conn *c)
 		return -1;
 	c->on_url = 0;
 	if (c->node.host != NULL)
-		c->ctx = conn_ctx_open(c, c->node.host, c->node.port, NULL, 1);
+		c->ctx = conn_ctx_open(c, c->node.host, c->node.port, NULL,
+		    CONN_AUTH_DATA, 0);
 	/*
 	 * With Cluster, when the node that had our slot does not answer, the
 	 * URL's node may name its successor (MOVED); the node is kept for the
@@ -252,8 +392,7 @@ conn_connect(struct conn *c)
 			snprintf(c->node_err, sizeof(c->node_err), "%.200s",
 			    c->err.text);
 		c->on_url = c->node.host != NULL;
-		c->ctx = conn_ctx_open(c, c->url.host, c->url.port,
-		    c->url.path, 1);
+		c->ctx = conn_open_url(c);
 	}
 	if (c->ctx == NULL) {
 		if (c->url.master != NULL)
@@ -261,7 +400,8 @@ conn_connect(struct conn *c)
 			    "sentinels name: ", c->url.master);
 		return -1;
 	}
-	if (c->url.master != NULL && topo_role_check(c) < 0) {
+	if ((c->url.master != NULL && topo_role_check(c) < 0) ||
+	    (c->url.nseeds > 1 && !conn_at_node(c) && topo_seed_check(c) < 0)) {
 		conn_reset(c);
 		return -1;
 	}
@@ -317,6 +457,8 @@ conn_pipeline_once(struct conn *c, size_t n, const int *argcs,
 			return 0;
 		saved_errno = errno;
 		conn_fail(c, "command at", saved_errno);
+		if (!reused && !conn_at_node(c))
+			conn_tunnel_hint(c, c->ctx, c->url.path);
 		timed_out = c->ctx->err == REDIS_ERR_IO &&
 		    (saved_errno == EAGAIN || saved_errno == EWOULDBLOCK);
 		conn_reset(c);
@@ -333,13 +475,61 @@ conn_reply_is_error(const redisReply *r, const char *prefix)
 	    strncmp(r->str, prefix, strlen(prefix)) == 0;
 }
 
-/* Each attempt is conn_pipeline_once(); topology.c follows redirections. */
+void
+conn_set_breaker(struct conn *c, long retry_ms)
+{
+	c->retry_ms = retry_ms;
+}
+
+int
+conn_breaker_failed(const struct conn *c)
+{
+	return c->breaker_failed;
+}
+
+/*
+ * Each attempt is conn_pipeline_once(); topology.c follows redirections.
+ * With a breaker, a failure keeps every command from the server for
+ * retry_ms (said in the log once, until the server answers again).
+ */
 int
 conn_pipeline(struct conn *c, size_t n, const int *argcs,
     const char **const *argvs, const size_t *const *argvlens,
     redisReply **replies)
 {
-	return topo_pipeline(c, n, argcs, argvs, argvlens, replies);
+	char where[CONN_WHERE_MAX];
+	int64_t now = conn_now_ms();
+	int rc;
+
+	c->breaker_failed = 0;
+	if (c->retry_ms > 0 && now < c->open_until) {
+		memset(replies, 0, n * sizeof(*replies));
+		conn_where(c, where, sizeof(where));
+		error_set(&c->err, 0, "redis at %s not asked for %lld ms more "
+		    "(it failed: %s)", where, (long long)(c->open_until - now),
+		    c->open_err);
+		c->breaker_failed = 1;
+		return -1;
+	}
+	rc = topo_pipeline(c, n, argcs, argvs, argvlens, replies);
+	if (c->retry_ms <= 0)
+		return rc;
+	conn_where(c, where, sizeof(where));
+	if (rc < 0) {
+		c->open_until = conn_now_ms() + c->retry_ms;
+		snprintf(c->open_err, sizeof(c->open_err), "%.200s",
+		    c->err.text);
+		if (!c->broken)
+			log_warn("redis at %s failed: not asked again for %ld "
+			    "ms, then tried (said once until it answers) "
+			    "error=\"%s\"", where, c->retry_ms, c->err.text);
+		c->broken = 1;
+		c->breaker_failed = 1;
+	} else if (c->broken) {
+		log_warn("redis at %s answers again", where);
+		c->broken = 0;
+	}
+	return rc;
 }
 
 redisReply *

@@ -112,6 +112,23 @@ unsigned long conn_generation(const struct conn *c);
  */
 const char *conn_error(const struct conn *c);
 
+/*
+ * A circuit breaker for a server that may be slow or gone, such as a read
+ * replica with a fallback: after a command fails to reach it, every
+ * command fails at once for retry_ms (conn_error() says so), then one is
+ * sent again.  The first failure is logged as a warning, and nothing more
+ * until the server answers again (logged too).  retry_ms 0: off (the
+ * default).
+ */
+void conn_set_breaker(struct conn *c, long retry_ms);
+
+/*
+ * Did the last command fail in the breaker (the failure that opened it,
+ * logged already, or one refused while it is open)?  A caller that logs
+ * failures leaves these out, so the log says it once.
+ */
+int conn_breaker_failed(const struct conn *c);
+
 /* Drop the connection (e.g. after fork); the next command reconnects. */
 void conn_reset(struct conn *c);
 

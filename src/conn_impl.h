@@ -7,6 +7,7 @@
 #define ISBITCOINLIT_CONN_IMPL_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/time.h>
 
 #include <hiredis/hiredis.h>
@@ -35,6 +36,23 @@ struct conn {
 	struct error err;	/* its text is what conn_error() returns */
 	/* connections made so far, ASK's one-command ones too */
 	unsigned long generation;
+	size_t seed;		/* the cluster seed that answered last */
+	/* with Sentinel: no sentinel answered; until this (conn_now_ms())
+	 * a connect fails at once with sentinel_err */
+	int64_t sentinel_fail_until;
+	char sentinel_err[ERROR_TEXT_MAX];
+	/* the circuit breaker (conn_set_breaker()); retry_ms 0: off */
+	long retry_ms;
+	int64_t open_until;	/* failed: no command is sent before this */
+	int broken;		/* the failure was logged; not yet answered */
+	int breaker_failed;	/* the last command failed in the breaker */
+	char open_err[256];	/* why it opened */
+};
+
+/* Whose credentials conn_ctx_open() sends. */
+enum conn_auth {
+	CONN_AUTH_SENTINEL,	/* the sentinels' (if any); no SELECT */
+	CONN_AUTH_DATA		/* the URL's user, password and database */
 };
 
 /* ---- conn.c: the transport ---- */
@@ -54,17 +72,32 @@ void conn_where(const struct conn *c, char *buf, size_t len);
  */
 int conn_set_node(struct conn *c, const char *host, int port);
 
+/* Milliseconds of a monotonic clock. */
+int64_t conn_now_ms(void);
+
+/*
+ * The time for the next of left attempts that must all end by deadline
+ * (conn_now_ms()): an equal share of what remains, so that a refused
+ * attempt leaves more to the others.  Returns milliseconds, 0 when none
+ * remain.
+ */
+long conn_share(int64_t deadline, size_t left);
+
+/* c's timeout in milliseconds. */
+long conn_timeout_ms(const struct conn *c);
+
 /* Record in c->err why ctx failed; saved_errno tells a timeout apart. */
 void conn_ctx_fail(struct conn *c, const redisContext *ctx, const char *what,
     const char *where, int saved_errno);
 
 /*
- * Connect to one server and apply the timeouts, then (with auth) AUTH and
- * SELECT.  Returns a context the caller frees with redisFree(), or NULL
- * with c->err set.
+ * Connect to one server with a timeout of ms (0: c's own) for the connect
+ * and each command, then AUTH (and with CONN_AUTH_DATA, SELECT).
+ * Returns a context the caller frees with redisFree(), or NULL with
+ * c->err set.
  */
 redisContext *conn_ctx_open(struct conn *c, const char *host, int port,
-    const char *path, int auth);
+    const char *path, enum conn_auth auth, long ms);
 
 /*
  * Run one command on a raw context.  Returns the reply (the caller frees
@@ -98,12 +131,21 @@ int conn_reply_is_error(const redisReply *r, const char *prefix);
 
 /*
  * Ask the sentinels, the one that answered last first, where the master
- * is; point c->node there.  Returns 0, or -1 with c->err set.
+ * is, all within c's timeout; point c->node there.  Returns 0, or -1 with
+ * c->err set; a lookup that found no master is remembered for a moment,
+ * and fails at once meanwhile.
  */
 int topo_sentinel_resolve(struct conn *c);
 
 /* With Sentinel: is the server on c->ctx the master?  Returns 0 or -1. */
 int topo_role_check(struct conn *c);
+
+/*
+ * With several seeds: is the server on c->ctx a cluster node (it lists
+ * the cluster's nodes)?  Several seeds of servers that are not one cluster
+ * would split the data.  Returns 0, or -1 with c->err set.
+ */
+int topo_seed_check(struct conn *c);
 
 /* Free the cluster nodes c knows (c itself stays usable). */
 void topo_forget_nodes(struct conn *c);

@@ -108,28 +108,61 @@ after_scheme(const char *text, const char *scheme)
 	return strncmp(text, scheme, n) == 0 ? text + n : NULL;
 }
 
-/* Parse "[user]:password" in ui[0..len) into url.  Returns 0 or -1. */
+/*
+ * Parse "[user]:password" in ui[0..len) into new *user and *password (the
+ * caller frees them, also on failure); whose names them in messages ("",
+ * or "sentinel ").  Returns 0 or -1.
+ */
 static int
-parse_userinfo(const char *ui, size_t len, struct redis_url *url,
-    struct error *why)
+parse_userinfo(const char *ui, size_t len, char **user, char **password,
+    const char *whose, struct error *why)
 {
 	const char *colon = memchr(ui, ':', len);
 
 	if (colon == NULL)
 		return error_set(why, REDIS_URL_EINVAL, "missing ':' before "
-		    "the password (use redis://:password@host or "
-		    "redis://user:password@host)");
-	if (colon > ui && (url->user = pct_decode(ui, (size_t)(colon - ui))) ==
+		    "the %spassword (use redis://:password@host or "
+		    "redis://user:password@host)", whose);
+	if (colon > ui && (*user = pct_decode(ui, (size_t)(colon - ui))) ==
 	    NULL)
 		return error_set(why, REDIS_URL_EINVAL, "bad percent-escape in "
-		    "the user name");
+		    "the %suser name", whose);
 	if ((size_t)(colon - ui) + 1 == len)
-		return error_set(why, REDIS_URL_EINVAL, "empty password");
-	url->password = pct_decode(colon + 1, len - (size_t)(colon - ui) - 1);
-	if (url->password == NULL)
+		return error_set(why, REDIS_URL_EINVAL, "empty %spassword",
+		    whose);
+	*password = pct_decode(colon + 1, len - (size_t)(colon - ui) - 1);
+	if (*password == NULL)
 		return error_set(why, REDIS_URL_EINVAL, "bad percent-escape in "
-		    "the password");
+		    "the %spassword", whose);
 	return 0;
+}
+
+/*
+ * The user information of a URL, ui[0..len): "[user]:password" for the
+ * data nodes; in a redis-sentinel:// URL it may go on with '@' and
+ * "[user]:password" for the sentinels (the data nodes' part may then be
+ * empty: "@:password" is the sentinels' alone).  Returns 0 or -1.
+ */
+static int
+parse_credentials(const char *ui, size_t len, int sentinel,
+    struct redis_url *url, struct error *why)
+{
+	const char *at = sentinel ? memchr(ui, '@', len) : NULL;
+
+	if (at == NULL)
+		return parse_userinfo(ui, len, &url->user, &url->password, "",
+		    why);
+	if (at > ui && parse_userinfo(ui, (size_t)(at - ui), &url->user,
+	    &url->password, "", why) < 0)
+		return -1;
+	at++;
+	if (memchr(at, '@', len - (size_t)(at - ui)) != NULL)
+		return error_set(why, REDIS_URL_EINVAL, "more than two user "
+		    "names and passwords (an '@' in a password is written "
+		    "%%40)");
+	return parse_userinfo(at, len - (size_t)(at - ui),
+	    &url->sentinel_user, &url->sentinel_password, "sentinel ",
+	    why);
 }
 
 /*
@@ -172,27 +205,31 @@ parse_hostport(const char *s, const char *end, int defport, char **host,
 	return 0;
 }
 
-/* "h1:p1,h2:p2" in s[0..end) into url->sentinels.  Returns 0 or -1. */
+/*
+ * "h1:p1,h2:p2" in s[0..end) into a new array *nodes of *n (the caller
+ * frees them, also on failure); defport where a port is left out.
+ * Returns 0 or -1.
+ */
 static int
-parse_sentinels(const char *s, const char *end, struct redis_url *url,
-    struct error *why)
+parse_nodes(const char *s, const char *end, int defport,
+    struct redis_node **nodes, size_t *n, struct error *why)
 {
-	size_t n = 1;
+	size_t count = 1;
 
 	for (const char *q = s; q < end; q++)
-		n += *q == ',';
-	if (n > REDIS_URL_MAX_SENTINELS)
+		count += *q == ',';
+	if (count > REDIS_URL_MAX_NODES)
 		return error_set(why, REDIS_URL_EINVAL, "more than %d "
-		    "sentinels", REDIS_URL_MAX_SENTINELS);
-	if ((url->sentinels = calloc(n, sizeof(*url->sentinels))) == NULL)
+		    "hosts", REDIS_URL_MAX_NODES);
+	if ((*nodes = calloc(count, sizeof(**nodes))) == NULL)
 		return error_set(why, REDIS_URL_ENOMEM, "out of memory");
-	for (size_t i = 0; i < n; i++) {
+	for (size_t i = 0; i < count; i++) {
 		const char *comma = memchr(s, ',', (size_t)(end - s));
 		const char *e = comma != NULL ? comma : end;
 
-		url->nsentinels = i + 1;
-		if (parse_hostport(s, e, REDIS_URL_SENTINEL_PORT,
-		    &url->sentinels[i].host, &url->sentinels[i].port, why) < 0)
+		*n = i + 1;
+		if (parse_hostport(s, e, defport, &(*nodes)[i].host,
+		    &(*nodes)[i].port, why) < 0)
 			return -1;
 		s = e + 1;
 	}
@@ -262,7 +299,10 @@ parse_unix(const char *host, const char *auth_end, struct redis_url *url,
 	return 0;
 }
 
-/* "host[:port][/db]" of a redis:// URL; auth_end is where the host ends. */
+/*
+ * "host[:port][,host[:port]...][/db]" of a redis:// URL (several: seeds
+ * of a cluster); auth_end is where the hosts end.
+ */
 static int
 parse_tcp(const char *host, const char *auth_end, struct redis_url *url,
     struct error *why)
@@ -270,9 +310,12 @@ parse_tcp(const char *host, const char *auth_end, struct redis_url *url,
 	const char *rest = auth_end;
 	long v;
 
-	if (parse_hostport(host, auth_end, REDIS_URL_DEFAULT_PORT, &url->host,
-	    &url->port, why) < 0)
+	if (parse_nodes(host, auth_end, REDIS_URL_DEFAULT_PORT, &url->seeds,
+	    &url->nseeds, why) < 0)
 		return -1;
+	if ((url->host = strdup(url->seeds[0].host)) == NULL)
+		return error_set(why, REDIS_URL_ENOMEM, "out of memory");
+	url->port = url->seeds[0].port;
 	if (*rest == '?')
 		return error_set(why, REDIS_URL_EINVAL, "a redis:// URL takes "
 		    "no query string");
@@ -306,8 +349,8 @@ redis_url_parse(const char *text, struct redis_url *url, struct error *err)
 	else if ((p = after_scheme(text, "redis://")) == NULL) {
 		if (after_scheme(text, "rediss://") != NULL)
 			error_set(&why, REDIS_URL_EINVAL, "TLS (rediss://) is "
-			    "not supported; use redis:// on a private network "
-			    "or a unix:// socket");
+			    "not spoken here: reach the server through a TLS "
+			    "tunnel (stunnel4) on a unix:// socket");
 		else
 			error_set(&why, REDIS_URL_EINVAL, "not a redis://, "
 			    "redis-sentinel:// or unix:// URL");
@@ -339,7 +382,8 @@ redis_url_parse(const char *text, struct redis_url *url, struct error *err)
 		if (*q == '@')
 			at = q;
 	if (at != NULL) {
-		if (parse_userinfo(auth, (size_t)(at - auth), url, &why) < 0)
+		if (parse_credentials(auth, (size_t)(at - auth), is_sentinel,
+		    url, &why) < 0)
 			goto fail;
 		host = at + 1;
 	} else
@@ -347,7 +391,8 @@ redis_url_parse(const char *text, struct redis_url *url, struct error *err)
 
 	if (is_sentinel) {
 		url->port = 0;
-		rc = parse_sentinels(host, auth_end, url, &why) < 0 ||
+		rc = parse_nodes(host, auth_end, REDIS_URL_SENTINEL_PORT,
+		    &url->sentinels, &url->nsentinels, &why) < 0 ||
 		    parse_sentinel_path(auth_end, url, &why) < 0 ? -1 : 0;
 	} else if (is_unix)
 		rc = parse_unix(host, auth_end, url, &why);
@@ -363,6 +408,16 @@ fail:
 	return error_set(err, why.code, "%s: \"%s\"", why.text, redacted);
 }
 
+/* Zero and free a password (NULL is allowed). */
+static void
+secret_free(char *p)
+{
+	if (p != NULL) {
+		explicit_bzero(p, strlen(p));
+		free(p);
+	}
+}
+
 void
 redis_url_free(struct redis_url *url)
 {
@@ -370,13 +425,15 @@ redis_url_free(struct redis_url *url)
 	free(url->path);
 	free(url->user);
 	free(url->master);
+	free(url->sentinel_user);
 	for (size_t i = 0; i < url->nsentinels; i++)
 		free(url->sentinels[i].host);
 	free(url->sentinels);
-	if (url->password != NULL) {
-		explicit_bzero(url->password, strlen(url->password));
-		free(url->password);
-	}
+	for (size_t i = 0; i < url->nseeds; i++)
+		free(url->seeds[i].host);
+	free(url->seeds);
+	secret_free(url->password);
+	secret_free(url->sentinel_password);
 	memset(url, 0, sizeof(*url));
 }
 

@@ -12,7 +12,7 @@
 
 #define REDIS_URL_DEFAULT_PORT	6379	/* redis:// without a port */
 #define REDIS_URL_SENTINEL_PORT	26379	/* a sentinel without a port */
-#define REDIS_URL_MAX_SENTINELS	16
+#define REDIS_URL_MAX_NODES	16	/* sentinels, or cluster seeds */
 
 /* The code of a struct error filled by redis_url_parse(). */
 enum redis_url_err {
@@ -26,9 +26,11 @@ struct redis_node {
 };
 
 /*
- * A parsed Redis URL.  All strings are owned by the struct.  A
- * redis-sentinel:// URL fills master and sentinels and leaves host and
- * path NULL: the master's address is asked of the sentinels.
+ * A parsed Redis URL.  All strings are owned by the struct.  A redis://
+ * URL fills seeds (one or more "host:port" of a cluster; host and port are
+ * the first).  A redis-sentinel:// URL fills master and sentinels (and the
+ * sentinels' own user and password when given) and leaves host and path
+ * NULL: the master's address is asked of the sentinels.
  */
 struct redis_url {
 	char *host;	/* NULL for a unix socket or Sentinel */
@@ -40,13 +42,20 @@ struct redis_url {
 	char *master;	/* Sentinel: the monitored master's name */
 	struct redis_node *sentinels;
 	size_t nsentinels;
+	char *sentinel_user;	/* NULL: no user name for the sentinels */
+	char *sentinel_password;	/* NULL: the sentinels get no AUTH */
+	struct redis_node *seeds;	/* redis://: every host named */
+	size_t nseeds;
 };
 
 /*
  * Parse text into url.  The user name and password end at the last '@'
  * before the first '/', '?' or '#' after "://"; a URL with an '@' after
  * that is refused, so a '/', '?' or '#' in a user name or password, and
- * an '@' in a path, must be percent-encoded (%2F, %3F, %23, %40).
+ * an '@' in a path, must be percent-encoded (%2F, %3F, %23, %40).  In a
+ * redis-sentinel:// URL the first '@' before that one separates the data
+ * nodes' "[user]:password" from the sentinels' (an '@' in either is then
+ * %40).
  * Returns 0 (release url with redis_url_free()), or -1 with url zeroed
  * and err (may be NULL) set to a redis_url_err and a one-line reason that
  * ends with the URL, its password redacted.

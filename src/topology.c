@@ -24,6 +24,12 @@
 /* Longest host name accepted in a MOVED or ASK reply. */
 #define REDIRECT_HOST_MAX 256
 
+/*
+ * How long a sentinel lookup that found no master is remembered: the
+ * connects meanwhile fail at once instead of asking every sentinel again.
+ */
+#define SENTINEL_FAIL_MEMORY_MS 1000
+
 /* Most names of cluster nodes kept (a node has up to three). */
 #define KNOWN_MAX 4096
 
@@ -33,16 +39,32 @@ topo_sentinel_resolve(struct conn *c)
 	const char *argv[] = { "SENTINEL", "get-master-addr-by-name",
 	    c->url.master };
 	size_t n = c->url.nsentinels;
+	int64_t now = conn_now_ms(), deadline = now + conn_timeout_ms(c);
 
+	if (now < c->sentinel_fail_until) {
+		error_set(&c->err, 0, "%s (%lld ms ago; asked again in "
+		    "%lld ms)", c->sentinel_err, (long long)(now -
+		    (c->sentinel_fail_until - SENTINEL_FAIL_MEMORY_MS)),
+		    (long long)(c->sentinel_fail_until - now));
+		return -1;
+	}
 	for (size_t k = 0; k < n; k++) {
 		size_t i = (c->sentinel + k) % n;
 		const struct redis_node *s = &c->url.sentinels[i];
-		redisContext *ctx = conn_ctx_open(c, s->host, s->port, NULL, 0);
+		long ms = conn_share(deadline, n - k);
+		redisContext *ctx;
 		redisReply *r;
 		char where[CONN_WHERE_MAX];
 		int port, rc;
 
-		if (ctx == NULL)
+		if (ms == 0) {
+			error_set(&c->err, 0, "the %ld ms timeout ran out "
+			    "with %zu of %zu sentinels asked",
+			    conn_timeout_ms(c), k, n);
+			break;
+		}
+		if ((ctx = conn_ctx_open(c, s->host, s->port, NULL,
+		    CONN_AUTH_SENTINEL, ms)) == NULL)
 			continue;
 		conn_node_name(s->host, s->port, where, sizeof(where));
 		r = conn_ctx_command(c, ctx, where, 3, argv, "sentinel");
@@ -65,6 +87,10 @@ topo_sentinel_resolve(struct conn *c)
 		return rc;
 	}
 	error_prefix(&c->err, "no sentinel told where the master is: ");
+	/* every request would pay the lookup again: remembered a moment */
+	snprintf(c->sentinel_err, sizeof(c->sentinel_err), "%.400s",
+	    c->err.text);
+	c->sentinel_fail_until = conn_now_ms() + SENTINEL_FAIL_MEMORY_MS;
 	return -1;
 }
 
@@ -271,6 +297,20 @@ topo_known_refresh(struct conn *c, char *why, size_t whylen)
 	return rc;
 }
 
+int
+topo_seed_check(struct conn *c)
+{
+	char where[CONN_WHERE_MAX], why[300] = "";
+
+	conn_where(c, where, sizeof(where));
+	if (topo_known_refresh(c, why, sizeof(why)) == 0)
+		return 0;
+	error_set(&c->err, 0, "the URL names %zu seeds, which must be nodes "
+	    "of one Redis Cluster, but %s is not: %s", c->url.nseeds, where,
+	    why);
+	return -1;
+}
+
 /*
  * Is host:port among c->known?  A redirect without a host matches a node
  * on that port that the cluster lists with no endpoint ("?").
@@ -330,7 +370,8 @@ topo_ask(struct conn *c, const char *host, int port, int argc,
 	const char **const argvs[2] = { asking, argv };
 	const size_t *const lens[2] = { NULL, argvlen };
 	redisReply *r[2];
-	redisContext *ctx = conn_ctx_open(c, host, port, NULL, 1);
+	redisContext *ctx = conn_ctx_open(c, host, port, NULL,
+	    CONN_AUTH_DATA, 0);
 
 	c->generation++;	/* this command runs on another connection */
 	char where[CONN_WHERE_MAX];

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Redis Cluster, on real processes: three masters made by
 # `redis-cli --cluster create`.  A prefix without a hash tag is refused at
-# start-up; with "{is-bitcoin-lit}" the stack ingests and serves through a
-# node that does not own the slot (MOVED), and keeps serving while
+# start-up; with "{is-bitcoin-lit}" the stack starts on a URL whose first
+# seed is down, ingests and serves through the second, a node that does
+# not own the slot (MOVED), and keeps serving while
 # `redis-cli --cluster reshard` moves that slot to another node under load.
 # Run for the sortedset backend, and for the module when
 # ISBITCOINLIT_TEST_TS_MODULE names a redistimeseries.so.  TAP output.
@@ -84,17 +85,22 @@ run_backend() {
 	check "$backend: and nothing was written" \
 		test "$(redis-cli -c -p "$P1" exists is-bitcoin-lit:cache)" = 0
 
-	# the hash-tagged prefix, seeded with a node that does not own the slot
+	# the hash-tagged prefix, seeded with a node that does not own the
+	# slot, named after a seed that is down
 	export ISBITCOINLIT_KEY_PREFIX=$PREFIX
 	SLOT=$(redis-cli -p "$P1" cluster keyslot "$PREFIX")
 	read -r OWNER OPORT FIRST <<<"$(owner "$SLOT")"
 	for p in $P1 $P2 $P3; do [ "$p" != "$OPORT" ] && { SEED=$p; break; }; done
-	export ISBITCOINLIT_REDIS_URL=redis://127.0.0.1:$SEED
+	DOWN=$(free_port)
+	export ISBITCOINLIT_REDIS_URL=redis://127.0.0.1:$DOWN,127.0.0.1:$SEED
 	if ! "$LOCAL" up >"$T/up.log" 2>&1; then
-		nok "$backend: the stack comes up on the cluster" "$(cat "$T/up.log")"
+		nok "$backend: the stack comes up on the cluster, its first seed down" "$(cat "$T/up.log")"
 		return
 	fi
-	ok "$backend: the stack comes up on the cluster (seed :$SEED, slot $SLOT on :$OPORT)"
+	ok "$backend: the stack comes up on the cluster, its first seed down (seeds :$DOWN,:$SEED, slot $SLOT on :$OPORT)"
+	out=$(ISBITCOINLIT_REDIS_URL=redis://127.0.0.1:$DOWN refresh_once 2>&1)
+	rc=$?
+	check "$backend: with the down seed alone: exit 3 (rc $rc)" test "$rc" = 3
 	redis-cli -p "$OPORT" keys '*' | sort >"$T/keys"
 	slots=$(while read -r k; do redis-cli -p "$OPORT" cluster keyslot "$k"; done <"$T/keys" | sort -u)
 	ours=$(grep -cFx -e "$PREFIX:cache" -e "$PREFIX:price:mean:30s" \

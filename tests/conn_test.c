@@ -1,8 +1,11 @@
 /*
  * The Redis connection against a real redis-server: unreachable servers,
  * timeouts, transparent reconnects that re-apply AUTH and SELECT, scripts
- * surviving a flushed script cache.  Against a fake server that answers
- * MOVED: redirections followed only to nodes the cluster lists.
+ * surviving a flushed script cache, the circuit breaker.  Against a fake
+ * server that answers MOVED: redirections followed only to nodes the
+ * cluster lists, from the seed that answers.  Against listening sockets
+ * that never answer: one timeout for a Sentinel lookup, its failure
+ * remembered, and the breaker that stops asking.
  */
 #include "config.h"
 
@@ -284,6 +287,164 @@ moved_case(const char *desc, const char *url_fmt, const char *sock,
 		unlink(sock);
 }
 
+/* A free port on 127.0.0.1 that refuses connections (nothing listens). */
+static int
+closed_port(void)
+{
+	int port, fd = listen_tcp(&port);
+
+	if (fd < 0)
+		return -1;
+	close(fd);
+	return port;
+}
+
+/* Accept and close what waits on the listening socket fd. */
+static void
+drain(int fd)
+{
+	while (was_connected(fd)) {
+		int c = accept(fd, NULL, NULL);
+
+		if (c < 0)
+			break;
+		close(c);
+	}
+}
+
+/*
+ * Several seeds: the first one down, the second answers (a cluster whose
+ * MOVED is followed); several seeds that are not a cluster are refused.
+ */
+static void
+seed_cases(void)
+{
+	char fmt[128];
+	int down = closed_port(), port, fd;
+	struct conn *c;
+	redisReply *r;
+	pid_t pid;
+	int listed[] = { 0, 0 };
+
+	snprintf(fmt, sizeof(fmt), "redis://app:s3cret@127.0.0.1:%d,%%s", down);
+	moved_case("seeds, the first one down", fmt, NULL, FAKE_SHARDS, 1, 1,
+	    1);
+
+	if ((fd = listen_tcp(&port)) < 0 ||
+	    (pid = fake_start(fd, FAKE_PLAIN, port, listed)) < 0) {
+		CHECK(0, "seeds: a fake server");
+		return;
+	}
+	snprintf(fmt, sizeof(fmt), "redis://127.0.0.1:%d,127.0.0.1:%d", down,
+	    port);
+	c = tl_conn_open(fmt, 300);
+	r = tl_cmd(c, "GET", "k", NULL);
+	CHECK(r == NULL && strstr(conn_error(c), "the URL names 2 seeds, which "
+	    "must be nodes of one Redis Cluster, but 127.0.0.1:") != NULL &&
+	    strstr(conn_error(c), "not a cluster") != NULL,
+	    "two seeds that are no cluster: refused (%s)", r != NULL ?
+	    "a reply" : conn_error(c));
+	freeReplyObject(r);
+	conn_free(c);
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+}
+
+/*
+ * Three sentinels that accept connections and never answer: one lookup
+ * asks all three within one timeout (not three), and the failure is
+ * remembered: the next command fails at once and asks none.
+ */
+static void
+sentinel_bound_case(void)
+{
+	int fd[3], port[3];
+	char url[300];
+	struct timespec t0;
+	struct conn *c;
+	redisReply *r;
+	long ms;
+
+	for (int i = 0; i < 3; i++)
+		if ((fd[i] = listen_tcp(&port[i])) < 0) {
+			CHECK(0, "sentinels: listening sockets");
+			return;
+		}
+	snprintf(url, sizeof(url), "redis-sentinel://:mpw@:spw@127.0.0.1:%d,"
+	    "127.0.0.1:%d,127.0.0.1:%d/lit", port[0], port[1], port[2]);
+	c = tl_conn_open(url, 1000);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	r = tl_cmd(c, "GET", "k", NULL);
+	ms = ms_since(&t0);
+	CHECK(r == NULL && strstr(conn_error(c), "no sentinel told where the "
+	    "master is") != NULL, "unanswering sentinels: %s", conn_error(c));
+	CHECK(was_connected(fd[0]) && was_connected(fd[1]) &&
+	    was_connected(fd[2]), "all three asked within the timeout");
+	/*
+	 * One timeout (1000 ms) against three (3000 ms) before: far from
+	 * both, so that only a lookup that waited on each fails this.
+	 */
+	CHECK(ms < 2500, "the lookup took one timeout, not three (%ld ms)",
+	    ms);
+	tl_diag("a lookup of 3 unanswering sentinels, timeout 1000 ms: "
+	    "%ld ms", ms);
+	for (int i = 0; i < 3; i++)
+		drain(fd[i]);
+	r = tl_cmd(c, "GET", "k", NULL);
+	CHECK(r == NULL && strstr(conn_error(c), "asked again in") != NULL,
+	    "the next command fails with the remembered failure: %s",
+	    conn_error(c));
+	CHECK(!was_connected(fd[0]) && !was_connected(fd[1]) &&
+	    !was_connected(fd[2]), "and asks no sentinel");
+	CHECK(strstr(conn_error(c), "spw") == NULL &&
+	    strstr(conn_error(c), "mpw") == NULL, "no password in the error");
+	freeReplyObject(r);
+	conn_free(c);
+	for (int i = 0; i < 3; i++)
+		close(fd[i]);
+}
+
+/*
+ * The breaker: a server that accepts and never answers costs one
+ * timeout; the next command fails at once without connecting.
+ */
+static void
+breaker_blackhole_case(void)
+{
+	char dir[] = "/tmp/isbitcoinlit-conn.XXXXXX", sock[128], url[160];
+	struct conn *c;
+	redisReply *r;
+	int fd;
+
+	if (mkdtemp(dir) == NULL) {
+		CHECK(0, "mkdtemp");
+		return;
+	}
+	snprintf(sock, sizeof(sock), "%s/hole.sock", dir);
+	if ((fd = listen_unix(sock)) < 0) {
+		CHECK(0, "breaker: a listening socket");
+		rmdir(dir);
+		return;
+	}
+	snprintf(url, sizeof(url), "unix://%s", sock);
+	c = tl_conn_open(url, 200);
+	conn_set_breaker(c, 60000);
+	r = tl_cmd(c, "GET", "k", NULL);
+	CHECK(r == NULL && strstr(conn_error(c), "timed out after 200 ms") !=
+	    NULL && conn_breaker_failed(c), "a server that never answers: "
+	    "one timeout, in the breaker (%s)", conn_error(c));
+	drain(fd);
+	r = tl_cmd(c, "GET", "k", NULL);
+	CHECK(r == NULL && strstr(conn_error(c), "not asked for") != NULL &&
+	    conn_breaker_failed(c), "the next command fails in the breaker: "
+	    "%s", conn_error(c));
+	CHECK(!was_connected(fd), "without connecting");
+	conn_free(c);
+	close(fd);
+	unlink(sock);
+	rmdir(dir);
+}
+
 /* MOVED and ASK are followed only within a cluster that lists the node. */
 static void
 redirect_cases(void)
@@ -320,6 +481,9 @@ main(void)
 	redisReply *r;
 
 	redirect_cases();
+	seed_cases();
+	sentinel_bound_case();
+	breaker_blackhole_case();
 
 	/* nothing listening */
 	c = tl_conn_open("unix:///nonexistent/isbitcoinlit.sock", 200);
@@ -357,6 +521,28 @@ main(void)
 	    "~*", "&*", "+@all", (char *)NULL);
 	CHECK(is_status(tl_cmd(c, "PING", NULL, NULL), "PONG"),
 	    "a stale connection is replaced transparently");
+	conn_free(c);
+
+	/* the breaker: after the server is back, asked again after retry_ms */
+	snprintf(url, sizeof(url), "unix://:hunter2@%s", srv.sock);
+	c = tl_conn_open(url, 1000);
+	conn_set_breaker(c, 2000);
+	CHECK(is_status(tl_cmd(c, "PING", NULL, NULL), "PONG") &&
+	    !conn_breaker_failed(c), "breaker: a server that answers");
+	tl_redis_kill(&srv, 1);
+	r = tl_cmd(c, "PING", NULL, NULL);
+	CHECK(r == NULL && conn_breaker_failed(c), "breaker: the server "
+	    "gone (%s)", conn_error(c));
+	tl_redis_restart(&srv, NULL, "--requirepass", "hunter2",
+	    "--enable-debug-command", "yes", "--user", "app", "on", ">apppw",
+	    "~*", "&*", "+@all", (char *)NULL);
+	r = tl_cmd(c, "PING", NULL, NULL);
+	CHECK(r == NULL && strstr(conn_error(c), "not asked for") != NULL,
+	    "breaker: back, but not asked before the retry time (%s)",
+	    conn_error(c));
+	tl_msleep(2100);
+	CHECK(is_status(tl_cmd(c, "PING", NULL, NULL), "PONG") &&
+	    !conn_breaker_failed(c), "breaker: asked again after it");
 	conn_free(c);
 
 	/* ACL user */

@@ -70,6 +70,53 @@ good_sentinel(const char *text, const char *sentinels, const char *master,
 	redis_url_free(&u);
 }
 
+/* A redis-sentinel:// URL's two credentials: the data nodes', the sentinels'. */
+static void
+good_sentinel_auth(const char *text, const char *user, const char *password,
+    const char *suser, const char *spassword)
+{
+	struct redis_url u;
+	struct error err;
+
+	if (!CHECK(redis_url_parse(text, &u, &err) == 0,
+	    "parses %s", text)) {
+		tl_diag("error: %s", err.text);
+		return;
+	}
+	CHECK_STR(u.user, user, "%s: user", text);
+	CHECK_STR(u.password, password, "%s: password", text);
+	CHECK_STR(u.sentinel_user, suser, "%s: sentinel user", text);
+	CHECK_STR(u.sentinel_password, spassword, "%s: sentinel password",
+	    text);
+	redis_url_free(&u);
+}
+
+/* A redis:// URL's seeds, "h:p,h:p"; host and port are the first. */
+static void
+good_seeds(const char *text, const char *seeds, int db)
+{
+	struct redis_url u;
+	struct error err;
+	char list[512] = "";
+
+	if (!CHECK(redis_url_parse(text, &u, &err) == 0,
+	    "parses %s", text)) {
+		tl_diag("error: %s", err.text);
+		return;
+	}
+	for (size_t i = 0; i < u.nseeds; i++) {
+		size_t len = strlen(list);
+
+		snprintf(list + len, sizeof(list) - len, "%s%s:%d", i ? "," : "",
+		    u.seeds[i].host, u.seeds[i].port);
+	}
+	CHECK_STR(list, seeds, "%s: seeds", text);
+	CHECK(u.nseeds > 0 && strcmp(u.host, u.seeds[0].host) == 0 &&
+	    u.port == u.seeds[0].port, "%s: host and port are the first", text);
+	CHECK_INT(u.db, db, "%s: db", text);
+	redis_url_free(&u);
+}
+
 /* redis_url_scrub() on a copy of text leaves want. */
 static void
 scrub(const char *text, const char *want)
@@ -128,6 +175,32 @@ main(void)
 	    "s1:26379,::1:5000,s3:26379", "m", 2, NULL);
 	good_sentinel("redis-sentinel://:pw@s1/my%2Fm/", "s1:26379", "my/m", 0,
 	    "pw");
+	good_sentinel_auth("redis-sentinel://:mpw@:spw@s1/m", NULL, "mpw",
+	    NULL, "spw");
+	good_sentinel_auth("redis-sentinel://app:mpw@sent:spw@s1,s2/m", "app",
+	    "mpw", "sent", "spw");
+	good_sentinel_auth("redis-sentinel://@sent:s%40pw@s1/m", NULL, NULL,
+	    "sent", "s@pw");
+	good_sentinel_auth("redis-sentinel://:p%40w@s1/m", NULL, "p@w", NULL,
+	    NULL);
+	bad("redis-sentinel://:a@:b@:c@s1/m", "more than two user names and "
+	    "passwords (an '@' in a password is written %40): "
+	    "\"redis-sentinel://:***@s1/m\"");
+	bad("redis-sentinel://:mpw@:@s1/m", "empty sentinel password: "
+	    "\"redis-sentinel://:***@s1/m\"");
+	bad("redis-sentinel://:mpw@spw@s1/m", "missing ':' before the sentinel "
+	    "password (use redis://:password@host or "
+	    "redis://user:password@host): \"redis-sentinel://:***@s1/m\"");
+	/* outside Sentinel an '@' in the password is the password's */
+	good("redis://:a@:b@h", "h", 6379, NULL, NULL, "a@:b", 0);
+		good_seeds("redis://10.0.0.1:7000,10.0.0.2,[::1]:7002/0",
+	    "10.0.0.1:7000,10.0.0.2:6379,::1:7002", 0);
+	good_seeds("redis://:pw@h1:1,h2:2", "h1:1,h2:2", 0);
+	good_seeds("redis://h", "h:6379", 0);
+	bad("redis://h1,,h2", "missing host: \"redis://h1,,h2\"");
+	bad("redis://h1:1,h2:0/0", "bad port (1-65535): \"redis://h1:1,h2:0/0\"");
+	bad("redis://a,b,c,d,e,f,g,h,i,j,k,l,m,n,o,p,q", "more than 16 hosts: "
+	    "\"redis://a,b,c,d,e,f,g,h,i,j,k,l,m,n,o,p,q\"");
 	bad("redis-sentinel://s1:26379", "missing master name (redis-sentinel://"
 	    "host:port,host:port/<master-name>[/db]): \"redis-sentinel://s1:26379\"");
 	bad("redis-sentinel://s1//0", "missing master name (redis-sentinel://"
@@ -144,8 +217,9 @@ main(void)
 	    "\"redis-sentinel://u:***@s1/m\"");
 	bad("http://h", "not a redis://, redis-sentinel:// or unix:// URL: \"http://h\"");
 	bad("", "not a redis://, redis-sentinel:// or unix:// URL: \"\"");
-	bad("rediss://h:6380", "TLS (rediss://) is not supported; use redis:// "
-	    "on a private network or a unix:// socket: \"rediss://h:6380\"");
+	bad("rediss://h:6380", "TLS (rediss://) is not spoken here: reach the "
+	    "server through a TLS tunnel (stunnel4) on a unix:// socket: "
+	    "\"rediss://h:6380\"");
 	bad("redis://", "missing host: \"redis://\"");
 	bad("redis://h:0", "bad port (1-65535): \"redis://h:0\"");
 	bad("redis://h:65536", "bad port (1-65535): \"redis://h:65536\"");
@@ -183,6 +257,8 @@ main(void)
 			{ "redis://h:1/2", "redis://h:1/2", "nothing to redact" },
 			{ "unix://:pw@/tmp/s", "unix://:***@/tmp/s", "redact a unix URL" },
 			{ "redis-sentinel://:hunter2@a:1,b:2/m", "redis-sentinel://:***@a:1,b:2/m", "redact a sentinel URL" },
+			{ "redis-sentinel://u:hunter2@su:sent1nel@a:1/m", "redis-sentinel://u:***@a:1/m", "redact both passwords of a sentinel URL" },
+			{ "redis-sentinel://@su:sent1nel@a:1/m", "redis-sentinel://@su:***@a:1/m", "redact the sentinels' password alone" },
 			{ "redis://secret@h", "redis://***@h", "redact a password without ':'" },
 			{ "redis://u:@h", "redis://u:***@h", "redact an empty password" },
 			{ "redis:/:secret@host", "redis:***@host", "a one-slash typo: still redacted" },
@@ -206,6 +282,10 @@ main(void)
 	scrub("redis-sentinel://:hunter2@a:1,b:2/m",
 	    "redis-sentinel://:xxxxxxx@a:1,b:2/m");
 	scrub("redis://secret@h", "redis://xxxxxx@h");
+	scrub("redis-sentinel://:mpw@:spw@a/m", "redis-sentinel://:xxxxxxxx@a/m");
+	no_secret("redis-sentinel://:mpw1@:spw2@a/m", "spw2");
+	no_secret("redis-sentinel://:mpw1@:spw2@a/m", "mpw1");
+	no_secret("redis-sentinel://:mpw1@:spw/2@a/m", "spw/2");
 	scrub("redis://u:pa@ss@h/0", "redis://u:xxxxx@h/0");
 	scrub("redis://u:@h", "redis://u:@h");
 	scrub("not a URL", "not a URL");
