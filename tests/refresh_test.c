@@ -206,8 +206,8 @@ snapshot(struct conn *c, const char *prefix)
 
 		fprintf(fp, "%s=", keys->element[i]->str);
 		if (d != NULL && d->type == REDIS_REPLY_STRING)
-			for (size_t k = 0; k < d->len; k++)
-				fprintf(fp, "%02x", (unsigned char)d->str[k]);
+			for (size_t b = 0; b < d->len; b++)
+				fprintf(fp, "%02x", (unsigned char)d->str[b]);
 		fputc('\n', fp);
 		freeReplyObject(d);
 	}
