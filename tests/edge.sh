@@ -143,6 +143,25 @@ cp "$T/unrelated.pid" "$ST2/redis.pid"
 ISBITCOINLIT_STATE_DIR=$ST2 "$LOCAL" down >/dev/null 2>&1
 check "down does not kill a process named by a stale pid file" \
 	kill -0 "$(cat "$T/unrelated.pid")"
+# a state directory nginx's workers cannot reach (a clone under /root):
+# what they read goes to a directory of its own under /tmp
+if [ "$(id -u)" = 0 ]; then
+	mkdir -m 0700 "$T/private"
+	ST3=$T/private/state
+	out=$(ISBITCOINLIT_STATE_DIR=$ST3 ISBITCOINLIT_HTTP_PORT=$(free_port) \
+	    "$LOCAL" up 2>&1)
+	run=$(cat "$ST3/run.dir" 2>/dev/null)
+	check "a state directory www-data cannot reach: up serves all the same ($(tail -n 1 <<<"$out"))" \
+	    grep -q '^refresh: {"status":"ok"' <<<"$out"
+	check "with the sockets in a directory of its own under /tmp ($run)" \
+	    test -S "$run/api.sock" -a "${run#/tmp/isbitcoinlit-local.}" != "$run"
+	ISBITCOINLIT_STATE_DIR=$ST3 "$LOCAL" down >/dev/null 2>&1
+	check "down removes that directory" test ! -e "$run" -a ! -e "$ST3/run.dir"
+	check "and leaves the unreachable parent's mode alone" \
+	    test "$(stat -c %a "$T/private")" = 700
+else
+	skip "a state directory www-data cannot reach" "not root"
+fi
 
 # ---- HTTPS with HTTP/2 ----
 X=$T/tls
