@@ -122,7 +122,10 @@ handle_refresh(struct http_request *req, void *ctx)
 		    refresh_strerror(err.code), err.code == REFRESH_EREDIS ?
 		    "the data store is not answering; try again shortly" :
 		    err.code == REFRESH_EPERM ? "the refresh's Redis user lacks "
-		    "a right it needs; the log says which" : err.text);
+		    "a right it needs; the log says which" :
+		    err.code == REFRESH_EUPSTREAM ? "the feed could not be "
+		    "downloaded or held no valid sample; the log says why" :
+		    err.text);
 		return;
 	}
 	log_report(&report);

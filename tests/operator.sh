@@ -120,6 +120,16 @@ curl() {
 	    --resolve lit.example.org:443:127.0.0.1 "$@"
 }
 
+# Data another application keeps in Debian's Redis (an RDB snapshot, its
+# default): isbitcoinlit-setup redis turns the AOF on, and the data must
+# survive it.  Only on a Redis this test started itself.
+SEEDED=0
+if [ "$REDIS_WAS" = 0 ] && service redis-server start >/dev/null 2>&1 &&
+    wait_for 10 redis-cli ping >/dev/null 2>&1; then
+	redis-cli set iblit-op-kept yes >/dev/null &&
+	    redis-cli save >/dev/null && SEEDED=1
+fi
+
 # The operator types these lines: the feed is a setting given to
 # isbitcoinlit-setup config (docs/deployment.md says how).
 (cd "$SRC" && ISBITCOINLIT_UPSTREAM_URL="file://$T/feed.json" \
@@ -127,6 +137,13 @@ curl() {
 rc=$?
 check "the install block runs to its end (exit $rc)" test "$rc" = 0
 [ "$rc" = 0 ] || tail -n 40 "$T/install.log" | sed 's/^/#   /'
+if [ "$SEEDED" = 1 ]; then
+	check "a key Redis held in its RDB snapshot is in its AOF after the switch" \
+	    grep -rqa iblit-op-kept /var/lib/redis/appendonlydir
+else
+	skip "a key Redis held in its RDB snapshot survives the switch to AOF" \
+	    "the system's Redis ran before this test"
+fi
 
 BASE=http://lit.example.org
 has_data() { [ "$(req GET /is-bitcoin-lit)" = 200 ]; }
@@ -228,6 +245,17 @@ check "setup nginx refuses to leave a placeholder (exit $rc)" \
 check "and writes nothing" test "$(site_sum)" = "$before"
 check "no placeholder in the site it wrote" \
 	bash -c "! grep -rq '@[A-Z_]*@' /etc/nginx/sites-available/isbitcoinlit /etc/isbitcoinlit/nginx"
+# a site nginx -t refuses (its certificate is no certificate): the working
+# site stays as it was, enabled
+: >"$T/empty.pem"
+out=$(/usr/sbin/isbitcoinlit-setup nginx https lit.example.org "$T/empty.pem" "$T/empty.pem" 2>&1)
+rc=$?
+check "setup nginx with a site nginx -t refuses: fails (exit $rc)" \
+	bash -c "[ $rc != 0 ] && grep -q 'as it was is back' <<<'$out'"
+check "and the working site is there as it was, enabled" \
+	test "$(site_sum)" = "$before" -a -L /etc/nginx/sites-enabled/isbitcoinlit
+check "setup nginx refuses a certificate path it cannot put in the site" \
+	bash -c "/usr/sbin/isbitcoinlit-setup nginx https lit.example.org '$T/a;b' '$T/key.pem' 2>&1 | grep -q 'certificate or key path'"
 
 # The same command for the HTTPS site, with a throwaway certificate
 openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=lit.example.org \
