@@ -12,12 +12,14 @@
 # Skipped when not root, not Debian 12, in a sanitizer or valgrind pass
 # (the block builds its own plain programs), when IsBitcoinLit is already
 # installed here, when something other than Debian's nginx holds port 80,
-# or with ISBITCOINLIT_TEST_OPERATOR=no.
+# or with ISBITCOINLIT_TEST_OPERATOR=no or ISBITCOINLIT_TEST_SKIP_HEAVY set.
 set -u
 . "$(dirname "$0")/lib.sh"
 
 skip_all() { echo "1..0 # SKIP $1"; rm -rf "$REPORTS"; exit 0; }
 [ "${ISBITCOINLIT_TEST_OPERATOR:-yes}" != no ] || skip_all "ISBITCOINLIT_TEST_OPERATOR=no"
+[ -z "${ISBITCOINLIT_TEST_SKIP_HEAVY:-}" ] ||
+	skip_all "the operator's path runs in the plain pass (ISBITCOINLIT_TEST_SKIP_HEAVY)"
 [ "$(id -u)" = 0 ] || skip_all "not root"
 grep -q '^12\.' /etc/debian_version 2>/dev/null || skip_all "not Debian 12"
 [ -z "${TEST_PREFIX:-}" ] && [ -z "${ASAN_OPTIONS:-}" ] ||
