@@ -42,6 +42,19 @@ bad(const char *text, const char *want)
 	    "%s: nothing left in the struct", text);
 }
 
+/* "host:port,host:port" of n nodes, into list (size bytes). */
+static void
+nodes_list(const struct redis_node *nodes, size_t n, char *list, size_t size)
+{
+	list[0] = '\0';
+	for (size_t i = 0; i < n; i++) {
+		size_t len = strlen(list);
+
+		snprintf(list + len, size - len, "%s%s:%d", i ? "," : "",
+		    nodes[i].host, nodes[i].port);
+	}
+}
+
 /* A redis-sentinel:// URL: sentinels "h:p,h:p", master, db, password. */
 static void
 good_sentinel(const char *text, const char *sentinels, const char *master,
@@ -56,12 +69,7 @@ good_sentinel(const char *text, const char *sentinels, const char *master,
 		tl_diag("error: %s", err.text);
 		return;
 	}
-	for (size_t i = 0; i < u.nsentinels; i++) {
-		size_t len = strlen(list);
-
-		snprintf(list + len, sizeof(list) - len, "%s%s:%d", i ? "," : "",
-		    u.sentinels[i].host, u.sentinels[i].port);
-	}
+	nodes_list(u.sentinels, u.nsentinels, list, sizeof(list));
 	CHECK_STR(list, sentinels, "%s: sentinels", text);
 	CHECK_STR(u.master, master, "%s: master", text);
 	CHECK_INT(u.db, db, "%s: db", text);
@@ -104,12 +112,7 @@ good_seeds(const char *text, const char *seeds, int db)
 		tl_diag("error: %s", err.text);
 		return;
 	}
-	for (size_t i = 0; i < u.nseeds; i++) {
-		size_t len = strlen(list);
-
-		snprintf(list + len, sizeof(list) - len, "%s%s:%d", i ? "," : "",
-		    u.seeds[i].host, u.seeds[i].port);
-	}
+	nodes_list(u.seeds, u.nseeds, list, sizeof(list));
 	CHECK_STR(list, seeds, "%s: seeds", text);
 	CHECK(u.nseeds > 0 && strcmp(u.host, u.seeds[0].host) == 0 &&
 	    u.port == u.seeds[0].port, "%s: host and port are the first", text);
