@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Contention, through the local stack: many clients on a cold cache while
+# Contention, through the local stack as shipped (the microcache on): many clients on a cold cache while
 # a refresh commits new data (every answer is the old or the new summary,
 # byte for byte, and Redis does a bounded amount of work per request); and
 # more slow requests than workers while Redis hangs (JSON 503s from the
@@ -26,31 +26,46 @@ printf '[%s%s]\n' "$(cat "$T/body")" "$(cat "$T/more")" >"$T/feed2.json"
 
 calls() { $RCLI info commandstats | tr -d '\r' |
 	awk -F'[=,]' '/^cmdstat_/ { n += $2 } END { print n + 0 }'; }
-# getter I: GETs in a loop, every body kept
+# getter I [past]: GETs in a loop, every body kept; with "past", each with
+# an If-None-Match of its own that matches nothing, so that each reaches
+# the pool past nginx's microcache (a key of its own), as any client can
 getter() {
-	local k=0
+	local k=0 inm=()
 	while [ ! -f "$T/stop" ]; do
 		k=$((k + 1))
+		[ -n "${2:-}" ] && inm=(-H "If-None-Match: \"past-$1-$k\"")
 		curl -s -o "$T/bodies/$1.$k" -m 5 -w '%{http_code}\n' \
-		    "$BASE/is-bitcoin-lit" >>"$T/codes.$1"
+		    "${inm[@]}" "$BASE/is-bitcoin-lit" >>"$T/codes.$1"
 	done
 }
 mkdir -p "$T/bodies"
 $RCLI del "$PREFIX:cache" >/dev/null
 before=$(calls)
 rm -f "$T/stop"
-for i in 1 2 3 4 5 6 7 8; do getter "$i" & done
+# the stack as shipped: four clients through the microcache, four past it
+for i in 1 2 3 4; do getter "$i" & done
+for i in 5 6 7 8; do getter "$i" past & done
 sleep 0.3
 cp "$T/feed2.json" "$T/feed.json"
 st=$(req POST /refresh)
 check "a refresh commits the new feed meanwhile ($st)" test "$st" = 200
-sleep 0.5
+sleep 2.5	# longer than the microcache keeps the old answer
 touch "$T/stop"
 wait
 after=$(calls)
 nreq=$(cat "$T"/codes.* | wc -l)
 n200=$(cat "$T"/codes.* | grep -c '^200$')
 check "every answer 200 ($n200 of $nreq)" test "$nreq" -gt 8 -a "$n200" = "$nreq"
+new_seen() {	# I...: some answer of these clients is the new summary
+	local i f
+	for i in "$@"; do
+		for f in "$T/bodies/$i".*; do
+			cmp -s "$f" "$T/new" && return 0
+		done
+	done
+	return 1
+}
+sleep 2.1	# the microcache's answer expired: the next request reaches the pool
 $RCLI del "$PREFIX:cache" >/dev/null
 check "the new summary (computed)" test "$(req GET /is-bitcoin-lit)" = 200
 cp "$T/b" "$T/new"
@@ -64,6 +79,8 @@ for f in "$T"/bodies/*; do
 done
 check "every answer is the old or the new summary, byte for byte ($nold old, $nnew new, $odd other)" \
 	test "$odd" = 0 -a "$nnew" -gt 0
+check "the clients through the microcache saw the new summary within 2.5 s" new_seen 1 2 3 4
+check "and those past it too" new_seen 5 6 7 8
 if [ -f "$T/odd" ]; then echo "# an odd answer: $(head -c 300 "$T/odd")"; fi
 # A miss costs at most 6 commands (GET, the newest of each series, the
 # hours of each series, SET); a hit 1; the refresh some 20.
@@ -76,6 +93,7 @@ echo "# cold cache under a refresh: $nreq requests ($nold old, $nnew new), $work
 workers=$(pgrep -P "$(cat "$STATE/api.pid")" | wc -l)
 clients=$((8 * workers))
 $RCLI client pause 8000 all >/dev/null
+sleep 2.1	# the microcache's last answer expired: every request reaches the pool
 PAUSED=$(now_ms)
 rm -f "$T/stop" "$T"/load.*
 for i in $(seq "$clients"); do

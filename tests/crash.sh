@@ -28,8 +28,13 @@ feed 1
 feed 2
 feed 3
 feed 4
-# the summary the series hold now, computed (a miss)
-computed() { $RCLI del "$PREFIX:cache" >/dev/null; req GET /is-bitcoin-lit >/dev/null; cat "$T/b"; }
+# the summary the series hold now, computed (a miss of the api, asked at
+# its socket: nginx's microcache may hold an answer of the last 2 s)
+computed() {
+	$RCLI del "$PREFIX:cache" >/dev/null
+	fcgi "$API_SOCK" /is-bitcoin-lit | tr -d '\r' | sed '1,/^$/d' >"$T/b"
+	cat "$T/b"
+}
 cached() { $RCLI get "$PREFIX:cache"; }
 # refresh_direct FEED: one refresh straight at Redis, retried while locked
 refresh_direct() {
@@ -62,6 +67,8 @@ fcgi() {	# SOCKET URI [METHOD]: a FastCGI request straight at a responder
 	    cgi-fcgi -bind -connect "$1" 2>/dev/null
 }
 
+API_SOCK=$STATE/api.sock
+[ -s "$STATE/run.dir" ] && API_SOCK=$(cat "$STATE/run.dir")/api.sock
 req GET /is-bitcoin-lit >/dev/null
 cp "$T/b" "$T/s0"
 
