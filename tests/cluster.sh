@@ -12,6 +12,9 @@ set -u
 need nginx curl redis-server redis-cli
 
 stack_setup cluster
+# Every request reaches the responders: each request's route (ASK, MOVED, a dead owner) is checked a request at a time (the
+# microcache as shipped: faults.sh, contention.sh, crash.sh, e2e.sh, edge.sh).
+export ISBITCOINLIT_MICROCACHE=0
 export ISBITCOINLIT_REFRESH_EVERY_S=3600
 PREFIX='{is-bitcoin-lit}'
 

@@ -11,6 +11,9 @@ set -u
 need nginx curl redis-server redis-cli promtool prometheus
 
 stack_setup metrics
+# Every request reaches the responders: the counters of the responders are counted a request at a time (the
+# microcache as shipped: faults.sh, contention.sh, crash.sh, e2e.sh, edge.sh).
+export ISBITCOINLIT_MICROCACHE=0
 REFRESH=$top_builddir/src/isbitcoinlit-refresh
 stack_up
 
