@@ -187,6 +187,35 @@ rcli() {	# api|refresh ARG...: as that program's Redis user
 	redis-cli --no-auth-warning "$@"
 }
 
+# Every sample, cached document and refresh number survives a restart of
+# Redis under the ACL setup wrote: the AOF is replayed in full (MULTI/EXEC
+# writes included), counted before and after.
+redis_counts() {
+	local k i
+	for k in price sentiment; do
+		echo "$k: $(rcli api zrange "is-bitcoin-lit:$k:mean:30s" 0 -1 | wc -l) samples"
+	done
+	echo "cache: $(rcli api get is-bitcoin-lit:cache | md5sum)"
+	for i in $(seq 24); do
+		echo "history:$i: $(rcli api get "is-bitcoin-lit:history:$i" | md5sum)"
+	done
+	echo "stats: $(rcli api hgetall is-bitcoin-lit:refresh:stats | paste -sd ' ')"
+}
+redis_counts >"$T/counts.before"
+check "before the restart: samples in both series, the cache and the refresh numbers" \
+	bash -c "! grep -q '^[a-z]*: 0 samples' '$T/counts.before' &&
+	    ! grep -q '^cache: $(: | md5sum)' '$T/counts.before' &&
+	    ! grep -qx 'stats: ' '$T/counts.before'"
+service redis-server restart >/dev/null 2>&1
+redis_answers() { [ "$(rcli api ping 2>/dev/null)" = PONG ]; }
+wait_for 20 redis_answers
+check "Redis answers again after the restart" redis_answers
+redis_counts >"$T/counts.after"
+out=$(diff "$T/counts.before" "$T/counts.after")
+check "after service redis-server restart: every sample, document and refresh number is there" \
+	test -z "$out"
+[ -z "$out" ] || echo "$out" | sed 's/^/#   /'
+
 # The services' own users reach Redis with their URLs, and nothing else
 # of it: not the configuration (a member of the group redis could replace
 # the ACL file or add a loadmodule), not its data
