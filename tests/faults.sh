@@ -85,16 +85,105 @@ st=$(curl -s -o "$T/b" -w '%{http_code}' --interface 127.0.0.2 "$BASE/is-bitcoin
 check "the API itself answers any address" test "$st" = 200
 "$LOCAL" down >/dev/null
 
-# ---- Redis ACL users (deploy/redis-acl.example) ----
-# the example's users, and a default user the test can use (the example's
-# is off)
-sed -e 's/CHANGE-ME-api/apipw/; s/CHANGE-ME-refresh/refreshpw/' \
-	-e '/^user default /d' "$top_srcdir/deploy/redis-acl.example" >"$T/users.acl"
-echo "user default on nopass ~* &* +@all" >>"$T/users.acl"
-redis-server --port 0 --unixsocket "$T/acl.sock" --daemonize yes --save '' \
-	--aclfile "$T/users.acl" --pidfile "$T/acl.pid" --logfile "$T/acl.log" --dir "$T"
-wait_for 5 redis-cli -s "$T/acl.sock" ping >/dev/null
-check "redis-server takes the example ACL file" redis-cli -s "$T/acl.sock" ping
+# ---- Redis ACL users (deploy/redis-acl.example), as shipped ----
+# acl_redis NAME [MODULE]: a Redis as deploy/redis.conf.example sets it (AOF,
+# everysec, no snapshots, noeviction) on the socket $T/NAME.sock, with the
+# example's users as they are (the default user off) and one more, the
+# test's own; with MODULE loaded, the rights redis.conf.example says to add.
+acl_redis() {
+	local name=$1 module=${2:-}
+	sed -e 's/CHANGE-ME-api/apipw/; s/CHANGE-ME-refresh/refreshpw/' \
+	    "$top_srcdir/deploy/redis-acl.example" >"$T/$name.acl"
+	if [ -n "$module" ]; then
+		sed -i -e '/^user isbitcoinlit-api /s/$/ +ts.get +ts.range/' \
+		    -e '/^user isbitcoinlit-refresh /s/$/ +ts.create +ts.alter +ts.madd +ts.get +ts.range/' \
+		    "$T/$name.acl"
+	fi
+	echo "user isbitcoinlit-test on >testpw ~* &* +@all" >>"$T/$name.acl"
+	{
+		grep -vE '^(port|bind|unixsocket|unixsocketperm|aclfile)[[:space:]]' \
+		    "$top_srcdir/deploy/redis.conf.example"
+		echo "port 0"
+		echo "unixsocket $T/$name.sock"
+		echo "unixsocketperm 700"
+		echo "aclfile $T/$name.acl"
+		echo "dir $T/$name"
+		echo "pidfile $T/$name.pid"
+		echo "logfile $T/$name.log"
+		echo "daemonize yes"
+		[ -n "$module" ] && echo "loadmodule $module"
+	} >"$T/$name.conf"
+	mkdir -p "$T/$name"
+	redis-server "$T/$name.conf"
+	wait_for 5 test -S "$T/$name.sock"
+}
+# as_test NAME ARGS...: redis-cli on $T/NAME.sock as the test's own user
+as_test() {
+	local name=$1
+	shift
+	redis-cli -s "$T/$name.sock" --user isbitcoinlit-test --pass testpw \
+	    --no-auth-warning "$@"
+}
+# contents NAME: every key of the prefix with its type and a digest of its
+# value (the samples of a series, a cached document, the refresh's numbers)
+contents() {
+	local k t
+	as_test "$1" --scan --pattern 'is-bitcoin-lit:*' | sort | while read -r k; do
+		t=$(as_test "$1" type "$k")
+		case $t in
+		zset) echo "$k $t $(as_test "$1" zcard "$k") $(as_test "$1" zrange "$k" 0 -1 withscores | md5sum)" ;;
+		string) echo "$k $t $(as_test "$1" get "$k" | md5sum)" ;;
+		hash) echo "$k $t $(as_test "$1" hgetall "$k" | paste - - | sort | md5sum)" ;;
+		TSDB-TYPE) echo "$k $t $(as_test "$1" ts.range "$k" - + | paste - - | wc -l) $(as_test "$1" ts.range "$k" - + | md5sum)" ;;
+		*) echo "$k $t" ;;
+		esac
+	done
+}
+# aof_restart NAME BACKEND [MODULE]: a refresh as the refresh user and the
+# documents as the api user, then Redis restarted as an operator does
+# (SHUTDOWN, start): the same keys, samples, documents and numbers
+aof_restart() {
+	local name=$1 backend=$2 pid before after
+	acl_redis "$name" "${3:-}"
+	ISBITCOINLIT_TIMESERIES=$backend \
+	ISBITCOINLIT_REDIS_URL="unix://isbitcoinlit-refresh:refreshpw@$T/$name.sock" \
+		"$top_builddir/src/isbitcoinlit-refresh" --once >"$T/$name.out" 2>&1
+	ISBITCOINLIT_TIMESERIES=$backend \
+	ISBITCOINLIT_REDIS_URL="unix://isbitcoinlit-refresh:refreshpw@$T/$name.sock" \
+		"$top_builddir/src/isbitcoinlit-refresh" --once >>"$T/$name.out" 2>&1
+	check "$backend, shipped ACL and AOF: two refreshes as the refresh user" \
+		test "$(grep -c '"status":"ok"' "$T/$name.out")" = 2
+	contents "$name" >"$T/$name.before"
+	pid=$(cat "$T/$name.pid")
+	as_test "$name" shutdown >/dev/null 2>&1
+	wait_for 10 eval "! kill -0 $pid 2>/dev/null"
+	redis-server "$T/$name.conf"
+	wait_for 5 eval "as_test $name ping >/dev/null 2>&1"
+	contents "$name" >"$T/$name.after"
+	before=$(grep -c ':mean:30s ' "$T/$name.before")
+	check "$backend: both series, the cache, the histories and the refresh's numbers were written ($(wc -l <"$T/$name.before") keys)" \
+		bash -c "[ $before = 2 ] && grep -q ':cache string' '$T/$name.before' &&
+		    grep -q ':history:24 string' '$T/$name.before' &&
+		    grep -q ':refresh:stats hash' '$T/$name.before'"
+	check "$backend: after a restart from the AOF under the shipped ACL, every sample, document and number is there" \
+		cmp -s "$T/$name.before" "$T/$name.after"
+	[ -n "$(grep -v -x -F -f "$T/$name.after" "$T/$name.before")" ] &&
+		diff "$T/$name.before" "$T/$name.after" | sed 's/^/#   /'
+	check "$backend: Redis refused nothing while loading its AOF" \
+		bash -c "! grep -q 'CRITICAL' '$T/$name.log'"
+	grep 'CRITICAL' "$T/$name.log" | head -n 2 | sed 's/^/#   /'
+	as_test "$name" shutdown nosave >/dev/null 2>&1
+}
+aof_restart aof-zset sortedset
+if [ -n "${ISBITCOINLIT_TEST_TS_MODULE:-}" ] && [ -f "$ISBITCOINLIT_TEST_TS_MODULE" ]; then
+	aof_restart aof-rts redistimeseries "$ISBITCOINLIT_TEST_TS_MODULE"
+else
+	skip "redistimeseries, shipped ACL and AOF" "no ISBITCOINLIT_TEST_TS_MODULE"
+fi
+
+acl_redis acl
+check "redis-server takes the example ACL file and redis.conf.example" \
+	as_test acl ping
 REFRESH=$top_builddir/src/isbitcoinlit-refresh
 API=$top_builddir/src/isbitcoinlit-api
 out=$(ISBITCOINLIT_REDIS_URL="unix://isbitcoinlit-refresh:refreshpw@$T/acl.sock" \
@@ -105,15 +194,15 @@ check "the refresh user can refresh" grep -q '"status":"ok"' <<<"$out"
 echo $! >"$T/acl-api.pid"
 wait_for 5 test -S "$T/acl-api.sock"
 fcgi() { env -i REQUEST_METHOD=GET DOCUMENT_URI="$2" cgi-fcgi -bind -connect "$1" 2>/dev/null; }
-redis-cli -s "$T/acl.sock" del is-bitcoin-lit:cache >/dev/null
+as_test acl del is-bitcoin-lit:cache >/dev/null
 out=$(fcgi "$T/acl-api.sock" /is-bitcoin-lit)
 check "the api user computes the summary (a miss)" grep -q 'X-Cache: miss' <<<"$out"
-acl_cached() { [ "$(redis-cli -s "$T/acl.sock" exists is-bitcoin-lit:cache)" = 1 ]; }
+acl_cached() { [ "$(as_test acl exists is-bitcoin-lit:cache)" = 1 ]; }
 wait_for 5 acl_cached
 out=$(fcgi "$T/acl-api.sock" /is-bitcoin-lit)
 check "and writes the cache (then a hit)" grep -q 'X-Cache: hit' <<<"$out"
 check "the refresh user records the refresh's numbers" test \
-	"$(redis-cli -s "$T/acl.sock" hget is-bitcoin-lit:refresh:stats successes)" = 1
+	"$(as_test acl hget is-bitcoin-lit:refresh:stats successes)" = 1
 out=$(fcgi "$T/acl-api.sock" /metrics)
 check "the api user reads them for /metrics" bash -c \
 	"grep -q '^isbitcoinlit_redis_up 1' <<<\"\$1\" && grep -q '^isbitcoinlit_refresh_successes_total 1' <<<\"\$1\"" _ "$out"
@@ -132,10 +221,10 @@ out=$(ISBITCOINLIT_REDIS_URL="unix://isbitcoinlit-api:apipw@$T/acl.sock" \
 check "a refresh as the api user fails: a permission error, not an outage" \
 	grep -q '"error":"redis permission denied".*NOPERM' <<<"$out"
 # an api whose Redis user may not read the series: the same, over HTTP
-redis-cli -s "$T/acl.sock" acl setuser noseries on '>nspw' resetkeys \
+as_test acl acl setuser noseries on '>nspw' resetkeys \
 	'~is-bitcoin-lit:cache' -@all +ping +select +get +set +type '+command|info' \
 	'+cluster|info' +zrange +zrangebyscore >/dev/null
-redis-cli -s "$T/acl.sock" del is-bitcoin-lit:cache >/dev/null
+as_test acl del is-bitcoin-lit:cache >/dev/null
 "$API" --listen "$T/acl-api2.sock" --workers 1 \
 	--redis-url "unix://noseries:nspw@$T/acl.sock" 2>"$T/acl-api2.log" &
 echo $! >"$T/acl-api2.pid"
