@@ -22,7 +22,7 @@ load_start 4
 sleep 0.5
 kill -KILL "$(cat "$STATE/redis.pid")"
 KILLED=$(now_ms)
-sleep 1
+sleep 3		# longer than the microcache keeps an answer (at most 2 s)
 redis-server "$STATE/redis.conf"
 wait_for 5 $RCLI ping >/dev/null
 BACK=$(now_ms)
@@ -55,11 +55,40 @@ n_sent=$($RCLI zcard is-bitcoin-lit:sentiment:mean:30s)
 check "every sample is still there ($n_price, $n_sent of $n_before)" \
 	test "$n_before" -gt 0 -a "$n_price" = "$n_before" -a "$n_sent" = "$n_before"
 
+# ---- an outage shows as an outage (the microcache as shipped) ----
+# Clients keep asking while Redis stops: within 2 s every answer is the
+# responder's 503, never nginx's last cached summary for as long as the
+# traffic lasts; Redis back, 200 again within 2 s.
+# outage_seen WHAT STATUS: the load's answers from 2 s after $STOPPED on
+outage_seen() {
+	local late bad
+	late=$(awk -v s=$((STOPPED + 2000)) '$1 >= s' "$T/load" | wc -l)
+	bad=$(awk -v s=$((STOPPED + 2000)) -v w="$2" '$1 >= s && $2 != w' "$T/load" | wc -l)
+	check "$1 under steady traffic: from 2 s on every answer is $2 ($bad of $late were not; $(awk '$2 == 200' "$T/load" | wc -l) 200s in all)" \
+		test "$late" -gt 10 -a "$bad" = 0
+	awk -v s=$((STOPPED + 2000)) -v w="$2" '$1 >= s && $2 != w' "$T/load" |
+		head -n 3 | sed 's/^/#   /'
+}
+serves
+load_start 2
+sleep 1
+RPID=$(cat "$STATE/redis.pid")
+kill -TERM "$RPID"
+wait_for 10 eval "! kill -0 $RPID 2>/dev/null"
+STOPPED=$(now_ms)
+sleep 5
+load_stop
+outage_seen "Redis stopped" 503
+redis-server "$STATE/redis.conf"
+wait_for 5 $RCLI ping >/dev/null
+st=$(req_until 2 200 GET /is-bitcoin-lit)
+check "Redis back: 200 again within 2 s ($st)" test "$st" = 200
+
 # ---- Redis paused (slow) ----
 $RCLI del is-bitcoin-lit:cache >/dev/null
 $RCLI client pause 20000 all >/dev/null
 t0=$(now_ms)
-st=$(req GET /is-bitcoin-lit)
+st=$(req_until 5 503 GET /is-bitcoin-lit)	# the microcache's answer first
 t1=$(now_ms)
 check "Redis paused: 503 from the responder ($st)" test "$st" = 503
 check "within the timeout's bound, long before the pause ends ($((t1 - t0)) ms)" \
@@ -83,6 +112,18 @@ check "POST /refresh from 127.0.0.2 (not allowed): 403" test "$st" = 403
 check "the 403 is an Error document" body_is_schema Error
 st=$(curl -s -o "$T/b" -w '%{http_code}' --interface 127.0.0.2 "$BASE/is-bitcoin-lit")
 check "the API itself answers any address" test "$st" = 200
+
+# ---- the api pool stopped under steady traffic: nginx's 502 ----
+serves
+load_start 2
+sleep 1
+APIPID=$(cat "$STATE/api.pid")
+kill -TERM "$APIPID"
+wait_for 10 eval "! kill -0 $APIPID 2>/dev/null"
+STOPPED=$(now_ms)
+sleep 4
+load_stop
+outage_seen "the api pool stopped" 502
 "$LOCAL" down >/dev/null
 
 # ---- Redis ACL users (deploy/redis-acl.example), as shipped ----

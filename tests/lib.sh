@@ -118,6 +118,19 @@ statuses() {
 		curl -s -o /dev/null -m 5 -w '%{http_code}\n' "$BASE/is-bitcoin-lit"
 	done | sort | uniq -c | awk '{ printf "%s%sx%s", s, $1, $2; s = " " }'
 }
+# req_until SECONDS STATUS METHOD PATH [curl args]: req again until it
+# answers STATUS, for at most SECONDS (the microcache may answer the first
+# second); the last status echoed, its headers and body as req leaves them
+req_until() {
+	local limit=$(( $1 * 10 )) want=$2 st=""
+	shift 2
+	for _ in $(seq "$limit"); do
+		st=$(req "$@")
+		[ "$st" = "$want" ] && break
+		sleep 0.1
+	done
+	echo "$st"
+}
 # serves: GET /is-bitcoin-lit answers 200
 serves() { [ "$(statuses 1)" = 1x200 ]; }
 # key_is PORT KEY 0|1: whether the Redis on 127.0.0.1:PORT holds KEY
@@ -170,9 +183,11 @@ stack_setup() {
 	export ISBITCOINLIT_UPSTREAM_URL=file://$T/feed.json
 	export ISBITCOINLIT_LOG_LEVEL=warn
 	export ISBITCOINLIT_REFRESH_TOKEN=test-$RANDOM$RANDOM$RANDOM
-	# Every request reaches the responders (tests/edge.sh and the benchmark
-	# run the stack as shipped, with the microcache).
-	export ISBITCOINLIT_MICROCACHE=0
+	# The stack as shipped: nginx's one-second microcache on.  A test that
+	# needs every request to reach the responders sets
+	# ISBITCOINLIT_MICROCACHE=0 after this, and says which scenario of its
+	# runs once as shipped too.
+	unset ISBITCOINLIT_MICROCACHE
 }
 # stack_up: the local stack up, else a failed check and the end of the
 # test; then $STATE and $RCLI (redis-cli on the stack's Redis)
