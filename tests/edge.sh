@@ -116,6 +116,20 @@ done
 if [ "$(id -u)" = 0 ]; then
 	users=$(ps -o user= --ppid "$(cat "$STATE/nginx.pid")" | sort -u | tr '\n' ' ')
 	check "run as root, nginx's workers are www-data ($users)" test "$users" = "www-data "
+	# what the stack keeps is for root alone: the logs (the feed's URL,
+	# Redis's socket), Redis's configuration and its data
+	for f in "$STATE"/api.log "$STATE"/refresh.log "$STATE"/every.log \
+	    "$STATE"/redis.log "$STATE"/redis.conf "$STATE"/appendonlydir \
+	    "$STATE"/appendonlydir/*; do
+		[ -e "$f" ] || continue
+		if [ -d "$f" ]; then
+			check "run as root, another user cannot list ${f#"$STATE"/} ($(stat -c %a "$f"))" \
+				bash -c "! runuser -u nobody -- ls '$f' >/dev/null 2>&1"
+		else
+			check "run as root, another user cannot read ${f#"$STATE"/} ($(stat -c %a "$f"))" \
+				bash -c "! runuser -u nobody -- cat '$f' >/dev/null 2>&1"
+		fi
+	done
 else
 	skip "run as root, nginx's workers are www-data" "not root"
 fi

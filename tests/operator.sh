@@ -172,6 +172,69 @@ st=$(curl -s -o "$T/b" -w '%{http_code}' http://127.0.0.1/)
 check "Debian's default site still answers other names ($st)" \
 	bash -c "[ $st = 200 ] && grep -q 'Welcome to nginx' '$T/b'"
 
+# redis-cli as a program would connect: its user, password and address
+# from the URL in its env file (unix:// or redis://)
+url_of() { sed -n 's/^ISBITCOINLIT_REDIS_URL=//p' "/etc/isbitcoinlit/$1.env" | tail -n 1; }
+rcli() {	# api|refresh ARG...: as that program's Redis user
+	local url
+	url=$(url_of "$1")
+	shift
+	case $url in
+	unix://*) set -- -s "/${url#*@/}" --user "$(sed 's|^unix://\([^:]*\):.*|\1|' <<<"$url")" \
+	    --pass "$(sed 's|^unix://[^:]*:\([^@]*\)@.*|\1|' <<<"$url")" "$@" ;;
+	*) set -- -u "$url" "$@" ;;
+	esac
+	redis-cli --no-auth-warning "$@"
+}
+
+# Every sample, cached document and refresh number survives a restart of
+# Redis under the ACL setup wrote: the AOF is replayed in full (MULTI/EXEC
+# writes included), counted before and after.
+redis_counts() {
+	local k i
+	for k in price sentiment; do
+		echo "$k: $(rcli api zrange "is-bitcoin-lit:$k:mean:30s" 0 -1 | wc -l) samples"
+	done
+	echo "cache: $(rcli api get is-bitcoin-lit:cache | md5sum)"
+	for i in $(seq 24); do
+		echo "history:$i: $(rcli api get "is-bitcoin-lit:history:$i" | md5sum)"
+	done
+	echo "stats: $(rcli api hgetall is-bitcoin-lit:refresh:stats | paste -sd ' ')"
+}
+redis_counts >"$T/counts.before"
+check "before the restart: samples in both series, the cache and the refresh numbers" \
+	bash -c "! grep -q '^[a-z]*: 0 samples' '$T/counts.before' &&
+	    ! grep -q '^cache: $(: | md5sum)' '$T/counts.before' &&
+	    ! grep -qx 'stats: ' '$T/counts.before'"
+service redis-server restart >/dev/null 2>&1
+redis_answers() { [ "$(rcli api ping 2>/dev/null)" = PONG ]; }
+wait_for 20 redis_answers
+check "Redis answers again after the restart" redis_answers
+redis_counts >"$T/counts.after"
+out=$(diff "$T/counts.before" "$T/counts.after")
+check "after service redis-server restart: every sample, document and refresh number is there" \
+	test -z "$out"
+[ -z "$out" ] || echo "$out" | sed 's/^/#   /'
+
+# The services' own users reach Redis with their URLs, and nothing else
+# of it: not the configuration (a member of the group redis could replace
+# the ACL file or add a loadmodule), not its data
+for u in api refresh; do
+	out=$(runuser -u "isbitcoinlit-$u" -- bash -c "$(declare -f url_of rcli); rcli $u ping" 2>&1)
+	check "isbitcoinlit-$u reaches Redis with the URL of $u.env ($out)" test "$out" = PONG
+	check "isbitcoinlit-$u is in no group redis ($(id -nG "isbitcoinlit-$u"))" \
+		bash -c "! id -nG isbitcoinlit-$u | grep -qw redis"
+	check "isbitcoinlit-$u cannot make a file in /etc/redis" \
+		bash -c "! runuser -u isbitcoinlit-$u -- touch /etc/redis/iblit-probe 2>/dev/null"
+	rm -f /etc/redis/iblit-probe
+	check "isbitcoinlit-$u cannot append to /etc/redis/isbitcoinlit.acl" \
+		bash -c "! runuser -u isbitcoinlit-$u -- sh -c ': >>/etc/redis/isbitcoinlit.acl' 2>/dev/null"
+	check "isbitcoinlit-$u cannot read /etc/redis/redis.conf" \
+		bash -c "! runuser -u isbitcoinlit-$u -- cat /etc/redis/redis.conf >/dev/null 2>&1"
+	check "isbitcoinlit-$u cannot list /var/lib/redis" \
+		bash -c "! runuser -u isbitcoinlit-$u -- ls /var/lib/redis >/dev/null 2>&1"
+done
+
 # the processes and their users
 user_of() { ps -o user= -p "$1" | tr -d ' '; }
 for p in api:isbitcoinlit-api refresh:isbitcoinlit-refresh loop:isbitcoinlit-refresh; do
@@ -206,11 +269,9 @@ for s in api refresh; do
 done
 
 # Redis: the default user is off, each program's user has its rights only
-out=$(redis-cli -s /run/redis/redis-server.sock ping 2>&1)
+out=$(redis-cli -h 127.0.0.1 -p 6379 ping 2>&1)
 check "Redis refuses the default user ($out)" grep -q 'NOAUTH\|NOPERM\|WRONGPASS\|disabled' <<<"$out"
-API_PW=$(sed -n 's|^ISBITCOINLIT_REDIS_URL=unix://isbitcoinlit-api:\([^@]*\)@.*|\1|p' /etc/isbitcoinlit/api.env)
-out=$(redis-cli -s /run/redis/redis-server.sock --user isbitcoinlit-api --pass "$API_PW" \
-	--no-auth-warning set is-bitcoin-lit:refresh:lock x 2>&1)
+out=$(rcli api set is-bitcoin-lit:refresh:lock x 2>&1)
 check "the api's Redis user may not take the refresh lock" grep -q NOPERM <<<"$out"
 
 # the logs where the README says
@@ -278,6 +339,25 @@ check "Debian's default site still answers other names ($st)" \
 	bash -c "[ $st = 200 ] && grep -q 'Welcome to nginx' '$T/b'"
 check "no placeholder in the HTTPS site" \
 	bash -c "! grep -rq '@[A-Z_]*@' /etc/nginx/sites-available/isbitcoinlit /etc/isbitcoinlit/nginx"
+
+# setup config over an older install (its users in the group redis, their
+# URLs on Redis's socket): out of the group, the same user and password
+# on loopback TCP, which setup redis made Redis listen on
+API_URL=$(url_of api)
+API_PW=${API_URL#redis://isbitcoinlit-api:}
+API_PW=${API_PW%%@*}
+usermod -a -G redis isbitcoinlit-api
+sed -i "s|^ISBITCOINLIT_REDIS_URL=.*|ISBITCOINLIT_REDIS_URL=unix://isbitcoinlit-api:$API_PW@/run/redis/redis-server.sock|" \
+	/etc/isbitcoinlit/api.env
+/usr/sbin/isbitcoinlit-setup config >"$T/config-again.log" 2>&1
+rc=$?
+check "setup config over an older install (exit $rc)" test "$rc" = 0
+check "takes isbitcoinlit-api out of the group redis ($(id -nG isbitcoinlit-api))" \
+	bash -c "! id -nG isbitcoinlit-api | grep -qw redis"
+check "and moves its URL to loopback TCP, its password kept" \
+	test "$(url_of api)" = "$API_URL"
+check "api.env keeps its owner and mode ($(mode /etc/isbitcoinlit/api.env))" \
+	test "$(mode /etc/isbitcoinlit/api.env)" = "640 root isbitcoinlit-api"
 
 # The README's "Removing" block, as written
 (cd "$SRC" && bash -ex "$T/remove.sh") >"$T/remove.log" 2>&1

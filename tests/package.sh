@@ -37,6 +37,10 @@ cleanup() {
 	for p in "$T"/*.pid; do [ -f "$p" ] && kill "$(cat "$p")" 2>/dev/null; done
 	dpkg-query -W -f='${Status}' isbitcoinlit 2>/dev/null | grep -q installed &&
 		apt-get purge -y -qq isbitcoinlit >/dev/null 2>&1
+	if [ -n "${SECRETS_MADE:-}" ]; then	# a purge that left them
+		rm -f /etc/isbitcoinlit/api.env /etc/isbitcoinlit/refresh.env
+		rmdir /etc/isbitcoinlit 2>/dev/null
+	fi
 	[ -n "${ISBITCOINLIT_TEST_KEEP:-}" ] &&
 		cp "$T"/*.log "$ISBITCOINLIT_TEST_KEEP"/ 2>/dev/null
 	rm -rf "$T"
@@ -144,6 +148,15 @@ done
 rm -f "$T"/*.pid
 
 # ---- purge ----
+# the secrets isbitcoinlit-setup config writes beside the conffile (each
+# program's Redis password, the refresh token): purged with the package
+# even when isbitcoinlit-setup remove was not run first
+SECRETS_MADE=1
+for u in api refresh; do
+	install -m 0640 /dev/null "/etc/isbitcoinlit/$u.env"
+	echo "ISBITCOINLIT_REDIS_URL=redis://isbitcoinlit-$u:secret-$RANDOM@127.0.0.1:6379/0" \
+		>>"/etc/isbitcoinlit/$u.env"
+done
 if apt-get purge -y -qq isbitcoinlit >"$T/purge.log" 2>&1; then
 	ok "apt-get purge isbitcoinlit"
 else
@@ -155,6 +168,8 @@ while read -r f; do
 	[ -e "$f" ] || [ -L "$f" ] && left="$left $f"
 done <"$T/files"
 check "nothing it installed is left (files)" test -z "$left"
+check "apt-get purge removes api.env and refresh.env (the secrets)" \
+	test ! -e /etc/isbitcoinlit/api.env -a ! -e /etc/isbitcoinlit/refresh.env
 for d in /etc/isbitcoinlit /usr/share/isbitcoinlit /usr/share/doc/isbitcoinlit; do
 	check "$d is gone" test ! -e "$d"
 done
