@@ -40,6 +40,12 @@ else
 			nok "$(basename "$u"): exposure '$e', want at most 2.0"
 		fi
 	done
+	# a memory cap on every service, so that no input can take the host
+	for u in "$T"/*.service; do
+		grep -q '^MemoryMax=[0-9][0-9]*[KMG]$' "$u" &&
+			ok "$(basename "$u"): MemoryMax" ||
+			nok "$(basename "$u"): MemoryMax" "no MemoryMax= in the unit"
+	done
 	for u in "$T"/*.socket; do
 		grep -q '^SocketMode=0660$' "$u" && ok "$(basename "$u"): mode 0660" ||
 			nok "$(basename "$u"): mode 0660"
