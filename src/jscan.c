@@ -103,7 +103,8 @@ scalar_end(const struct jscan *s, size_t pos)
 		}
 		return s->len;
 	}
-	while (i < s->len && !is_ws(s->doc[i]) &&
+	/* a NUL ends it too, and is then refused: see jscan.h */
+	while (i < s->len && !is_ws(s->doc[i]) && s->doc[i] != '\0' &&
 	    strchr(",:[]{}\"", s->doc[i]) == NULL)
 		i++;
 	return i;

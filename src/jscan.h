@@ -4,8 +4,10 @@
  * the members of one object, and a check that skips a value.  Only scalars
  * (and object keys) go through jansson, one at a time, so the memory a
  * walk takes does not grow with the document.  A document that every walk
- * reaches the end of is exactly one that json_loadb(JSON_DECODE_ANY)
- * accepts, depth limit included.
+ * reaches the end of is one that json_loadb(JSON_DECODE_ANY) accepts,
+ * depth limit included; and every document jansson accepts is walked to
+ * the end but one with a NUL byte (no JSON has one, but jansson 2.14 skips
+ * one right after a number or a literal: "[1\0]").
  */
 #ifndef ISBITCOINLIT_JSCAN_H
 #define ISBITCOINLIT_JSCAN_H

@@ -49,8 +49,9 @@ parse(const char *json, const struct feed_fields *f, struct feed_result *out,
 }
 
 /*
- * The walk refuses exactly what jansson refuses: feed_parse() says "not
- * JSON" for body if and only if json_loadb(JSON_DECODE_ANY) fails on it.
+ * The walk refuses what jansson refuses: feed_parse() says "not JSON" for
+ * body if and only if json_loadb(JSON_DECODE_ANY) fails on it (bodies with
+ * a NUL byte aside: see jscan.h).
  */
 static void
 same_as_jansson(const char *label, const char *body, size_t len)
@@ -195,6 +196,9 @@ main(void)
 	same("[{\"timestamp\":1625592626,\"btc_price\":1,\"mean\":0.1]");
 	same_as_jansson("NUL between elements", "[1,\0 2]", 7);
 	same_as_jansson("NUL in a string", "[\"a\0\"]", 7);
+	/* stricter than jansson, which skips a NUL after a number */
+	CHECK(feed_parse("[1\0]", 4, &v1, NOW, 86400000, &r, &err) == -1 &&
+	    err.code == FEED_EJSON, "a NUL after a number: %s", err.text);
 	/* jansson's depth limit counts every value, the top one as 1 */
 	{
 		char *s;
