@@ -500,6 +500,13 @@ feed_cases(const char *label, const char *url, int module)
 	/* refused before it is followed: file:///etc/hostname is never read */
 	upstream_fails(label, url, c, "a redirect to file://", "/redirect-file",
 	    NULL, "Protocol \"file\" not supported");
+	/*
+	 * ftp is followed by default: our rule (http and https only) must
+	 * refuse it before any connection ("Couldn't connect" would mean
+	 * it was followed to the closed port)
+	 */
+	upstream_fails(label, url, c, "a redirect to ftp://", "/redirect-ftp",
+	    NULL, "Protocol \"ftp\" not supported");
 
 	/* a partly invalid feed */
 	base_env(&e, url, "p", "/file/partial.json");
