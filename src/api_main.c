@@ -244,12 +244,47 @@ public_detail(const struct error *err)
 }
 
 /*
- * Answer a read that found nothing (rc 0: 503 no data) or failed (rc -1:
- * 503, or 500 when out of memory).
+ * The detail of 503 no data, into buf: why nothing is stored yet, from the
+ * refresh's numbers in st (one HGETALL, on this rare path only).  A failed
+ * last refresh is told by its time and stage, never its host or path
+ * (those are in the refresh's log).
  */
 static void
-answer_failure(struct http_request *req, int rc, const struct error *err)
+no_data_detail(struct store *st, char *buf, size_t len)
 {
+	static const char *const why[STORE_FAILED_NSTAGES] = {
+		"", "the feed could not be downloaded",
+		"the feed held no valid sample",
+		"Redis failed or refused the write", "an internal error"
+	};
+	struct store_refresh_stats rs;
+	struct error err;
+	char t[FMT_RFC3339_MAX];
+
+	if (st != NULL && store_refresh_stats(st, &rs, &err) == 0 &&
+	    rs.last_failure_stage != STORE_FAILED_NONE &&
+	    rs.last_failure_ms > rs.last_success_ms) {
+		fmt_rfc3339(rs.last_failure_ms, 0, t);
+		snprintf(buf, len, "no sample is stored yet: the last refresh "
+		    "failed at %s (%s: %s); its log has the cause", t,
+		    store_failed_stage_name(rs.last_failure_stage),
+		    why[rs.last_failure_stage]);
+		return;
+	}
+	snprintf(buf, len, "no sample is stored yet: the refresh worker has "
+	    "not run (POST /refresh)");
+}
+
+/*
+ * Answer a read that found nothing (rc 0: 503 no data, told why from st's
+ * refresh numbers) or failed (rc -1: 503, or 500 when out of memory).
+ */
+static void
+answer_failure(struct http_request *req, int rc, const struct error *err,
+    struct store *st)
+{
+	char detail[256];
+
 	if (rc < 0 && err->code == STORE_ENOMEM) {
 		log_error("out of memory error=\"%s\"", err->text);
 		http_error(req, 500, NULL, "internal error", "out of memory");
@@ -268,10 +303,11 @@ answer_failure(struct http_request *req, int rc, const struct error *err)
 		http_error(req, 503, "Retry-After: " RETRY_REDIS_S "\r\n"
 		    "Cache-Control: no-store\r\n", err->code == STORE_EREDIS ?
 		    "redis unavailable" : "storage error", public_detail(err));
-	} else
+	} else {
+		no_data_detail(st, detail, sizeof(detail));
 		http_error(req, 503, "Retry-After: " RETRY_NO_DATA_S "\r\n"
-		    "Cache-Control: no-store\r\n", "no data", "no sample is "
-		    "stored yet: the refresh worker has not run (POST /refresh)");
+		    "Cache-Control: no-store\r\n", "no data", detail);
+	}
 }
 
 /*
@@ -344,7 +380,7 @@ serve_doc(struct http_request *req, struct worker *w, int hours)
 			reader_empty(w, i, n);
 	}
 	if (rc < 1) {
-		answer_failure(req, rc, &err);
+		answer_failure(req, rc, &err, n > 0 ? from[n - 1] : NULL);
 		return;
 	}
 	if ((body = hours == 0 ? summary_render(&d.sum, 0, &len) :

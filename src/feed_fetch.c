@@ -41,6 +41,9 @@ sink_write(char *ptr, size_t size, size_t nmemb, void *userdata)
 
 		while (cap < s->len + n + 1)
 			cap *= 2;
+		/* never more than the cap allows: 16 MiB, not the next 32 */
+		if (cap > s->max + 1)
+			cap = s->max + 1;
 		if ((p = realloc(s->data, cap)) == NULL)
 			return 0;
 		s->data = p;

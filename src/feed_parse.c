@@ -10,6 +10,7 @@
 #include <jansson.h>
 
 #include "feed.h"
+#include "jscan.h"
 
 int
 feed_parse_decimal(const char *s, double *out)
@@ -168,22 +169,15 @@ timestamp_value(const json_t *v, int64_t *ms)
 }
 
 /*
- * Validate one element into pt.  Returns 0, or -1 with why (a static
- * description naming the field) set.
+ * Validate one sample's three fields (NULL: missing) into pt.  Returns 0,
+ * or -1 with why (a static description naming the field) set.
  */
 static int
-parse_sample(const json_t *e, const struct feed_fields *f, int64_t latest_ms,
-    struct sample *pt, char *why, size_t whylen)
+parse_sample(json_t *const v[3], const struct feed_fields *f,
+    int64_t latest_ms, struct sample *pt, char *why, size_t whylen)
 {
-	const json_t *ts, *price, *sent;
+	const json_t *ts = v[0], *price = v[1], *sent = v[2];
 
-	if (!json_is_object(e)) {
-		snprintf(why, whylen, "not an object");
-		return -1;
-	}
-	ts = json_object_get(e, f->timestamp);
-	price = json_object_get(e, f->price);
-	sent = json_object_get(e, f->sentiment);
 	if (ts == NULL || price == NULL || sent == NULL) {
 		snprintf(why, whylen, "missing field \"%s\"", ts == NULL ?
 		    f->timestamp : price == NULL ? f->price : f->sentiment);
@@ -218,6 +212,63 @@ parse_sample(const json_t *e, const struct feed_fields *f, int64_t latest_ms,
 	return 0;
 }
 
+/*
+ * Read the element at the cursor (at depth 2) and validate it into pt.
+ * Only the three fields are loaded, and only when they are scalars (a
+ * container is no number: it is checked and skipped); the last of
+ * duplicate names counts, as in jansson's objects.  Returns 0 valid, 1
+ * invalid (why set), or -1 with jerr filled: not JSON.
+ */
+static int
+read_sample(struct jscan *s, const struct feed_fields *f, int64_t latest_ms,
+    struct sample *pt, char *why, size_t whylen, json_error_t *jerr)
+{
+	const char *names[3] = { f->timestamp, f->price, f->sentiment };
+	json_t *v[3] = { NULL, NULL, NULL };
+	struct jscan_iter it;
+	const char *key;
+	int rc = -1, more;
+
+	if (jscan_peek(s) != '{') {
+		if (jscan_skip(s, 2, jerr) < 0)
+			return -1;
+		snprintf(why, whylen, "not an object");
+		return 1;
+	}
+	if (jscan_open(s, 2, &it, jerr) < 0)
+		return -1;
+	while ((more = jscan_next(&it, &key, jerr)) == 1) {
+		int c = jscan_peek(s), i;
+		json_t *val;
+
+		for (i = 0; i < 3 && strcmp(key, names[i]) != 0; i++)
+			;
+		if (i == 3)
+			continue;	/* jscan_next checks and skips it */
+		if (c == '[' || c == '{') {
+			if (jscan_skip(s, 3, jerr) < 0)
+				goto out;
+			val = json_null();	/* no number, no time */
+		} else if ((val = jscan_load_scalar(s, jerr)) == NULL)
+			goto out;
+		/* the last of a name given twice counts, as in jansson */
+		for (int j = i; j < 3; j++)
+			if (strcmp(names[j], names[i]) == 0) {
+				json_decref(v[j]);
+				v[j] = json_incref(val);
+			}
+		json_decref(val);
+	}
+	if (more < 0)
+		goto out;
+	rc = parse_sample(v, f, latest_ms, pt, why, whylen) < 0 ? 1 : 0;
+out:
+	jscan_close(&it);
+	for (int i = 0; i < 3; i++)
+		json_decref(v[i]);
+	return rc;
+}
+
 struct indexed_point {
 	struct sample p;
 	size_t idx;
@@ -233,47 +284,78 @@ cmp_points(const void *a, const void *b)
 	return x->idx < y->idx ? -1 : x->idx > y->idx;
 }
 
+/* What the top value is, when it is no array, from its first byte. */
+static const char *
+shape_of(int c)
+{
+	return c == '{' ? "an object" : c == '"' ? "a string" :
+	    c == '-' || (c >= '0' && c <= '9') ? "a number" : "a literal";
+}
+
+/*
+ * The body is walked element by element (jscan.h), never built as a tree:
+ * a 16 MiB array of empty objects would take over a gigabyte as one.  The
+ * memory a parse takes is the valid samples it keeps.
+ */
 int
 feed_parse(const char *buf, size_t len, const struct feed_fields *fields,
     int64_t now_ms, int64_t max_ahead_ms, struct feed_result *out,
     struct error *err)
 {
 	struct indexed_point *tmp = NULL;
+	struct jscan s;
+	struct jscan_iter it;
 	json_error_t jerr;
-	json_t *root;
 	char why[128] = "", first_why[160] = "";
-	size_t n, nvalid = 0;
-	int rc = -1;
+	size_t n = 0, nvalid = 0, cap = 0;
+	int rc = -1, more, c;
 
 	memset(out, 0, sizeof(*out));
-	root = json_loadb(buf, len, JSON_DECODE_ANY, &jerr);
-	if (root == NULL)
-		return error_set(err, FEED_EJSON, "not JSON: %s at line %d "
-		    "column %d", jerr.text, jerr.line, jerr.column);
-	if (!json_is_array(root)) {
-		error_set(err, FEED_ESHAPE, "not a JSON array but %s",
-		    json_is_object(root) ? "an object" : json_is_string(root) ?
-		    "a string" : json_is_number(root) ? "a number" : "a literal");
-		goto out;
+	memset(&it, 0, sizeof(it));
+	jscan_init(&s, buf, len);
+	if ((c = jscan_peek(&s)) != '[') {
+		if (jscan_skip(&s, 1, &jerr) < 0 || jscan_end(&s, &jerr) < 0)
+			goto not_json;
+		return error_set(err, FEED_ESHAPE, "not a JSON array but %s",
+		    shape_of(c));
 	}
-	n = json_array_size(root);
-	out->received = n;
-	if (n > 0 && (tmp = malloc(n * sizeof(*tmp))) == NULL) {
-		error_set(err, FEED_ENOMEM, "out of memory for %zu samples", n);
-		goto out;
-	}
-	for (size_t i = 0; i < n; i++) {
-		if (parse_sample(json_array_get(root, i), fields,
-		    now_ms + max_ahead_ms,
-		    &tmp[nvalid].p, why, sizeof(why)) < 0) {
+	if (jscan_open(&s, 1, &it, &jerr) < 0)
+		goto not_json;
+	while ((more = jscan_next(&it, NULL, &jerr)) == 1) {
+		struct sample pt;
+
+		switch (read_sample(&s, fields, now_ms + max_ahead_ms, &pt, why,
+		    sizeof(why), &jerr)) {
+		case -1:
+			goto not_json;
+		case 1:
 			if (out->invalid++ == 0)
 				snprintf(first_why, sizeof(first_why),
-				    "element %zu: %s", i, why);
-			continue;
+				    "element %zu: %s", n, why);
+			break;
+		default:
+			if (nvalid == cap) {
+				size_t ncap = cap ? 2 * cap : 1024;
+				struct indexed_point *p;
+
+				if ((p = realloc(tmp, ncap * sizeof(*tmp))) ==
+				    NULL) {
+					error_set(err, FEED_ENOMEM, "out of "
+					    "memory for %zu samples", ncap);
+					goto out;
+				}
+				tmp = p;
+				cap = ncap;
+			}
+			tmp[nvalid].p = pt;
+			tmp[nvalid].idx = n;
+			nvalid++;
 		}
-		tmp[nvalid].idx = i;
-		nvalid++;
+		n++;
 	}
+	if (more < 0 || jscan_end(&s, &jerr) < 0)
+		goto not_json;
+	out->received = n;
 	if (nvalid == 0) {
 		error_set(err, FEED_EEMPTY, "no valid sample among %zu%s%s", n,
 		    first_why[0] ? " (first: " : "", first_why[0] ? first_why :
@@ -293,13 +375,17 @@ feed_parse(const char *buf, size_t len, const struct feed_fields *fields,
 		out->points[i] = tmp[i].p;
 	out->npoints = nvalid;
 	rc = 0;
+	goto out;
+not_json:
+	error_set(err, FEED_EJSON, "not JSON: %s at line %d column %d",
+	    jerr.text, jerr.line, jerr.column);
 out:
 	if (rc < 0) {
 		free(out->points);
 		memset(out, 0, sizeof(*out));
 	}
+	jscan_close(&it);
 	free(tmp);
-	json_decref(root);
 	return rc;
 }
 

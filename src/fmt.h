@@ -21,6 +21,14 @@
 int fmt_double(double v, char *buf);
 
 /*
+ * Read back a number as fmt_double() and the RedisTimeSeries module write
+ * it: all of s, -?digits[.digits][(e|E)[-+]digits], finite.  No "+", no
+ * spaces, no hex, inf or nan: data from Redis is input.  Returns 0 with
+ * *out, or -1.
+ */
+int fmt_read_double(const char *s, double *out);
+
+/*
  * Write ms since the epoch as RFC 3339 UTC into buf (FMT_RFC3339_MAX
  * bytes): for documents to the second with "+00:00"
  * ("2021-07-07T17:30:18+00:00"); with with_ms, for log lines, to the

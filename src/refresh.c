@@ -167,6 +167,30 @@ cause_of(const struct error *err)
 }
 
 /*
+ * The stage a failure is shown under (GET /is-bitcoin-lit's 503 no data):
+ * the feed's failures by where they happened, download or validation.
+ */
+static enum store_failed_stage
+stage_of(const struct error *err, int feed_stage)
+{
+	switch ((enum refresh_status)err->code) {
+	case REFRESH_EUPSTREAM:
+		return feed_stage == 1 ? STORE_FAILED_DOWNLOAD :
+		    STORE_FAILED_VALIDATION;
+	case REFRESH_EREDIS:
+	case REFRESH_EREPLICAS:
+	case REFRESH_EPERM:
+		return STORE_FAILED_REDIS;
+	case REFRESH_EINTERNAL:
+		return STORE_FAILED_INTERNAL;
+	case REFRESH_OK:
+	case REFRESH_ELOCKED:
+		break;
+	}
+	return STORE_FAILED_NONE;
+}
+
+/*
  * The refresh's last round trip: release the lock (token, or NULL when it
  * was not taken) and add the outcome to <prefix>:refresh:stats.  A refresh
  * that could not take the lock because Redis failed sends nothing more to
@@ -174,7 +198,8 @@ cause_of(const struct error *err)
  */
 static void
 record_end(struct store *st, const char *token, int rc,
-    const struct error *err, const struct refresh_report *report)
+    const struct error *err, enum store_failed_stage stage,
+    const struct refresh_report *report)
 {
 	struct store_refresh_run run;
 
@@ -183,6 +208,7 @@ record_end(struct store *st, const char *token, int rc,
 	memset(&run, 0, sizeof(run));
 	run.ok = rc == 0;
 	run.cause = rc == 0 ? STORE_REFRESH_INTERNAL : cause_of(err);
+	run.stage = rc == 0 ? STORE_FAILED_NONE : stage;
 	run.end_ms = fmt_now_ms();
 	run.duration_ms = report->duration_ms;
 	run.received = report->received;
@@ -216,7 +242,7 @@ refresh_run(const struct cfg *cfg, struct store *st,
 	long lap;
 	int64_t stored_newest;
 	unsigned long conn_at_write = 0;
-	int found, locked = 0, rc = -1, n;
+	int found, locked = 0, rc = -1, n, feed_stage = 0;
 
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	memset(report, 0, sizeof(*report));
@@ -235,11 +261,13 @@ refresh_run(const struct cfg *cfg, struct store *st,
 	}
 
 	lap = elapsed_ms(&t0);
+	feed_stage = 1;
 	if (feed_fetch(cfg->upstream_url, cfg->upstream_timeout_s,
 	    cfg->upstream_max_bytes, &body, &ferr) < 0) {
 		feed_failed(err, &ferr);
 		goto out;
 	}
+	feed_stage = 2;
 	report->fetch_ms = elapsed_ms(&t0) - lap;
 	lap += report->fetch_ms;
 	if (feed_parse(body.data, body.len, &fields, fmt_now_ms(),
@@ -316,7 +344,8 @@ redis_failed:
 	store_failed(err, &serr);
 out:
 	report->duration_ms = elapsed_ms(&t0);
-	record_end(st, locked ? token : NULL, rc, err, report);
+	record_end(st, locked ? token : NULL, rc, err,
+	    rc == 0 ? STORE_FAILED_NONE : stage_of(err, feed_stage), report);
 	for (int i = 0; i < HISTORY_HOURS_MAX; i++)
 		free(hbody[i]);
 	free(json);

@@ -232,19 +232,16 @@ store_check_reply(struct store *st, const redisReply *r, const char *key,
 int
 store_reply_double(const redisReply *r, double *out)
 {
-	char *end;
-
 	if (r->type == REDIS_REPLY_INTEGER) {
 		*out = (double)r->integer;
 		return 0;
 	}
 	if (r->type != REDIS_REPLY_STRING && r->type != REDIS_REPLY_STATUS)
 		return -1;
-	errno = 0;
-	*out = strtod(r->str, &end);
-	if (end == r->str || *end != '\0' || !isfinite(*out))
+	/* what the module writes, "33885.23" or "1E-1"; never hex or nan */
+	if (strlen(r->str) != r->len)
 		return -1;
-	return 0;
+	return fmt_read_double(r->str, out);
 }
 
 int

@@ -249,18 +249,41 @@ enum store_refresh_cause {
 /* "upstream", "redis", "lock_busy", "not_replicated", "internal". */
 const char *store_refresh_cause_name(enum store_refresh_cause cause);
 
+/*
+ * What failed in a refresh, for the public: the stage, never a host or
+ * path.  STORE_FAILED_NONE: not recorded as the last failure (another
+ * refresh held the lock: nothing failed).
+ */
+enum store_failed_stage {
+	STORE_FAILED_NONE,
+	STORE_FAILED_DOWNLOAD,		/* the feed could not be fetched */
+	STORE_FAILED_VALIDATION,	/* the feed held no usable sample */
+	STORE_FAILED_REDIS,		/* Redis refused, failed or lagged */
+	STORE_FAILED_INTERNAL,		/* out of memory */
+	STORE_FAILED_NSTAGES
+};
+
+/* "download", "validation", "redis", "internal"; "" for none. */
+const char *store_failed_stage_name(enum store_failed_stage stage);
+
 /* One refresh as it is recorded. */
 struct store_refresh_run {
 	int ok;
 	enum store_refresh_cause cause;		/* when not ok */
+	enum store_failed_stage stage;		/* when not ok */
 	int64_t end_ms;				/* wall clock */
 	long duration_ms;
 	uint64_t received, valid, invalid, expired;	/* when ok */
 };
 
-/* The recorded totals; -1 in the last_* fields: no success yet. */
+/*
+ * The recorded totals; -1 in the last_* fields: no success yet (no
+ * failure yet for last_failure_ms, when last_failure_stage is NONE).
+ */
 struct store_refresh_stats {
 	int64_t last_success_ms, last_duration_ms;
+	int64_t last_failure_ms;
+	enum store_failed_stage last_failure_stage;
 	uint64_t successes, received, valid, invalid, expired;
 	uint64_t failures[STORE_REFRESH_NCAUSES];
 };
@@ -269,7 +292,8 @@ struct store_refresh_stats {
  * End a refresh in one round trip: release the lock if it still holds
  * token (NULL when the lock was not taken), then add run to the refresh's
  * numbers (a success sets the last_* fields and adds its sample counts; a
- * failure adds one to its cause).  When that fails (Redis away, the two
+ * failure adds one to its cause and, with a stage, sets last_failure_ms
+ * and last_failure_stage).  When that fails (Redis away, the two
  * keys apart during a cluster slot migration) the run is not counted, it
  * says so in the log, and the lock is released alone (or expires by
  * itself).  A field that holds no integer (the hash is input too) starts

@@ -22,6 +22,8 @@
 #define F_INVALID "samples_invalid"
 #define F_EXPIRED "samples_expired"
 #define F_FAILURES "failures_"	/* + the cause's name */
+#define F_LAST_FAILURE "last_failure_ms"
+#define F_LAST_FAILURE_STAGE "last_failure_stage"
 
 static const char *const cause_names[STORE_REFRESH_NCAUSES] = {
 	"upstream", "redis", "lock_busy", "not_replicated", "internal",
@@ -56,6 +58,16 @@ static struct conn_script end_script = { .body =
 "end\n"
 "return {released, failed}\n"
 };
+
+static const char *const stage_names[STORE_FAILED_NSTAGES] = {
+	"", "download", "validation", "redis", "internal"
+};
+
+const char *
+store_failed_stage_name(enum store_failed_stage stage)
+{
+	return (unsigned)stage < STORE_FAILED_NSTAGES ? stage_names[stage] : "";
+}
 
 const char *
 store_refresh_cause_name(enum store_refresh_cause cause)
@@ -103,7 +115,17 @@ store_refresh_end(struct store *st, const char *token,
 	} else {
 		snprintf(field, sizeof(field), F_FAILURES "%s",
 		    store_refresh_cause_name(run->cause));
-		args[n++] = "0";
+		if (run->stage != STORE_FAILED_NONE &&
+		    (unsigned)run->stage < STORE_FAILED_NSTAGES) {
+			snprintf(num[0], sizeof(num[0]), "%" PRId64,
+			    run->end_ms);
+			args[n++] = "2";
+			args[n++] = F_LAST_FAILURE;
+			args[n++] = num[0];
+			args[n++] = F_LAST_FAILURE_STAGE;
+			args[n++] = stage_names[run->stage];
+		} else
+			args[n++] = "0";
 		args[n++] = field;
 		args[n++] = "1";
 	}
@@ -151,6 +173,8 @@ store_refresh_stats(struct store *st, struct store_refresh_stats *out,
 
 	memset(out, 0, sizeof(*out));
 	out->last_success_ms = out->last_duration_ms = -1;
+	out->last_failure_ms = -1;
+	out->last_failure_stage = STORE_FAILED_NONE;
 	if (store_check_reply(st, r, st->key_stats, err) < 0)
 		goto out;
 	if (r->type != REDIS_REPLY_ARRAY) {
@@ -159,13 +183,20 @@ store_refresh_stats(struct store *st, struct store_refresh_stats *out,
 		goto out;
 	}
 	for (size_t i = 0; i + 1 < r->elements; i += 2) {
-		const redisReply *f = r->element[i];
-		int64_t v = parse_count(r->element[i + 1]);
+		const redisReply *f = r->element[i], *val = r->element[i + 1];
+		int64_t v = parse_count(val);
 
+		if (f->type == REDIS_REPLY_STRING && val->type ==
+		    REDIS_REPLY_STRING && strcmp(f->str, F_LAST_FAILURE_STAGE) == 0)
+			for (int k = 1; k < STORE_FAILED_NSTAGES; k++)
+				if (strcmp(val->str, stage_names[k]) == 0)
+					out->last_failure_stage = k;
 		if (f->type != REDIS_REPLY_STRING || v < 0)
 			continue;
 		if (strcmp(f->str, F_LAST_SUCCESS) == 0)
 			out->last_success_ms = v;
+		else if (strcmp(f->str, F_LAST_FAILURE) == 0)
+			out->last_failure_ms = v;
 		else if (strcmp(f->str, F_LAST_DURATION) == 0)
 			out->last_duration_ms = v;
 		else if (strcmp(f->str, F_SUCCESSES) == 0)

@@ -171,7 +171,8 @@ out:
  * double as strtod() would, fast: at most 15 significant digits and a
  * power of ten up to 22 are exact in a double, so one multiplication or
  * division rounds correctly (Clinger's fast path).  Anything else goes to
- * strtod().  Returns 0 with *v, or -1.
+ * fmt_read_double(), which takes only the decimals we write (no nan, inf,
+ * hex or overflow).  Returns 0 with *v, or -1.
  */
 static int
 zset_value(const char *s, double *v)
@@ -182,7 +183,6 @@ zset_value(const char *s, double *v)
 	const char *p = s;
 	uint64_t m = 0;
 	int digits = 0, scale = 0, neg = 0;
-	char *end;
 
 	if (*p == '-') {
 		neg = 1;
@@ -199,8 +199,7 @@ zset_value(const char *s, double *v)
 			*v = -*v;
 		return 0;
 	}
-	*v = strtod(s, &end);
-	return *end == '\0' && end != s ? 0 : -1;
+	return fmt_read_double(s, v);
 }
 
 /*

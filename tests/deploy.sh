@@ -40,6 +40,12 @@ else
 			nok "$(basename "$u"): exposure '$e', want at most 2.0"
 		fi
 	done
+	# a memory cap on every service, so that no input can take the host
+	for u in "$T"/*.service; do
+		grep -q '^MemoryMax=[0-9][0-9]*[KMG]$' "$u" &&
+			ok "$(basename "$u"): MemoryMax" ||
+			nok "$(basename "$u"): MemoryMax" "no MemoryMax= in the unit"
+	done
 	for u in "$T"/*.socket; do
 		grep -q '^SocketMode=0660$' "$u" && ok "$(basename "$u"): mode 0660" ||
 			nok "$(basename "$u"): mode 0660"
@@ -47,6 +53,14 @@ else
 	grep -q '^AccuracySec=1s$' "$T/isbitcoinlit-refresh-once.timer" &&
 		ok "the timer: AccuracySec=1s" || nok "the timer: AccuracySec=1s"
 fi
+# the scripts stop the processes they started, by pid, never by name
+# (pkill -f would also end another user's or another test's)
+byname=$(cd "$top_srcdir" && grep -nE '(^|[^a-z_-])(pkill|killall)([^a-z_-]|$)' \
+	tests/*.sh tests/bench/run tests/run deploy/isbitcoinlit-local \
+	deploy/*.in .ci/run fuzz/run 2>/dev/null | grep -v '^tests/deploy\.sh:')
+[ -z "$byname" ] && ok "no script kills by name" ||
+	nok "no script kills by name" "$byname"
+
 # ---- the HTTP site next to Debian's stock default site ----
 # nginx with a copy of the default server block (listen ... default_server,
 # server_name _) and the shipped site on the same port: the site answers

@@ -369,6 +369,28 @@ check "ISBITCOINLIT_CACHE=off: /history computed, X-Cache: off, 2 rows" \
 out=$(fcgiq "$T/none.sock" /history "")
 check "no sample yet: /history 503 no data" \
 	grep -q '"error":"no data"' <<<"$out"
+check "no refresh yet: the detail says it has not run" \
+	grep -q 'the refresh worker has not run' <<<"$out"
+# a refresh that ran and failed (no feed): the 503 says when and what kind,
+# not the feed's host or path
+ISBITCOINLIT_REDIS_URL=unix://$T/empty.sock ISBITCOINLIT_UPSTREAM_TIMEOUT_S=2 \
+	ISBITCOINLIT_UPSTREAM_URL=http://127.0.0.1:1/secret-path/feed.json \
+	"$REFRESH" --once >/dev/null 2>&1
+for p in /is-bitcoin-lit /history; do
+	out=$(fcgiq "$T/none.sock" $p "")
+	check "after a failed refresh: $p 503 no data, the last refresh failed at a time (download)" \
+		grep -Eq '"error":"no data","detail":"no sample is stored yet: the last refresh failed at 20[0-9]{2}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\+00:00 \(download: ' <<<"$out"
+	check "and names neither the feed's host nor its path" \
+		eval '! grep -Eq "127\.0\.0\.1|secret-path" <<<"$out"'
+done
+# an invalid feed: validation
+printf '[{"a":1}]' >"$T/bad-feed.json"
+ISBITCOINLIT_REDIS_URL=unix://$T/empty.sock \
+	ISBITCOINLIT_UPSTREAM_URL=file://$T/bad-feed.json \
+	"$REFRESH" --once >/dev/null 2>&1
+out=$(fcgiq "$T/none.sock" /is-bitcoin-lit "")
+check "after a refresh of a feed with no valid sample: the detail says validation" \
+	grep -q 'the last refresh failed at [^ ]* (validation: ' <<<"$out"
 out=$(fcgiq "$T/none.sock" /healthz "")
 check "no sample yet: /healthz 200, age_s null, data none" \
 	grep -q '"as_of":null,"age_s":null,"data":"none"}' <<<"$out"

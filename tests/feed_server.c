@@ -12,6 +12,8 @@
  *   /reset            the connection is closed at once
  *   /redirect/N/NAME  N redirects, then /file/NAME
  *   /redirect-file    a redirect to file:///etc/hostname
+ *   /redirect-ftp     a redirect to ftp://127.0.0.1:1/feed.json (a protocol
+ *                     libcurl follows by default; nothing listens there)
  */
 #include "config.h"
 
@@ -166,6 +168,10 @@ handle(int fd)
 	} else if (strcmp(path, "/redirect-file") == 0)
 		puts_fd(fd, "HTTP/1.1 302 Found\r\nLocation: "
 		    "file:///etc/hostname\r\nContent-Length: 0\r\n"
+		    "Connection: close\r\n\r\n");
+	else if (strcmp(path, "/redirect-ftp") == 0)
+		puts_fd(fd, "HTTP/1.1 302 Found\r\nLocation: "
+		    "ftp://127.0.0.1:1/feed.json\r\nContent-Length: 0\r\n"
 		    "Connection: close\r\n\r\n");
 	else
 		puts_fd(fd, "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n"

@@ -500,6 +500,13 @@ feed_cases(const char *label, const char *url, int module)
 	/* refused before it is followed: file:///etc/hostname is never read */
 	upstream_fails(label, url, c, "a redirect to file://", "/redirect-file",
 	    NULL, "Protocol \"file\" not supported");
+	/*
+	 * ftp is followed by default: our rule (http and https only) must
+	 * refuse it before any connection ("Couldn't connect" would mean
+	 * it was followed to the closed port)
+	 */
+	upstream_fails(label, url, c, "a redirect to ftp://", "/redirect-ftp",
+	    NULL, "Protocol \"ftp\" not supported");
 
 	/* a partly invalid feed */
 	base_env(&e, url, "p", "/file/partial.json");
@@ -872,6 +879,92 @@ write_fixtures(void)
 }
 
 /*
+ * The worker's memory does not grow with what the feed holds: a body of
+ * 16 MiB of empty objects (5.6 million elements, each invalid) is refused
+ * as "no valid sample" within an address space of a few times the body.
+ * Built as one jansson tree it took 1.3 GB.  ASan and valgrind reserve
+ * far more address space than that for themselves: skipped under them.
+ */
+#define HOSTILE_BYTES (16L * 1024 * 1024)
+/* the program alone needs about 24 MiB (measured with prlimit --as) */
+#define HOSTILE_AS_LIMIT (HOSTILE_BYTES * 6)
+
+static int
+under_sanitizer_or_valgrind(void)
+{
+	const char *tp = getenv("TEST_PREFIX");
+
+#if defined(__SANITIZE_ADDRESS__)
+	return 1;
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+	return 1;
+#endif
+#endif
+	return getenv("ASAN_OPTIONS") != NULL || (tp != NULL && *tp != '\0');
+}
+
+static void
+memory_cases(const char *url)
+{
+	struct conn *c = tl_conn_open(url, 2000);
+	char path[512], limit[64], *before, *after;
+	const char *argv[] = { "prlimit", limit, refresh_bin, "--once", NULL };
+	long n = (HOSTILE_BYTES - 4) / 3;
+	struct tl_env e;
+	struct run r;
+	json_error_t jerr;
+	FILE *fp;
+
+	if (under_sanitizer_or_valgrind() || system("prlimit --version "
+	    ">/dev/null 2>&1") != 0) {
+		tl_skip("ASan, valgrind or no prlimit", "a 16 MiB feed of empty "
+		    "objects within %ld MiB of address space",
+		    HOSTILE_AS_LIMIT >> 20);
+		tl_skip("ASan, valgrind or no prlimit", "and a real feed "
+		    "within the same limit");
+		conn_free(c);
+		return;
+	}
+	snprintf(limit, sizeof(limit), "--as=%ld", HOSTILE_AS_LIMIT);
+	snprintf(path, sizeof(path), "%s/hostile.json", dir);
+	fp = fopen(path, "w");
+	/* "[{}" + n times ",{}" + "]": exactly 16 MiB, n + 1 elements */
+	fputs("[{}", fp);
+	for (long i = 0; i < n; i++)
+		fputs(",{}", fp);
+	fputs("]", fp);
+	fclose(fp);
+
+	/* the limit leaves room for a real refresh */
+	base_env(&e, url, "mem", "/file/feed24.json");
+	memset(&r, 0, sizeof(r));
+	r.status = tl_run(argv, &e, 0, &r.out);
+	CHECK(r.status == 0, "a real feed within %ld MiB of address space "
+	    "(exit %d)", HOSTILE_AS_LIMIT >> 20, r.status);
+	run_free(&r);
+	tl_env_free(&e);
+
+	before = snapshot(c, "mem");
+	base_env(&e, url, "mem", "/file/hostile.json");
+	r.status = tl_run(argv, &e, 0, &r.out);
+	r.doc = r.out ? json_loads(r.out, 0, &jerr) : NULL;
+	after = snapshot(c, "mem");
+	CHECK(r.status == 1 &&
+	    strcmp(jstr(&r, "error"), "upstream failed") == 0 &&
+	    strstr(jstr(&r, "detail"), "no valid sample among 5592405") != NULL,
+	    "a 16 MiB feed of empty objects within %ld MiB of address space: "
+	    "exit 1, upstream failed, no valid sample (exit %d: %s)",
+	    HOSTILE_AS_LIMIT >> 20, r.status, r.out ? r.out : "(no output)");
+	CHECK_STR(after, before, "and Redis unchanged");
+	free(before);
+	free(after);
+	run_free(&r);
+	tl_env_free(&e);
+	conn_free(c);
+}
+
+/*
  * A Redis user without the refresh's rights (the API's, say): the refresh
  * fails as a permission error, exit 7, and writes nothing; not as an
  * outage.
@@ -961,6 +1054,7 @@ main(void)
 	feed_cases("sortedset", plain.url, 0);
 	ncases = tl_count_results() - before;
 	process_cases(plain.url);
+	memory_cases(plain.url);
 	fastcgi_cases(plain.url);
 	perm_cases(&plain);
 	tl_redis_stop(&plain);

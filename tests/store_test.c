@@ -340,12 +340,24 @@ run_cases(const char *label, const char *url, enum cfg_timeseries ts,
 
 	/* members are input: a timestamp of 30 digits, one past INT64_MAX */
 	if (ts == CFG_TS_SORTEDSET) {
+		/* and values the writer never writes (fmt_double's decimals) */
 		static const char *const members[] = {
 			"123456789012345678901234567890:1.5",
 			"9223372036854775808:1.5",
+			"1625652000000:nan",
+			"1625652000000:-inf",
+			"1625652000000:infinity",
+			"1625652000000:1e400",
+			"1625652000000:0x10",
+			"1625652000000:0x1p3",
+			"1625652000000: 1.5",
+			"1625652000000:+1.5",
+			"1625652000000:1.5e",
+			"1625652000000:",
 		};
 
-		for (size_t i = 0; i < 2; i++) {
+		for (size_t i = 0; i < sizeof(members) / sizeof(members[0]);
+		    i++) {
 			char prefix[8], key[40];
 			const char *zadd[] = { "ZADD", key, "1625652000000",
 			    members[i] };

@@ -6,7 +6,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <jansson.h>
+
 #include "feed.h"
+#include "jscan.h"
 #include "testlib.h"
 
 #define NOW INT64_C(1625700000000)	/* 2021-07-07T23:20:00Z */
@@ -43,6 +46,49 @@ parse(const char *json, const struct feed_fields *f, struct feed_result *out,
     struct error *err)
 {
 	return feed_parse(json, strlen(json), f, NOW, 86400000, out, err);
+}
+
+/*
+ * The walk refuses what jansson refuses: feed_parse() says "not JSON" for
+ * body if and only if json_loadb(JSON_DECODE_ANY) fails on it (bodies with
+ * a NUL byte aside: see jscan.h).
+ */
+static void
+same_as_jansson(const char *label, const char *body, size_t len)
+{
+	struct feed_result r;
+	struct error err;
+	json_error_t jerr;
+	json_t *whole = json_loadb(body, len, JSON_DECODE_ANY, &jerr);
+	int rc = feed_parse(body, len, &v1, NOW, 86400000, &r, &err);
+	int refused = rc < 0 && err.code == FEED_EJSON;
+
+	CHECK(refused == (whole == NULL), "%s: %s, as jansson (%s)", label,
+	    refused ? "not JSON" : "JSON", refused ? err.text :
+	    whole == NULL ? jerr.text : "valid");
+	if (rc == 0)
+		feed_result_free(&r);
+	json_decref(whole);
+}
+
+static void
+same(const char *body)
+{
+	same_as_jansson(body, body, strlen(body));
+}
+
+/* n arrays nested, around inner ("" for none). */
+static char *
+nested(int n, const char *inner)
+{
+	size_t il = strlen(inner);
+	char *s = malloc(2 * (size_t)n + il + 1);
+
+	memset(s, '[', (size_t)n);
+	memcpy(s + n, inner, il);
+	memset(s + n + il, ']', (size_t)n);
+	s[2 * (size_t)n + il] = '\0';
+	return s;
 }
 
 int
@@ -92,6 +138,142 @@ main(void)
 	timestr("2021-07-07Z", 0, 0);
 	timestr("2021-07-07T16:30:18Zjunk", 0, 0);
 	timestr("yesterday", 0, 0);
+
+	/* the element-by-element walk against jansson's whole-body parse */
+	same("[]");
+	same(" [ ] ");
+	same("[");
+	same("]");
+	same("[,]");
+	same("[1,]");
+	same("[,1]");
+	same("[1 2]");
+	same("[1,,2]");
+	same("[1] x");
+	same("[1]]");
+	same("[}");
+	same("[{]");
+	same("[{}]");
+	same("[{},{}]");
+	same("[{\"a\":}]");
+	same("[{\"a\" 1}]");
+	same("[{\"a\":1,}]");
+	same("[{1:1}]");
+	same("[{\"a\":1 \"b\":2}]");
+	same("[{\"a\":[1,{\"b\":[]}]}]");
+	same("[{\"a\":[1,{\"b\":[}]}]");
+	same("[\"]\"]");
+	same("[\"\\\"]\"]");
+	same("[\"\\\\\"]");
+	same("[\"\\\\\",\"]");
+	same("[{\"x]\":\"}{\"}]");
+	same("[\"\\u0000\"]");
+	same("[{\"\\u0000\":1}]");
+	same("[\"\\x\"]");
+	same("[\"a\tb\"]");
+	same("[tru]");
+	same("[true,false,null]");
+	same("[nul]");
+	same("[01]");
+	same("[-]");
+	same("[1.]");
+	same("[1e400]");
+	same("[99999999999999999999999]");
+	same("[1.5e3,-0.0,2E-2]");
+	same("[\"\xff\"]");
+	same("[\"\xc3\xa9\"]");
+	same("{\"a\":[{},{}]}");
+	same("{\"a\":[{},{]}");
+	same("{\"a\":1} 2");
+	same("1");
+	same("1 2");
+	same("\"text");
+	same("");
+	same("   ");
+	same("[{\"timestamp\":1625592626,\"btc_price\":1,\"mean\":0.1}]");
+	same("[{\"timestamp\":1625592626,\"btc_price\":1,\"mean\":0.1}");
+	same("[{\"timestamp\":1625592626,\"btc_price\":[1,],\"mean\":0.1}]");
+	same("[{\"timestamp\":1625592626,\"btc_price\":1,\"mean\":0.1]");
+	same_as_jansson("NUL between elements", "[1,\0 2]", 7);
+	same_as_jansson("NUL in a string", "[\"a\0\"]", 7);
+	/* stricter than jansson, which skips a NUL after a number */
+	CHECK(feed_parse("[1\0]", 4, &v1, NOW, 86400000, &r, &err) == -1 &&
+	    err.code == FEED_EJSON, "a NUL after a number: %s", err.text);
+	/* jansson's depth limit counts every value, the top one as 1 */
+	{
+		char *s;
+
+		s = nested(JSON_PARSER_MAX_DEPTH, "");
+		same_as_jansson("2048 arrays nested", s, strlen(s));
+		free(s);
+		s = nested(JSON_PARSER_MAX_DEPTH + 1, "");
+		same_as_jansson("2049 arrays nested", s, strlen(s));
+		free(s);
+		s = nested(JSON_PARSER_MAX_DEPTH, "1");
+		same_as_jansson("a number in 2048 arrays", s, strlen(s));
+		free(s);
+		s = nested(JSON_PARSER_MAX_DEPTH - 1, "{\"a\":1}");
+		same_as_jansson("a member in 2048 containers", s, strlen(s));
+		free(s);
+		s = nested(JSON_PARSER_MAX_DEPTH - 1, "{}");
+		same_as_jansson("an empty object in 2047 arrays", s, strlen(s));
+		free(s);
+	}
+
+	/* only the three fields are read; the last of a name given twice */
+	CHECK(parse("[{\"timestamp\":1,\"x\":[{\"timestamp\":2}],"
+	    "\"btc_price\":{\"a\":1},\"btc_price\":\"5\",\"mean\":0.5,"
+	    "\"timestamp\":1625592626}]", &v1, &r, &err) == 0 &&
+	    r.npoints == 1 && r.points[0].ts_ms == INT64_C(1625592626000) &&
+	    r.points[0].price == 5 && r.points[0].sentiment == 0.5,
+	    "a field given twice: the last counts; nested ones are not fields");
+	feed_result_free(&r);
+	CHECK(parse("[{\"timestamp\":1625592626,\"btc_price\":[5],"
+	    "\"mean\":0.5}]", &v1, &r, &err) == -1 && err.code == FEED_EEMPTY &&
+	    strstr(err.text, "field \"btc_price\" is not a finite number"),
+	    "a field that is an array is no number: %s", err.text);
+	{
+		const struct feed_fields same_name = { "timestamp", "v", "v" };
+
+		CHECK(parse("[{\"timestamp\":1625592626,\"v\":2}]", &same_name,
+		    &r, &err) == 0 && r.npoints == 1 && r.points[0].price == 2 &&
+		    r.points[0].sentiment == 2,
+		    "one member may be two fields");
+		feed_result_free(&r);
+	}
+	CHECK(parse("[{\"time\\u0073tamp\":1625592626,\"btc_price\":1,"
+	    "\"mean\":0.1}]", &v1, &r, &err) == 0 && r.npoints == 1,
+	    "member names are unescaped before they are compared");
+	feed_result_free(&r);
+	CHECK(parse("[{},\n{\"a\":1},\n[1,]]", &v1, &r, &err) == -1 &&
+	    err.code == FEED_EJSON && strstr(err.text, "at line 3 column"),
+	    "an error's line is the body's: %s", err.text);
+
+	/* the walk on its own: the members of an object, then the end */
+	{
+		static const char doc[] = " {\"a\" : [1, {\"b\":2}], \"c\":\"d\"} ";
+		struct jscan s;
+		struct jscan_iter it;
+		json_error_t jerr;
+		const char *key;
+		json_t *v;
+		int n = 0;
+
+		jscan_init(&s, doc, strlen(doc));
+		CHECK(jscan_open(&s, 1, &it, &jerr) == 0, "open an object");
+		while (jscan_next(&it, &key, &jerr) == 1) {
+			n++;
+			if (strcmp(key, "c") == 0) {
+				v = jscan_load_scalar(&s, &jerr);
+				CHECK(v != NULL && strcmp(json_string_value(v),
+				    "d") == 0, "member c is \"d\"");
+				json_decref(v);
+			}
+		}
+		CHECK(n == 2 && jscan_end(&s, &jerr) == 0,
+		    "two members, then only whitespace");
+		jscan_close(&it);
+	}
 
 	/* a SentiCrypt v1 sample, numbers and numeric strings */
 	CHECK(parse("[{\"count\":7259,\"timestamp\":1625592626.3452034,"
