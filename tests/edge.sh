@@ -116,6 +116,23 @@ done
 if [ "$(id -u)" = 0 ]; then
 	users=$(ps -o user= --ppid "$(cat "$STATE/nginx.pid")" | sort -u | tr '\n' ' ')
 	check "run as root, nginx's workers are www-data ($users)" test "$users" = "www-data "
+	# what parses the network's input is not root: the api pool (master
+	# and workers), the refresh responder, the loop that downloads the feed
+	users=""
+	for c in api refresh every; do
+		p=$(cat "$STATE/$c.pid")
+		users="$users $(ps -o user= -p "$p" --ppid "$p" | sort -u | tr '\n' ' ')"
+	done
+	check "run as root, the api pool, the refresh responder and its loop run as isbitcoinlit-local ($users)" \
+		test "$(tr ' ' '\n' <<<"$users" | sed '/^$/d' | sort -u)" = isbitcoinlit-local
+	# up's first refresh: the responder, as that user, downloaded the feed
+	check "up's first refresh, by that user: ok" grep -q '^refresh: {"status":"ok"' "$T/up.log"
+	# Redis's socket: the programs' group, no one else
+	out=$(runuser -u nobody -- redis-cli -s "$STATE/redis.sock" ping 2>&1)
+	check "another user cannot reach the stack's Redis ($out)" \
+		test "$out" != PONG
+	out=$(runuser -u isbitcoinlit-local -- redis-cli -s "$(cat "$STATE/redis.url" | sed 's|^unix://||')" ping 2>&1)
+	check "the programs' user can ($out)" test "$out" = PONG
 	# what the stack keeps is for root alone: the logs (the feed's URL,
 	# Redis's socket), Redis's configuration and its data
 	for f in "$STATE"/api.log "$STATE"/refresh.log "$STATE"/every.log \
@@ -128,6 +145,8 @@ if [ "$(id -u)" = 0 ]; then
 		else
 			check "run as root, another user cannot read ${f#"$STATE"/} ($(stat -c %a "$f"))" \
 				bash -c "! runuser -u nobody -- cat '$f' >/dev/null 2>&1"
+			check "run as root, nor the programs' user ${f#"$STATE"/}" \
+				bash -c "! runuser -u isbitcoinlit-local -- cat '$f' >/dev/null 2>&1"
 		fi
 	done
 else
@@ -281,14 +300,14 @@ fi
 $RCLI del is-bitcoin-lit:cache >/dev/null
 $RCLI del is-bitcoin-lit:price:mean:30s >/dev/null
 $RCLI set is-bitcoin-lit:price:mean:30s "not a series" >/dev/null
-sleep 1.1	# past the microcache's second
+sleep 2.1	# past the microcache's answer (1 to 2 s: nginx counts whole seconds)
 st=$(req GET /is-bitcoin-lit)
 check "a key of the wrong type: 503 storage error, documented" test \
     "$st:$(grep -o '"error":"[^"]*"' "$T/b")" = '503:"error":"storage error"'
 check "its body is an Error document" body_is_schema Error
 kill "$(cat "$STATE/redis.pid")"
 wait_for 5 sh -c "! $RCLI ping" >/dev/null 2>&1
-sleep 1.1
+sleep 2.1
 for p in /is-bitcoin-lit /healthz; do
 	st=$(req GET $p)
 	if [ "$st" = 503 ] && ! grep -Eq "$STATE|sock|unix:|127\.0\.0\.1|connect" "$T/b"; then
@@ -305,6 +324,6 @@ if grep -q '^Status: 503' <<<"$out" && ! grep -Eq "$STATE|sock|unix:|connect" <<
 else
 	nok "Redis down: POST /refresh 503 names no socket or address" "$out"
 fi
-check "the log has the specifics" grep -q "$STATE/redis.sock" "$STATE/api.log"
+check "the log has the specifics" grep -qF "$(sed 's|^unix://||' "$STATE/redis.url")" "$STATE/api.log"
 
 finish
