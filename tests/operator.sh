@@ -216,6 +216,24 @@ check "after service redis-server restart: every sample, document and refresh nu
 	test -z "$out"
 [ -z "$out" ] || echo "$out" | sed 's/^/#   /'
 
+# An outage shows as one through the site as setup wrote it (the microcache
+# on): Redis stopped while a client keeps asking, every answer from 2 s on
+# is the responder's 503; Redis started again, 200 within 3 s.
+has_data
+service redis-server stop >/dev/null 2>&1
+STOPPED=$(now_ms)
+for _ in $(seq 40); do
+	echo "$(now_ms) $(curl -s -o /dev/null -m 5 -w '%{http_code}' "$BASE/is-bitcoin-lit")"
+	sleep 0.1
+done >"$T/outage"
+late=$(awk -v s=$((STOPPED + 2000)) '$1 >= s' "$T/outage" | wc -l)
+bad=$(awk -v s=$((STOPPED + 2000)) '$1 >= s && $2 != 503' "$T/outage" | wc -l)
+check "Redis stopped: from 2 s on every answer is 503 ($bad of $late were not)" \
+	test "$late" -gt 5 -a "$bad" = 0
+service redis-server start >/dev/null 2>&1
+wait_for 20 redis_answers
+check "Redis started again: 200 within 3 s" wait_for 3 has_data
+
 # The services' own users reach Redis with their URLs, and nothing else
 # of it: not the configuration (a member of the group redis could replace
 # the ACL file or add a loadmodule), not its data
