@@ -66,6 +66,30 @@ summary_build(int64_t t_ms, const struct store_hourly *h, struct summary *out)
 		out->sentiment_direction = direction(a->sentiment, z->sentiment,
 		    out->nrows);
 	}
+	out->verdict = summary_verdict_of(out->price_direction,
+	    out->sentiment_direction);
+}
+
+enum summary_verdict
+summary_verdict_of(enum summary_direction price,
+    enum summary_direction sentiment)
+{
+	if (price == SUMMARY_RISING && sentiment == SUMMARY_RISING)
+		return SUMMARY_LIT;
+	if (price == SUMMARY_FALLING && sentiment == SUMMARY_FALLING)
+		return SUMMARY_NOT_LIT;
+	return SUMMARY_MIXED;
+}
+
+const char *
+summary_verdict_name(enum summary_verdict v)
+{
+	switch (v) {
+	case SUMMARY_LIT: return "lit";
+	case SUMMARY_NOT_LIT: return "not lit";
+	case SUMMARY_MIXED: break;
+	}
+	return "mixed";
 }
 
 const char *
@@ -105,11 +129,21 @@ summary_render(const struct summary *s, int pretty, size_t *len)
 	jw_string(&w, summary_direction_name(s->sentiment_direction));
 	jw_key(&w, "price_direction");
 	jw_string(&w, summary_direction_name(s->price_direction));
+	jw_key(&w, "verdict");
+	jw_string(&w, summary_verdict_name(s->verdict));
 	fmt_rfc3339(s->as_of_ms, 0, t);
 	jw_key(&w, "as_of");
 	jw_string(&w, t);
 	jw_object_end(&w);
 	return jw_take(&w, len);
+}
+
+/* "lit", "not lit" or "mixed" with its quotes. */
+static int
+verdict_string(const char **p, const char *end)
+{
+	return dc_lit(p, end, "\"lit\"") || dc_lit(p, end, "\"not lit\"") ||
+	    dc_lit(p, end, "\"mixed\"");
 }
 
 /* "rising", "falling" or "flat" with its quotes. */
@@ -139,7 +173,8 @@ summary_valid(const char *body, size_t len)
 	return dc_lit(&p, end, ",\"sentiment_direction\":") &&
 	    direction_string(&p, end) &&
 	    dc_lit(&p, end, ",\"price_direction\":") &&
-	    direction_string(&p, end) && dc_lit(&p, end, ",\"as_of\":") &&
+	    direction_string(&p, end) && dc_lit(&p, end, ",\"verdict\":") &&
+	    verdict_string(&p, end) && dc_lit(&p, end, ",\"as_of\":") &&
 	    dc_time(&p, end) && dc_lit(&p, end, "}") && p == end;
 }
 

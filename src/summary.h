@@ -17,6 +17,13 @@
 
 enum summary_direction { SUMMARY_FLAT, SUMMARY_RISING, SUMMARY_FALLING };
 
+/*
+ * The answer to "is Bitcoin lit?": lit when both series rise over the
+ * window, not lit when both fall, mixed otherwise (one rises and the other
+ * falls, either is flat, or fewer than two rows).
+ */
+enum summary_verdict { SUMMARY_MIXED, SUMMARY_LIT, SUMMARY_NOT_LIT };
+
 struct summary_row {
 	int64_t hour_ms;	/* start of the UTC hour */
 	double price;
@@ -29,6 +36,7 @@ struct summary {
 	struct summary_row rows[SUMMARY_HOURS];
 	enum summary_direction price_direction;
 	enum summary_direction sentiment_direction;
+	enum summary_verdict verdict;
 };
 
 /*
@@ -40,12 +48,19 @@ void summary_window(int64_t t_ms, int hours, int64_t *from_ms, int64_t *to_ms);
 /*
  * Build the summary for anchor T from hourly averages: one row for each
  * of the SUMMARY_HOURS window hours in which both series have a bucket, oldest first, then the
- * directions (last row against the first).  Pure.
+ * directions (last row against the first) and the verdict.  Pure.
  */
 void summary_build(int64_t t_ms, const struct store_hourly *h,
     struct summary *out);
 
 const char *summary_direction_name(enum summary_direction d);
+
+/* The verdict of two directions (see enum summary_verdict).  Pure. */
+enum summary_verdict summary_verdict_of(enum summary_direction price,
+    enum summary_direction sentiment);
+
+/* "lit", "not lit" or "mixed": the document's words. */
+const char *summary_verdict_name(enum summary_verdict v);
 
 /*
  * The JSON document, compact (the cached, byte-exact form) or indented.

@@ -577,7 +577,7 @@ feed_cases(const char *label, const char *url, int module)
 	    "{\"time\":\"2021-07-07T14:00:00+00:00\",\"price\":34000.5,\"sentiment\":0.25},"
 	    "{\"time\":\"2021-07-07T16:00:00+00:00\",\"price\":35000,\"sentiment\":-0.125}],"
 	    "\"sentiment_direction\":\"falling\",\"price_direction\":\"rising\","
-	    "\"as_of\":\"2021-07-07T16:30:00+00:00\"}",
+	    "\"verdict\":\"mixed\",\"as_of\":\"2021-07-07T16:30:00+00:00\"}",
 	    "%s: the summary of the renamed feed", label);
 	free(cache);
 	run_free(&r);

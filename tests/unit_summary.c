@@ -29,6 +29,78 @@ render(const struct summary *s)
 	return summary_render(s, 0, &len);
 }
 
+/*
+ * The verdict of every pair of three-hour series, against this test's own
+ * rule: "lit" when both rise (last row above the first), "not lit" when
+ * both fall, "mixed" otherwise; and the document carries it.
+ */
+static void
+test_verdict(void)
+{
+	static const double first[] = { 1, 2, 3 };	/* last: 2 */
+	struct store_bucket buf[STORE_NSERIES * 8];
+	struct store_hourly h;
+	struct summary s;
+	int wrong = 0, lit = 0, notlit = 0;
+
+	for (int p = 0; p < 3; p++)
+		for (int q = 0; q < 3; q++) {
+			const char *want, *got;
+			char needle[64];
+			char *json;
+			size_t len;
+
+			store_hourly_init(&h, buf, 8);
+			add(&h, STORE_PRICE, H0, first[p]);
+			add(&h, STORE_PRICE, H0 + HOUR, 7);
+			add(&h, STORE_PRICE, H0 + 2 * HOUR, 2);
+			add(&h, STORE_SENTIMENT, H0, first[q] / 10);
+			add(&h, STORE_SENTIMENT, H0 + HOUR, -7);
+			add(&h, STORE_SENTIMENT, H0 + 2 * HOUR, 0.2);
+			summary_build(H0 + 2 * HOUR, &h, &s);
+			/* first 1 < last 2: rising; 3 > 2: falling */
+			want = p == 0 && q == 0 ? "lit" :
+			    p == 2 && q == 2 ? "not lit" : "mixed";
+			got = summary_verdict_name(s.verdict);
+			lit += strcmp(got, "lit") == 0;
+			notlit += strcmp(got, "not lit") == 0;
+			json = summary_render(&s, 0, &len);
+			snprintf(needle, sizeof(needle),
+			    "\"price_direction\":\"%s\",\"verdict\":\"%s\",",
+			    summary_direction_name(s.price_direction), want);
+			if (strcmp(got, want) != 0 || json == NULL ||
+			    strstr(json, needle) == NULL ||
+			    !summary_valid(json, len))
+				wrong++;
+			free(json);
+		}
+	CHECK_INT(wrong, 0, "verdicts of 9 direction pairs as the rule says");
+	CHECK(lit == 1 && notlit == 1, "one lit, one not lit, seven mixed");
+	/* fewer than two rows: both flat, mixed */
+	store_hourly_init(&h, buf, 8);
+	add(&h, STORE_PRICE, H0, 1);
+	add(&h, STORE_SENTIMENT, H0, 1);
+	summary_build(H0, &h, &s);
+	CHECK_STR(summary_verdict_name(s.verdict), "mixed", "one row: mixed");
+	/* a cached document without a verdict, or another word: refused */
+	{
+		static const char *const before =
+		    "{\"hourly_average_of_averages\":[],"
+		    "\"sentiment_direction\":\"flat\",\"price_direction\":"
+		    "\"flat\",\"as_of\":\"2021-07-07T14:00:00+00:00\"}";
+		static const char *const other =
+		    "{\"hourly_average_of_averages\":[],"
+		    "\"sentiment_direction\":\"flat\",\"price_direction\":"
+		    "\"flat\",\"verdict\":\"meh\","
+		    "\"as_of\":\"2021-07-07T14:00:00+00:00\"}";
+
+		CHECK(!summary_valid(before, strlen(before)),
+		    "summary_valid: a document of before the verdict is refused");
+		CHECK(!summary_valid(other, strlen(other)),
+		    "summary_valid: an unknown verdict is refused");
+	}
+}
+
 /* summary_valid(): what this product writes, and nothing else. */
 static void
 test_valid(void)
@@ -43,33 +115,33 @@ test_valid(void)
 		"[]",
 		"{\"hourly_average_of_averages\":[]}",
 		"{\"hourly_average_of_averages\":[],\"sentiment_direction\":"
-		    "\"flat\",\"price_direction\":\"flat\",\"as_of\":"
+		    "\"flat\",\"price_direction\":\"flat\",\"verdict\":\"mixed\",\"as_of\":"
 		    "\"2021-07-07T14:00:00+00:00\",\"x\":1}",
 		"{\"hourly_average_of_averages\":[],\"sentiment_direction\":"
-		    "\"up\",\"price_direction\":\"flat\",\"as_of\":"
+		    "\"up\",\"price_direction\":\"flat\",\"verdict\":\"mixed\",\"as_of\":"
 		    "\"2021-07-07T14:00:00+00:00\"}",
 		"{\"hourly_average_of_averages\":[],\"price_direction\":"
-		    "\"flat\",\"sentiment_direction\":\"flat\",\"as_of\":"
+		    "\"flat\",\"sentiment_direction\":\"flat\",\"verdict\":\"mixed\",\"as_of\":"
 		    "\"2021-07-07T14:00:00+00:00\"}",
 		"{\"hourly_average_of_averages\":[],\"sentiment_direction\":"
-		    "\"flat\",\"price_direction\":\"flat\",\"as_of\":"
+		    "\"flat\",\"price_direction\":\"flat\",\"verdict\":\"mixed\",\"as_of\":"
 		    "\"2021-07-07 14:00:00+00:00\"}",
 		"{\"hourly_average_of_averages\":[{\"time\":\"2021-07-07T14:00:"
 		    "00+00:00\",\"price\":\"1\",\"sentiment\":0.2}],"
 		    "\"sentiment_direction\":\"flat\",\"price_direction\":\"flat\","
-		    "\"as_of\":\"2021-07-07T14:00:00+00:00\"}",
+		    "\"verdict\":\"mixed\",\"as_of\":\"2021-07-07T14:00:00+00:00\"}",
 		"{\"hourly_average_of_averages\":[{\"time\":\"2021-07-07T14:00:"
 		    "00+00:00\",\"price\":01,\"sentiment\":0.2}],"
 		    "\"sentiment_direction\":\"flat\",\"price_direction\":\"flat\","
-		    "\"as_of\":\"2021-07-07T14:00:00+00:00\"}",
+		    "\"verdict\":\"mixed\",\"as_of\":\"2021-07-07T14:00:00+00:00\"}",
 		"{\"hourly_average_of_averages\":[{\"time\":\"2021-07-07T14:00:"
 		    "00+00:00\",\"price\":1.,\"sentiment\":0.2}],"
 		    "\"sentiment_direction\":\"flat\",\"price_direction\":\"flat\","
-		    "\"as_of\":\"2021-07-07T14:00:00+00:00\"}",
+		    "\"verdict\":\"mixed\",\"as_of\":\"2021-07-07T14:00:00+00:00\"}",
 		"{\"hourly_average_of_averages\":[{\"time\":\"2021-07-07T14:00:"
 		    "00+00:00\",\"price\":[1],\"sentiment\":0.2}],"
 		    "\"sentiment_direction\":\"flat\",\"price_direction\":\"flat\","
-		    "\"as_of\":\"2021-07-07T14:00:00+00:00\"}",
+		    "\"verdict\":\"mixed\",\"as_of\":\"2021-07-07T14:00:00+00:00\"}",
 	};
 	struct summary s;
 	struct store_bucket buf[STORE_NSERIES * 8];
@@ -171,7 +243,7 @@ main(void)
 	json = render(&s);
 	CHECK_STR(json, "{\"hourly_average_of_averages\":[],"
 	    "\"sentiment_direction\":\"flat\",\"price_direction\":\"flat\","
-	    "\"as_of\":\"2021-07-07T14:00:00+00:00\"}", "empty summary JSON");
+	    "\"verdict\":\"mixed\",\"as_of\":\"2021-07-07T14:00:00+00:00\"}", "empty summary JSON");
 	free(json);
 
 	/* one row: flat */
@@ -202,7 +274,7 @@ main(void)
 	    "{\"time\":\"2021-07-07T15:00:00+00:00\",\"price\":34500,\"sentiment\":0.1},"
 	    "{\"time\":\"2021-07-07T16:00:00+00:00\",\"price\":34000.5,\"sentiment\":0.3000001}],"
 	    "\"sentiment_direction\":\"rising\",\"price_direction\":\"falling\","
-	    "\"as_of\":\"2021-07-07T16:30:18+00:00\"}", "summary JSON, compact");
+	    "\"verdict\":\"mixed\",\"as_of\":\"2021-07-07T16:30:18+00:00\"}", "summary JSON, compact");
 	free(json);
 	{
 		size_t len;
@@ -276,6 +348,7 @@ main(void)
 	summary_build(H0 + 2 * HOUR, &h, &s);
 	CHECK_INT(s.nrows, 1, "a bucket before the window is not a row");
 	CHECK_STR(summary_direction_name(SUMMARY_RISING), "rising", "names");
+	test_verdict();
 	test_valid();
 	return tl_done();
 }

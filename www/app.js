@@ -63,10 +63,11 @@
   function dirWords(d) {
     return d === "rising" ? "↑ rising" : d === "falling" ? "↓ falling" : "→ flat";
   }
+  // the API's verdict, in the page's words (the rule is the API's alone)
+  var VERDICT_WORDS = { "lit": "Lit", "not lit": "Not lit", "mixed": "Mixed" };
   function verdictOf(s) {
-    if (s.price_direction === "rising" && s.sentiment_direction === "rising") return "Lit";
-    if (s.price_direction === "falling" && s.sentiment_direction === "falling") return "Not lit";
-    return "Mixed";
+    return Object.prototype.hasOwnProperty.call(VERDICT_WORDS, s.verdict) ?
+      VERDICT_WORDS[s.verdict] : "Unknown";
   }
 
   function setText(el, text) { if (el.textContent !== text) el.textContent = text; }

@@ -79,6 +79,7 @@ const wait = (ms) => new Promise((r) => setTimeout(r, ms));
     // ---- the verdict ----
     const want = summary.price_direction === "rising" && summary.sentiment_direction === "rising" ? "Lit"
       : summary.price_direction === "falling" && summary.sentiment_direction === "falling" ? "Not lit" : "Mixed";
+    check(summary.verdict === want.toLowerCase(), `the API's verdict is the rule's ("${want.toLowerCase()}")`, `verdict: "${summary.verdict}"`);
     const shown = await page.$eval("#verdict", (e) => e.textContent.trim());
     check(shown === want, `the verdict reads "${want}" (price ${summary.price_direction}, sentiment ${summary.sentiment_direction})`, `shown: "${shown}"`);
     const dirs = await page.evaluate(() => [
