@@ -169,6 +169,18 @@ refresh_once() {
 	return "$rc"
 }
 
+# open_to_stack SOCKET: a socket of the test's own that the local stack's
+# programs must reach: run as root they are isbitcoinlit-local (its group
+# may connect), else the test's own user
+open_to_stack() {
+	[ "$(id -u)" = 0 ] || return 0
+	if getent group isbitcoinlit-local >/dev/null; then
+		chgrp isbitcoinlit-local "$1" && chmod 0660 "$1"
+	else
+		chmod 0666 "$1"
+	fi
+}
+
 # stack_setup NAME: a private directory $T for a test of the local stack
 # (its state in $T/state, $LOCAL to drive it), nginx's port in $PORT and
 # $BASE, a generated feed as the upstream, warn-level logs.  On exit the

@@ -239,6 +239,7 @@ rm -f "$T/gate.sock"
 "$GATE" "$T/gate.sock" "$T/${B}r.sock" never-sent-trigger "$T/held" &
 echo $! >"$T/gate.pid"
 wait_for 5 test -S "$T/gate.sock"
+open_to_stack "$T/gate.sock"
 if ! ISBITCOINLIT_REDIS_READ_URL=unix://:$MPW@$T/gate.sock \
     ISBITCOINLIT_REDIS_READ_RETRY_MS=2000 "$LOCAL" up >"$T/up.log" 2>&1; then
 	nok "$B: the stack comes up with a read replica" "$(cat "$T/up.log")"
