@@ -14,6 +14,7 @@
 
 #include "cfg.h"
 #include "conn.h"
+#include "docs.h"
 #include "fmt.h"
 #include "history.h"
 #include "http.h"
@@ -22,7 +23,6 @@
 #include "metrics.h"
 #include "pool.h"
 #include "store.h"
-#include "summary.h"
 
 #define PROG "isbitcoinlit-api"
 #define RETRY_REDIS_S "1"
@@ -46,7 +46,7 @@ struct worker {
 /* A document to write to the cache after the response (owned). */
 struct pending_cache {
 	struct worker *w;
-	int hours;	/* 0: the summary; else the history of that many hours */
+	char *key;
 	char *body;
 	size_t len;
 	int replace;	/* the cache held no such document: overwrite it */
@@ -135,57 +135,6 @@ make_etag(const char *body, size_t len, int pretty, char out[40])
 	snprintf(out, 40, "\"%016" PRIx64 "%s\"", h, pretty ? "-p" : "");
 }
 
-/*
- * The API serves two kinds of document, told apart by hours: the summary
- * (hours 0, <prefix>:cache) and the history of that many hours
- * (<prefix>:history:<hours>).  These four dispatch on it.
- */
-
-/* Its cached body: as store_cache_get(). */
-static int
-doc_get(struct store *st, int hours, char **body, size_t *len,
-    struct error *err)
-{
-	return hours == 0 ? store_cache_get(st, body, len, err) :
-	    store_history_get(st, hours, body, len, err);
-}
-
-/* Whether a cached body is such a document (what Redis holds is input). */
-static int
-doc_valid(const char *body, size_t len, int hours)
-{
-	return hours == 0 ? summary_valid(body, len) :
-	    history_valid(body, len, hours);
-}
-
-/* The document computed from st's series: as summary_compute(). */
-struct doc {
-	int hours;
-	struct summary sum;
-	struct history hist;
-};
-
-static int
-doc_compute(struct store *st, struct doc *d, struct error *err)
-{
-	return d->hours == 0 ? summary_compute(st, cfg.window_anchor,
-	    fmt_now_ms(), &d->sum, err) : history_compute(st, cfg.window_anchor,
-	    fmt_now_ms(), d->hours, &d->hist, err);
-}
-
-/* Write it to the cache: over anything with replace, else SET NX. */
-static int
-doc_write(struct store *st, int hours, const char *body, size_t len,
-    int replace, struct error *err)
-{
-	if (hours == 0)
-		return replace ? store_cache_put(st, body, len, cfg.cache_ttl_s,
-		    err) : store_cache_fill(st, body, len, cfg.cache_ttl_s, err);
-	return replace ? store_history_put(st, hours, body, len,
-	    cfg.cache_ttl_s, err) : store_history_fill(st, hours, body, len,
-	    cfg.cache_ttl_s, err);
-}
-
 static void
 write_cache(void *arg)
 {
@@ -196,11 +145,13 @@ write_cache(void *arg)
 	 * NX: a refresh may have written a newer document meanwhile.  Only
 	 * what is not such a document at all is overwritten.
 	 */
-	if (doc_write(&p->w->st, p->hours, p->body, p->len, p->replace,
-	    &err) < 0) {
+	if ((p->replace ? store_doc_put(&p->w->st, p->key, p->body, p->len,
+	    cfg.cache_ttl_s, &err) : store_doc_fill(&p->w->st, p->key, p->body,
+	    p->len, cfg.cache_ttl_s, &err)) < 0) {
 		metrics_redis_error(p->w->metrics);
 		log_warn("cache write failed error=\"%s\"", err.text);
 	}
+	free(p->key);
 	free(p->body);
 	free(p);
 }
@@ -311,22 +262,23 @@ answer_failure(struct http_request *req, int rc, const struct error *err,
 }
 
 /*
- * Write body (taken) to the cache once the client has its answer: the
- * summary (hours 0) or a history; replace when the cache held no such
- * document.  With the cache off it is freed.
+ * Write body (taken) to the cache at key (taken) once the client has its
+ * answer; replace when the cache held no such document.  With the cache
+ * off they are freed.
  */
 static void
-cache_after(struct http_request *req, struct worker *w, int hours,
+cache_after(struct http_request *req, struct worker *w, char *key,
     char *body, size_t len, int replace)
 {
 	struct pending_cache *p;
 
 	if (!cfg.cache || (p = malloc(sizeof(*p))) == NULL) {
+		free(key);
 		free(body);
 		return;
 	}
 	p->w = w;
-	p->hours = hours;
+	p->key = key;
 	p->body = body;
 	p->len = len;
 	p->replace = replace;
@@ -335,30 +287,32 @@ cache_after(struct http_request *req, struct worker *w, int hours,
 }
 
 /*
- * Answer the document of hours (see doc_get()): from the cache, or
- * computed, answered, and cached after.  The replica first; its failure
- * or emptiness sends us to the master.
+ * Answer k's document of n buckets: from the cache, or computed,
+ * answered, and cached after.  The replica first; its failure or
+ * emptiness sends us to the master.
  */
 static void
-serve_doc(struct http_request *req, struct worker *w, int hours)
+serve_doc(struct http_request *req, struct worker *w,
+    const struct doc_kind *k, int n)
 {
 	struct error err;
-	struct doc d = { .hours = hours };
+	struct docs_read rd;
 	struct store *from[2];
-	char *body = NULL;
+	char *key, *body = NULL, what[64];
 	size_t len;
-	int rc = -1, n = readers(w, from), replace = 0;
+	int rc = -1, nr = readers(w, from), replace = 0;
 
-	for (int i = 0; i < n && rc != 1; i++) {
-		rc = cfg.cache ? doc_get(from[i], hours, &body, &len, &err) : 0;
-		if (rc == 1 && !doc_valid(body, len, hours)) {
-			if (hours == 0)
-				log_warn("the cache holds no summary document, "
-				    "recomputing bytes=%zu", len);
-			else
-				log_warn("the cache holds no history document "
-				    "of %d hours, recomputing bytes=%zu", hours,
-				    len);
+	if ((key = docs_key(k, &w->st, n)) == NULL) {
+		http_error(req, 500, NULL, "internal error", "out of memory");
+		return;
+	}
+	for (int i = 0; i < nr && rc != 1; i++) {
+		rc = cfg.cache ? store_doc_get(from[i], key, &body, &len, &err) :
+		    0;
+		if (rc == 1 && !k->valid(body, len, n)) {
+			docs_describe(k, n, what, sizeof(what));
+			log_warn("the cache holds no %s, recomputing bytes=%zu",
+			    what, len);
 			free(body);
 			body = NULL;
 			rc = 0;
@@ -369,35 +323,40 @@ serve_doc(struct http_request *req, struct worker *w, int hours)
 		if (rc == 1) {
 			metrics_cache(w->metrics, METRICS_CACHE_HIT);
 			send_document(req, body, len, "hit");
-			free(body);
-			return;
+			goto out;
 		}
 		if (rc == 0)
-			rc = doc_compute(from[i], &d, &err);
+			rc = docs_compute(k, from[i], cfg.window_anchor,
+			    fmt_now_ms(), n, &rd, &err);
 		if (rc < 0)
-			reader_failed(w, i, n, &err);
+			reader_failed(w, i, nr, &err);
 		else if (rc == 0)
-			reader_empty(w, i, n);
+			reader_empty(w, i, nr);
 	}
 	if (rc < 1) {
-		answer_failure(req, rc, &err, n > 0 ? from[n - 1] : NULL);
-		return;
+		answer_failure(req, rc, &err, nr > 0 ? from[nr - 1] : NULL);
+		goto out;
 	}
-	if ((body = hours == 0 ? summary_render(&d.sum, 0, &len) :
-	    history_render(&d.hist, 0, &len)) == NULL) {
+	if ((body = k->render(rd.t_ms, n, &rd.h, &len)) == NULL) {
 		http_error(req, 500, NULL, "internal error", "out of memory");
-		return;
+		goto out;
 	}
 	metrics_cache(w->metrics, cfg.cache ? METRICS_CACHE_MISS :
 	    METRICS_CACHE_OFF);
 	send_document(req, body, len, cfg.cache ? "miss" : "off");
-	cache_after(req, w, hours, body, len, replace);
+	cache_after(req, w, key, body, len, replace);
+	key = body = NULL;	/* taken */
+out:
+	free(body);
+	free(key);
 }
 
 static void
 handle_lit(struct http_request *req, void *ctx)
 {
-	serve_doc(req, ctx, 0);
+	const struct doc_kind *k = &docs_table[DOCS_SUMMARY];
+
+	serve_doc(req, ctx, k, k->min_window);
 }
 
 /*
@@ -418,7 +377,7 @@ handle_history(struct http_request *req, void *ctx)
 		    "hours must be a whole number from 1 to 24");
 		return;
 	}
-	serve_doc(req, ctx, hours);
+	serve_doc(req, ctx, &docs_table[DOCS_HISTORY], hours);
 }
 
 static void

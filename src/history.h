@@ -14,7 +14,7 @@
 #include "cfg.h"
 #include "store.h"
 
-#define HISTORY_HOURS_MAX STORE_HISTORY_MAX
+#define HISTORY_HOURS_MAX 24
 #define HISTORY_HOURS_DEFAULT HISTORY_HOURS_MAX
 
 struct history_row {

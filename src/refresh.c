@@ -1,8 +1,9 @@
 /*
  * One refresh: take the single-flight lock before anything else, download
- * and validate the feed, write both series, compute the summary and the
- * histories, write them to the cache, release the lock.  A worker that dies holding the lock wedges
- * nothing: its TTL ends it.
+ * and validate the feed, write both series, compute every served document
+ * (the summary and the histories, docs.h), write them to the cache,
+ * release the lock.  A worker that dies holding the lock wedges nothing:
+ * its TTL ends it.
  */
 #include "config.h"
 
@@ -11,12 +12,11 @@
 #include <string.h>
 #include <time.h>
 
+#include "docs.h"
 #include "feed.h"
 #include "fmt.h"
-#include "history.h"
 #include "jsonw.h"
 #include "refresh.h"
-#include "summary.h"
 
 const char *
 refresh_strerror(enum refresh_status status)
@@ -228,17 +228,11 @@ refresh_run(const struct cfg *cfg, struct store *st,
 	struct feed_result feed = { NULL, 0, 0, 0 };
 	struct error ferr, serr;
 	struct store_counts counts[STORE_NSERIES];
-	struct store_bucket buf[STORE_NSERIES * HISTORY_HOURS_MAX];
-	struct store_hourly hourly;
-	struct summary sum;
-	struct history hist;
-	char *hbody[HISTORY_HOURS_MAX] = { NULL };
-	size_t hlen[HISTORY_HOURS_MAX];
-	int64_t t;
+	struct docs_read rd;
+	struct docs_set docs = { .n = 0 };
 	struct timespec t0;
 	char token[STORE_TOKEN_MAX];
-	char *json = NULL;
-	size_t skip, jlen;
+	size_t skip;
 	long lap;
 	int64_t stored_newest;
 	unsigned long conn_at_write = 0;
@@ -295,12 +289,11 @@ refresh_run(const struct cfg *cfg, struct store *st,
 	lap += report->write_ms;
 
 	/*
-	 * The summary and every history from one read of the longest
-	 * window, then the cache: the API serves them from now on.
+	 * Every served document from one read of the longest window, then
+	 * the cache: the API serves them from now on.
 	 */
-	store_hourly_init(&hourly, buf, HISTORY_HOURS_MAX);
-	if ((n = summary_read(st, cfg->window_anchor, fmt_now_ms(),
-	    HISTORY_HOURS_MAX, &t, &hourly, &serr)) < 0)
+	if ((n = docs_read(st, cfg->window_anchor, fmt_now_ms(),
+	    DOCS_WINDOW_MAX, &rd, &serr)) < 0)
 		goto redis_failed;
 	if (n == 0) {
 		/* everything was older than the retention: nothing to serve */
@@ -308,20 +301,12 @@ refresh_run(const struct cfg *cfg, struct store *st,
 		    "the retention (ISBITCOINLIT_RETENTION_S)");
 		goto out;
 	}
-	summary_build(t, &hourly, &sum);
-	if ((json = summary_render(&sum, 0, &jlen)) == NULL)
+	if (docs_render_all(st, &rd, &docs) < 0)
 		goto no_memory;
-	for (int i = 0; i < HISTORY_HOURS_MAX; i++) {
-		history_build(t, i + 1, &hourly, &hist);
-		if ((hbody[i] = history_render(&hist, 0, &hlen[i])) == NULL)
-			goto no_memory;
-	}
 	if (lock_keep(cfg, st, token, "the cache was written (the series "
 	    "were)", err) < 0)
 		goto out;
-	if (store_cache_put(st, json, jlen, cfg->cache_ttl_s, &serr) < 0 ||
-	    store_history_put_all(st, hbody, hlen, HISTORY_HOURS_MAX,
-	    cfg->cache_ttl_s, &serr) < 0)
+	if (docs_put_all(st, &docs, cfg->cache_ttl_s, &serr) < 0)
 		goto redis_failed;
 	report->summary_ms = elapsed_ms(&t0) - lap;
 	if (cfg->min_replicas > 0 && wait_replicas(cfg, st, conn_at_write,
@@ -333,7 +318,7 @@ refresh_run(const struct cfg *cfg, struct store *st,
 	report->invalid = feed.invalid;
 	report->expired = skip + counts[STORE_PRICE].expired;
 	report->backend = store_backend_name(st);
-	report->as_of_ms = sum.as_of_ms;
+	report->as_of_ms = rd.t_ms;
 	rc = 0;
 	goto out;
 
@@ -346,9 +331,7 @@ out:
 	report->duration_ms = elapsed_ms(&t0);
 	record_end(st, locked ? token : NULL, rc, err,
 	    rc == 0 ? STORE_FAILED_NONE : stage_of(err, feed_stage), report);
-	for (int i = 0; i < HISTORY_HOURS_MAX; i++)
-		free(hbody[i]);
-	free(json);
+	docs_set_free(&docs);
 	free(body.data);
 	feed_result_free(&feed);
 	return rc;

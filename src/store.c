@@ -62,27 +62,23 @@ store_init(struct store *st, struct conn *conn, enum cfg_timeseries wanted,
 	st->retention_ms = (int64_t)retention_s * 1000;
 	st->key[STORE_PRICE] = key_join(prefix, ":price:mean:30s");
 	st->key[STORE_SENTIMENT] = key_join(prefix, ":sentiment:mean:30s");
-	st->key_cache = key_join(prefix, ":cache");
 	st->key_lock = key_join(prefix, ":refresh:lock");
 	st->key_stats = key_join(prefix, ":refresh:stats");
 	st->prefix = key_join(prefix, "");
 	st->layout_ok = store_prefix_hash_tagged(prefix);
-	if (!st->key[0] || !st->key[1] || !st->key_cache || !st->key_lock ||
-	    !st->key_stats || !st->prefix) {
+	if (!st->key[0] || !st->key[1] || !st->key_lock || !st->key_stats ||
+	    !st->prefix) {
 		store_fini(st);
 		return -1;
 	}
-	for (int i = 0; i < STORE_HISTORY_MAX; i++) {
-		char suffix[24];
-
-		snprintf(suffix, sizeof(suffix), ":history:%d", i + 1);
-		if ((st->key_history[i] = key_join(prefix, suffix)) == NULL) {
-			store_fini(st);
-			return -1;
-		}
-	}
 	st->ops = backend_by_id(wanted);	/* NULL for auto */
 	return 0;
+}
+
+char *
+store_key(const struct store *st, const char *suffix)
+{
+	return key_join(st->prefix, suffix);
 }
 
 int
@@ -123,9 +119,6 @@ store_fini(struct store *st)
 {
 	for (int i = 0; i < STORE_NSERIES; i++)
 		free(st->key[i]);
-	free(st->key_cache);
-	for (int i = 0; i < STORE_HISTORY_MAX; i++)
-		free(st->key_history[i]);
 	free(st->key_lock);
 	free(st->key_stats);
 	free(st->prefix);

@@ -2,7 +2,8 @@
  * The store: everything this project keeps in Redis, behind one interface.
  * The two series (price, sentiment) with a RedisTimeSeries backend and a
  * sorted-set backend that give the same observable results for the same
- * input; the cached summary document; the refresh lock.  Only the store's
+ * input; the cached documents (at keys their callers name, src/docs.h);
+ * the refresh lock.  Only the store's
  * own files (store*.c) send Redis commands or see the backends.
  */
 #ifndef ISBITCOINLIT_STORE_H
@@ -61,17 +62,12 @@ enum store_status {
 	STORE_ECONFIG		/* the settings (or the caller's) do not fit */
 };
 
-/* The longest history kept, in hours: <prefix>:history:1 to :24. */
-#define STORE_HISTORY_MAX 24
-
 struct store {
 	const struct store_ops *ops;	/* NULL until the backend is known */
 	struct conn *conn;		/* borrowed */
 	enum cfg_timeseries wanted;
 	int64_t retention_ms;		/* 0: keep everything */
 	char *key[STORE_NSERIES];	/* <prefix>:price:mean:30s, ... */
-	char *key_cache;		/* <prefix>:cache */
-	char *key_history[STORE_HISTORY_MAX];	/* <prefix>:history:<i + 1> */
 	char *key_lock;			/* <prefix>:refresh:lock */
 	char *key_stats;		/* <prefix>:refresh:stats */
 	char *prefix;
@@ -150,56 +146,48 @@ int store_newest(struct store *st, int64_t *ts_ms, int *found,
 int store_hourly(struct store *st, int64_t from_ms, int64_t to_ms,
     struct store_hourly *out, struct error *err);
 
-/* ---- the cached summary, <prefix>:cache: the exact compact JSON body ---- */
-
 /*
- * Fetch the cached body.  Returns 1 with *body (caller frees) and *len,
- * 0 on a miss, -1 with err filled.
- */
-int store_cache_get(struct store *st, char **body, size_t *len,
-    struct error *err);
-
-/*
- * SET <prefix>:cache body EX ttl_s: what a refresh writes, over whatever
- * is there.  Returns 0 or -1 with err filled.
- */
-int store_cache_put(struct store *st, const char *body, size_t len, long ttl_s,
-    struct error *err);
-
-/*
- * The same with NX: what the API writes after a miss.  Its summary may be
- * older than one a refresh wrote meanwhile, so it only fills an empty
- * cache and never replaces a document.  Returns 1 written, 0 when the
- * cache held one already, or -1 with err filled.
- */
-int store_cache_fill(struct store *st, const char *body, size_t len,
-    long ttl_s, struct error *err);
-
-/*
- * ---- the cached history documents, <prefix>:history:<N> for N = 1 to
- * STORE_HISTORY_MAX hours: the exact compact JSON bodies ----
+ * ---- the cached documents: the exact compact JSON bodies, each a string
+ * with a TTL at a key the caller names (store_key(); the documents and
+ * their keys are src/docs.h's) ----
  */
 
-/* store_cache_get() of the history of hours (1..STORE_HISTORY_MAX). */
-int store_history_get(struct store *st, int hours, char **body, size_t *len,
-    struct error *err);
+/* The key <prefix><suffix>; caller frees.  NULL if out of memory. */
+char *store_key(const struct store *st, const char *suffix);
 
 /*
- * store_cache_put() and store_cache_fill() of the history of hours: a
- * document replaced with SET, or filled with SET NX.
+ * Fetch the cached body at key.  Returns 1 with *body (caller frees) and
+ * *len, 0 on a miss, -1 with err filled.
  */
-int store_history_put(struct store *st, int hours, const char *body,
-    size_t len, long ttl_s, struct error *err);
-int store_history_fill(struct store *st, int hours, const char *body,
+int store_doc_get(struct store *st, const char *key, char **body,
+    size_t *len, struct error *err);
+
+/*
+ * SET key body EX ttl_s: what a refresh writes, over whatever is there.
+ * Returns 0 or -1 with err filled.
+ */
+int store_doc_put(struct store *st, const char *key, const char *body,
     size_t len, long ttl_s, struct error *err);
 
 /*
- * What a refresh writes: the history of i + 1 hours from body[i] (len[i]
- * bytes) for i < n (at most STORE_HISTORY_MAX), SET ... EX ttl_s in one
- * round trip.  Returns 0, or -1 with err filled (some may be written).
+ * The same with NX: what the API writes after a miss.  Its document may be
+ * older than one a refresh wrote meanwhile, so it only fills an empty key
+ * and never replaces a document.  Returns 1 written, 0 when the key held
+ * one already, or -1 with err filled.
  */
-int store_history_put_all(struct store *st, char *const *body,
-    const size_t *len, int n, long ttl_s, struct error *err);
+int store_doc_fill(struct store *st, const char *key, const char *body,
+    size_t len, long ttl_s, struct error *err);
+
+/* The most documents one store_doc_put_all() writes. */
+#define STORE_DOCS_MAX 64
+
+/*
+ * store_doc_put() of n documents (at most STORE_DOCS_MAX) in one round
+ * trip: body[i] (len[i] bytes) at key[i].  Returns 0, or -1 with err
+ * filled (some may be written).
+ */
+int store_doc_put_all(struct store *st, size_t n, char *const *key,
+    char *const *body, const size_t *len, long ttl_s, struct error *err);
 
 /* ---- the refresh lock, <prefix>:refresh:lock ---- */
 

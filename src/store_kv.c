@@ -1,7 +1,6 @@
 /*
- * The store's plain keys: the cached summary document (<prefix>:cache),
- * the cached history documents (<prefix>:history:<N>),
- * the refresh's single-flight lock (<prefix>:refresh:lock), and the
+ * The store's plain keys: the cached documents (at the keys src/docs.c
+ * names), the refresh's single-flight lock (<prefix>:refresh:lock), and the
  * replicas' acknowledgement of the writes made on the store's connection.
  */
 #include "config.h"
@@ -30,9 +29,8 @@ static struct conn_script unlock_script = { .body =
 "return 0\n"
 };
 
-/* GET key: 1 with *body (caller frees) and *len, 0 on nil, or -1. */
-static int
-doc_get(struct store *st, const char *key, char **body, size_t *len,
+int
+store_doc_get(struct store *st, const char *key, char **body, size_t *len,
     struct error *err)
 {
 	const char *argv[] = { "GET", key };
@@ -62,127 +60,73 @@ out:
 	return rc;
 }
 
-/* SET key, with NX when nx.  Returns 1 set, 0 not (NX), or -1. */
+/*
+ * SET key[i] body[i] EX ttl_s for i < n in one round trip, each with NX
+ * when nx.  Returns how many were set (NX: the others held a document),
+ * or -1 with err filled.
+ */
 static int
-doc_set(struct store *st, const char *key, const char *body, size_t len,
-    long ttl_s, int nx, struct error *err)
+doc_set(struct store *st, size_t n, const char *const *key,
+    const char *const *body, const size_t *len, long ttl_s, int nx, struct error *err)
 {
 	char ttl[24];
-	const char *argv[] = { "SET", key, body, "EX", ttl, "NX" };
-	size_t lens[] = { 3, strlen(key), len, 2, 0, 2 };
-	redisReply *r;
-	int rc;
+	const char *words[STORE_DOCS_MAX][6];
+	const char **argvs[STORE_DOCS_MAX];
+	size_t lens[STORE_DOCS_MAX][6];
+	const size_t *lensv[STORE_DOCS_MAX];
+	int argcs[STORE_DOCS_MAX];
+	redisReply *r[STORE_DOCS_MAX];
+	size_t tlen;
+	int set = 0;
 
-	lens[4] = (size_t)snprintf(ttl, sizeof(ttl), "%ld", ttl_s);
-	r = conn_command(st->conn, nx ? 6 : 5, argv, lens);
-	if ((rc = store_check_reply(st, r, key, err)) == 0)
-		rc = r->type == REDIS_REPLY_STATUS ? 1 : 0;	/* OK or nil */
-	freeReplyObject(r);
-	return rc;
-}
-
-int
-store_cache_get(struct store *st, char **body, size_t *len, struct error *err)
-{
-	return doc_get(st, st->key_cache, body, len, err);
-}
-
-int
-store_cache_put(struct store *st, const char *body, size_t len, long ttl_s,
-    struct error *err)
-{
-	return doc_set(st, st->key_cache, body, len, ttl_s, 0, err) < 0 ? -1 : 0;
-}
-
-int
-store_cache_fill(struct store *st, const char *body, size_t len,
-    long ttl_s, struct error *err)
-{
-	return doc_set(st, st->key_cache, body, len, ttl_s, 1, err);
-}
-
-/* The key of the history of hours, or NULL (err filled) out of range. */
-static const char *
-history_key(const struct store *st, int hours, struct error *err)
-{
-	if (hours < 1 || hours > STORE_HISTORY_MAX) {
-		error_set(err, STORE_ECONFIG, "no history of %d hours", hours);
-		return NULL;
-	}
-	return st->key_history[hours - 1];
-}
-
-int
-store_history_get(struct store *st, int hours, char **body, size_t *len,
-    struct error *err)
-{
-	const char *key = history_key(st, hours, err);
-
-	*body = NULL;
-	*len = 0;
-	return key == NULL ? -1 : doc_get(st, key, body, len, err);
-}
-
-int
-store_history_put(struct store *st, int hours, const char *body,
-    size_t len, long ttl_s, struct error *err)
-{
-	const char *key = history_key(st, hours, err);
-
-	return key == NULL || doc_set(st, key, body, len, ttl_s, 0, err) < 0 ?
-	    -1 : 0;
-}
-
-int
-store_history_fill(struct store *st, int hours, const char *body,
-    size_t len, long ttl_s, struct error *err)
-{
-	const char *key = history_key(st, hours, err);
-
-	return key == NULL ? -1 : doc_set(st, key, body, len, ttl_s, 1, err);
-}
-
-int
-store_history_put_all(struct store *st, char *const *body,
-    const size_t *len, int n, long ttl_s, struct error *err)
-{
-	char ttl[24];
-	const char *words[STORE_HISTORY_MAX][5];
-	const char **argvs[STORE_HISTORY_MAX];
-	size_t lens[STORE_HISTORY_MAX][5];
-	const size_t *lensv[STORE_HISTORY_MAX];
-	int argcs[STORE_HISTORY_MAX];
-	redisReply *r[STORE_HISTORY_MAX];
-
-	if (n < 0 || n > STORE_HISTORY_MAX)
-		return error_set(err, STORE_ECONFIG, "%d history documents", n);
-	snprintf(ttl, sizeof(ttl), "%ld", ttl_s);
-	for (int i = 0; i < n; i++) {
-		words[i][0] = "SET";
-		words[i][1] = st->key_history[i];
-		words[i][2] = body[i];
-		words[i][3] = "EX";
-		words[i][4] = ttl;
-		lens[i][0] = 3;
-		lens[i][1] = strlen(st->key_history[i]);
-		lens[i][2] = len[i];
-		lens[i][3] = 2;
-		lens[i][4] = strlen(ttl);
-		argvs[i] = words[i];
-		lensv[i] = lens[i];
-		argcs[i] = 5;
-	}
+	if (n > STORE_DOCS_MAX)
+		return error_set(err, STORE_ECONFIG, "%zu documents", n);
 	if (n == 0)
 		return 0;
-	if (conn_pipeline(st->conn, (size_t)n, argcs, argvs, lensv, r) < 0)
+	tlen = (size_t)snprintf(ttl, sizeof(ttl), "%ld", ttl_s);
+	for (size_t i = 0; i < n; i++) {
+		const char *w[] = { "SET", key[i], body[i], "EX", ttl, "NX" };
+		const size_t l[] = { 3, strlen(key[i]), len[i], 2, tlen, 2 };
+
+		memcpy(words[i], w, sizeof(w));
+		memcpy(lens[i], l, sizeof(l));
+		argvs[i] = words[i];
+		lensv[i] = lens[i];
+		argcs[i] = nx ? 6 : 5;
+	}
+	if (conn_pipeline(st->conn, n, argcs, argvs, lensv, r) < 0)
 		return error_set(err, STORE_EREDIS, "%s", conn_error(st->conn));
-	for (int i = 0; i < n; i++)
-		if (store_check_reply(st, r[i], st->key_history[i], err) < 0) {
-			store_replies_free(r, (size_t)n);
-			return -1;
+	for (size_t i = 0; i < n; i++) {
+		if (store_check_reply(st, r[i], key[i], err) < 0) {
+			set = -1;
+			break;
 		}
-	store_replies_free(r, (size_t)n);
-	return 0;
+		set += r[i]->type == REDIS_REPLY_STATUS;	/* OK, or nil */
+	}
+	store_replies_free(r, n);
+	return set;
+}
+
+int
+store_doc_put(struct store *st, const char *key, const char *body,
+    size_t len, long ttl_s, struct error *err)
+{
+	return doc_set(st, 1, &key, &body, &len, ttl_s, 0, err) < 0 ? -1 : 0;
+}
+
+int
+store_doc_fill(struct store *st, const char *key, const char *body,
+    size_t len, long ttl_s, struct error *err)
+{
+	return doc_set(st, 1, &key, &body, &len, ttl_s, 1, err);
+}
+
+int
+store_doc_put_all(struct store *st, size_t n, char *const *key,
+    char *const *body, const size_t *len, long ttl_s, struct error *err)
+{
+	return doc_set(st, n, (const char *const *)key,
+	    (const char *const *)body, len, ttl_s, 0, err) < 0 ? -1 : 0;
 }
 
 /*
