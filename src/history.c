@@ -1,5 +1,5 @@
 /*
- * The history document.  Everything but history_compute() is pure.
+ * The history document.  Pure.
  */
 #include "config.h"
 
@@ -164,22 +164,4 @@ history_valid(const char *body, size_t len, int hours)
 	}
 	return dc_lit(&p, end, "],\"as_of\":") && dc_time(&p, end) &&
 	    dc_lit(&p, end, "}") && p == end;
-}
-
-int
-history_compute(struct store *st, enum cfg_anchor anchor, int64_t now_ms,
-    int hours, struct history *out, struct error *err)
-{
-	struct store_bucket buf[STORE_NSERIES * HISTORY_HOURS_MAX];
-	struct store_hourly h;
-	int64_t t;
-	int rc;
-
-	if (hours < 1 || hours > HISTORY_HOURS_MAX)
-		return error_set(err, STORE_ECONFIG, "a history of %d hours",
-		    hours);
-	store_hourly_init(&h, buf, (size_t)hours);
-	if ((rc = summary_read(st, anchor, now_ms, hours, &t, &h, err)) == 1)
-		history_build(t, hours, &h, out);
-	return rc;
 }

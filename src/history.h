@@ -67,12 +67,4 @@ char *history_render(const struct history *hs, int pretty, size_t *len);
  */
 int history_valid(const char *body, size_t len, int hours);
 
-/*
- * Read the store (newest sample, then the window's hourly buckets) and
- * build the history.  Returns 1 with out filled, 0 when the store holds no
- * sample at all, -1 with err filled.
- */
-int history_compute(struct store *st, enum cfg_anchor anchor, int64_t now_ms,
-    int hours, struct history *out, struct error *err);
-
 #endif
