@@ -320,6 +320,34 @@ run_cases(const char *label, const char *url, enum cfg_timeseries ts,
 		store_fini(&st4);
 	}
 
+	/* a price-only batch: the sentiment series gets nothing */
+	{
+		struct store st6;
+		struct point only[3];
+		struct stream s[STORE_NSERIES] = {
+			[STORE_PRICE] = { only, 3 },
+			[STORE_SENTIMENT] = { NULL, 0 },
+		};
+
+		for (int i = 0; i < 3; i++) {
+			only[i].ts_ms = pts[i].ts_ms;
+			only[i].value = pts[i].price;
+		}
+		store_init(&st6, c, ts, "t6", 86400);
+		CHECK(store_add(&st6, s, counts, &err) == 0 &&
+		    counts[STORE_PRICE].written == 3 &&
+		    counts[STORE_SENTIMENT].written == 0 &&
+		    counts[STORE_SENTIMENT].duplicate == 0 &&
+		    counts[STORE_SENTIMENT].expired == 0,
+		    "%s: a price-only batch (%s)", label, err.text);
+		CHECK(store_hourly(&st6, H0, H0 + HOUR, &h, &err) == 0 &&
+		    h.n[STORE_PRICE] == 1 && h.b[STORE_PRICE][0].count == 3 &&
+		    h.b[STORE_PRICE][0].avg == (pts[0].price + pts[1].price +
+		    pts[2].price) / 3 && h.n[STORE_SENTIMENT] == 0,
+		    "%s: its hour of price, none of sentiment", label);
+		store_fini(&st6);
+	}
+
 	/* retention: one hour */
 	store_init(&ret, c, ts, "t2", 3600);
 	CHECK(add_rows(&ret, pts, NPTS, counts, &err) == 0 &&
