@@ -43,13 +43,25 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		abort();
 	json_decref(whole);
 	if (rc == 0) {
-		/* what the parser promises: sorted, in range, finite */
-		for (size_t i = 0; i < r.npoints; i++)
-			if ((i > 0 && r.points[i].ts_ms < r.points[i - 1].ts_ms) ||
-			    r.points[i].ts_ms < FEED_MIN_TS_MS ||
-			    r.points[i].ts_ms > INT64_C(1625700300000) ||
-			    r.npoints + r.invalid != r.received)
+		/*
+		 * What the parser promises: each stream sorted and in range,
+		 * one sample per valid element (v1 gives every series one),
+		 * every element counted.
+		 */
+		if (r.valid + r.invalid != r.received)
+			abort();
+		for (int k = 0; k < STORE_NSERIES; k++) {
+			const struct stream *st = &r.series[k];
+
+			if (st->n != r.valid)
 				abort();
+			for (size_t i = 0; i < st->n; i++)
+				if ((i > 0 && st->points[i].ts_ms <
+				    st->points[i - 1].ts_ms) ||
+				    st->points[i].ts_ms < FEED_MIN_TS_MS ||
+				    st->points[i].ts_ms > INT64_C(1625700300000))
+					abort();
+		}
 		feed_result_free(&r);
 	}
 	/* the scalar parsers on the same bytes as a string */

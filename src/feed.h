@@ -31,22 +31,27 @@ struct feed_fields {
 	const char *sentiment;
 };
 
-/* The valid samples of a feed, sorted by time, and what was skipped. */
+/*
+ * The valid samples of a feed, one stream per series, each sorted by time,
+ * and what was skipped.
+ */
 struct feed_result {
-	struct sample *points;	/* owned; feed_result_free() */
-	size_t npoints;
+	struct stream series[STORE_NSERIES];	/* owned; feed_result_free() */
+	size_t valid;			/* elements that gave samples */
 	size_t received;		/* elements of the array */
 	size_t invalid;			/* skipped */
 };
 
 /*
  * Parse and validate a whole payload: it must be a JSON array; each
- * element is a sample whose three fields are numbers or numeric strings
+ * element is valid when its three fields are numbers or numeric strings
  * (the timestamp also an RFC 3339 or YYYY-MM-DD string) within
  * [FEED_MIN_TS_MS, now_ms + max_ahead_ms] (a sample from the future would
- * move the retention's cut-off and expire real data).  Invalid elements are
- * counted and skipped.  Returns 0 with out filled (sorted by timestamp,
- * stable), or -1 with err filled and out empty.  Pure.
+ * move the retention's cut-off and expire real data), and then gives one
+ * sample to each stream, both at its timestamp.  Invalid elements are
+ * counted and skipped.  Returns 0 with out filled (each stream sorted by
+ * timestamp, stable: equal ones in feed order), or -1 with err filled and
+ * out empty.  Pure.
  */
 int feed_parse(const char *buf, size_t len, const struct feed_fields *fields,
     int64_t now_ms, int64_t max_ahead_ms, struct feed_result *out,

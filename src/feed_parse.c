@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -169,51 +170,56 @@ timestamp_value(const json_t *v, int64_t *ms)
 }
 
 /*
- * Validate one sample's three fields (NULL: missing) into pt.  Returns 0,
- * or -1 with why (a static description naming the field) set.
+ * Validate one element's three fields (NULL: missing) into one sample per
+ * series, pt[series], both at the element's timestamp.  Returns 0, or -1
+ * with why (a static description naming the field) set.
  */
 static int
 parse_sample(json_t *const v[3], const struct feed_fields *f,
-    int64_t latest_ms, struct sample *pt, char *why, size_t whylen)
+    int64_t latest_ms, struct point pt[STORE_NSERIES], char *why,
+    size_t whylen)
 {
 	const json_t *ts = v[0], *price = v[1], *sent = v[2];
+	int64_t ts_ms;
 
 	if (ts == NULL || price == NULL || sent == NULL) {
 		snprintf(why, whylen, "missing field \"%s\"", ts == NULL ?
 		    f->timestamp : price == NULL ? f->price : f->sentiment);
 		return -1;
 	}
-	if (timestamp_value(ts, &pt->ts_ms) < 0) {
+	if (timestamp_value(ts, &ts_ms) < 0) {
 		snprintf(why, whylen, "field \"%s\" is not a time", f->timestamp);
 		return -1;
 	}
-	if (pt->ts_ms < FEED_MIN_TS_MS) {
+	if (ts_ms < FEED_MIN_TS_MS) {
 		snprintf(why, whylen, "field \"%s\" is before 2009-01-03",
 		    f->timestamp);
 		return -1;
 	}
-	if (pt->ts_ms > latest_ms) {
+	if (ts_ms > latest_ms) {
 		snprintf(why, whylen, "field \"%s\" is further ahead of the "
 		    "clock than ISBITCOINLIT_MAX_FUTURE_S allows", f->timestamp);
 		return -1;
 	}
-	if (number_value(price, &pt->price) < 0 ||
-	    fabs(pt->price) > FEED_MAX_VALUE) {
+	if (number_value(price, &pt[STORE_PRICE].value) < 0 ||
+	    fabs(pt[STORE_PRICE].value) > FEED_MAX_VALUE) {
 		snprintf(why, whylen, "field \"%s\" is not a finite number "
 		    "of at most 1e15", f->price);
 		return -1;
 	}
-	if (number_value(sent, &pt->sentiment) < 0 ||
-	    fabs(pt->sentiment) > FEED_MAX_VALUE) {
+	if (number_value(sent, &pt[STORE_SENTIMENT].value) < 0 ||
+	    fabs(pt[STORE_SENTIMENT].value) > FEED_MAX_VALUE) {
 		snprintf(why, whylen, "field \"%s\" is not a finite number "
 		    "of at most 1e15", f->sentiment);
 		return -1;
 	}
+	pt[STORE_PRICE].ts_ms = pt[STORE_SENTIMENT].ts_ms = ts_ms;
 	return 0;
 }
 
 /*
- * Read the element at the cursor (at depth 2) and validate it into pt.
+ * Read the element at the cursor (at depth 2) and validate it into one
+ * sample per series, pt[series].
  * Only the three fields are loaded, and only when they are scalars (a
  * container is no number: it is checked and skipped); the last of
  * duplicate names counts, as in jansson's objects.  Returns 0 valid, 1
@@ -221,7 +227,8 @@ parse_sample(json_t *const v[3], const struct feed_fields *f,
  */
 static int
 read_sample(struct jscan *s, const struct feed_fields *f, int64_t latest_ms,
-    struct sample *pt, char *why, size_t whylen, json_error_t *jerr)
+    struct point pt[STORE_NSERIES], char *why, size_t whylen,
+    json_error_t *jerr)
 {
 	const char *names[3] = { f->timestamp, f->price, f->sentiment };
 	json_t *v[3] = { NULL, NULL, NULL };
@@ -269,9 +276,16 @@ out:
 	return rc;
 }
 
+/* A sample and its element's index: equal timestamps keep feed order. */
 struct indexed_point {
-	struct sample p;
+	struct point p;
 	size_t idx;
+};
+
+/* One series' samples as they are read, before they are sorted. */
+struct pending {
+	struct indexed_point *v;	/* owned */
+	size_t n, cap;
 };
 
 static int
@@ -282,6 +296,46 @@ cmp_points(const void *a, const void *b)
 	if (x->p.ts_ms != y->p.ts_ms)
 		return x->p.ts_ms < y->p.ts_ms ? -1 : 1;
 	return x->idx < y->idx ? -1 : x->idx > y->idx;
+}
+
+/* Append p, of element idx, to s.  Returns 0, or -1 with err (ENOMEM). */
+static int
+pending_push(struct pending *s, const struct point *p, size_t idx,
+    struct error *err)
+{
+	if (s->n == s->cap) {
+		size_t ncap = s->cap ? 2 * s->cap : 1024;
+		struct indexed_point *v;
+
+		if (ncap > SIZE_MAX / sizeof(*v) ||
+		    (v = realloc(s->v, ncap * sizeof(*v))) == NULL)
+			return error_set(err, FEED_ENOMEM, "out of memory for "
+			    "%zu samples", ncap);
+		s->v = v;
+		s->cap = ncap;
+	}
+	s->v[s->n].p = *p;
+	s->v[s->n++].idx = idx;
+	return 0;
+}
+
+/*
+ * Sort s by time, then feed order, into out (its points owned by the
+ * caller; none for an empty s).  Returns 0, or -1 with err (ENOMEM).
+ */
+static int
+pending_sort(struct pending *s, struct stream *out, struct error *err)
+{
+	if (s->n == 0)
+		return 0;
+	qsort(s->v, s->n, sizeof(*s->v), cmp_points);
+	if ((out->points = calloc(s->n, sizeof(*out->points))) == NULL)
+		return error_set(err, FEED_ENOMEM, "out of memory for %zu "
+		    "samples", s->n);
+	for (size_t i = 0; i < s->n; i++)
+		out->points[i] = s->v[i].p;
+	out->n = s->n;
+	return 0;
 }
 
 /* What the top value is, when it is no array, from its first byte. */
@@ -295,22 +349,23 @@ shape_of(int c)
 /*
  * The body is walked element by element (jscan.h), never built as a tree:
  * a 16 MiB array of empty objects would take over a gigabyte as one.  The
- * memory a parse takes is the valid samples it keeps.
+ * memory a parse takes is the valid samples it keeps, one stream per series.
  */
 int
 feed_parse(const char *buf, size_t len, const struct feed_fields *fields,
     int64_t now_ms, int64_t max_ahead_ms, struct feed_result *out,
     struct error *err)
 {
-	struct indexed_point *tmp = NULL;
+	struct pending tmp[STORE_NSERIES];
 	struct jscan s;
 	struct jscan_iter it;
 	json_error_t jerr;
 	char why[128] = "", first_why[160] = "";
-	size_t n = 0, nvalid = 0, cap = 0;
+	size_t n = 0, nvalid = 0;
 	int rc = -1, more, c;
 
 	memset(out, 0, sizeof(*out));
+	memset(tmp, 0, sizeof(tmp));
 	memset(&it, 0, sizeof(it));
 	jscan_init(&s, buf, len);
 	if ((c = jscan_peek(&s)) != '[') {
@@ -322,9 +377,9 @@ feed_parse(const char *buf, size_t len, const struct feed_fields *fields,
 	if (jscan_open(&s, 1, &it, &jerr) < 0)
 		goto not_json;
 	while ((more = jscan_next(&it, NULL, &jerr)) == 1) {
-		struct sample pt;
+		struct point pt[STORE_NSERIES];
 
-		switch (read_sample(&s, fields, now_ms + max_ahead_ms, &pt, why,
+		switch (read_sample(&s, fields, now_ms + max_ahead_ms, pt, why,
 		    sizeof(why), &jerr)) {
 		case -1:
 			goto not_json;
@@ -334,21 +389,9 @@ feed_parse(const char *buf, size_t len, const struct feed_fields *fields,
 				    "element %zu: %s", n, why);
 			break;
 		default:
-			if (nvalid == cap) {
-				size_t ncap = cap ? 2 * cap : 1024;
-				struct indexed_point *p;
-
-				if ((p = realloc(tmp, ncap * sizeof(*tmp))) ==
-				    NULL) {
-					error_set(err, FEED_ENOMEM, "out of "
-					    "memory for %zu samples", ncap);
+			for (int i = 0; i < STORE_NSERIES; i++)
+				if (pending_push(&tmp[i], &pt[i], n, err) < 0)
 					goto out;
-				}
-				tmp = p;
-				cap = ncap;
-			}
-			tmp[nvalid].p = pt;
-			tmp[nvalid].idx = n;
 			nvalid++;
 		}
 		n++;
@@ -365,33 +408,28 @@ feed_parse(const char *buf, size_t len, const struct feed_fields *fields,
 			    strlen(err->text) - 1);
 		goto out;
 	}
-	qsort(tmp, nvalid, sizeof(*tmp), cmp_points);
-	if ((out->points = malloc(nvalid * sizeof(*out->points))) == NULL) {
-		error_set(err, FEED_ENOMEM, "out of memory for %zu samples",
-		    nvalid);
-		goto out;
-	}
-	for (size_t i = 0; i < nvalid; i++)
-		out->points[i] = tmp[i].p;
-	out->npoints = nvalid;
+	for (int i = 0; i < STORE_NSERIES; i++)
+		if (pending_sort(&tmp[i], &out->series[i], err) < 0)
+			goto out;
+	out->valid = nvalid;
 	rc = 0;
 	goto out;
 not_json:
 	error_set(err, FEED_EJSON, "not JSON: %s at line %d column %d",
 	    jerr.text, jerr.line, jerr.column);
 out:
-	if (rc < 0) {
-		free(out->points);
-		memset(out, 0, sizeof(*out));
-	}
+	if (rc < 0)
+		feed_result_free(out);
 	jscan_close(&it);
-	free(tmp);
+	for (int i = 0; i < STORE_NSERIES; i++)
+		free(tmp[i].v);
 	return rc;
 }
 
 void
 feed_result_free(struct feed_result *out)
 {
-	free(out->points);
+	for (int i = 0; i < STORE_NSERIES; i++)
+		free(out->series[i].points);
 	memset(out, 0, sizeof(*out));
 }

@@ -58,25 +58,38 @@ elapsed_ms(const struct timespec *t0)
 }
 
 /*
- * Drop the points that the retention would drop anyway (older than the
- * newest stored or fetched timestamp minus the retention), so that they
- * are reported as expired rather than written and then trimmed.
+ * Drop the samples that the retention would drop anyway (older than the
+ * newest stored or fetched timestamp of any series minus the retention),
+ * so that they are reported as expired rather than written and then
+ * trimmed.  in[] are sorted by time; kept[i] is the tail of in[i] that
+ * stays (it borrows in[i]'s points), skip[i] how many were dropped.
  */
-static size_t
+static void
 drop_expired(const struct cfg *cfg, int64_t stored_newest, int found,
-    struct sample *pts, size_t n)
+    const struct stream in[STORE_NSERIES], struct stream kept[STORE_NSERIES],
+    size_t skip[STORE_NSERIES])
 {
-	int64_t newest = pts[n - 1].ts_ms, cutoff;
-	size_t skip = 0;
+	int64_t newest = stored_newest, cutoff;
+	int any = found;
 
-	if (cfg->retention_s == 0)
-		return 0;
-	if (found && stored_newest > newest)
-		newest = stored_newest;
+	for (int i = 0; i < STORE_NSERIES; i++) {
+		kept[i] = in[i];
+		skip[i] = 0;
+		if (in[i].n > 0 && (!any ||
+		    in[i].points[in[i].n - 1].ts_ms > newest)) {
+			newest = in[i].points[in[i].n - 1].ts_ms;
+			any = 1;
+		}
+	}
+	if (cfg->retention_s == 0 || !any)
+		return;
 	cutoff = newest - (int64_t)cfg->retention_s * 1000;
-	while (skip < n && pts[skip].ts_ms < cutoff)
-		skip++;
-	return skip;
+	for (int i = 0; i < STORE_NSERIES; i++) {
+		while (skip[i] < in[i].n && in[i].points[skip[i]].ts_ms < cutoff)
+			skip[i]++;
+		kept[i].points += skip[i];
+		kept[i].n -= skip[i];
+	}
 }
 
 /*
@@ -225,14 +238,15 @@ refresh_run(const struct cfg *cfg, struct store *st,
 	struct feed_fields fields = { cfg->field_timestamp, cfg->field_price,
 	    cfg->field_sentiment };
 	struct feed_body body = { NULL, 0 };
-	struct feed_result feed = { NULL, 0, 0, 0 };
+	struct feed_result feed = { 0 };
 	struct error ferr, serr;
 	struct store_counts counts[STORE_NSERIES];
 	struct docs_read rd;
 	struct docs_set docs = { .n = 0 };
+	struct stream kept[STORE_NSERIES];
 	struct timespec t0;
 	char token[STORE_TOKEN_MAX];
-	size_t skip;
+	size_t skip[STORE_NSERIES];
 	long lap;
 	int64_t stored_newest;
 	unsigned long conn_at_write = 0;
@@ -280,10 +294,8 @@ refresh_run(const struct cfg *cfg, struct store *st,
 	conn_at_write = store_connection(st);
 	if (store_newest(st, &stored_newest, &found, &serr) < 0)
 		goto redis_failed;
-	skip = drop_expired(cfg, stored_newest, found, feed.points,
-	    feed.npoints);
-	if (store_add(st, feed.points + skip, feed.npoints - skip, counts,
-	    &serr) < 0)
+	drop_expired(cfg, stored_newest, found, feed.series, kept, skip);
+	if (store_add(st, kept, counts, &serr) < 0)
 		goto redis_failed;
 	report->write_ms = elapsed_ms(&t0) - lap;
 	lap += report->write_ms;
@@ -314,9 +326,9 @@ refresh_run(const struct cfg *cfg, struct store *st,
 		goto out;
 
 	report->received = feed.received;
-	report->valid = feed.npoints;
+	report->valid = feed.valid;
 	report->invalid = feed.invalid;
-	report->expired = skip + counts[STORE_PRICE].expired;
+	report->expired = skip[STORE_PRICE] + counts[STORE_PRICE].expired;
 	report->backend = store_backend_name(st);
 	report->as_of_ms = rd.t_ms;
 	rc = 0;

@@ -366,13 +366,23 @@ out:
 }
 
 int
-store_add(struct store *st, const struct sample *pts, size_t n,
+store_add(struct store *st, const struct stream pts[STORE_NSERIES],
     struct store_counts counts[STORE_NSERIES], struct error *err)
 {
 	memset(counts, 0, STORE_NSERIES * sizeof(*counts));
 	if (store_resolve(st, err) < 0)
 		return -1;
-	return st->ops->add(st, pts, n, counts, err);
+	return st->ops->add(st, pts, counts, err);
+}
+
+size_t
+store_stream_total(const struct stream pts[STORE_NSERIES])
+{
+	size_t n = 0;
+
+	for (int i = 0; i < STORE_NSERIES; i++)
+		n += pts[i].n;
+	return n;
 }
 
 int

@@ -19,8 +19,6 @@
 struct conn;
 struct store_ops;
 
-enum store_series { STORE_PRICE, STORE_SENTIMENT, STORE_NSERIES };
-
 /* What an add did to one series. */
 struct store_counts {
 	size_t written;		/* stored */
@@ -122,13 +120,13 @@ int store_resolve(struct store *st, struct error *err);
 const char *store_backend_name(const struct store *st);
 
 /*
- * Create both series if missing and write the points (duplicate policy
- * FIRST, retention), atomically per call.  Points sorted by time let the
- * module backend tell duplicates (it counts them as written otherwise).
- * counts[] gets one entry per series.  Returns 0, or -1 with err filled
- * and nothing written.
+ * Create both series if missing and write each series' stream pts[series]
+ * to it (duplicate policy FIRST, retention), atomically per call; a stream
+ * may be empty.  A stream sorted by time lets the module backend tell its
+ * duplicates (it counts them as written otherwise).  counts[] gets one
+ * entry per series.  Returns 0, or -1 with err filled and nothing written.
  */
-int store_add(struct store *st, const struct sample *pts, size_t n,
+int store_add(struct store *st, const struct stream pts[STORE_NSERIES],
     struct store_counts counts[STORE_NSERIES], struct error *err);
 
 /*

@@ -18,7 +18,8 @@
 struct store_ops {
 	enum cfg_timeseries id;
 	const char *type_reply;
-	int (*add)(struct store *, const struct sample *, size_t,
+	/* each series from its own stream; counts zeroed by store_add */
+	int (*add)(struct store *, const struct stream[STORE_NSERIES],
 	    struct store_counts *, struct error *);
 	/* newest timestamp of each series; found[i] = 0 for an empty one */
 	int (*newest)(struct store *, int64_t ts[STORE_NSERIES],
@@ -63,6 +64,13 @@ void store_replies_free(redisReply **r, size_t n);
  */
 int store_per_series(struct store *st, int argc, const char **argv,
     redisReply *r[STORE_NSERIES], store_benign_fn benign, struct error *err);
+
+/*
+ * The samples of all streams together.  Each stream is an array in
+ * memory, so the total is below SIZE_MAX / 8: a few words per sample do
+ * not overflow a size_t.
+ */
+size_t store_stream_total(const struct stream pts[STORE_NSERIES]);
 
 /* The largest magnitude store_reply_int64() takes: 2^53. */
 #define STORE_INT_MAX INT64_C(9007199254740992)

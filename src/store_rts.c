@@ -83,121 +83,165 @@ out:
 }
 
 /*
- * Set keep[2 * j + i] when point j is new to series i: its timestamp is
- * neither stored (one TS.RANGE per series over the batch's range) nor
- * repeated earlier in the batch.  Writing only those keeps a re-ingest
- * cheap (the module rewrites a compressed chunk for every duplicate) and
- * counts duplicates exactly.  Returns 0, 1 when pts are not sorted (all
- * kept, duplicates unknown), or -1 with err filled.
+ * Mark which samples of the sorted stream s are new to its series: keep[j]
+ * stays 1 unless sample j's timestamp is stored (r: the series' TS.RANGE
+ * over the stream's range, NULL for a missing series, which keeps all) or
+ * repeated earlier in s.  Returns 0, or -1 with err filled.
  */
 static int
-rts_new_points(struct store *st, const struct sample *pts, size_t n,
-    unsigned char *keep, struct error *err)
+rts_mark_new(const redisReply *r, const struct stream *s, unsigned char *keep,
+    struct error *err)
 {
-	char from[24], to[24];
-	const char *range[] = { "TS.RANGE", "key", from, to };
+	size_t e = 0, ne;
+
+	if (r == NULL)
+		return 0;	/* no series yet */
+	if (r->type != REDIS_REPLY_ARRAY)
+		return error_set(err, STORE_EBACKEND, "TS.RANGE: unexpected "
+		    "reply");
+	ne = r->elements;
+	for (size_t j = 0; j < s->n; j++) {
+		int64_t have = INT64_MAX, ts = s->points[j].ts_ms;
+
+		if (j > 0 && ts == s->points[j - 1].ts_ms) {
+			keep[j] = 0;
+			continue;
+		}
+		for (; e < ne; e++) {
+			const redisReply *x = r->element[e];
+
+			if (x->type != REDIS_REPLY_ARRAY || x->elements != 2 ||
+			    store_reply_int64(x->element[0], &have) < 0)
+				return error_set(err, STORE_EBACKEND,
+				    "TS.RANGE: unexpected reply");
+			if (have >= ts)
+				break;
+		}
+		if (e < ne && have == ts)
+			keep[j] = 0;
+	}
+	return 0;
+}
+
+/*
+ * Set keep[i][j] when sample j of series i is new to it (rts_mark_new;
+ * one TS.RANGE per sorted stream over its range, in one round trip).
+ * Writing only those keeps a re-ingest cheap (the module rewrites a
+ * compressed chunk for every duplicate) and counts duplicates exactly:
+ * known[i] = 1.  A stream that is not sorted is kept whole, its
+ * duplicates unknown (known[i] = 0).  Returns 0, or -1 with err filled.
+ */
+static int
+rts_new_points(struct store *st, const struct stream pts[STORE_NSERIES],
+    unsigned char *const keep[STORE_NSERIES], int known[STORE_NSERIES],
+    struct error *err)
+{
+	char from[STORE_NSERIES][24], to[STORE_NSERIES][24];
+	const char *words[STORE_NSERIES][4], **argvs[STORE_NSERIES];
+	const char *keys[STORE_NSERIES];
+	int argcs[STORE_NSERIES], series[STORE_NSERIES];
 	redisReply *r[STORE_NSERIES];
+	size_t nq = 0;
 	int rc = -1;
 
-	memset(keep, 1, 2 * n);
-	for (size_t j = 1; j < n; j++)
-		if (pts[j].ts_ms < pts[j - 1].ts_ms)
-			return 1;
-	snprintf(from, sizeof(from), "%" PRId64, pts[0].ts_ms);
-	snprintf(to, sizeof(to), "%" PRId64, pts[n - 1].ts_ms);
-	if (store_per_series(st, (int)(sizeof(range) / sizeof(range[0])),
-	    range, r, rts_missing, err) < 0)
-		return -1;
 	for (int i = 0; i < STORE_NSERIES; i++) {
-		size_t e = 0, ne;
+		const struct stream *s = &pts[i];
 
-		if (r[i] == NULL)
-			continue;	/* no series yet */
-		if (r[i]->type != REDIS_REPLY_ARRAY) {
-			error_set(err, STORE_EBACKEND, "TS.RANGE: unexpected "
-			    "reply");
-			goto out;
-		}
-		ne = r[i]->elements;
-		for (size_t j = 0; j < n; j++) {
-			int64_t have = INT64_MAX;
-
-			if (j > 0 && pts[j].ts_ms == pts[j - 1].ts_ms) {
-				keep[2 * j + i] = 0;
-				continue;
-			}
-			for (; e < ne; e++) {
-				const redisReply *s = r[i]->element[e];
-
-				if (s->type != REDIS_REPLY_ARRAY ||
-				    s->elements != 2 ||
-				    store_reply_int64(s->element[0], &have) < 0) {
-					error_set(err, STORE_EBACKEND,
-					    "TS.RANGE: unexpected reply");
-					goto out;
-				}
-				if (have >= pts[j].ts_ms)
-					break;
-			}
-			if (e < ne && have == pts[j].ts_ms)
-				keep[2 * j + i] = 0;
-		}
+		memset(keep[i], 1, s->n);
+		known[i] = 1;
+		for (size_t j = 1; j < s->n && known[i]; j++)
+			known[i] = s->points[j].ts_ms >= s->points[j - 1].ts_ms;
+		if (!known[i] || s->n == 0)
+			continue;
+		snprintf(from[nq], sizeof(from[nq]), "%" PRId64,
+		    s->points[0].ts_ms);
+		snprintf(to[nq], sizeof(to[nq]), "%" PRId64,
+		    s->points[s->n - 1].ts_ms);
+		words[nq][0] = "TS.RANGE";
+		words[nq][1] = keys[nq] = st->key[i];
+		words[nq][2] = from[nq];
+		words[nq][3] = to[nq];
+		argvs[nq] = words[nq];
+		argcs[nq] = 4;
+		series[nq++] = i;
 	}
+	if (nq == 0)
+		return 0;
+	if (store_pipeline(st, nq, argcs, argvs, keys, r, rts_missing,
+	    err) < 0)
+		return -1;
+	for (size_t q = 0; q < nq; q++)
+		if (rts_mark_new(r[q], &pts[series[q]], keep[series[q]],
+		    err) < 0)
+			goto out;
 	rc = 0;
 out:
-	store_replies_free(r, STORE_NSERIES);
+	store_replies_free(r, nq);
 	return rc;
 }
 
-/* One TS.MADD for the new samples of both series: one atomic command. */
+/*
+ * One TS.MADD for the new samples of every series: one atomic command.
+ * The module applies it in argument order, and only the order within a
+ * series matters: the streams go in interleaved by index (paired streams
+ * as rows, price then sentiment).
+ */
 static int
-rts_add(struct store *st, const struct sample *pts, size_t n,
+rts_add(struct store *st, const struct stream pts[STORE_NSERIES],
     struct store_counts *counts, struct error *err)
 {
-	size_t argc = 1, cell = FMT_DOUBLE_MAX, nsent = 0;
+	size_t n = store_stream_total(pts), longest = 0, argc = 1, nsent = 0;
+	size_t cell = FMT_DOUBLE_MAX, at[STORE_NSERIES];
 	const char **argv = NULL;
 	char *text = NULL;
-	unsigned char *keep = NULL;
-	int *series = NULL;
+	unsigned char *keepbuf = NULL, *keep[STORE_NSERIES];
+	int *series = NULL, known[STORE_NSERIES];
 	redisReply *r = NULL;
-	int rc = -1, sorted;
+	int rc = -1;
 
 	if (rts_ensure(st, err) < 0)
 		return -1;
 	if (n == 0)
 		return 0;
-	argv = malloc((1 + 6 * n) * sizeof(*argv));
-	text = malloc(3 * n * cell);
-	keep = malloc(2 * n);
-	series = malloc(2 * n * sizeof(*series));
-	if (argv == NULL || text == NULL || keep == NULL || series == NULL) {
+	argv = calloc(1 + 3 * n, sizeof(*argv));
+	text = calloc(2 * n, cell);
+	keepbuf = calloc(n, 1);
+	series = calloc(n, sizeof(*series));
+	if (argv == NULL || text == NULL || keepbuf == NULL || series == NULL) {
 		error_set(err, STORE_ENOMEM, "out of memory for %zu points", n);
 		goto out;
 	}
-	if ((sorted = rts_new_points(st, pts, n, keep, err)) < 0)
+	/* stream i's samples are at[i] onwards in keepbuf and text */
+	for (int i = 0; i < STORE_NSERIES; i++) {
+		at[i] = i == 0 ? 0 : at[i - 1] + pts[i - 1].n;
+		keep[i] = keepbuf + at[i];
+		if (pts[i].n > longest)
+			longest = pts[i].n;
+	}
+	if (rts_new_points(st, pts, keep, known, err) < 0)
 		goto out;
 	argv[0] = "TS.MADD";
-	for (size_t j = 0; j < n; j++) {
-		char *ts = text + 3 * j * cell, *val[STORE_NSERIES];
-
-		val[STORE_PRICE] = ts + cell;
-		val[STORE_SENTIMENT] = ts + 2 * cell;
-		snprintf(ts, cell, "%" PRId64, pts[j].ts_ms);
-		fmt_double(pts[j].price, val[STORE_PRICE]);
-		fmt_double(pts[j].sentiment, val[STORE_SENTIMENT]);
+	for (size_t j = 0; j < longest; j++)
 		for (int i = 0; i < STORE_NSERIES; i++) {
-			if (!keep[2 * j + i]) {
+			char *ts, *val;
+
+			if (j >= pts[i].n)
+				continue;
+			ts = text + 2 * (at[i] + j) * cell;
+			val = ts + cell;
+			snprintf(ts, cell, "%" PRId64, pts[i].points[j].ts_ms);
+			fmt_double(pts[i].points[j].value, val);
+			if (!keep[i][j]) {
 				counts[i].duplicate++;
 				continue;
 			}
 			argv[argc++] = st->key[i];
 			argv[argc++] = ts;
-			argv[argc++] = val[i];
+			argv[argc++] = val;
 			series[nsent++] = i;
 		}
-	}
 	for (int i = 0; i < STORE_NSERIES; i++)
-		counts[i].duplicate_known = sorted == 0;
+		counts[i].duplicate_known = known[i];
 	if (nsent == 0) {
 		rc = 0;
 		goto out;
@@ -231,7 +275,7 @@ out:
 	freeReplyObject(r);
 	free(argv);
 	free(text);
-	free(keep);
+	free(keepbuf);
 	free(series);
 	return rc;
 }

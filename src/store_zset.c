@@ -27,20 +27,25 @@
 "  end\n" \
 "end\n"
 
-/* KEYS: the series.  ARGV: retention_ms, then ts, value1, value2, ... */
+/*
+ * KEYS: the series.  ARGV: retention_ms, the number of samples of each
+ * series (one per key), then each series' samples in key order as
+ * ts, value, ts, value, ...
+ */
 static struct conn_script zset_add_script = { .body =
 "local ret = tonumber(ARGV[1])\n"
 ZSET_TYPE_CHECK
 "local out = {}\n"
-"local stride = #KEYS + 1\n"
-"local lo, hi\n"
-"for i = 2, #ARGV, stride do\n"
-"  local ts = tonumber(ARGV[i])\n"
-"  if not lo or ts < lo then lo = ts end\n"
-"  if not hi or ts > hi then hi = ts end\n"
-"end\n"
+"local first = #KEYS + 2\n"
 "for k = 1, #KEYS do\n"
 "  local key = KEYS[k]\n"
+"  local stop = first + 2 * tonumber(ARGV[k + 1]) - 2\n"
+"  local lo, hi\n"
+"  for i = first, stop, 2 do\n"
+"    local ts = tonumber(ARGV[i])\n"
+"    if not lo or ts < lo then lo = ts end\n"
+"    if not hi or ts > hi then hi = ts end\n"
+"  end\n"
 "  local last = redis.call('ZRANGE', key, -1, -1, 'WITHSCORES')\n"
 "  local newest = last[2] and tonumber(last[2])\n"
 "  local written, dup, expired = 0, 0, 0\n"
@@ -51,7 +56,7 @@ ZSET_TYPE_CHECK
 "    for j = 2, #have, 2 do seen[tonumber(have[j])] = true end\n"
 "  end\n"
 "  local batch = {}\n"
-"  for i = 2, #ARGV, stride do\n"
+"  for i = first, stop, 2 do\n"
 "    local ts = tonumber(ARGV[i])\n"
 "    if newest and ret > 0 and ts < newest - ret then\n"
 "      expired = expired + 1\n"
@@ -60,7 +65,7 @@ ZSET_TYPE_CHECK
 "    else\n"
 "      seen[ts] = true\n"
 "      batch[#batch + 1] = ts\n"
-"      batch[#batch + 1] = ARGV[i] .. ':' .. ARGV[i + k]\n"
+"      batch[#batch + 1] = ARGV[i] .. ':' .. ARGV[i + 1]\n"
 "      written = written + 1\n"
 "      if not newest or ts > newest then newest = ts end\n"
 "    end\n"
@@ -73,39 +78,46 @@ ZSET_TYPE_CHECK
 "    redis.call('ZREMRANGEBYSCORE', key, '-inf', '(' .. string.format('%.0f', newest - ret))\n"
 "  end\n"
 "  out[k] = {written, dup, expired}\n"
+"  first = stop + 2\n"
 "end\n"
 "return out\n"
 };
 
 
+/* The add script over each series' stream: one atomic call. */
 static int
-zset_add(struct store *st, const struct sample *pts, size_t n,
+zset_add(struct store *st, const struct stream pts[STORE_NSERIES],
     struct store_counts *counts, struct error *err)
 {
-	size_t nargs = 1 + 3 * n, cell = FMT_DOUBLE_MAX;
+	size_t n = store_stream_total(pts), nargs, cell = FMT_DOUBLE_MAX;
 	const char **args = NULL;
-	char *text = NULL, ret[24];
+	char *text = NULL, ret[24], nts[STORE_NSERIES][24], *t;
 	redisReply *r = NULL;
 	int rc = -1;
 
-	args = malloc(nargs * sizeof(*args));
-	text = malloc(3 * n * cell + 1);
+	/* retention, a count per series, then ts and value per sample */
+	nargs = 1 + STORE_NSERIES + 2 * n;
+	args = calloc(nargs, sizeof(*args));
+	text = calloc(2 * n + 1, cell);
 	if (args == NULL || text == NULL) {
 		error_set(err, STORE_ENOMEM, "out of memory for %zu points", n);
 		goto out;
 	}
 	snprintf(ret, sizeof(ret), "%" PRId64, st->retention_ms);
 	args[0] = ret;
-	for (size_t j = 0; j < n; j++) {
-		char *ts = text + 3 * j * cell, *p = ts + cell, *s = p + cell;
-
-		snprintf(ts, cell, "%" PRId64, pts[j].ts_ms);
-		fmt_double(pts[j].price, p);
-		fmt_double(pts[j].sentiment, s);
-		args[1 + 3 * j] = ts;
-		args[2 + 3 * j] = p;
-		args[3 + 3 * j] = s;
+	nargs = 1;
+	for (int i = 0; i < STORE_NSERIES; i++) {
+		snprintf(nts[i], sizeof(nts[i]), "%zu", pts[i].n);
+		args[nargs++] = nts[i];
 	}
+	t = text;
+	for (int i = 0; i < STORE_NSERIES; i++)
+		for (size_t j = 0; j < pts[i].n; j++, t += 2 * cell) {
+			snprintf(t, cell, "%" PRId64, pts[i].points[j].ts_ms);
+			fmt_double(pts[i].points[j].value, t + cell);
+			args[nargs++] = t;
+			args[nargs++] = t + cell;
+		}
 	r = conn_eval(st->conn, &zset_add_script, STORE_NSERIES,
 	    (const char **)st->key, (int)nargs, args, NULL);
 	if (store_check_reply(st, r, NULL, err) < 0)

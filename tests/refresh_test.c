@@ -30,7 +30,7 @@
 
 static char dir[128], refresh_bin[512], server_bin[512];
 static int port;
-static struct sample feed[NFEED];
+static struct tl_sample feed[NFEED];
 
 /* ---- files ---- */
 
@@ -98,7 +98,7 @@ make_feed(void)
  * the newest of pts (sorted by time) that a refresh keeps.
  */
 static void
-expected_hourly(const struct sample *pts, size_t n, int hours,
+expected_hourly(const struct tl_sample *pts, size_t n, int hours,
     struct store_hourly *h)
 {
 	int64_t newest = pts[n - 1].ts_ms, from, to;
@@ -135,7 +135,7 @@ expected_hourly(const struct sample *pts, size_t n, int hours,
 
 /* The summary the cache must hold after ingesting pts (sorted by time). */
 static char *
-expected_summary(const struct sample *pts, size_t n)
+expected_summary(const struct tl_sample *pts, size_t n)
 {
 	struct store_bucket buf[STORE_NSERIES * SUMMARY_HOURS];
 	struct store_hourly h;
@@ -150,7 +150,7 @@ expected_summary(const struct sample *pts, size_t n)
 
 /* The history of `hours` hours the cache must hold after the same. */
 static char *
-expected_history(const struct sample *pts, size_t n, int hours)
+expected_history(const struct tl_sample *pts, size_t n, int hours)
 {
 	struct store_bucket buf[STORE_NSERIES * HISTORY_HOURS_MAX];
 	struct store_hourly h;
@@ -526,7 +526,7 @@ feed_cases(const char *label, const char *url, int module)
 	 */
 	{
 		enum { NLIVE = 480 };
-		static struct sample live[NLIVE];
+		static struct tl_sample live[NLIVE];
 		int64_t now_s = fmt_now_ms() / 1000;
 		char path[512], *want_live;
 		FILE *fp;

@@ -21,7 +21,7 @@
 #define HOUR FMT_HOUR_MS
 #define NPTS 480			/* four hours of 30-second samples */
 
-static struct sample pts[NPTS];
+static struct tl_sample pts[NPTS];
 
 /* Samples every ~30 s from H0, with awkward doubles and hour edges. */
 static void
@@ -44,11 +44,40 @@ make_points(void)
 }
 
 /*
+ * store_add() of rows: each row's price into the price stream and its
+ * sentiment into the sentiment stream at the row's timestamp, in order.
+ */
+static int
+add_rows(struct store *st, const struct tl_sample *rows, size_t n,
+    struct store_counts counts[STORE_NSERIES], struct error *err)
+{
+	struct point *buf = calloc(2 * n + 1, sizeof(*buf));
+	struct stream s[STORE_NSERIES];
+	int rc;
+
+	if (buf == NULL)
+		return error_set(err, STORE_ENOMEM, "out of memory");
+	for (int i = 0; i < STORE_NSERIES; i++) {
+		s[i].points = buf + (size_t)i * n;
+		s[i].n = n;
+	}
+	for (size_t j = 0; j < n; j++) {
+		s[STORE_PRICE].points[j].ts_ms = rows[j].ts_ms;
+		s[STORE_PRICE].points[j].value = rows[j].price;
+		s[STORE_SENTIMENT].points[j].ts_ms = rows[j].ts_ms;
+		s[STORE_SENTIMENT].points[j].value = rows[j].sentiment;
+	}
+	rc = store_add(st, s, counts, err);
+	free(buf);
+	return rc;
+}
+
+/*
  * Average and count per hour of the points with ts in [lo, hi], summed in
  * order.
  */
 static size_t
-expected_hourly(const struct sample *p, size_t n, int series, int64_t lo,
+expected_hourly(const struct tl_sample *p, size_t n, int series, int64_t lo,
     int64_t hi, struct store_bucket *out)
 {
 	size_t nb = 0, cnt = 0;
@@ -142,7 +171,7 @@ run_cases(const char *label, const char *url, enum cfg_timeseries ts,
 	    "%s: summary of an empty store says no data", label);
 
 	/* ingest */
-	CHECK(store_add(&st, pts, NPTS, counts, &err) == 0,
+	CHECK(add_rows(&st, pts, NPTS, counts, &err) == 0,
 	    "%s: add %d points (%s)", label, NPTS, err.text);
 	CHECK(counts[0].written == NPTS && counts[1].written == NPTS &&
 	    counts[0].expired == 0 && counts[1].expired == 0 &&
@@ -180,18 +209,18 @@ run_cases(const char *label, const char *url, enum cfg_timeseries ts,
 	    "%s: anchored on now, the window moves with the clock", label);
 
 	/* duplicates: policy FIRST, a second run changes nothing */
-	CHECK(store_add(&st, pts, NPTS, counts, &err) == 0,
+	CHECK(add_rows(&st, pts, NPTS, counts, &err) == 0,
 	    "%s: add the same points again", label);
 	CHECK(counts[0].duplicate_known && counts[0].duplicate == NPTS &&
 	    counts[0].written == 0 && counts[1].duplicate == NPTS &&
 	    counts[1].written == 0, "%s: every point counted as a duplicate",
 	    label);
 	{
-		struct sample p = pts[10];
+		struct tl_sample p = pts[10];
 
 		p.price += 1000;
 		p.sentiment = -1;
-		CHECK(store_add(&st, &p, 1, counts, &err) == 0 &&
+		CHECK(add_rows(&st, &p, 1, counts, &err) == 0 &&
 		    counts[0].duplicate == 1 && counts[0].written == 0,
 		    "%s: a new value at an existing timestamp is a duplicate",
 		    label);
@@ -246,7 +275,7 @@ run_cases(const char *label, const char *url, enum cfg_timeseries ts,
 		    label, err.text);
 	}
 	{
-		struct sample day[30];
+		struct tl_sample day[30];
 		struct store st5;
 		int64_t t;
 		int exact = 1;
@@ -257,7 +286,7 @@ run_cases(const char *label, const char *url, enum cfg_timeseries ts,
 			day[i].sentiment = i / 100.0;
 		}
 		store_init(&st5, c, ts, "t5", 86400 * 2);
-		CHECK(store_add(&st5, day, 30, counts, &err) == 0,
+		CHECK(add_rows(&st5, day, 30, counts, &err) == 0,
 		    "%s: add 30 hourly samples (%s)", label, err.text);
 		CHECK(summary_read(&st5, CFG_ANCHOR_NEWEST, 0, 24, &t, &h, &err) ==
 		    1 && h.n[0] == 24 && h.n[1] == 24,
@@ -274,11 +303,11 @@ run_cases(const char *label, const char *url, enum cfg_timeseries ts,
 	/* an unsorted batch with a repeated timestamp, on a fresh series */
 	{
 		struct store st4;
-		struct sample mix[4] = { pts[5], pts[3], pts[5], pts[4] };
+		struct tl_sample mix[4] = { pts[5], pts[3], pts[5], pts[4] };
 
 		mix[2].price = -1;	/* a repeat: the first value stays */
 		store_init(&st4, c, ts, "t4", 86400);
-		CHECK(store_add(&st4, mix, 4, counts, &err) == 0 &&
+		CHECK(add_rows(&st4, mix, 4, counts, &err) == 0 &&
 		    counts[0].expired == 0 && (counts[0].duplicate_known ?
 		    counts[0].written == 3 && counts[0].duplicate == 1 :
 		    counts[0].written == 4),
@@ -291,9 +320,37 @@ run_cases(const char *label, const char *url, enum cfg_timeseries ts,
 		store_fini(&st4);
 	}
 
+	/* a price-only batch: the sentiment series gets nothing */
+	{
+		struct store st6;
+		struct point only[3];
+		struct stream s[STORE_NSERIES] = {
+			[STORE_PRICE] = { only, 3 },
+			[STORE_SENTIMENT] = { NULL, 0 },
+		};
+
+		for (int i = 0; i < 3; i++) {
+			only[i].ts_ms = pts[i].ts_ms;
+			only[i].value = pts[i].price;
+		}
+		store_init(&st6, c, ts, "t6", 86400);
+		CHECK(store_add(&st6, s, counts, &err) == 0 &&
+		    counts[STORE_PRICE].written == 3 &&
+		    counts[STORE_SENTIMENT].written == 0 &&
+		    counts[STORE_SENTIMENT].duplicate == 0 &&
+		    counts[STORE_SENTIMENT].expired == 0,
+		    "%s: a price-only batch (%s)", label, err.text);
+		CHECK(store_hourly(&st6, H0, H0 + HOUR, &h, &err) == 0 &&
+		    h.n[STORE_PRICE] == 1 && h.b[STORE_PRICE][0].count == 3 &&
+		    h.b[STORE_PRICE][0].avg == (pts[0].price + pts[1].price +
+		    pts[2].price) / 3 && h.n[STORE_SENTIMENT] == 0,
+		    "%s: its hour of price, none of sentiment", label);
+		store_fini(&st6);
+	}
+
 	/* retention: one hour */
 	store_init(&ret, c, ts, "t2", 3600);
-	CHECK(store_add(&ret, pts, NPTS, counts, &err) == 0 &&
+	CHECK(add_rows(&ret, pts, NPTS, counts, &err) == 0 &&
 	    counts[0].expired == 0, "%s: add with a one-hour retention", label);
 	CHECK(store_hourly(&ret, H0, H0 + 5 * HOUR, &h, &err) == 0,
 	    "%s: hourly after retention", label);
@@ -302,11 +359,11 @@ run_cases(const char *label, const char *url, enum cfg_timeseries ts,
 	CHECK(same_buckets(&h, STORE_PRICE, want, n),
 	    "%s: samples older than newest - retention are gone", label);
 	{
-		struct sample old[2] = { pts[0], pts[NPTS - 1] };
+		struct tl_sample old[2] = { pts[0], pts[NPTS - 1] };
 
 		old[0].ts_ms = pts[NPTS - 1].ts_ms - HOUR - 1;
 		old[1].ts_ms = pts[NPTS - 1].ts_ms - HOUR;
-		CHECK(store_add(&ret, old, 2, counts, &err) == 0,
+		CHECK(add_rows(&ret, old, 2, counts, &err) == 0,
 		    "%s: add samples at the retention edge", label);
 		CHECK(counts[0].expired == 1 && counts[1].expired == 1,
 		    "%s: one ms past the retention is expired", label);
@@ -318,7 +375,7 @@ run_cases(const char *label, const char *url, enum cfg_timeseries ts,
 	r = tl_cmd(c, "SET", "t3:price:mean:30s", "not a series");
 	freeReplyObject(r);
 	store_init(&bad, c, ts, "t3", 86400);
-	CHECK(store_add(&bad, pts, 3, counts, &err) == -1 &&
+	CHECK(add_rows(&bad, pts, 3, counts, &err) == -1 &&
 	    err.code == STORE_ETYPE && strstr(err.text, "t3:price:mean:30s"),
 	    "%s: add to a string key is a clear error: %s", label, err.text);
 	r = tl_cmd(c, "EXISTS", "t3:sentiment:mean:30s", NULL);
@@ -495,7 +552,7 @@ main(void)
 			store_fini(&st);
 			/* sorted sets work on a module server too */
 			store_init(&st, c, CFG_TS_SORTEDSET, "zs", 86400);
-			store_add(&st, pts, 10, counts, &err);
+			add_rows(&st, pts, 10, counts, &err);
 			store_fini(&st);
 			store_init(&st, c, CFG_TS_AUTO, "zs", 86400);
 			CHECK(store_resolve(&st, &err) == 0 &&

@@ -29,6 +29,16 @@ int tl_check_str(const char *got, const char *want, const char *file,
 int tl_check_int(int64_t got, int64_t want, const char *file, int line,
     const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 
+/*
+ * One element of a test feed as SentiCrypt v1 has it: a timestamp and
+ * both series' values (the code under test takes a stream per series).
+ */
+struct tl_sample {
+	int64_t ts_ms;
+	double price;
+	double sentiment;
+};
+
 /* A redis-server on a unix socket in its own temporary directory. */
 struct tl_redis {
 	pid_t pid;

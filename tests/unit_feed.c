@@ -41,6 +41,39 @@ timestr(const char *s, int ok, int64_t want)
 		CHECK(rc == -1, "time \"%s\" refused", s);
 }
 
+/*
+ * The v1 parser gives each valid element one sample per stream at its
+ * timestamp: the number of such pairs, or (size_t)-1 when the streams are
+ * not paired so.  Sample i of each stream is then row i (TS, PRICE, SENT).
+ */
+static size_t
+npoints(const struct feed_result *r)
+{
+	const struct stream *p = &r->series[STORE_PRICE];
+	const struct stream *s = &r->series[STORE_SENTIMENT];
+
+	if (p->n != r->valid || s->n != r->valid)
+		return (size_t)-1;
+	for (size_t i = 0; i < r->valid; i++)
+		if (p->points[i].ts_ms != s->points[i].ts_ms)
+			return (size_t)-1;
+	return r->valid;
+}
+
+#define TS(r, i) ((r).series[STORE_PRICE].points[(i)].ts_ms)
+#define PRICE(r, i) ((r).series[STORE_PRICE].points[(i)].value)
+#define SENT(r, i) ((r).series[STORE_SENTIMENT].points[(i)].value)
+
+/* Nothing left in r: no stream holds a sample or memory. */
+static int
+emptied(const struct feed_result *r)
+{
+	for (int i = 0; i < STORE_NSERIES; i++)
+		if (r->series[i].points != NULL || r->series[i].n != 0)
+			return 0;
+	return r->valid == 0;
+}
+
 static int
 parse(const char *json, const struct feed_fields *f, struct feed_result *out,
     struct error *err)
@@ -224,8 +257,8 @@ main(void)
 	CHECK(parse("[{\"timestamp\":1,\"x\":[{\"timestamp\":2}],"
 	    "\"btc_price\":{\"a\":1},\"btc_price\":\"5\",\"mean\":0.5,"
 	    "\"timestamp\":1625592626}]", &v1, &r, &err) == 0 &&
-	    r.npoints == 1 && r.points[0].ts_ms == INT64_C(1625592626000) &&
-	    r.points[0].price == 5 && r.points[0].sentiment == 0.5,
+	    npoints(&r) == 1 && TS(r, 0) == INT64_C(1625592626000) &&
+	    PRICE(r, 0) == 5 && SENT(r, 0) == 0.5,
 	    "a field given twice: the last counts; nested ones are not fields");
 	feed_result_free(&r);
 	CHECK(parse("[{\"timestamp\":1625592626,\"btc_price\":[5],"
@@ -236,13 +269,13 @@ main(void)
 		const struct feed_fields same_name = { "timestamp", "v", "v" };
 
 		CHECK(parse("[{\"timestamp\":1625592626,\"v\":2}]", &same_name,
-		    &r, &err) == 0 && r.npoints == 1 && r.points[0].price == 2 &&
-		    r.points[0].sentiment == 2,
+		    &r, &err) == 0 && npoints(&r) == 1 && PRICE(r, 0) == 2 &&
+		    SENT(r, 0) == 2,
 		    "one member may be two fields");
 		feed_result_free(&r);
 	}
 	CHECK(parse("[{\"time\\u0073tamp\":1625592626,\"btc_price\":1,"
-	    "\"mean\":0.1}]", &v1, &r, &err) == 0 && r.npoints == 1,
+	    "\"mean\":0.1}]", &v1, &r, &err) == 0 && npoints(&r) == 1,
 	    "member names are unescaped before they are compared");
 	feed_result_free(&r);
 	CHECK(parse("[{},\n{\"a\":1},\n[1,]]", &v1, &r, &err) == -1 &&
@@ -280,11 +313,11 @@ main(void)
 	    "\"rate\":0.0,\"last\":0.33,\"sum\":1425.82,\"mean\":0.2,"
 	    "\"median\":0.23,\"btc_price\":\"33885.23\"}]", &v1, &r, &err) == 0,
 	    "a SentiCrypt v1 sample parses");
-	CHECK(r.npoints == 1 && r.received == 1 && r.invalid == 0,
+	CHECK(npoints(&r) == 1 && r.received == 1 && r.invalid == 0,
 	    "one valid sample");
-	CHECK_INT(r.points[0].ts_ms, INT64_C(1625592626345),
+	CHECK_INT(TS(r, 0), INT64_C(1625592626345),
 	    "fractional seconds truncated to ms");
-	CHECK(r.points[0].price == 33885.23 && r.points[0].sentiment == 0.2,
+	CHECK(PRICE(r, 0) == 33885.23 && SENT(r, 0) == 0.2,
 	    "price from a string, sentiment from a number");
 	feed_result_free(&r);
 
@@ -303,12 +336,12 @@ main(void)
 	    "{\"timestamp\":-5,\"btc_price\":2,\"mean\":0.2},"
 	    "{\"timestamp\":1e300,\"btc_price\":2,\"mean\":0.2},"
 	    "null, 3]", &v1, &r, &err) == 0, "a mixed feed parses");
-	CHECK(r.received == 15 && r.npoints == 5 && r.invalid == 10,
-	    "5 valid, 10 invalid of 15 (got %zu, %zu)", r.npoints, r.invalid);
-	CHECK(r.npoints == 5 && r.points[0].ts_ms == INT64_C(1230940800000) &&
-	    r.points[1].ts_ms == INT64_C(1625500000000) &&
-	    r.points[2].price == 3 && r.points[3].price == 4 &&
-	    r.points[4].ts_ms == NOW + 86400000,
+	CHECK(r.received == 15 && npoints(&r) == 5 && r.invalid == 10,
+	    "5 valid, 10 invalid of 15 (got %zu, %zu)", npoints(&r), r.invalid);
+	CHECK(npoints(&r) == 5 && TS(r, 0) == INT64_C(1230940800000) &&
+	    TS(r, 1) == INT64_C(1625500000000) &&
+	    PRICE(r, 2) == 3 && PRICE(r, 3) == 4 &&
+	    TS(r, 4) == NOW + 86400000,
 	    "sorted by time; equal times keep feed order; the edges included");
 	feed_result_free(&r);
 
@@ -317,7 +350,7 @@ main(void)
 	    "\"mean\":0.1},{\"timestamp\":1625550001,\"btc_price\":1,"
 	    "\"mean\":\"-2e15\"},{\"timestamp\":1625550002,"
 	    "\"btc_price\":1e15,\"mean\":-1e15}]", &v1, &r, &err) == 0 &&
-	    r.npoints == 1 && r.invalid == 2 && r.points[0].price == 1e15,
+	    npoints(&r) == 1 && r.invalid == 2 && PRICE(r, 0) == 1e15,
 	    "a price of 1e308 or a sentiment of -2e15 is invalid, 1e15 is not");
 	feed_result_free(&r);
 
@@ -331,8 +364,8 @@ main(void)
 		    "\"btc_price\":3,\"mean\":0.3}]", (NOW + 300000) / 1000.0,
 		    (NOW + 300001) / 1000.0, (NOW + 23 * 3600000) / 1000.0);
 		CHECK(feed_parse(json, strlen(json), &v1, NOW, 300000, &r,
-		    &err) == 0 && r.npoints == 1 && r.invalid == 2 &&
-		    r.points[0].ts_ms == NOW + 300000,
+		    &err) == 0 && npoints(&r) == 1 && r.invalid == 2 &&
+		    TS(r, 0) == NOW + 300000,
 		    "300 s ahead is valid; 1 ms more, or 23 h, is invalid");
 		feed_result_free(&r);
 		snprintf(json, sizeof(json), "[{\"timestamp\":%.3f,"
@@ -351,8 +384,8 @@ main(void)
 		CHECK(parse("[{\"date\":\"2021-07-06\",\"price\":34000,"
 		    "\"sentiment\":\"-0.1\"},{\"date\":\"2021-07-07T00:00:00Z\","
 		    "\"price\":\"1.5e4\",\"sentiment\":0}]", &v2, &r, &err) == 0 &&
-		    r.npoints == 2 && r.points[0].ts_ms == INT64_C(1625529600000) &&
-		    r.points[1].price == 15000 && r.points[0].sentiment == -0.1,
+		    npoints(&r) == 2 && TS(r, 0) == INT64_C(1625529600000) &&
+		    PRICE(r, 1) == 15000 && SENT(r, 0) == -0.1,
 		    "renamed fields with dates and numeric strings");
 		feed_result_free(&r);
 		CHECK(parse("[{\"timestamp\":1625592626,\"btc_price\":1,"
@@ -379,7 +412,7 @@ main(void)
 	CHECK(parse("[]", &v1, &r, &err) == -1 && err.code == FEED_EEMPTY &&
 	    strcmp(err.text, "no valid sample among 0") == 0,
 	    "an empty array: %s", err.text);
-	CHECK(r.points == NULL && r.npoints == 0, "a failed parse leaves "
+	CHECK(emptied(&r), "a failed parse leaves "
 	    "nothing to free");
 	{
 		static const char nul[] = "[{\"timestamp\":1625592626,"
