@@ -85,4 +85,20 @@ int feed_global_init(void);
 int feed_fetch(const char *url, long timeout_s, long max_bytes,
     struct feed_body *body, struct error *err);
 
+/* One download of feed_fetch_all(): the URL in, the body or error out. */
+struct feed_download {
+	const char *url;
+	struct feed_body body;	/* on success; the caller frees data */
+	struct error err;	/* on failure (FEED_EFETCH, FEED_ENOMEM) */
+};
+
+/*
+ * Download the n URLs at once, each as feed_fetch() would, within one
+ * deadline of timeout_s.  Each d[i] gets its body or its error: one
+ * failing leaves the others whole.  Returns 0 when all succeeded, -1 when
+ * any failed.
+ */
+int feed_fetch_all(struct feed_download *d, size_t n, long timeout_s,
+    long max_bytes);
+
 #endif

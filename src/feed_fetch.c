@@ -61,21 +61,27 @@ feed_global_init(void)
 	return curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK ? 0 : -1;
 }
 
-int
-feed_fetch(const char *url, long timeout_s, long max_bytes,
-    struct feed_body *body, struct error *err)
-{
-	char ua[64], curlerr[CURL_ERROR_SIZE] = "";
-	struct sink s = { .max = (size_t)max_bytes };
-	CURL *h = curl_easy_init();
+/* One transfer of feed_fetch_all(): its handle, sink and error text. */
+struct transfer {
+	CURL *h;
+	struct sink sink;
+	char curlerr[CURL_ERROR_SIZE];
 	CURLcode cc;
-	long code = 0;
-	int rc = -1;
+	int done;
+};
 
-	memset(body, 0, sizeof(*body));
-	if (h == NULL)
-		return error_set(err, FEED_EFETCH, "curl_easy_init failed");
-	snprintf(ua, sizeof(ua), "isbitcoinlit/%s", PACKAGE_VERSION);
+/* Set up t->h to download url; the sink caps the body at max_bytes. */
+static int
+transfer_init(struct transfer *t, const char *url, long timeout_s,
+    long max_bytes, const char *ua)
+{
+	CURL *h;
+
+	memset(t, 0, sizeof(*t));
+	t->sink.max = (size_t)max_bytes;
+	t->cc = CURLE_OK;
+	if ((h = t->h = curl_easy_init()) == NULL)
+		return -1;
 	curl_easy_setopt(h, CURLOPT_URL, url);
 	curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https,file");
 	curl_easy_setopt(h, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
@@ -88,47 +94,121 @@ feed_fetch(const char *url, long timeout_s, long max_bytes,
 	    timeout_s < LOW_SPEED_TIME_S ? timeout_s : LOW_SPEED_TIME_S);
 	curl_easy_setopt(h, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)max_bytes);
 	curl_easy_setopt(h, CURLOPT_ACCEPT_ENCODING, "");	/* all built in */
+	/* some exchanges refuse a request without one */
 	curl_easy_setopt(h, CURLOPT_USERAGENT, ua);
 	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 1L);
 	curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 2L);
-	curl_easy_setopt(h, CURLOPT_ERRORBUFFER, curlerr);
+	curl_easy_setopt(h, CURLOPT_ERRORBUFFER, t->curlerr);
 	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, sink_write);
-	curl_easy_setopt(h, CURLOPT_WRITEDATA, &s);
+	curl_easy_setopt(h, CURLOPT_WRITEDATA, &t->sink);
+	return 0;
+}
 
-	cc = curl_easy_perform(h);
-	curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &code);
-	if (s.too_big || cc == CURLE_FILESIZE_EXCEEDED) {
-		error_set(err, FEED_EFETCH, "body larger than %ld "
+/*
+ * What a finished transfer gave: 0 with body filled (the sink's buffer,
+ * now the caller's), or -1 with err filled.
+ */
+static int
+transfer_result(struct transfer *t, long max_bytes, struct feed_body *body,
+    struct error *err)
+{
+	struct sink *s = &t->sink;
+	long code = 0;
+
+	curl_easy_getinfo(t->h, CURLINFO_RESPONSE_CODE, &code);
+	if (s->too_big || t->cc == CURLE_FILESIZE_EXCEEDED)
+		return error_set(err, FEED_EFETCH, "body larger than %ld "
 		    "bytes (ISBITCOINLIT_UPSTREAM_MAX_BYTES)", max_bytes);
-		goto out;
-	}
-	if (cc == CURLE_OPERATION_TIMEDOUT) {
-		error_set(err, FEED_EFETCH, "timed out (%s)",
-		    curlerr[0] ? curlerr : curl_easy_strerror(cc));
-		goto out;
-	}
-	if (cc != CURLE_OK) {
-		error_set(err, FEED_EFETCH, "%s%s%s",
-		    curl_easy_strerror(cc), curlerr[0] ? ": " : "", curlerr);
-		goto out;
-	}
+	if (t->cc == CURLE_OPERATION_TIMEDOUT)
+		return error_set(err, FEED_EFETCH, "timed out (%s)",
+		    t->curlerr[0] ? t->curlerr : curl_easy_strerror(t->cc));
+	if (t->cc != CURLE_OK)
+		return error_set(err, FEED_EFETCH, "%s%s%s",
+		    curl_easy_strerror(t->cc), t->curlerr[0] ? ": " : "",
+		    t->curlerr);
 	/* file:// has no status; http(s) must be 2xx after redirects */
-	if (code != 0 && (code < 200 || code > 299)) {
-		error_set(err, FEED_EFETCH, "HTTP status %ld", code);
-		goto out;
-	}
-	if (s.data == NULL && (s.data = calloc(1, 1)) == NULL) {
-		error_set(err, FEED_ENOMEM, "out of memory");
-		goto out;
-	}
-	body->data = s.data;
-	body->len = s.len;
-	s.data = NULL;
+	if (code != 0 && (code < 200 || code > 299))
+		return error_set(err, FEED_EFETCH, "HTTP status %ld", code);
+	if (s->data == NULL && (s->data = calloc(1, 1)) == NULL)
+		return error_set(err, FEED_ENOMEM, "out of memory");
+	body->data = s->data;
+	body->len = s->len;
+	s->data = NULL;
 	error_set(err, FEED_OK, "%s", "");
-	rc = 0;
-out:
-	free(s.data);
-	curl_easy_cleanup(h);
+	return 0;
+}
+
+int
+feed_fetch_all(struct feed_download *d, size_t n, long timeout_s,
+    long max_bytes)
+{
+	char ua[64];
+	struct transfer *t;
+	CURLM *m = NULL;
+	CURLMsg *msg;
+	int running = 0, left, failed = 0;
+
+	snprintf(ua, sizeof(ua), "isbitcoinlit/%s", PACKAGE_VERSION);
+	for (size_t i = 0; i < n; i++)
+		memset(&d[i].body, 0, sizeof(d[i].body));
+	if ((t = calloc(n ? n : 1, sizeof(*t))) == NULL ||
+	    (m = curl_multi_init()) == NULL) {
+		for (size_t i = 0; i < n; i++)
+			error_set(&d[i].err, FEED_ENOMEM, "out of memory");
+		free(t);
+		return -1;
+	}
+	for (size_t i = 0; i < n; i++)
+		if (transfer_init(&t[i], d[i].url, timeout_s, max_bytes,
+		    ua) < 0 || curl_multi_add_handle(m, t[i].h) != CURLM_OK) {
+			t[i].cc = CURLE_FAILED_INIT;
+			t[i].done = 1;
+		}
+	/*
+	 * All at once, one deadline: each transfer has the same total
+	 * timeout from now, so the slowest ends within timeout_s.
+	 */
+	do {
+		if (curl_multi_perform(m, &running) != CURLM_OK)
+			break;
+		while ((msg = curl_multi_info_read(m, &left)) != NULL)
+			for (size_t i = 0; msg->msg == CURLMSG_DONE && i < n; i++)
+				if (t[i].h == msg->easy_handle) {
+					t[i].cc = msg->data.result;
+					t[i].done = 1;
+				}
+		if (running > 0 && curl_multi_poll(m, NULL, 0, 1000, NULL) !=
+		    CURLM_OK)
+			break;
+	} while (running > 0);
+	for (size_t i = 0; i < n; i++) {
+		if (!t[i].done)
+			t[i].cc = CURLE_OPERATION_TIMEDOUT;
+		if (t[i].h == NULL) {
+			error_set(&d[i].err, FEED_EFETCH, "curl_easy_init failed");
+			failed++;
+			continue;
+		}
+		if (transfer_result(&t[i], max_bytes, &d[i].body, &d[i].err) < 0)
+			failed++;
+		curl_multi_remove_handle(m, t[i].h);
+		curl_easy_cleanup(t[i].h);
+		free(t[i].sink.data);
+	}
+	curl_multi_cleanup(m);
+	free(t);
+	return failed ? -1 : 0;
+}
+
+int
+feed_fetch(const char *url, long timeout_s, long max_bytes,
+    struct feed_body *body, struct error *err)
+{
+	struct feed_download d = { .url = url };
+	int rc = feed_fetch_all(&d, 1, timeout_s, max_bytes);
+
+	*body = d.body;
+	*err = d.err;
 	return rc;
 }

@@ -14,6 +14,8 @@
  *   /redirect-file    a redirect to file:///etc/hostname
  *   /redirect-ftp     a redirect to ftp://127.0.0.1:1/feed.json (a protocol
  *                     libcurl follows by default; nothing listens there)
+ *   /need-ua/NAME     /file/NAME, or 400 with a JSON message when the
+ *                     request has no User-Agent (as an exchange does)
  */
 #include "config.h"
 
@@ -118,6 +120,14 @@ handle(int fd)
 		msleep(atol(path + 6));
 		if (name != NULL)
 			serve_file(fd, name + 1);
+	} else if (strncmp(path, "/need-ua/", 9) == 0) {
+		if (strstr(req, "\r\nUser-Agent: ") != NULL)	/* curl's spelling */
+			serve_file(fd, path + 9);
+		else
+			puts_fd(fd, "HTTP/1.1 400 Bad Request\r\nContent-Type: "
+			    "application/json\r\nContent-Length: 43\r\n"
+			    "Connection: close\r\n\r\n"
+			    "{\"message\":\"User-Agent header is required\"}");
 	} else if (strncmp(path, "/status/", 8) == 0) {
 		snprintf(hdr, sizeof(hdr), "HTTP/1.1 %d Oops\r\nContent-Type: "
 		    "application/json\r\nContent-Length: 2\r\nConnection: close"

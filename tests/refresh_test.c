@@ -1004,6 +1004,64 @@ perm_cases(const struct tl_redis *rs)
 	conn_free(c);
 }
 
+/*
+ * feed_fetch_all(): the downloads of one refresh at once, within one
+ * deadline, each with its own result: one failing (an HTTP error, a
+ * stall past the deadline) leaves the others whole; a server that wants a
+ * User-Agent gets one.
+ */
+static void
+fetch_cases(void)
+{
+	char path[512], url[4][256];
+	struct feed_download d[3];
+	char *want;
+	int rc;
+
+	snprintf(path, sizeof(path), "%s/feed24.json", dir);
+	want = tl_read_file(path);
+	snprintf(url[0], sizeof(url[0]), "http://127.0.0.1:%d/file/feed24.json",
+	    port);
+	snprintf(url[1], sizeof(url[1]), "http://127.0.0.1:%d/status/404", port);
+	snprintf(url[2], sizeof(url[2]),
+	    "http://127.0.0.1:%d/need-ua/feed24.json", port);
+	memset(d, 0, sizeof(d));
+	for (int i = 0; i < 3; i++)
+		d[i].url = url[i];
+	rc = feed_fetch_all(d, 3, 10, 16L << 20);
+	CHECK(rc == -1, "fetch_all: one of three failed: -1");
+	CHECK(want != NULL && d[0].body.data != NULL &&
+	    d[0].body.len == strlen(want) &&
+	    memcmp(d[0].body.data, want, d[0].body.len) == 0,
+	    "fetch_all: the first body whole");
+	CHECK(d[1].body.data == NULL && strstr(d[1].err.text,
+	    "HTTP status 404") != NULL, "fetch_all: the second its own error "
+	    "(%s)", d[1].err.text);
+	CHECK(want != NULL && d[2].body.data != NULL &&
+	    d[2].body.len == strlen(want), "fetch_all: the third sent a "
+	    "User-Agent and got its body (%s)", d[2].err.text);
+	for (int i = 0; i < 3; i++)
+		free(d[i].body.data);
+
+	snprintf(url[3], sizeof(url[3]), "http://127.0.0.1:%d/stall", port);
+	snprintf(url[0], sizeof(url[0]),
+	    "http://127.0.0.1:%d/slow/300/feed24.json", port);
+	memset(d, 0, sizeof(d));
+	d[0].url = url[3];
+	d[1].url = url[0];
+	rc = feed_fetch_all(d, 2, 2, 16L << 20);
+	CHECK(rc == -1 && d[0].body.data == NULL &&
+	    strstr(d[0].err.text, "timed out") != NULL,
+	    "fetch_all: a stalled feed times out at the deadline (%s)",
+	    d[0].err.text);
+	CHECK(want != NULL && d[1].body.data != NULL &&
+	    d[1].body.len == strlen(want), "fetch_all: the other arrives "
+	    "whole meanwhile (%s)", d[1].err.text);
+	for (int i = 0; i < 2; i++)
+		free(d[i].body.data);
+	free(want);
+}
+
 int
 main(void)
 {
@@ -1051,6 +1109,9 @@ main(void)
 		return tl_done();
 	}
 	before = tl_count_results();
+	if (feed_global_init() < 0)
+		CHECK(0, "curl_global_init");
+	fetch_cases();
 	feed_cases("sortedset", plain.url, 0);
 	ncases = tl_count_results() - before;
 	process_cases(plain.url);
