@@ -171,9 +171,17 @@ auto_parse(const char *buf, size_t len, const struct feed_args *a,
 	memset(out, 0, sizeof(*out));
 	if ((f = detect(buf, len, a, err)) == NULL)
 		return -1;
-	if ((f->series & a->want) != a->want)
+	if ((f->series & a->want) != a->want) {
+		struct jscan s;
+		json_error_t jerr;
+
+		/* a body that is not JSON is refused as such, as everywhere */
+		jscan_init(&s, buf, len);
+		if (jscan_skip(&s, 1, &jerr) < 0 || jscan_end(&s, &jerr) < 0)
+			return feed_not_json(err, &jerr);
 		return error_set(err, FEED_ESHAPE, "the body is %s (%s), which "
 		    "gives %s", f->title, f->name, lacking(f->series, a->want));
+	}
 	if (f->parse(buf, len, a, out, err) < 0)
 		return -1;
 	out->format = f;

@@ -589,6 +589,10 @@ table_cases(void)
 	    "auto: another object is read as v1, as before: %s", err.text);
 	CHECK(parse_as("auto", "[{\"timestamp\":1", &args_both, &r, &err) ==
 	    -1 && err.code == FEED_EJSON, "auto: not JSON: %s", err.text);
+	CHECK(parse_as("auto", "[[1625692800,1 [", &args_both, &r, &err) ==
+	    -1 && err.code == FEED_EJSON,
+	    "auto, both series wanted: broken candles are not JSON first: %s",
+	    err.text);
 	CHECK(parse_as("senticrypt-v1", "[[1625692800,1,2,1.5,1.5,1]]",
 	    &args_both, &r, &err) == -1 && err.code == FEED_EEMPTY &&
 	    strstr(err.text, "not an object"),
