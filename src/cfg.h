@@ -36,6 +36,7 @@ struct cfg {
 	long stale_after_s;	/* /healthz: data older than this is stale */
 	/* upstream feed */
 	char *upstream_url;
+	char *upstream_format;	/* a feed_formats[] name; checked at start-up */
 	long upstream_timeout_s;
 	long upstream_max_bytes;
 	long max_future_s;	/* a sample ahead of the clock by more: invalid */

@@ -235,8 +235,9 @@ int
 refresh_run(const struct cfg *cfg, struct store *st,
     struct refresh_report *report, struct error *err)
 {
-	struct feed_fields fields = { cfg->field_timestamp, cfg->field_price,
-	    cfg->field_sentiment };
+	struct feed_args args = { 0, (int64_t)cfg->max_future_s * 1000,
+	    { cfg->field_timestamp, cfg->field_price, cfg->field_sentiment },
+	    FEED_BOTH };
 	struct feed_body body = { NULL, 0 };
 	struct feed_result feed = { 0 };
 	struct error ferr, serr;
@@ -278,9 +279,9 @@ refresh_run(const struct cfg *cfg, struct store *st,
 	feed_stage = 2;
 	report->fetch_ms = elapsed_ms(&t0) - lap;
 	lap += report->fetch_ms;
-	if (feed_parse(body.data, body.len, &fields, fmt_now_ms(),
-	    (int64_t)cfg->max_future_s * 1000, &feed,
-	    &ferr) < 0) {
+	args.now_ms = fmt_now_ms();
+	if (feed_parse_as(cfg->upstream_format, body.data, body.len, &args,
+	    &feed, &ferr) < 0) {
 		feed_failed(err, &ferr);
 		goto out;
 	}

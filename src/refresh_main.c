@@ -230,12 +230,20 @@ int
 main(int argc, char *argv[])
 {
 	struct worker w;
+	struct error ferr;
 	struct pool_app app = { PROG, routes, sizeof(routes) / sizeof(routes[0]),
 	    app_init, app_fini, &w, NULL };
 	int rc;
 
 	cfg_load_or_exit(&cfg, PROG, CFG_REFRESH, argc, argv);
 	log_init("refresh", cfg.log_level);
+	/* the upstream feed gives both series: a price-only format cannot */
+	if (feed_format_for(cfg.upstream_format, FEED_BOTH, &ferr) == NULL) {
+		fprintf(stderr, "%s: ISBITCOINLIT_UPSTREAM_FORMAT "
+		    "(--upstream-format): %s\n", PROG, ferr.text);
+		cfg_free(&cfg);
+		return 2;
+	}
 	if (store_startup_check(&cfg) < 0) {
 		cfg_free(&cfg);
 		return 2;
