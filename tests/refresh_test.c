@@ -607,8 +607,11 @@ process_cases(const char *url)
 		b = tl_spawn(argv, &e, 1, NULL);
 		sb = tl_wait(b);
 		sa = tl_wait(a);
-		CHECK(sa == 0 && sb == 4, "two concurrent refreshes: one runs "
-		    "(exit %d), the other finds the lock (exit %d)", sa, sb);
+		/* which one takes the lock is the scheduler's choice (under
+		 * valgrind on a busy machine the second may start first) */
+		CHECK((sa == 0 && sb == 4) || (sa == 4 && sb == 0),
+		    "two concurrent refreshes: one runs, the other finds the "
+		    "lock (exits %d and %d)", sa, sb);
 		CHECK(stat_of(c, "c", "successes") == 1 &&
 		    stat_of(c, "c", "failures_lock_busy") == 1,
 		    "counted: one success, one failure for the lock");
