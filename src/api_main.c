@@ -30,6 +30,8 @@
 
 /* Parsed once before any fork; the connection is made in each worker. */
 static struct cfg cfg;
+/* The documents of the settings' mode, made from cfg with it. */
+static struct docs docs;
 
 struct worker {
 	struct conn *conn;	/* REDIS_URL: cache writes, fallback reads */
@@ -309,7 +311,7 @@ serve_doc(struct http_request *req, struct worker *w,
 	for (int i = 0; i < nr && rc != 1; i++) {
 		rc = cfg.cache ? store_doc_get(from[i], key, &body, &len, &err) :
 		    0;
-		if (rc == 1 && !k->valid(body, len, n)) {
+		if (rc == 1 && !k->valid(k, body, len, n)) {
 			docs_describe(k, n, what, sizeof(what));
 			log_warn("the cache holds no %s, recomputing bytes=%zu",
 			    what, len);
@@ -337,7 +339,7 @@ serve_doc(struct http_request *req, struct worker *w,
 		answer_failure(req, rc, &err, nr > 0 ? from[nr - 1] : NULL);
 		goto out;
 	}
-	if ((body = k->render(rd.t_ms, n, &rd.h, &len)) == NULL) {
+	if ((body = k->render(k, rd.t_ms, n, &rd.h, &len)) == NULL) {
 		http_error(req, 500, NULL, "internal error", "out of memory");
 		goto out;
 	}
@@ -354,30 +356,44 @@ out:
 static void
 handle_lit(struct http_request *req, void *ctx)
 {
-	const struct doc_kind *k = &docs_table[DOCS_SUMMARY];
+	const struct doc_kind *k = &docs.kind[DOCS_SUMMARY];
 
 	serve_doc(req, ctx, k, k->min_window);
 }
 
 /*
- * The history of ?hours=N hours (the first hours= of the query, read as
- * nginx reads $arg_hours): as the summary, from <prefix>:history:<N> or
- * computed.
+ * The history of ?hours=N hours, or with day buckets of ?days=N days (the
+ * first such parameter of the query, read as nginx reads $arg_hours and
+ * $arg_days): as the summary, from <prefix>:history:<N> (hours) or
+ * <prefix>:history:d:<N> (days), or computed.  The other mode's
+ * parameter, with a value, is refused: it asks for buckets this service
+ * does not make.
  */
 static void
 handle_history(struct http_request *req, void *ctx)
 {
-	const char *value;
-	size_t vlen = 0;
-	int hours;
+	const struct doc_kind *k = &docs.kind[DOCS_HISTORY];
+	const char *value, *other;
+	size_t vlen = 0, olen = 0;
+	int day = k->bucket_ms == FMT_DAY_MS, n;
 
-	value = http_query_value(req->query, "hours", &vlen);
-	if (history_hours(value, vlen, &hours) < 0) {
-		http_error(req, 400, NULL, "bad request",
+	value = http_query_value(req->query, day ? "days" : "hours", &vlen);
+	other = http_query_value(req->query, day ? "hours" : "days", &olen);
+	if (other != NULL && olen > 0) {
+		http_error(req, 400, NULL, "bad request", day ?
+		    "this service's buckets are days: ask for ?days=N, a whole "
+		    "number from 1 to 31" : "this service's buckets are hours: "
+		    "ask for ?hours=N, a whole number from 1 to 24");
+		return;
+	}
+	if ((day ? history_days(value, vlen, &n) :
+	    history_hours(value, vlen, &n)) < 0) {
+		http_error(req, 400, NULL, "bad request", day ?
+		    "days must be a whole number from 1 to 31" :
 		    "hours must be a whole number from 1 to 24");
 		return;
 	}
-	serve_doc(req, ctx, &docs_table[DOCS_HISTORY], hours);
+	serve_doc(req, ctx, k, n);
 }
 
 static void
@@ -502,6 +518,7 @@ main(int argc, char *argv[])
 	int rc;
 
 	cfg_load_or_exit(&cfg, PROG, CFG_API, argc, argv);
+	docs_init(&docs, &cfg);
 	log_init("api", cfg.log_level);
 	if (store_startup_check(&cfg) < 0) {
 		cfg_free(&cfg);

@@ -23,6 +23,7 @@ enum opt_type {
 	OPT_INT,	/* in [min, max] */
 	OPT_TIMESERIES,
 	OPT_ANCHOR,
+	OPT_BUCKET,
 	OPT_LOGLEVEL,
 	OPT_ONOFF,	/* on or off */
 	OPT_FLAG	/* command line only, no value */
@@ -66,8 +67,9 @@ static const struct opt opts[] = {
 	  OFF(timeseries), "auto", 0, 0, CFG_ALL,
 	  "auto, redistimeseries or sortedset" },
 	{ "ISBITCOINLIT_RETENTION_S", "retention-s", OPT_INT, OFF(retention_s),
-	  "86400", 0, 100L * 365 * 86400, CFG_REFRESH,
-	  "drop samples older than the newest minus this, seconds (0: keep all)" },
+	  NULL, 0, 100L * 365 * 86400, CFG_REFRESH,
+	  "drop samples older than the newest minus this, seconds (0: keep all); "
+	  "unset: 86400 with hour buckets, 2678400 (31 days) with day buckets" },
 	{ "ISBITCOINLIT_MIN_REPLICAS", "min-replicas", OPT_INT,
 	  OFF(min_replicas), "0", 0, 64, CFG_REFRESH,
 	  "a refresh succeeds only once this many replicas have its writes "
@@ -83,6 +85,12 @@ static const struct opt opts[] = {
 	{ "ISBITCOINLIT_WINDOW_ANCHOR", "window-anchor", OPT_ANCHOR,
 	  OFF(window_anchor), "newest", 0, 0, CFG_ALL,
 	  "newest (the newest sample) or now (the clock) ends the window" },
+	{ "ISBITCOINLIT_BUCKET", "bucket", OPT_BUCKET, OFF(bucket), "hour", 0, 0,
+	  CFG_ALL, "hour or day: the UTC buckets of the summary's rows and of "
+	  "/history (?hours=N, or ?days=N)" },
+	{ "ISBITCOINLIT_WINDOW", "window", OPT_INT, OFF(window), "3", 2, 24,
+	  CFG_ALL, "buckets in the verdict: the summary's window, from 2 (one "
+	  "has no direction) to 24" },
 	{ "ISBITCOINLIT_STALE_AFTER_S", "stale-after-s", OPT_INT,
 	  OFF(stale_after_s), "3600", 1, 365L * 86400, CFG_API,
 	  "/healthz calls the data stale when its newest sample is older, "
@@ -245,6 +253,15 @@ opt_set(struct cfg *cfg, const struct opt *o, const char *value,
 			return cfg_fail(err, o, "not one of newest, now", value);
 		*(enum cfg_anchor *)field = (enum cfg_anchor)i;
 		return 0;
+	case OPT_BUCKET:
+		if (strcmp(value, "hour") == 0)
+			i = CFG_BUCKET_HOUR;
+		else if (strcmp(value, "day") == 0)
+			i = CFG_BUCKET_DAY;
+		else
+			return cfg_fail(err, o, "not one of hour, day", value);
+		*(enum cfg_bucket *)field = (enum cfg_bucket)i;
+		return 0;
 	case OPT_LOGLEVEL:
 		if ((i = log_level_parse(value)) < 0)
 			return cfg_fail(err, o, "not one of debug, info, warn, "
@@ -299,6 +316,7 @@ cfg_parse(struct cfg *cfg, unsigned mask, int argc, char *const argv[],
 {
 	memset(cfg, 0, sizeof(*cfg));
 	err->text[0] = '\0';
+	cfg->retention_s = -1;	/* unset: by the bucket, below */
 	for (size_t i = 0; i < NOPTS; i++)
 		if (opts[i].def != NULL &&
 		    opt_set(cfg, &opts[i], opts[i].def, err) < 0)
@@ -377,6 +395,9 @@ cfg_parse(struct cfg *cfg, unsigned mask, int argc, char *const argv[],
 			goto fail;
 		}
 	}
+	if (cfg->retention_s < 0)
+		cfg->retention_s = cfg->bucket == CFG_BUCKET_DAY ?
+		    CFG_RETENTION_DAY_S : CFG_RETENTION_HOUR_S;
 	if (cfg->once && cfg->every_s > 0) {
 		error_set(err, 0,
 		    "--once and --every exclude each other");

@@ -17,6 +17,11 @@ enum cfg_timeseries {
 	CFG_TS_AUTO, CFG_TS_REDISTIMESERIES, CFG_TS_SORTEDSET, CFG_TS_COUNT
 };
 enum cfg_anchor { CFG_ANCHOR_NEWEST, CFG_ANCHOR_NOW };
+enum cfg_bucket { CFG_BUCKET_HOUR, CFG_BUCKET_DAY };
+
+/* ISBITCOINLIT_RETENTION_S when unset: a day of hours, 31 days of days. */
+#define CFG_RETENTION_HOUR_S 86400L
+#define CFG_RETENTION_DAY_S (31L * 86400)
 
 struct cfg {
 	/* Redis */
@@ -26,13 +31,15 @@ struct cfg {
 	long redis_timeout_ms;
 	char *key_prefix;
 	enum cfg_timeseries timeseries;
-	long retention_s;
+	long retention_s;	/* unset: by the bucket (CFG_RETENTION_*) */
 	long min_replicas;	/* WAIT for this many after a refresh */
 	long replica_timeout_ms;
 	/* API */
 	int cache;		/* 0: never read or write the cache */
 	long cache_ttl_s;
 	enum cfg_anchor window_anchor;
+	enum cfg_bucket bucket;	/* the documents' buckets: hours or days */
+	long window;		/* buckets in the verdict */
 	long stale_after_s;	/* /healthz: data older than this is stale */
 	/* upstream feed */
 	char *upstream_url;

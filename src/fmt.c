@@ -158,6 +158,16 @@ fmt_hour_floor(int64_t ms)
 	return ms - r == HOUR_START_MIN ? HOUR_START_MIN : ms - r - FMT_HOUR_MS;
 }
 
+int64_t
+fmt_bucket_floor(int64_t ms, int64_t bucket_ms)
+{
+	int64_t r = ms % bucket_ms, low = INT64_MIN / bucket_ms * bucket_ms;
+
+	if (r >= 0)
+		return ms - r;
+	return ms - r == low ? low : ms - r - bucket_ms;
+}
+
 /* What RFC 3339 can write: 0000-01-01T00:00:00Z to the last ms of 9999. */
 #define RFC3339_MIN_MS INT64_C(-62167219200000)
 #define RFC3339_MAX_MS INT64_C(253402300799999)

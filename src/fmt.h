@@ -50,5 +50,14 @@ int64_t fmt_now_ms(void);
 int64_t fmt_hour_floor(int64_t ms);
 
 #define FMT_HOUR_MS INT64_C(3600000)
+#define FMT_DAY_MS INT64_C(86400000)
+
+/*
+ * Start of the bucket of bucket_ms (> 0) holding ms: floor(ms / bucket_ms)
+ * * bucket_ms, buckets counted from the epoch (so hours and days are UTC
+ * ones).  Defined for every int64 as fmt_hour_floor(): below the lowest
+ * bucket start an int64 holds, the result is that bucket start.
+ */
+int64_t fmt_bucket_floor(int64_t ms, int64_t bucket_ms);
 
 #endif

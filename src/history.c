@@ -13,12 +13,19 @@
 #include "summary.h"
 
 int
-history_hours(const char *value, size_t len, int *hours)
+history_max(int64_t bucket_ms)
+{
+	return bucket_ms == FMT_DAY_MS ? HISTORY_DAYS_MAX : HISTORY_HOURS_MAX;
+}
+
+/* A count of 1 to max, def when not asked: see history_hours(). */
+static int
+history_count(const char *value, size_t len, int max, int def, int *out)
 {
 	int n = 0;
 
 	if (value == NULL || len == 0) {
-		*hours = HISTORY_HOURS_DEFAULT;
+		*out = def;
 		return 0;
 	}
 	if (len < 1 || len > 2)
@@ -28,44 +35,59 @@ history_hours(const char *value, size_t len, int *hours)
 			return -1;
 		n = n * 10 + (value[i] - '0');
 	}
-	if (n < 1 || n > HISTORY_HOURS_MAX)
+	if (n < 1 || n > max)
 		return -1;
-	*hours = n;
+	*out = n;
 	return 0;
 }
 
-/* The bucket starting at hour in one series; NULL if none. */
+int
+history_hours(const char *value, size_t len, int *hours)
+{
+	return history_count(value, len, HISTORY_HOURS_MAX,
+	    HISTORY_HOURS_DEFAULT, hours);
+}
+
+int
+history_days(const char *value, size_t len, int *days)
+{
+	return history_count(value, len, HISTORY_DAYS_MAX,
+	    HISTORY_DAYS_DEFAULT, days);
+}
+
+/* The bucket starting at start in one series; NULL if none. */
 static const struct store_bucket *
-bucket_at(const struct store_hourly *h, int series, int64_t hour)
+bucket_at(const struct store_buckets *h, int series, int64_t start)
 {
 	for (size_t i = 0; i < h->n[series]; i++)
-		if (h->b[series][i].start_ms == hour)
+		if (h->b[series][i].start_ms == start)
 			return &h->b[series][i];
 	return NULL;
 }
 
 void
-history_build(int64_t t_ms, int hours, const struct store_hourly *h,
-    struct history *out)
+history_build(int64_t t_ms, int n, int64_t bucket_ms,
+    const struct store_buckets *h, struct history *out)
 {
 	int64_t from, to;
 
 	memset(out, 0, sizeof(*out));
-	if (hours < 1 || hours > HISTORY_HOURS_MAX)
+	out->bucket_ms = bucket_ms;
+	if (n < 1 || n > history_max(bucket_ms))
 		return;
 	out->as_of_ms = t_ms;
-	out->hours = hours;
-	summary_window(t_ms, hours, &from, &to);
-	for (int i = 0; i < hours; i++) {
+	out->n = n;
+	summary_window(t_ms, n, bucket_ms, &from, &to);
+	for (int i = 0; i < n; i++) {
 		struct history_row *r = &out->rows[i];
 		const struct store_bucket *p, *s;
 
-		r->hour_ms = from + (int64_t)i * FMT_HOUR_MS;
-		if ((p = bucket_at(h, STORE_PRICE, r->hour_ms)) != NULL) {
+		r->start_ms = from + (int64_t)i * bucket_ms;
+		if ((p = bucket_at(h, STORE_PRICE, r->start_ms)) != NULL) {
 			r->price = p->avg;
 			r->price_samples = p->count;
 		}
-		if ((s = bucket_at(h, STORE_SENTIMENT, r->hour_ms)) != NULL) {
+		if ((s = bucket_at(h, STORE_SENTIMENT, r->start_ms)) != NULL) {
 			r->sentiment = s->avg;
 			r->sentiment_samples = s->count;
 		}
@@ -80,14 +102,14 @@ history_render(const struct history *hs, int pretty, size_t *len)
 
 	jw_init(&w, pretty);
 	jw_object_begin(&w);
-	jw_key(&w, "hours");
-	jw_int(&w, hs->hours);
-	jw_key(&w, "hourly");
+	jw_key(&w, hs->bucket_ms == FMT_DAY_MS ? "days" : "hours");
+	jw_int(&w, hs->n);
+	jw_key(&w, hs->bucket_ms == FMT_DAY_MS ? "daily" : "hourly");
 	jw_array_begin(&w);
-	for (int i = 0; i < hs->hours; i++) {
+	for (int i = 0; i < hs->n; i++) {
 		const struct history_row *r = &hs->rows[i];
 
-		fmt_rfc3339(r->hour_ms, 0, t);
+		fmt_rfc3339(r->start_ms, 0, t);
 		jw_object_begin(&w);
 		jw_key(&w, "time");
 		jw_string(&w, t);
@@ -136,17 +158,20 @@ count(const char **p, const char *end, int *zero)
 }
 
 int
-history_valid(const char *body, size_t len, int hours)
+history_valid(const char *body, size_t len, int n, int64_t bucket_ms)
 {
 	const char *p = body, *end = body + len;
 	char head[40];
 
-	if (len > HISTORY_DOC_MAX || hours < 1 || hours > HISTORY_HOURS_MAX)
+	if (len > HISTORY_DOC_MAX || n < 1 || n > history_max(bucket_ms))
 		return 0;
-	snprintf(head, sizeof(head), "{\"hours\":%d,\"hourly\":[", hours);
+	if (bucket_ms == FMT_DAY_MS)
+		snprintf(head, sizeof(head), "{\"days\":%d,\"daily\":[", n);
+	else
+		snprintf(head, sizeof(head), "{\"hours\":%d,\"hourly\":[", n);
 	if (!dc_lit(&p, end, head))
 		return 0;
-	for (int i = 0; i < hours; i++) {
+	for (int i = 0; i < n; i++) {
 		int pnull, snull, pzero, szero;
 
 		if ((i > 0 && !dc_lit(&p, end, ",")) ||

@@ -242,6 +242,7 @@ refresh_run(const struct cfg *cfg, struct store *st,
 	struct feed_result feed = { 0 };
 	struct error ferr, serr;
 	struct store_counts counts[STORE_NSERIES];
+	struct docs table;
 	struct docs_read rd;
 	struct docs_set docs = { .n = 0 };
 	struct stream kept[STORE_NSERIES];
@@ -305,8 +306,9 @@ refresh_run(const struct cfg *cfg, struct store *st,
 	 * Every served document from one read of the longest window, then
 	 * the cache: the API serves them from now on.
 	 */
-	if ((n = docs_read(st, cfg->window_anchor, fmt_now_ms(),
-	    DOCS_WINDOW_MAX, &rd, &serr)) < 0)
+	docs_init(&table, cfg);
+	if ((n = docs_read_all(&table, st, cfg->window_anchor, fmt_now_ms(),
+	    &rd, &serr)) < 0)
 		goto redis_failed;
 	if (n == 0) {
 		/* everything was older than the retention: nothing to serve */
@@ -314,7 +316,7 @@ refresh_run(const struct cfg *cfg, struct store *st,
 		    "the retention (ISBITCOINLIT_RETENTION_S)");
 		goto out;
 	}
-	if (docs_render_all(st, &rd, &docs) < 0)
+	if (docs_render_all(&table, st, &rd, &docs) < 0)
 		goto no_memory;
 	if (lock_keep(cfg, st, token, "the cache was written (the series "
 	    "were)", err) < 0)

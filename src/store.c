@@ -405,7 +405,7 @@ store_newest(struct store *st, int64_t *ts_ms, int *found,
 }
 
 void
-store_hourly_init(struct store_hourly *h, struct store_bucket *buf, size_t cap)
+store_buckets_init(struct store_buckets *h, struct store_bucket *buf, size_t cap)
 {
 	memset(h, 0, sizeof(*h));
 	for (int i = 0; i < STORE_NSERIES; i++)
@@ -414,23 +414,26 @@ store_hourly_init(struct store_hourly *h, struct store_bucket *buf, size_t cap)
 }
 
 int
-store_hourly(struct store *st, int64_t from_ms, int64_t to_ms,
-    struct store_hourly *out, struct error *err)
+store_buckets(struct store *st, int64_t from_ms, int64_t to_ms,
+    int64_t bucket_ms, struct store_buckets *out, struct error *err)
 {
-	int64_t hours;
+	int64_t n;
 
 	for (int i = 0; i < STORE_NSERIES; i++)
 		out->n[i] = 0;
+	if (bucket_ms != FMT_HOUR_MS && bucket_ms != FMT_DAY_MS)
+		return error_set(err, STORE_ECONFIG, "buckets of %lld ms",
+		    (long long)bucket_ms);
 	if (from_ms > to_ms)
 		return 0;
-	/* the whole hours the range touches, computed without overflow */
-	hours = fmt_hour_floor(to_ms) / FMT_HOUR_MS -
-	    fmt_hour_floor(from_ms) / FMT_HOUR_MS + 1;
-	if (hours < 1 || (uint64_t)hours > out->cap)
-		return error_set(err, STORE_ECONFIG, "a range of %lld hours "
-		    "needs more than the %zu hourly buckets given",
-		    (long long)hours, out->cap);
+	/* the whole buckets the range touches, computed without overflow */
+	n = fmt_bucket_floor(to_ms, bucket_ms) / bucket_ms -
+	    fmt_bucket_floor(from_ms, bucket_ms) / bucket_ms + 1;
+	if (n < 1 || (uint64_t)n > out->cap)
+		return error_set(err, STORE_ECONFIG, "a range of %lld %s "
+		    "needs more than the %zu buckets given", (long long)n,
+		    bucket_ms == FMT_DAY_MS ? "days" : "hours", out->cap);
 	if (store_resolve(st, err) < 0)
 		return -1;
-	return st->ops->hourly(st, from_ms, to_ms, out, err);
+	return st->ops->buckets(st, from_ms, to_ms, bucket_ms, out, err);
 }

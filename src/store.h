@@ -28,25 +28,25 @@ struct store_counts {
 };
 
 struct store_bucket {
-	int64_t start_ms;	/* a multiple of one hour */
+	int64_t start_ms;	/* a multiple of the bucket's length */
 	double avg;
 	size_t count;		/* samples averaged, at least 1 */
 };
 
 /*
- * Hourly averages and sample counts of both series over a range, oldest
- * bucket first (only hours with samples), into
- * arrays the caller provides: b[series] holds cap buckets.  A range of
- * N whole hours needs cap >= N.
+ * Averages and sample counts of both series by bucket (a UTC hour or
+ * day) over a range, oldest bucket first (only buckets with samples),
+ * into arrays the caller provides: b[series] holds cap buckets.  A range
+ * of N whole buckets needs cap >= N.
  */
-struct store_hourly {
+struct store_buckets {
 	struct store_bucket *b[STORE_NSERIES];
 	size_t cap;
 	size_t n[STORE_NSERIES];
 };
 
 /* Point h at buf, room for cap buckets per series (2 * cap in all). */
-void store_hourly_init(struct store_hourly *h, struct store_bucket *buf,
+void store_buckets_init(struct store_buckets *h, struct store_bucket *buf,
     size_t cap);
 
 /* The codes of a struct error filled by the store. */
@@ -137,12 +137,14 @@ int store_newest(struct store *st, int64_t *ts_ms, int *found,
     struct error *err);
 
 /*
- * Hourly averages of both series over [from_ms, to_ms] into out, whose b[]
- * and cap the caller set (see struct store_hourly).  Returns 0, or -1 with
- * err (STORE_ECONFIG when the range holds more hours than out->cap).
+ * Averages of both series by buckets of bucket_ms (one hour or one day:
+ * [k * bucket_ms, (k + 1) * bucket_ms), k counted from the epoch, so UTC
+ * hours and days) over [from_ms, to_ms] into out, whose b[] and cap the
+ * caller set (see struct store_buckets).  Returns 0, or -1 with err
+ * (STORE_ECONFIG when the range holds more buckets than out->cap).
  */
-int store_hourly(struct store *st, int64_t from_ms, int64_t to_ms,
-    struct store_hourly *out, struct error *err);
+int store_buckets(struct store *st, int64_t from_ms, int64_t to_ms,
+    int64_t bucket_ms, struct store_buckets *out, struct error *err);
 
 /*
  * ---- the cached documents: the exact compact JSON bodies, each a string

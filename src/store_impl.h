@@ -24,9 +24,9 @@ struct store_ops {
 	/* newest timestamp of each series; found[i] = 0 for an empty one */
 	int (*newest)(struct store *, int64_t ts[STORE_NSERIES],
 	    int found[STORE_NSERIES], struct error *);
-	/* out->cap is enough for the range (checked by store_hourly) */
-	int (*hourly)(struct store *, int64_t, int64_t, struct store_hourly *,
-	    struct error *);
+	/* by buckets of bucket_ms; out->cap is enough (store_buckets()) */
+	int (*buckets)(struct store *, int64_t from_ms, int64_t to_ms,
+	    int64_t bucket_ms, struct store_buckets *out, struct error *);
 };
 
 extern const struct store_ops store_rts_ops;

@@ -343,13 +343,15 @@ rts_buckets(const redisReply *r, int counts, struct store_bucket *b,
 /*
  * Averages and counts of both series in one round trip: four TS.RANGE,
  * avg then count per series.  They are not one atomic read: a sample
- * written in between may land in the counts only (an hour the averages
+ * written in between may land in the counts only (a bucket the averages
  * lack is left out; one the counts lack has a count of 1 at least, as
- * every bucket holds a sample), never a failed request.
+ * every bucket holds a sample), never a failed request.  The module's
+ * buckets start at multiples of bucket_ms from the epoch (ALIGN 0, its
+ * default): UTC hours and days.
  */
 static int
-rts_hourly(struct store *st, int64_t from_ms, int64_t to_ms,
-    struct store_hourly *out, struct error *err)
+rts_buckets_read(struct store *st, int64_t from_ms, int64_t to_ms,
+    int64_t bucket_ms, struct store_buckets *out, struct error *err)
 {
 	char from[24], to[24], bucket[24];
 	const char *avg[] = { "TS.RANGE", "key", from, to, "AGGREGATION",
@@ -365,7 +367,7 @@ rts_hourly(struct store *st, int64_t from_ms, int64_t to_ms,
 
 	snprintf(from, sizeof(from), "%" PRId64, from_ms);
 	snprintf(to, sizeof(to), "%" PRId64, to_ms);
-	snprintf(bucket, sizeof(bucket), "%" PRId64, FMT_HOUR_MS);
+	snprintf(bucket, sizeof(bucket), "%" PRId64, bucket_ms);
 	for (int i = 0; i < 2 * STORE_NSERIES; i++) {
 		memcpy(words[i], i < STORE_NSERIES ? avg : cnt, sizeof(avg));
 		words[i][1] = keys[i] = st->key[i % STORE_NSERIES];
@@ -410,5 +412,5 @@ const struct store_ops store_rts_ops = {
 	.type_reply = "TSDB-TYPE",
 	.add = rts_add,
 	.newest = rts_newest,
-	.hourly = rts_hourly,
+	.buckets = rts_buckets_read,
 };

@@ -2,7 +2,8 @@
  * The sorted-set backend, for plain Redis or Valkey.  A series is a sorted
  * set scored by timestamp_ms whose members are "<timestamp_ms>:<value>"
  * (the timestamp keeps members unique).  Writes run in Lua, atomically;
- * the hourly aggregation reads only the window it needs and averages in C.
+ * the aggregation by bucket (hour or day) reads only the window it needs
+ * and averages in C.
  * The rules copy RedisTimeSeries: samples are taken in order; one older
  * than the series' newest minus the retention is expired; one whose
  * timestamp exists is ignored (policy FIRST); averages are a plain running
@@ -216,12 +217,13 @@ zset_value(const char *s, double *v)
 
 /*
  * Add the samples of one ZRANGEBYSCORE reply (members "<ts>:<value>", in
- * time order) to hourly buckets: a running sum divided by the count, as the
- * module's avg, so both backends give the same doubles; and the count.
+ * time order) to buckets of bucket_ms: a running sum divided by the
+ * count, as the module's avg, so both backends give the same doubles; and
+ * the count.
  */
 static int
-zset_buckets(const redisReply *r, struct store_bucket *b, size_t cap,
-    size_t *nb)
+zset_group(const redisReply *r, int64_t bucket_ms, struct store_bucket *b,
+    size_t cap, size_t *nb)
 {
 	int64_t cur = 0;
 	double sum = 0;
@@ -229,7 +231,7 @@ zset_buckets(const redisReply *r, struct store_bucket *b, size_t cap,
 
 	*nb = 0;
 	for (size_t i = 0; i <= r->elements; i++) {
-		int64_t ts = 0, hour = 0;
+		int64_t ts = 0, start = 0;
 		double v = 0;
 
 		if (i < r->elements) {
@@ -247,9 +249,9 @@ zset_buckets(const redisReply *r, struct store_bucket *b, size_t cap,
 			if (*end != ':' || end == e->str ||
 			    zset_value(end + 1, &v) < 0)
 				return -1;
-			hour = fmt_hour_floor(ts);
+			start = fmt_bucket_floor(ts, bucket_ms);
 		}
-		if (cnt > 0 && (i == r->elements || hour != cur)) {
+		if (cnt > 0 && (i == r->elements || start != cur)) {
 			if (*nb == cap)
 				return -1;
 			b[*nb].start_ms = cur;
@@ -259,7 +261,7 @@ zset_buckets(const redisReply *r, struct store_bucket *b, size_t cap,
 			cnt = 0;
 		}
 		if (i < r->elements) {
-			cur = hour;
+			cur = start;
 			sum += v;
 			cnt++;
 		}
@@ -272,8 +274,8 @@ zset_buckets(const redisReply *r, struct store_bucket *b, size_t cap,
  * cheaper than the same loop in Lua, and a read-only command for the ACL.
  */
 static int
-zset_hourly(struct store *st, int64_t from_ms, int64_t to_ms,
-    struct store_hourly *out, struct error *err)
+zset_buckets(struct store *st, int64_t from_ms, int64_t to_ms,
+    int64_t bucket_ms, struct store_buckets *out, struct error *err)
 {
 	char from[24], to[24];
 	const char *range[] = { "ZRANGEBYSCORE", "key", from, to };
@@ -286,7 +288,8 @@ zset_hourly(struct store *st, int64_t from_ms, int64_t to_ms,
 		return -1;
 	for (int i = 0; i < STORE_NSERIES; i++) {
 		if (r[i]->type != REDIS_REPLY_ARRAY ||
-		    zset_buckets(r[i], out->b[i], out->cap, &out->n[i]) < 0) {
+		    zset_group(r[i], bucket_ms, out->b[i], out->cap,
+		    &out->n[i]) < 0) {
 			error_set(err, STORE_EBACKEND, "ZRANGEBYSCORE %s: "
 			    "unexpected reply", st->key[i]);
 			goto out;
@@ -303,5 +306,5 @@ const struct store_ops store_zset_ops = {
 	.type_reply = "zset",
 	.add = zset_add,
 	.newest = zset_newest,
-	.hourly = zset_hourly,
+	.buckets = zset_buckets,
 };

@@ -4,6 +4,7 @@
  */
 #include "config.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #include "doccheck.h"
@@ -11,21 +12,41 @@
 #include "jsonw.h"
 #include "summary.h"
 
-void
-summary_window(int64_t t_ms, int hours, int64_t *from_ms, int64_t *to_ms)
-{
-	int64_t h = fmt_hour_floor(t_ms);
+const struct summary_mode summary_hourly = {
+	FMT_HOUR_MS, SUMMARY_WINDOW_DEFAULT
+};
 
-	*from_ms = h - (int64_t)(hours - 1) * FMT_HOUR_MS;
-	*to_ms = h + FMT_HOUR_MS - 1;
+void
+summary_mode_of(const struct cfg *cfg, struct summary_mode *mode)
+{
+	mode->bucket_ms = cfg->bucket == CFG_BUCKET_DAY ? FMT_DAY_MS :
+	    FMT_HOUR_MS;
+	mode->window = (int)cfg->window;
 }
 
-/* Find the bucket starting at hour in one series; NULL if none. */
+const char *
+summary_rows_name(int64_t bucket_ms)
+{
+	return bucket_ms == FMT_DAY_MS ? "daily_average_of_averages" :
+	    "hourly_average_of_averages";
+}
+
+void
+summary_window(int64_t t_ms, int n, int64_t bucket_ms, int64_t *from_ms,
+    int64_t *to_ms)
+{
+	int64_t b = fmt_bucket_floor(t_ms, bucket_ms);
+
+	*from_ms = b - (int64_t)(n - 1) * bucket_ms;
+	*to_ms = b + bucket_ms - 1;
+}
+
+/* Find the bucket starting at start in one series; NULL if none. */
 static const struct store_bucket *
-find_bucket(const struct store_hourly *h, int series, int64_t hour)
+find_bucket(const struct store_buckets *h, int series, int64_t start)
 {
 	for (size_t i = 0; i < h->n[series]; i++)
-		if (h->b[series][i].start_ms == hour)
+		if (h->b[series][i].start_ms == start)
 			return &h->b[series][i];
 	return NULL;
 }
@@ -39,21 +60,28 @@ direction(double first, double last, size_t nrows)
 }
 
 void
-summary_build(int64_t t_ms, const struct store_hourly *h, struct summary *out)
+summary_build(int64_t t_ms, const struct summary_mode *mode,
+    const struct store_buckets *h, struct summary *out)
 {
 	int64_t from, to;
+	int n = mode->window;
 
 	memset(out, 0, sizeof(*out));
 	out->as_of_ms = t_ms;
-	summary_window(t_ms, SUMMARY_HOURS, &from, &to);
-	for (int64_t hour = from; hour <= to; hour += FMT_HOUR_MS) {
-		const struct store_bucket *p = find_bucket(h, STORE_PRICE, hour);
+	out->bucket_ms = mode->bucket_ms;
+	if (n > SUMMARY_WINDOW_MAX)
+		n = SUMMARY_WINDOW_MAX;	/* rows[] holds no more */
+	summary_window(t_ms, n, mode->bucket_ms, &from, &to);
+	for (int i = 0; i < n; i++) {
+		int64_t start = from + (int64_t)i * mode->bucket_ms;
+		const struct store_bucket *p = find_bucket(h, STORE_PRICE,
+		    start);
 		const struct store_bucket *s = find_bucket(h, STORE_SENTIMENT,
-		    hour);
+		    start);
 
 		if (p == NULL || s == NULL)
 			continue;
-		out->rows[out->nrows].hour_ms = hour;
+		out->rows[out->nrows].start_ms = start;
 		out->rows[out->nrows].price = p->avg;
 		out->rows[out->nrows].sentiment = s->avg;
 		out->nrows++;
@@ -111,10 +139,10 @@ summary_render(const struct summary *s, int pretty, size_t *len)
 
 	jw_init(&w, pretty);
 	jw_object_begin(&w);
-	jw_key(&w, "hourly_average_of_averages");
+	jw_key(&w, summary_rows_name(s->bucket_ms));
 	jw_array_begin(&w);
 	for (size_t i = 0; i < s->nrows; i++) {
-		fmt_rfc3339(s->rows[i].hour_ms, 0, t);
+		fmt_rfc3339(s->rows[i].start_ms, 0, t);
 		jw_object_begin(&w);
 		jw_key(&w, "time");
 		jw_string(&w, t);
@@ -154,33 +182,81 @@ direction_string(const char **p, const char *end)
 	    dc_lit(p, end, "\"flat\"");
 }
 
-int
-summary_valid(const char *body, size_t len)
+/*
+ * The ms of a time dc_time() took at p ("YYYY-MM-DDTHH:MM:SS+00:00" with
+ * its quotes): days from the civil date (Howard Hinnant's algorithm).
+ */
+static int64_t
+time_ms(const char *p)
 {
-	const char *p = body, *end = body + len;
+	int y = (p[1] - '0') * 1000 + (p[2] - '0') * 100 + (p[3] - '0') * 10 +
+	    (p[4] - '0');
+	int m = (p[6] - '0') * 10 + (p[7] - '0');
+	int d = (p[9] - '0') * 10 + (p[10] - '0');
+	int hh = (p[12] - '0') * 10 + (p[13] - '0');
+	int mm = (p[15] - '0') * 10 + (p[16] - '0');
+	int ss = (p[18] - '0') * 10 + (p[19] - '0');
+	int64_t era, yoe, doy, doe, days;
 
-	if (len > SUMMARY_DOC_MAX ||
-	    !dc_lit(&p, end, "{\"hourly_average_of_averages\":["))
+	y -= m <= 2;
+	era = (y >= 0 ? y : y - 399) / 400;
+	yoe = y - era * 400;
+	doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+	days = era * 146097 + doe - 719468;
+	return ((days * 24 + hh) * 60 + mm) * 60000 + (int64_t)ss * 1000;
+}
+
+int
+summary_valid(const char *body, size_t len, const struct summary_mode *mode)
+{
+	const char *p = body, *end = body + len, *t;
+	int64_t start[SUMMARY_WINDOW_MAX], from, to;
+	char head[64];
+	int n = 0, window = mode->window;
+
+	if (window < 1 || window > SUMMARY_WINDOW_MAX)
 		return 0;
-	for (int i = 0; i < SUMMARY_HOURS && !dc_lit(&p, end, "]"); i++)
+	snprintf(head, sizeof(head), "{\"%s\":[",
+	    summary_rows_name(mode->bucket_ms));
+	if (len > SUMMARY_DOC_MAX || !dc_lit(&p, end, head))
+		return 0;
+	for (int i = 0; i < window && !dc_lit(&p, end, "]"); i++) {
 		if ((i > 0 && !dc_lit(&p, end, ",")) ||
-		    !dc_lit(&p, end, "{\"time\":") || !dc_time(&p, end) ||
+		    !dc_lit(&p, end, "{\"time\":"))
+			return 0;
+		t = p;
+		if (!dc_time(&p, end) ||
 		    !dc_lit(&p, end, ",\"price\":") || !dc_number(&p, end) ||
 		    !dc_lit(&p, end, ",\"sentiment\":") || !dc_number(&p, end) ||
 		    !dc_lit(&p, end, "}") ||
-		    (i == SUMMARY_HOURS - 1 && !dc_lit(&p, end, "]")))
+		    (i == window - 1 && !dc_lit(&p, end, "]")))
 			return 0;
-	return dc_lit(&p, end, ",\"sentiment_direction\":") &&
+		start[n++] = time_ms(t);
+	}
+	if (!(dc_lit(&p, end, ",\"sentiment_direction\":") &&
 	    direction_string(&p, end) &&
 	    dc_lit(&p, end, ",\"price_direction\":") &&
 	    direction_string(&p, end) && dc_lit(&p, end, ",\"verdict\":") &&
-	    verdict_string(&p, end) && dc_lit(&p, end, ",\"as_of\":") &&
-	    dc_time(&p, end) && dc_lit(&p, end, "}") && p == end;
+	    verdict_string(&p, end) && dc_lit(&p, end, ",\"as_of\":")))
+		return 0;
+	t = p;
+	if (!dc_time(&p, end) || !dc_lit(&p, end, "}") || p != end)
+		return 0;
+	/* the rows: bucket starts of the window ending with as_of's, in order */
+	summary_window(time_ms(t), window, mode->bucket_ms, &from, &to);
+	for (int i = 0; i < n; i++)
+		if (start[i] < from || start[i] > to ||
+		    fmt_bucket_floor(start[i], mode->bucket_ms) != start[i] ||
+		    (i > 0 && start[i] <= start[i - 1]))
+			return 0;
+	return 1;
 }
 
 int
 summary_read(struct store *st, enum cfg_anchor anchor, int64_t now_ms,
-    int hours, int64_t *t_ms, struct store_hourly *h, struct error *err)
+    int64_t bucket_ms, int n, int64_t *t_ms, struct store_buckets *h,
+    struct error *err)
 {
 	int64_t from, to;
 	int found;
@@ -191,24 +267,27 @@ summary_read(struct store *st, enum cfg_anchor anchor, int64_t now_ms,
 		return 0;
 	if (anchor == CFG_ANCHOR_NOW)
 		*t_ms = now_ms;
-	summary_window(*t_ms, hours, &from, &to);
-	if (store_hourly(st, from, to, h, err) < 0)
+	summary_window(*t_ms, n, bucket_ms, &from, &to);
+	if (store_buckets(st, from, to, bucket_ms, h, err) < 0)
 		return -1;
 	return 1;
 }
 
 int
 summary_compute(struct store *st, enum cfg_anchor anchor, int64_t now_ms,
-    struct summary *out, struct error *err)
+    const struct summary_mode *mode, struct summary *out, struct error *err)
 {
-	struct store_bucket buf[STORE_NSERIES * SUMMARY_HOURS];
-	struct store_hourly h;
+	struct store_bucket buf[STORE_NSERIES * SUMMARY_WINDOW_MAX];
+	struct store_buckets h;
 	int64_t t;
 	int rc;
 
-	store_hourly_init(&h, buf, SUMMARY_HOURS);
-	if ((rc = summary_read(st, anchor, now_ms, SUMMARY_HOURS, &t, &h,
-	    err)) == 1)
-		summary_build(t, &h, out);
+	if (mode->window < 1 || mode->window > SUMMARY_WINDOW_MAX)
+		return error_set(err, STORE_ECONFIG, "a window of %d buckets",
+		    mode->window);
+	store_buckets_init(&h, buf, SUMMARY_WINDOW_MAX);
+	if ((rc = summary_read(st, anchor, now_ms, mode->bucket_ms,
+	    mode->window, &t, &h, err)) == 1)
+		summary_build(t, mode, &h, out);
 	return rc;
 }

@@ -22,6 +22,9 @@ main(int argc, char *argv[])
 	printf("cache_ttl_s=%ld\n", cfg.cache_ttl_s);
 	printf("timeseries=%s\n", cfg_timeseries_name(cfg.timeseries));
 	printf("log_level=%s\n", log_level_name(cfg.log_level));
+	printf("bucket=%s\n", cfg.bucket == CFG_BUCKET_DAY ? "day" : "hour");
+	printf("window=%ld\n", cfg.window);
+	printf("retention_s=%ld\n", cfg.retention_s);
 	cfg_free(&cfg);
 	return 0;
 }

@@ -21,6 +21,15 @@ expect_error "bad Redis URL, password hidden" \
 expect_error "bad option value" \
 	'cfg_dump: --timeseries: not one of auto, redistimeseries, sortedset: "x"' \
 	$TEST_PREFIX "$bin" --timeseries x
+expect_error "a bucket that is neither hour nor day" \
+	'cfg_dump: ISBITCOINLIT_BUCKET: not one of hour, day: "week"' \
+	env ISBITCOINLIT_BUCKET=week $TEST_PREFIX "$bin"
+expect_error "a window of 1 (no direction)" \
+	'cfg_dump: --window: not an integer from 2 to 24: "1"' \
+	$TEST_PREFIX "$bin" --window 1
+expect_error "a window of 25" \
+	'cfg_dump: ISBITCOINLIT_WINDOW: not an integer from 2 to 24: "25"' \
+	env ISBITCOINLIT_WINDOW=25 $TEST_PREFIX "$bin"
 expect_error "unknown option" \
 	'cfg_dump: unknown option: --nope (see --help)' $TEST_PREFIX "$bin" --nope
 refresh=${top_builddir:-.}/src/isbitcoinlit-refresh
@@ -104,5 +113,15 @@ out=$(env ISBITCOINLIT_CACHE_TTL_S=7 $TEST_PREFIX "$bin" --log-level warn)
 case "$out" in
 *cache_ttl_s=7*log_level=warn*) ok "variables and options are applied" ;;
 *) nok "variables and options are applied" "$out" ;;
+esac
+out=$(env ISBITCOINLIT_BUCKET=day $TEST_PREFIX "$bin" --window 5)
+case "$out" in
+*bucket=day*window=5*retention_s=2678400*) ok "day buckets: 31 days of retention unless set" ;;
+*) nok "day buckets: 31 days of retention unless set" "$out" ;;
+esac
+out=$($TEST_PREFIX "$bin")
+case "$out" in
+*bucket=hour*window=3*retention_s=86400*) ok "the defaults: hour buckets, window 3, 24 h" ;;
+*) nok "the defaults: hour buckets, window 3, 24 h" "$out" ;;
 esac
 finish

@@ -99,11 +99,11 @@ make_feed(void)
  */
 static void
 expected_hourly(const struct tl_sample *pts, size_t n, int hours,
-    struct store_hourly *h)
+    struct store_buckets *h)
 {
 	int64_t newest = pts[n - 1].ts_ms, from, to;
 
-	summary_window(newest, hours, &from, &to);
+	summary_window(newest, hours, FMT_HOUR_MS, &from, &to);
 	for (int series = 0; series < STORE_NSERIES; series++) {
 		int64_t cur = INT64_MIN;
 		double sum = 0;
@@ -137,14 +137,14 @@ expected_hourly(const struct tl_sample *pts, size_t n, int hours,
 static char *
 expected_summary(const struct tl_sample *pts, size_t n)
 {
-	struct store_bucket buf[STORE_NSERIES * SUMMARY_HOURS];
-	struct store_hourly h;
+	struct store_bucket buf[STORE_NSERIES * SUMMARY_WINDOW_DEFAULT];
+	struct store_buckets h;
 	struct summary s;
 	size_t len;
 
-	store_hourly_init(&h, buf, SUMMARY_HOURS);
-	expected_hourly(pts, n, SUMMARY_HOURS, &h);
-	summary_build(pts[n - 1].ts_ms, &h, &s);
+	store_buckets_init(&h, buf, SUMMARY_WINDOW_DEFAULT);
+	expected_hourly(pts, n, SUMMARY_WINDOW_DEFAULT, &h);
+	summary_build(pts[n - 1].ts_ms, &summary_hourly, &h, &s);
 	return summary_render(&s, 0, &len);
 }
 
@@ -153,13 +153,13 @@ static char *
 expected_history(const struct tl_sample *pts, size_t n, int hours)
 {
 	struct store_bucket buf[STORE_NSERIES * HISTORY_HOURS_MAX];
-	struct store_hourly h;
+	struct store_buckets h;
 	struct history hs;
 	size_t len;
 
-	store_hourly_init(&h, buf, HISTORY_HOURS_MAX);
+	store_buckets_init(&h, buf, HISTORY_HOURS_MAX);
 	expected_hourly(pts, n, hours, &h);
-	history_build(pts[n - 1].ts_ms, hours, &h, &hs);
+	history_build(pts[n - 1].ts_ms, hours, FMT_HOUR_MS, &h, &hs);
 	return history_render(&hs, 0, &len);
 }
 
@@ -422,7 +422,7 @@ feed_cases(const char *label, const char *url, int module)
 		CHECK(all, "%s: history:1 to :24 hold the histories of the feed",
 		    label);
 		cache = get_string(c, "f:history:24");
-		CHECK(cache != NULL && history_valid(cache, strlen(cache), 24) &&
+		CHECK(cache != NULL && history_valid(cache, strlen(cache), 24, FMT_HOUR_MS) &&
 		    ttl_of(c, "f:history:24") > 100,
 		    "%s: history:24 is a valid 24-hour document, with a TTL",
 		    label);

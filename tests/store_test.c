@@ -112,7 +112,7 @@ expected_hourly(const struct tl_sample *p, size_t n, int series, int64_t lo,
 }
 
 static int
-same_buckets(const struct store_hourly *got, int series,
+same_buckets(const struct store_buckets *got, int series,
     const struct store_bucket *want, size_t n)
 {
 	if (got->n[series] != n)
@@ -145,7 +145,7 @@ run_cases(const char *label, const char *url, enum cfg_timeseries ts,
 	struct store_counts counts[STORE_NSERIES];
 	struct error err = { 0 };
 	struct store_bucket hbuf[STORE_NSERIES * 24], want[24];
-	struct store_hourly h;
+	struct store_buckets h;
 	struct summary sum;
 	int64_t newest, from, to;
 	int found;
@@ -158,16 +158,16 @@ run_cases(const char *label, const char *url, enum cfg_timeseries ts,
 		return;
 	}
 	redis_url_free(&u);
-	store_hourly_init(&h, hbuf, 24);
+	store_buckets_init(&h, hbuf, 24);
 	store_init(&st, c, ts, "t1", 86400);
 
 	/* empty */
 	CHECK(store_newest(&st, &newest, &found, &err) == 0 && !found,
 	    "%s: an empty store has no newest sample", label);
-	CHECK(store_hourly(&st, H0, H0 + 3 * HOUR, &h, &err) == 0 &&
+	CHECK(store_buckets(&st, H0, H0 + 3 * HOUR, HOUR, &h, &err) == 0 &&
 	    h.n[0] == 0 && h.n[1] == 0, "%s: an empty store has no buckets",
 	    label);
-	CHECK_INT(summary_compute(&st, CFG_ANCHOR_NEWEST, 0, &sum, &err), 0,
+	CHECK_INT(summary_compute(&st, CFG_ANCHOR_NEWEST, 0, &summary_hourly, &sum, &err), 0,
 	    "%s: summary of an empty store says no data", label);
 
 	/* ingest */
@@ -184,7 +184,7 @@ run_cases(const char *label, const char *url, enum cfg_timeseries ts,
 	CHECK_INT(newest, pts[NPTS - 1].ts_ms, "%s: newest timestamp", label);
 
 	/* hourly averages over the whole range, then the summary window */
-	CHECK(store_hourly(&st, H0, H0 + 5 * HOUR, &h, &err) == 0,
+	CHECK(store_buckets(&st, H0, H0 + 5 * HOUR, HOUR, &h, &err) == 0,
 	    "%s: hourly over all (%s)", label, err.text);
 	n = expected_hourly(pts, NPTS, STORE_PRICE, H0, H0 + 5 * HOUR, want);
 	CHECK(n == 4 && same_buckets(&h, STORE_PRICE, want, n),
@@ -193,18 +193,18 @@ run_cases(const char *label, const char *url, enum cfg_timeseries ts,
 	CHECK(same_buckets(&h, STORE_SENTIMENT, want, n),
 	    "%s: sentiment hourly averages are exact", label);
 
-	summary_window(newest, SUMMARY_HOURS, &from, &to);
-	CHECK(store_hourly(&st, from + 1800000, to, &h, &err) == 0,
+	summary_window(newest, SUMMARY_WINDOW_DEFAULT, FMT_HOUR_MS, &from, &to);
+	CHECK(store_buckets(&st, from + 1800000, to, HOUR, &h, &err) == 0,
 	    "%s: hourly over a partial range", label);
 	n = expected_hourly(pts, NPTS, STORE_PRICE, from + 1800000, to, want);
 	CHECK(same_buckets(&h, STORE_PRICE, want, n),
 	    "%s: a range reads only its samples", label);
 
-	CHECK_INT(summary_compute(&st, CFG_ANCHOR_NEWEST, 0, &sum, &err), 1,
+	CHECK_INT(summary_compute(&st, CFG_ANCHOR_NEWEST, 0, &summary_hourly, &sum, &err), 1,
 	    "%s: summary computed", label);
 	CHECK_INT(sum.nrows, 3, "%s: three rows", label);
 	*json = summary_render(&sum, 0, &len);
-	CHECK(summary_compute(&st, CFG_ANCHOR_NOW, H0 + 4 * HOUR + 5, &sum,
+	CHECK(summary_compute(&st, CFG_ANCHOR_NOW, H0 + 4 * HOUR + 5, &summary_hourly, &sum,
 	    &err) == 1 && sum.nrows == 2 && sum.as_of_ms == H0 + 4 * HOUR + 5,
 	    "%s: anchored on now, the window moves with the clock", label);
 
@@ -225,7 +225,7 @@ run_cases(const char *label, const char *url, enum cfg_timeseries ts,
 		    "%s: a new value at an existing timestamp is a duplicate",
 		    label);
 	}
-	CHECK(store_hourly(&st, H0, H0 + 5 * HOUR, &h, &err) == 0,
+	CHECK(store_buckets(&st, H0, H0 + 5 * HOUR, HOUR, &h, &err) == 0,
 	    "%s: hourly after duplicates", label);
 	n = expected_hourly(pts, NPTS, STORE_PRICE, H0, H0 + 5 * HOUR, want);
 	CHECK(same_buckets(&h, STORE_PRICE, want, n),
@@ -234,7 +234,7 @@ run_cases(const char *label, const char *url, enum cfg_timeseries ts,
 		size_t len2;
 		char *again;
 
-		summary_compute(&st, CFG_ANCHOR_NEWEST, 0, &sum, &err);
+		summary_compute(&st, CFG_ANCHOR_NEWEST, 0, &summary_hourly, &sum, &err);
 		again = summary_render(&sum, 0, &len2);
 		CHECK_STR(again, *json, "%s: summary unchanged by re-ingest",
 		    label);
@@ -244,10 +244,10 @@ run_cases(const char *label, const char *url, enum cfg_timeseries ts,
 	/* the window is a parameter: 24 hours, and a capacity too small */
 	{
 		struct store_bucket small[STORE_NSERIES * 3];
-		struct store_hourly h3;
+		struct store_buckets h3;
 		int64_t t;
 
-		CHECK(summary_read(&st, CFG_ANCHOR_NEWEST, 0, 24, &t, &h, &err) ==
+		CHECK(summary_read(&st, CFG_ANCHOR_NEWEST, 0, FMT_HOUR_MS, 24, &t, &h, &err) ==
 		    1 && t == newest, "%s: a 24-hour read (%s)", label, err.text);
 		n = expected_hourly(pts, NPTS, STORE_PRICE,
 		    fmt_hour_floor(newest) - 23 * HOUR, newest, want);
@@ -260,15 +260,15 @@ run_cases(const char *label, const char *url, enum cfg_timeseries ts,
 		{
 			struct history hs;
 
-			history_build(t, 24, &h, &hs);
+			history_build(t, 24, FMT_HOUR_MS, &h, &hs);
 			*history = history_render(&hs, 0, &len);
 			CHECK(*history != NULL && strstr(*history,
 			    "\"price_samples\":120,\"sentiment_samples\":120")
-			    != NULL && history_valid(*history, len, 24),
+			    != NULL && history_valid(*history, len, 24, FMT_HOUR_MS),
 			    "%s: the 24-hour history of the read", label);
 		}
-		store_hourly_init(&h3, small, 3);
-		CHECK(store_hourly(&st, H0, H0 + 5 * HOUR, &h3, &err) == -1 &&
+		store_buckets_init(&h3, small, 3);
+		CHECK(store_buckets(&st, H0, H0 + 5 * HOUR, HOUR, &h3, &err) == -1 &&
 		    err.code == STORE_ECONFIG &&
 		    strstr(err.text, "6 hours") != NULL,
 		    "%s: a range longer than the buckets given is refused: %s",
@@ -288,7 +288,7 @@ run_cases(const char *label, const char *url, enum cfg_timeseries ts,
 		store_init(&st5, c, ts, "t5", 86400 * 2);
 		CHECK(add_rows(&st5, day, 30, counts, &err) == 0,
 		    "%s: add 30 hourly samples (%s)", label, err.text);
-		CHECK(summary_read(&st5, CFG_ANCHOR_NEWEST, 0, 24, &t, &h, &err) ==
+		CHECK(summary_read(&st5, CFG_ANCHOR_NEWEST, 0, FMT_HOUR_MS, 24, &t, &h, &err) ==
 		    1 && h.n[0] == 24 && h.n[1] == 24,
 		    "%s: 24 buckets in a 24-hour read (%s)", label, err.text);
 		for (size_t i = 0; i < h.n[0]; i++)
@@ -313,7 +313,7 @@ run_cases(const char *label, const char *url, enum cfg_timeseries ts,
 		    counts[0].written == 4),
 		    "%s: an unsorted batch with a repeat", label);
 		/* averages sum in time order, whatever the write order */
-		CHECK(store_hourly(&st4, H0, H0 + HOUR, &h, &err) == 0 &&
+		CHECK(store_buckets(&st4, H0, H0 + HOUR, HOUR, &h, &err) == 0 &&
 		    h.n[0] == 1 && h.b[0][0].avg ==
 		    (pts[3].price + pts[4].price + pts[5].price) / 3,
 		    "%s: the repeat is ignored", label);
@@ -340,7 +340,7 @@ run_cases(const char *label, const char *url, enum cfg_timeseries ts,
 		    counts[STORE_SENTIMENT].duplicate == 0 &&
 		    counts[STORE_SENTIMENT].expired == 0,
 		    "%s: a price-only batch (%s)", label, err.text);
-		CHECK(store_hourly(&st6, H0, H0 + HOUR, &h, &err) == 0 &&
+		CHECK(store_buckets(&st6, H0, H0 + HOUR, HOUR, &h, &err) == 0 &&
 		    h.n[STORE_PRICE] == 1 && h.b[STORE_PRICE][0].count == 3 &&
 		    h.b[STORE_PRICE][0].avg == (pts[0].price + pts[1].price +
 		    pts[2].price) / 3 && h.n[STORE_SENTIMENT] == 0,
@@ -352,7 +352,7 @@ run_cases(const char *label, const char *url, enum cfg_timeseries ts,
 	store_init(&ret, c, ts, "t2", 3600);
 	CHECK(add_rows(&ret, pts, NPTS, counts, &err) == 0 &&
 	    counts[0].expired == 0, "%s: add with a one-hour retention", label);
-	CHECK(store_hourly(&ret, H0, H0 + 5 * HOUR, &h, &err) == 0,
+	CHECK(store_buckets(&ret, H0, H0 + 5 * HOUR, HOUR, &h, &err) == 0,
 	    "%s: hourly after retention", label);
 	n = expected_hourly(pts, NPTS, STORE_PRICE,
 	    pts[NPTS - 1].ts_ms - HOUR, H0 + 5 * HOUR, want);
@@ -385,7 +385,7 @@ run_cases(const char *label, const char *url, enum cfg_timeseries ts,
 	CHECK(store_newest(&bad, &newest, &found, &err) == -1 &&
 	    err.code == STORE_ETYPE, "%s: newest on a string key: %s", label,
 	    err.text);
-	CHECK(store_hourly(&bad, H0, H0 + HOUR, &h, &err) == -1 &&
+	CHECK(store_buckets(&bad, H0, H0 + HOUR, HOUR, &h, &err) == -1 &&
 	    err.code == STORE_ETYPE, "%s: hourly on a string key: %s", label,
 	    err.text);
 	store_fini(&bad);
@@ -423,7 +423,7 @@ run_cases(const char *label, const char *url, enum cfg_timeseries ts,
 			snprintf(key, sizeof(key), "%s:price:mean:30s", prefix);
 			freeReplyObject(conn_command(c, 4, zadd, NULL));
 			store_init(&bad, c, ts, prefix, 86400);
-			CHECK(store_hourly(&bad, H0, H0 + HOUR, &h, &err) == -1 &&
+			CHECK(store_buckets(&bad, H0, H0 + HOUR, HOUR, &h, &err) == -1 &&
 			    err.code == STORE_EBACKEND &&
 			    strstr(err.text, "unexpected reply") != NULL,
 			    "%s: a member \"%s\" is an unexpected reply: %s",

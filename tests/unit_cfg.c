@@ -76,6 +76,8 @@ main(void)
 		CHECK_STR(c.key_prefix, "is-bitcoin-lit", "default prefix");
 		CHECK_INT(c.timeseries, CFG_TS_AUTO, "default backend auto");
 		CHECK_INT(c.retention_s, 86400, "default retention 24 h");
+		CHECK_INT(c.bucket, CFG_BUCKET_HOUR, "default bucket: the hour");
+		CHECK_INT(c.window, 3, "default window: three buckets");
 		CHECK_INT(c.cache_ttl_s, 120, "default cache TTL");
 		CHECK_INT(c.cache, 1, "the cache is on by default");
 		CHECK_INT(c.window_anchor, CFG_ANCHOR_NEWEST, "default anchor");
@@ -168,6 +170,52 @@ main(void)
 	bad_env("ISBITCOINLIT_REDIS_TIMEOUT_MS=700000",
 	    "ISBITCOINLIT_REDIS_TIMEOUT_MS: not an integer from 1 to 600000: "
 	    "\"700000\"");
+	{
+		/* day buckets: 31 days of retention unless it is set */
+		const char *env[] = { "ISBITCOINLIT_BUCKET=day",
+		    "ISBITCOINLIT_WINDOW=7", NULL };
+		const char *argv[] = { "prog", NULL };
+		const char *opt[] = { "prog", "--bucket", "day", "--window=24",
+		    NULL };
+		const char *env2[] = { "ISBITCOINLIT_BUCKET=day",
+		    "ISBITCOINLIT_RETENTION_S=86400", NULL };
+		const char *env3[] = { "ISBITCOINLIT_RETENTION_S=0", NULL };
+		const char *opt3[] = { "prog", "--bucket", "day", NULL };
+
+		CHECK(parse(&c, CFG_ALL, argv, env, &err) == 0 &&
+		    c.bucket == CFG_BUCKET_DAY && c.window == 7 &&
+		    c.retention_s == 2678400, "bucket and window from env; "
+		    "day buckets keep 31 days");
+		cfg_free(&c);
+		CHECK(parse(&c, CFG_ALL, opt, NULL, &err) == 0 &&
+		    c.bucket == CFG_BUCKET_DAY && c.window == 24 &&
+		    c.retention_s == 2678400, "--bucket day --window=24");
+		cfg_free(&c);
+		CHECK(parse(&c, CFG_ALL, argv, env2, &err) == 0 &&
+		    c.retention_s == 86400, "a retention set is kept with day "
+		    "buckets");
+		cfg_free(&c);
+		CHECK(parse(&c, CFG_ALL, opt3, env3, &err) == 0 &&
+		    c.retention_s == 0 && c.bucket == CFG_BUCKET_DAY,
+		    "a retention of 0 (keep all) is kept too");
+		cfg_free(&c);
+		CHECK(parse(&c, CFG_API, opt, NULL, &err) == 0 &&
+		    c.bucket == CFG_BUCKET_DAY && c.window == 24,
+		    "the api takes --bucket and --window (it serves them)");
+		cfg_free(&c);
+	}
+	bad_env("ISBITCOINLIT_BUCKET=week",
+	    "ISBITCOINLIT_BUCKET: not one of hour, day: \"week\"");
+	bad_env("ISBITCOINLIT_BUCKET=Day",
+	    "ISBITCOINLIT_BUCKET: not one of hour, day: \"Day\"");
+	bad_env("ISBITCOINLIT_WINDOW=1",
+	    "ISBITCOINLIT_WINDOW: not an integer from 2 to 24: \"1\"");
+	bad_env("ISBITCOINLIT_WINDOW=25",
+	    "ISBITCOINLIT_WINDOW: not an integer from 2 to 24: \"25\"");
+	bad_env("ISBITCOINLIT_WINDOW=0",
+	    "ISBITCOINLIT_WINDOW: not an integer from 2 to 24: \"0\"");
+	bad_env("ISBITCOINLIT_WINDOW=3.5",
+	    "ISBITCOINLIT_WINDOW: not an integer from 2 to 24: \"3.5\"");
 	bad_env("ISBITCOINLIT_RETENTION_S=-5",
 	    "ISBITCOINLIT_RETENTION_S: not a non-negative integer: \"-5\"");
 	bad_env("ISBITCOINLIT_TIMESERIES=influx",
