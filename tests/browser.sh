@@ -58,6 +58,29 @@ while IFS=$'\t' read -r kind what detail; do
 done <"$T/browser.out"
 check "the browser script exits 0 (status $rc)" test "$rc" = 0
 [ "$rc" = 0 ] || sed 's/^/#   /' "$T/browser.err" | head -n 40
+
+# The same page on a stack with day buckets: a feed of ~40 days before
+# today (tests/lib.sh make_day_feed); the checks of browser.js's day mode
+"$LOCAL" down >/dev/null 2>&1
+rm -rf "$ISBITCOINLIT_STATE_DIR"
+export ISBITCOINLIT_BUCKET=day
+make_day_feed "$T/feed.json" "$T/samples" $(( $(date -u +%s) / 86400 * 86400 ))
+stack_up
+mkdir -p "$T/profile-days"
+BASE=$BASE CHROMIUM=$CHROMIUM ARTIFACTS=$ART PROFILE=$T/profile-days RCLI=$RCLI \
+    NODE_PATH=$NPM_DIR/node_modules \
+    timeout 300 node "$top_srcdir/tests/browser/browser.js" day >"$T/browser.out" 2>"$T/browser.err"
+rc=$?
+while IFS=$'\t' read -r kind what detail; do
+	case $kind in
+	OK) ok "day mode: $what" ;;
+	NOK) nok "day mode: $what" "$detail" ;;
+	SKIP) skip "day mode: $what" "$detail" ;;
+	*) echo "# $kind $what $detail" ;;
+	esac
+done <"$T/browser.out"
+check "day mode: the browser script exits 0 (status $rc)" test "$rc" = 0
+[ "$rc" = 0 ] || sed 's/^/#   /' "$T/browser.err" | head -n 40
 echo "# screenshots in $ART"
 
 finish

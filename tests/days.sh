@@ -13,31 +13,10 @@ stack_setup days
 export ISBITCOINLIT_BUCKET=day
 export ISBITCOINLIT_MICROCACHE=0
 
-# the feed: days D-39 .. D-1 (D: today, UTC), samples at 02, 08, 14 and
-# 20 h, one more at 00:00 ("YYYY-MM-DD") every third day, and 21 h on the
-# newest day; prices drift up over the last days, the sentiment too
+# the feed (tests/lib.sh make_day_feed): ~40 days before today, the
+# verdict lit; the samples in $T/samples for the means below
 today=$(( $(date -u +%s) / 86400 * 86400 ))
-awk -v today="$today" 'BEGIN {
-	srand(5); printf "[" >"'"$T"'/feed.json"; sep = "";
-	for (d = 39; d >= 1; d--) {
-		day = today - d * 86400; nh = 0;
-		if (d % 3 == 0) hours[nh++] = -1;
-		hours[nh++] = 2; hours[nh++] = 8; hours[nh++] = 14; hours[nh++] = 20;
-		if (d == 1) hours[nh++] = 21;
-		for (i = 0; i < nh; i++) {
-			p = 30000 + int(rand() * 4000) / 4 + (d <= 3 ? (4 - d) * 5000 : 0);
-			s = 0.1 + int(rand() * 600) / 1000 + (d <= 3 ? (4 - d) * 0.05 : 0);
-			if (hours[i] < 0) ts = "\"" strftime("%Y-%m-%d", day, 1) "\"";
-			else ts = sprintf("%d.25", day + hours[i] * 3600);
-			printf "%s{\"timestamp\":%s,\"btc_price\":%s,\"mean\":%s,\"count\":1}",
-			    sep, ts, p, s >"'"$T"'/feed.json";
-			sep = ",";
-			# the samples, in time order, for the means below
-			print day, p, s >"'"$T"'/samples";
-		}
-	}
-	print "]" >"'"$T"'/feed.json";
-}'
+make_day_feed "$T/feed.json" "$T/samples" "$today"
 
 # shortest decimal that reads back: as the documents write numbers
 AWKFMT='function num(v,   k, t) { for (k = 1; k <= 17; k++) { t = sprintf("%." k "g", v); if (t + 0 == v) return t } return t }

@@ -91,6 +91,35 @@ make_feed() {
 		print "]" }' >"$1"
 }
 
+# make_day_feed FEED SAMPLES TODAY: a SentiCrypt v1 feed for day buckets in
+# FEED: days TODAY-39 .. TODAY-1 (TODAY: a UTC midnight in epoch seconds),
+# samples at 02, 08, 14 and 20 h, one more at 00:00 ("YYYY-MM-DD") every
+# third day, and 21 h on the newest day; prices drift up over the last
+# days, the sentiment too (a lit verdict).  SAMPLES gets "day price
+# sentiment" a line, in time order, for a test to work out the means.
+make_day_feed() {
+	awk -v today="$3" -v feed="$1" -v samples="$2" 'BEGIN {
+		srand(5); printf "[" >feed; sep = "";
+		for (d = 39; d >= 1; d--) {
+			day = today - d * 86400; nh = 0;
+			if (d % 3 == 0) hours[nh++] = -1;
+			hours[nh++] = 2; hours[nh++] = 8; hours[nh++] = 14; hours[nh++] = 20;
+			if (d == 1) hours[nh++] = 21;
+			for (i = 0; i < nh; i++) {
+				p = 30000 + int(rand() * 4000) / 4 + (d <= 3 ? (4 - d) * 5000 : 0);
+				s = 0.1 + int(rand() * 600) / 1000 + (d <= 3 ? (4 - d) * 0.05 : 0);
+				if (hours[i] < 0) ts = "\"" strftime("%Y-%m-%d", day, 1) "\"";
+				else ts = sprintf("%d.25", day + hours[i] * 3600);
+				printf "%s{\"timestamp\":%s,\"btc_price\":%s,\"mean\":%s,\"count\":1}",
+				    sep, ts, p, s >feed;
+				sep = ",";
+				print day, p, s >samples;
+			}
+		}
+		print "]" >feed;
+	}'
+}
+
 # req METHOD PATH [curl args]: status echoed, headers in $T/h, body in $T/b
 # (a POST to /refresh carries the stack's token, unless it has its own)
 req() {

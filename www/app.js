@@ -7,11 +7,18 @@
 (function () {
   var EVERY_MS = 60000;
   var STALE_AFTER_S = 3600;     // when /healthz does not say
+  // Day buckets: a daily feed's newest sample is at 00:00 UTC of today or
+  // yesterday, so up to two days old (and an hour for the refresh).  The
+  // /healthz "data" field is not used in day mode: its threshold,
+  // ISBITCOINLIT_STALE_AFTER_S, is an hour unless the operator changed it.
+  var DAY_STALE_AFTER_S = 2 * 86400 + 3600;
   var SVG = "http://www.w3.org/2000/svg";
 
   // One entry per URL: the last ETag and the body it belongs to.
   var cache = {};
-  var state = { summary: null, history: null, historyMissing: false,
+  // mode: "hour" or "day", as the summary says (its rows field); "" before
+  // the first summary
+  var state = { mode: "", summary: null, history: null, historyMissing: false,
                 health: null, fetchedAt: 0, problem: "" };
   var timer = 0;
 
@@ -44,6 +51,50 @@
   // "2021-07-07T15:00:00+00:00" -> "2021-07-07 15:00"
   function fmtHour(t) { return t.slice(0, 10) + " " + t.slice(11, 16); }
   function fmtShortHour(t) { return t.slice(11, 16); }
+  // "2021-07-07T00:00:00+00:00" -> "2021-07-07"; "Jul 7" for an axis
+  function fmtDay(t) { return t.slice(0, 10); }
+  var MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug",
+    "Sep", "Oct", "Nov", "Dec"];
+  function fmtShortDay(t) { return MONTHS[+t.slice(5, 7) - 1] + " " + (+t.slice(8, 10)); }
+
+  // ---- the two modes: the rows fields, the URL, the words ----
+  // Hour mode's words are index.html's own, read once at start; day mode's
+  // replace them while the summary is of days.
+  var DAY_TEXTS = {
+    "sub": "The BTC price and its sentiment, averaged by the day.",
+    "rule-span": "the last of the days below with the first",
+    "hours-h": "The days of the verdict",
+    "hours-caption": "Daily averages of the summary, oldest first (UTC). " +
+      "This table is also the text version of the chart's shaded days.",
+    "hours-col": "Day (UTC)",
+    "chart-h": "The last 31 days",
+    "legend-window": "The days of the verdict",
+    "history-link": "/history"
+  };
+  var HOUR_TEXTS = {};
+  var MODES = {
+    hour: { rows: "hourly_average_of_averages", hist: "hourly",
+            url: "/history?hours=24", unit: "hour", span: "24-hour",
+            fmt: fmtHour, tick: fmtShortHour, texts: HOUR_TEXTS },
+    day: { rows: "daily_average_of_averages", hist: "daily",
+           url: "/history?days=31", unit: "day", span: "31-day",
+           fmt: fmtDay, tick: fmtShortDay, texts: DAY_TEXTS }
+  };
+  function mode() { return MODES[state.mode || "hour"]; }
+  // the mode of a summary document, "" when it is neither
+  function modeOf(body) {
+    if (!body || typeof body !== "object") return "";
+    if (Array.isArray(body.hourly_average_of_averages)) return "hour";
+    if (Array.isArray(body.daily_average_of_averages)) return "day";
+    return "";
+  }
+  function renderMode() {
+    var m = mode();
+    if (document.body.getAttribute("data-mode") === state.mode) return;
+    for (var id in DAY_TEXTS) setText($(id), m.texts[id]);
+    $("history-link").setAttribute("href", m.url);
+    if (state.mode) document.body.setAttribute("data-mode", state.mode);
+  }
 
   var rtf = typeof Intl.RelativeTimeFormat === "function" ?
     new Intl.RelativeTimeFormat("en", { numeric: "auto" }) : null;
@@ -116,7 +167,8 @@
     var age = ageSeconds();
     setText($("age"), age == null ? "" : "(" + ageWords(age) + ")");
     var h = state.health, stale;
-    if (h && typeof h.data === "string") stale = h.data === "stale";
+    if (state.mode === "day") stale = age != null && age > DAY_STALE_AFTER_S;
+    else if (h && typeof h.data === "string") stale = h.data === "stale";
     else stale = age != null && age > STALE_AFTER_S;
     if (stale) {
       setText($("stale-text"), "The newest sample is from " +
@@ -138,7 +190,8 @@
   }
   function renderTable() {
     var body = $("hours").tBodies[0];
-    var rows = state.summary ? state.summary.hourly_average_of_averages : [];
+    var m = mode();
+    var rows = state.summary ? state.summary[m.rows] : [];
     var key = JSON.stringify(rows);
     if (body.getAttribute("data-key") === key) return;   // unchanged: no redraw
     body.setAttribute("data-key", key);
@@ -149,7 +202,7 @@
       th.scope = "row";
       var tm = document.createElement("time");
       tm.setAttribute("datetime", r.time);
-      tm.textContent = fmtHour(r.time);
+      tm.textContent = m.fmt(r.time);
       th.appendChild(tm);
       tr.appendChild(th);
       tr.appendChild(cell("td", "num", fmtPrice(r.price), r.price));
@@ -158,8 +211,9 @@
     });
     if (!rows.length) {
       var tr = document.createElement("tr");
-      var td = cell("td", "empty", state.summary ?
-        "No hour of the last three has samples of both series." : "No data.");
+      var td = cell("td", "empty", !state.summary ? "No data." :
+        state.mode === "day" ? "No day of the verdict's window has samples of both series." :
+        "No hour of the last three has samples of both series.");
       td.colSpan = 3;
       tr.appendChild(td);
       frag.appendChild(tr);
@@ -232,28 +286,30 @@
   }
   function renderChart(force) {
     var box = $("chart"), note = $("chart-note");
-    var h = state.history;
-    if (!h || !h.hourly || !h.hourly.length) {
+    var h = state.history, md = mode();
+    if (!h || !h[md.hist] || !h[md.hist].length) {
       box.replaceChildren();
       chartKey = "";
       chartTip = null;
       box.hidden = true;
       note.classList.add("warn");
       setText(note, state.historyMissing ?
-        "The 24-hour chart is not available: this server has no /history endpoint yet." :
-        state.summary ? "No 24-hour history to draw." : "No data to draw.");
+        "The " + md.span + " chart is not available: this server has no /history endpoint yet." :
+        state.summary ? "No " + md.span + " history to draw." : "No data to draw.");
       return;
     }
     var width = Math.max(280, Math.round(box.clientWidth || 640));
-    var key = width + JSON.stringify(h.hourly);
+    var key = width + state.mode + JSON.stringify(h[md.hist]) +
+      (state.summary ? JSON.stringify(state.summary[md.rows]) : "");
     if (!force && key === chartKey) return;
     chartKey = key;
     box.hidden = false;
     note.classList.remove("warn");
     setText(note, "Use the arrow keys on the chart to step through the " +
-      "hours; a gap in a line is an hour without a sample.");
+      md.unit + "s; a gap in a line is a" + (md.unit === "hour" ? "n " : " ") +
+      md.unit + " without a sample.");
 
-    var rows = h.hourly, n = rows.length;
+    var rows = h[md.hist], n = rows.length;
     var narrow = width < 520;
     var height = narrow ? 240 : 300;
     var m = { l: narrow ? 54 : 70, r: narrow ? 50 : 60, t: 14, b: 30 };
@@ -268,11 +324,19 @@
       role: "group", "aria-labelledby": "chart-h", "aria-describedby": "chart-note",
       "class": "svg" });
 
-    // the three hours of the verdict: the last three of the history
-    var w0 = Math.max(0, n - 3);
-    el("rect", { "class": "window", x: (m.l + step * w0).toFixed(1), y: m.t,
-      width: (step * (n - w0)).toFixed(1), height: ph,
-      "data-from": rows[w0].time, "data-to": rows[n - 1].time }, svg);
+    // the three hours of the verdict: the last three of the history; the
+    // days of the verdict: from the summary's first row to its last
+    var w0 = Math.max(0, n - 3), w1 = n - 1;
+    if (state.mode === "day") {
+      var sr0 = state.summary ? state.summary[md.rows] : [];
+      var times = rows.map(function (r) { return r.time; });
+      w0 = sr0.length ? times.indexOf(sr0[0].time) : -1;
+      w1 = sr0.length ? times.indexOf(sr0[sr0.length - 1].time) : -1;
+    }
+    if (w0 >= 0 && w1 >= w0)
+      el("rect", { "class": "window", x: (m.l + step * w0).toFixed(1), y: m.t,
+        width: (step * (w1 + 1 - w0)).toFixed(1), height: ph,
+        "data-from": rows[w0].time, "data-to": rows[w1].time }, svg);
 
     // grid and axes: four ticks each side
     var g = el("g", { "class": "axes", "aria-hidden": "true" }, svg);
@@ -285,11 +349,11 @@
       el("text", { "class": "tick sentiment", x: m.l + pw + 6, y: yy + 4, "text-anchor": "start" }, g)
         .textContent = sv.toFixed(narrow ? 2 : 3);
     }
-    var every = narrow ? 6 : 3;
+    var every = state.mode === "day" ? (narrow ? 10 : 5) : narrow ? 6 : 3;
     rows.forEach(function (r, i) {
       if ((n - 1 - i) % every !== 0) return;
       el("text", { "class": "tick", x: x(i), y: height - 10, "text-anchor": "middle" }, g)
-        .textContent = fmtShortHour(r.time);
+        .textContent = md.tick(r.time);
     });
 
     var lp = linePath(rows, "price", x, yp), ls = linePath(rows, "sentiment", x, ys);
@@ -300,7 +364,7 @@
     var pts = el("g", { "class": "points" }, svg);
     var focusIndex = n - 1;
     rows.forEach(function (r, i) {
-      var label = fmtHour(r.time) + " UTC: price " + fmtPrice(r.price) +
+      var label = md.fmt(r.time) + " UTC: price " + fmtPrice(r.price) +
         ", sentiment " + fmtSent(r.sentiment);
       var p = el("g", { "class": "pt", tabindex: i === focusIndex ? "0" : "-1",
         role: "img", "aria-label": label, "data-index": i, "data-time": r.time }, pts);
@@ -319,7 +383,7 @@
     });
     function show(i) {
       var r = rows[i];
-      tipLines[0].textContent = fmtHour(r.time) + " UTC";
+      tipLines[0].textContent = md.fmt(r.time) + " UTC";
       tipLines[1].textContent = "Price " + fmtPrice(r.price) + (r.price_samples != null ? " (" + r.price_samples + ")" : "");
       tipLines[2].textContent = "Sentiment " + fmtSent(r.sentiment) + (r.sentiment_samples != null ? " (" + r.sentiment_samples + ")" : "");
       var tw = 0;
@@ -369,6 +433,7 @@
   }
 
   function render() {
+    renderMode();
     renderProblem();
     renderVerdict();
     renderTable();
@@ -381,15 +446,24 @@
     if (updating) return Promise.resolve();
     updating = true;
     var before = state.summary ? verdictOf(state.summary) + state.summary.as_of : "";
+    // the summary first: its rows field says which history to ask for
+    // (without a summary, the mode of the last one; none before the first)
     return Promise.all([
       get("/is-bitcoin-lit"),
-      get("/history?hours=24").catch(function () { return null; }),
       get("/healthz").catch(function () { return null; })
     ]).then(function (res) {
+      var md = res[0].status === 200 ? modeOf(res[0].body) : "";
+      var m = md || state.mode;
+      var h = m ? get(MODES[m].url).catch(function () { return null; }) : null;
+      return Promise.all([res[0], h, res[1]]);
+    }).then(function (res) {
       var s = res[0], h = res[1], z = res[2];
       state.fetchedAt = Date.now();
       state.health = z && z.body && typeof z.body === "object" ? z.body : null;
-      if (s.status === 200 && s.body && Array.isArray(s.body.hourly_average_of_averages)) {
+      var sm = s.status === 200 ? modeOf(s.body) : "";
+      if (sm) {
+        if (sm !== state.mode) state.history = null;
+        state.mode = sm;
         state.summary = s.body;
         state.problem = "";
       } else if (s.status === 503 && s.body && s.body.error === "no data") {
@@ -401,7 +475,7 @@
       } else {
         state.problem = "server";
       }
-      if (h && h.status === 200 && h.body && Array.isArray(h.body.hourly)) {
+      if (h && h.status === 200 && h.body && Array.isArray(h.body[mode().hist])) {
         state.history = h.body;
         state.historyMissing = false;
       } else if (h && h.status === 404) {
@@ -434,6 +508,7 @@
   }
 
   document.addEventListener("DOMContentLoaded", function () {
+    for (var id in DAY_TEXTS) HOUR_TEXTS[id] = $(id).textContent;
     chartEvents($("chart"));
     $("update").addEventListener("click", function () {
       update().then(schedule, schedule);

@@ -3,6 +3,9 @@
 // check, "OK<TAB>what", "NOK<TAB>what<TAB>detail" or "SKIP<TAB>what<TAB>why",
 // which the shell turns into TAP.
 //
+// With the argument "day" it checks the page on a stack with day buckets
+// (ISBITCOINLIT_BUCKET=day) instead.
+//
 // Environment: BASE (http://127.0.0.1:PORT), CHROMIUM, ARTIFACTS (where the
 // screenshots go), PROFILE (a scratch directory), RCLI (redis-cli with its
 // arguments, for the stack's Redis), PREFIX (the key prefix).
@@ -32,8 +35,13 @@ async function getJSON(p) {
   return { status: r.status, body };
 }
 const wait = (ms) => new Promise((r) => setTimeout(r, ms));
+const MODE = process.argv[2] === "day" ? "day" : "hour";
 
-(async () => {
+if (MODE === "day") dayMode().catch((e) => {
+  report("NOK", "the browser script ran to its end", e && e.stack);
+  process.exitCode = 1;
+});
+else (async () => {
   const summary = (await getJSON("/is-bitcoin-lit")).body;
   const hist = await getJSON("/history?hours=24");
   const health = (await getJSON("/healthz")).body;
@@ -290,3 +298,146 @@ const wait = (ms) => new Promise((r) => setTimeout(r, ms));
   report("NOK", "the browser script ran to its end", e && e.stack);
   process.exitCode = 1;
 });
+
+function launch() {
+  return puppeteer.launch({
+    executablePath: process.env.CHROMIUM,
+    headless: true,
+    userDataDir: process.env.PROFILE,
+    args: ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-sync",
+      "--disable-background-networking", "--disable-component-update",
+      "--disable-dev-shm-usage"],
+  });
+}
+
+// The page on a stack with day buckets: the daily summary and /history?days=31.
+async function dayMode() {
+  const summary = (await getJSON("/is-bitcoin-lit")).body;
+  const hist = await getJSON("/history?days=31");
+  check(summary && Array.isArray(summary.daily_average_of_averages) && hist.status === 200 &&
+    Array.isArray(hist.body.daily), "the stack serves day documents", JSON.stringify(summary).slice(0, 200));
+  const browser = await launch();
+  try {
+    const page = await browser.newPage();
+    const errors = [];
+    page.on("console", (m) => { if (m.type() === "error") errors.push(m.text()); });
+    page.on("pageerror", (e) => errors.push("uncaught: " + e.message));
+    await page.evaluateOnNewDocument(() => {
+      window.__csp = [];
+      document.addEventListener("securitypolicyviolation", (e) => {
+        window.__csp.push(e.violatedDirective + " " + e.blockedURI);
+      });
+    });
+    const requests = [];
+    page.on("request", (r) => requests.push(r.url()));
+    await page.setViewport({ width: 1280, height: 800 });
+    await page.emulateMediaFeatures([{ name: "prefers-color-scheme", value: "light" }]);
+    const resp = await page.goto(BASE + "/", { waitUntil: "networkidle0" });
+    check(resp.status() === 200, "GET / in the browser: 200", resp.status());
+    await page.waitForSelector("body[data-updates]", { timeout: 10000 });
+
+    const words = { "lit": "Lit", "not lit": "Not lit", "mixed": "Mixed" };
+    const shown = await page.$eval("#verdict", (e) => e.textContent.trim());
+    check(shown === words[summary.verdict], `the verdict reads the API's "${summary.verdict}"`, `shown: "${shown}"`);
+    const mode = await page.$eval("body", (b) => b.getAttribute("data-mode"));
+    check(mode === "day", "the page takes day mode from the summary", String(mode));
+
+    // the table: one row a summary row, dates without a time
+    const exp = summary.daily_average_of_averages;
+    const rows = await page.$$eval("#hours tbody tr", (trs) => trs.map((tr) => ({
+      time: tr.querySelector("time") && tr.querySelector("time").getAttribute("datetime"),
+      shown: tr.querySelector("th") && tr.querySelector("th").textContent,
+      price: tr.cells[1] && Number(tr.cells[1].getAttribute("data-value")),
+      sentiment: tr.cells[2] && Number(tr.cells[2].getAttribute("data-value")),
+    })));
+    check(exp.length > 0 && rows.length === exp.length &&
+      exp.every((r, i) => rows[i].time === r.time && rows[i].shown === r.time.slice(0, 10) &&
+        /^\d{4}-\d\d-\d\d$/.test(rows[i].shown) && rows[i].price === r.price && rows[i].sentiment === r.sentiment),
+    `the table has the ${exp.length} daily rows of the summary, as dates`, JSON.stringify(rows));
+
+    // the words say days
+    const t = await page.evaluate(() => ({
+      sub: document.getElementById("sub").textContent,
+      h: document.getElementById("hours-h").textContent,
+      col: document.getElementById("hours-col").textContent,
+      chart: document.getElementById("chart-h").textContent,
+      rule: document.querySelector(".rule").textContent.replace(/\s+/g, " "),
+      note: document.getElementById("chart-note").textContent,
+      legend: document.querySelector(".legend").textContent.replace(/\s+/g, " "),
+      link: document.getElementById("history-link").getAttribute("href"),
+      hour: ["sub", "hours-h", "hours-caption", "hours-col", "chart-h", "chart-note"].concat([])
+        .map((id) => document.getElementById(id).textContent).concat([".rule", ".legend"]
+          .map((q) => document.querySelector(q).textContent)).some((x) => /\bhours?\b/i.test(x)),
+    }));
+    check(/days/i.test(t.h) && t.col === "Day (UTC)" && t.chart === "The last 31 days" &&
+      /by the day/.test(t.sub) && /last of the days below with the first/.test(t.rule) &&
+      /a day without a sample/.test(t.note) && /days of the verdict/.test(t.legend) &&
+      t.link === "/history?days=31" && !t.hour,
+    "the headings, the column, the rule, the note and the link say days (no \"hour\" left)", JSON.stringify(t));
+
+    // headings and labels, as in hour mode
+    const marks = await page.evaluate(() => ({
+      h1: document.querySelectorAll("h1").length,
+      h2: Array.from(document.querySelectorAll("section")).every((s) =>
+        document.getElementById(s.getAttribute("aria-labelledby"))),
+      caption: document.querySelector("#hours caption").textContent.trim(),
+      live: !!document.querySelector("[aria-live]"), lang: document.documentElement.lang }));
+    check(marks.h1 === 1 && marks.h2 && /Daily/.test(marks.caption) && marks.live && marks.lang === "en",
+      "one h1, labelled sections, a caption of days, a live region", JSON.stringify(marks));
+
+    // the chart: one point a history row, the verdict's days shaded, date ticks
+    const h = hist.body.daily;
+    const chart = await page.evaluate(() => {
+      const pts = Array.from(document.querySelectorAll("#chart .pt"));
+      const win = document.querySelector("#chart rect.window");
+      const wb = win && win.getBoundingClientRect();
+      return {
+        n: pts.length,
+        times: pts.map((p) => p.getAttribute("data-time")),
+        labels: pts.map((p) => p.getAttribute("aria-label")),
+        centers: pts.map((p) => { const b = p.querySelector(".hit").getBoundingClientRect(); return b.left + b.width / 2; }),
+        win: win && { from: win.getAttribute("data-from"), to: win.getAttribute("data-to"), left: wb.left, right: wb.right },
+        ticks: Array.from(document.querySelectorAll("#chart text.tick:not(.price):not(.sentiment)")).map((e) => e.textContent),
+      };
+    });
+    check(h.length === 31 && chart.n === h.length &&
+      JSON.stringify(chart.times) === JSON.stringify(h.map((r) => r.time)),
+    `the chart has one point per /history?days=31 row (${h.length})`, `chart ${chart.n}`);
+    check(chart.labels.every((l, i) => l.startsWith(h[i].time.slice(0, 10) + " UTC: price ")),
+      "each point's aria-label is its date", JSON.stringify(chart.labels.slice(-1)));
+    const w = chart.win || {};
+    const inWin = chart.centers.map((c) => c > w.left && c < w.right);
+    const want = h.map((r) => r.time >= exp[0].time && r.time <= exp[exp.length - 1].time);
+    check(w.from === exp[0].time && w.to === exp[exp.length - 1].time &&
+      JSON.stringify(inWin) === JSON.stringify(want),
+    `the shaded window covers the verdict's days ${exp[0].time.slice(0, 10)} to ${exp[exp.length - 1].time.slice(0, 10)}`, JSON.stringify(w));
+    check(chart.ticks.length >= 3 && chart.ticks.every((x) => /^[A-Z][a-z]{2} \d{1,2}$/.test(x)),
+      "the x axis is dates", JSON.stringify(chart.ticks));
+
+    // the data is a day old at most: no stale banner
+    const stale = await page.$eval("#stale", (b) => b.hidden);
+    check(stale, "no stale banner for a daily feed with yesterday's samples", "");
+
+    // an update in place; never the hours of /history
+    const before = await page.$eval("body", (b) => +b.getAttribute("data-updates"));
+    await page.click("#update");
+    await page.waitForFunction((n) => +document.body.getAttribute("data-updates") > n, { timeout: 10000 }, before);
+    const hist24 = requests.filter((u) => /\/history\?hours=/.test(u));
+    const days31 = requests.filter((u) => /\/history\?days=31$/.test(u));
+    check(hist24.length === 0 && days31.length === 2, "it asks for /history?days=31, never ?hours=",
+      JSON.stringify(requests));
+
+    const csp = await page.evaluate(() => window.__csp);
+    check(csp.length === 0, "no CSP violation", csp.join("; "));
+    check(errors.length === 0, "no console error", errors.join("; "));
+
+    await page.screenshot({ path: path.join(OUT, "dashboard-days-1280x800.png") });
+    await page.setViewport({ width: 360, height: 740 });
+    await wait(400);
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth);
+    check(overflow <= 360, "nothing is wider than a 360 px screen", `scrollWidth ${overflow}`);
+    await page.screenshot({ path: path.join(OUT, "dashboard-days-360x740.png") });
+  } finally {
+    await browser.close();
+  }
+}
