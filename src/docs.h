@@ -75,8 +75,9 @@ int docs_read(struct store *st, enum cfg_anchor anchor, int64_t now_ms,
     int n, struct docs_read *rd, struct error *err);
 
 /*
- * docs_read() of the window of k's document of n buckets: what its
- * render() takes.  Returns as docs_read(); -1 (STORE_ECONFIG) when k has
+ * docs_read() of the window of k's document of n buckets, from the series'
+ * keys that <prefix>:series names (store_series_load(): one HMGET): what
+ * its render() takes.  Returns as docs_read(); -1 (STORE_ECONFIG) when k has
  * no such document.
  */
 int docs_compute(const struct doc_kind *k, struct store *st,
