@@ -36,6 +36,8 @@ struct cfg {
 	long stale_after_s;	/* /healthz: data older than this is stale */
 	/* upstream feed */
 	char *upstream_url;
+	char *price_url;	/* NULL: the upstream gives the price too */
+	char *price_format;
 	long upstream_timeout_s;
 	long upstream_max_bytes;
 	long max_future_s;	/* a sample ahead of the clock by more: invalid */

@@ -58,6 +58,28 @@ int feed_parse(const char *buf, size_t len, const struct feed_fields *fields,
     struct error *err);
 void feed_result_free(struct feed_result *out);
 
+/*
+ * A feed format: the series it gives (bit 1 << series), the key tag of
+ * its series (<prefix>:<series>:<tag>) and their duplicate policy.
+ * STAND-IN: SentiCrypt v1 only, until the table of formats lands.
+ */
+struct feed_format {
+	const char *name;
+	unsigned series;
+	int keep_last;		/* a timestamp's value changes until it closes */
+	const char *tag;
+};
+
+/*
+ * Parse buf as the format named (or "auto": told by the body's shape).
+ * Returns 0 with out filled and *used the format, or -1 with err filled
+ * (FEED_ESHAPE too for an unknown format name).
+ */
+int feed_parse_as(const char *format, const char *buf, size_t len,
+    const struct feed_fields *fields, int64_t now_ms, int64_t max_ahead_ms,
+    struct feed_result *out, const struct feed_format **used,
+    struct error *err);
+
 /* A decimal number, all of s: [-+]digits[.digits][e[-+]digits], finite. */
 int feed_parse_decimal(const char *s, double *out);
 

@@ -433,3 +433,26 @@ feed_result_free(struct feed_result *out)
 		free(out->series[i].points);
 	memset(out, 0, sizeof(*out));
 }
+
+/* STAND-IN: SentiCrypt v1 only, until the table of formats lands. */
+static const struct feed_format format_v1 = {
+	"senticrypt-v1", (1u << STORE_PRICE) | (1u << STORE_SENTIMENT), 0,
+	"mean:30s"
+};
+
+int
+feed_parse_as(const char *format, const char *buf, size_t len,
+    const struct feed_fields *fields, int64_t now_ms, int64_t max_ahead_ms,
+    struct feed_result *out, const struct feed_format **used,
+    struct error *err)
+{
+	memset(out, 0, sizeof(*out));
+	*used = NULL;
+	if (strcmp(format, "auto") != 0 && strcmp(format, format_v1.name) != 0)
+		return error_set(err, FEED_ESHAPE, "unknown feed format \"%s\"",
+		    format);
+	if (feed_parse(buf, len, fields, now_ms, max_ahead_ms, out, err) < 0)
+		return -1;
+	*used = &format_v1;
+	return 0;
+}

@@ -123,6 +123,8 @@ handle_refresh(struct http_request *req, void *ctx)
 		    "the data store is not answering; try again shortly" :
 		    err.code == REFRESH_EPERM ? "the refresh's Redis user lacks "
 		    "a right it needs; the log says which" :
+		    err.code == REFRESH_EUPSTREAM && report.detail[0] ?
+		    report.detail :
 		    err.code == REFRESH_EUPSTREAM ? "the feed could not be "
 		    "downloaded or held no valid sample; the log says why" :
 		    err.text);
@@ -157,8 +159,10 @@ run_once(struct worker *w, int quiet_report)
 
 	if (refresh_run(&cfg, &w->st, &report, &err) < 0) {
 		if (!quiet_report) {
+			/* a feed of two: its role and cause, not its URL */
 			body = http_error_body(refresh_strerror(err.code),
-			    err.text, &len);
+			    err.code == REFRESH_EUPSTREAM && report.detail[0] ?
+			    report.detail : err.text, &len);
 			if (body != NULL)
 				printf("%s\n", body);
 			free(body);

@@ -364,6 +364,197 @@ upstream_fails(const char *label, const char *url, struct conn *c,
 	tl_env_free(&e);
 }
 
+/*
+ * A v1-shaped feed of n samples, one every step_s seconds, the last at
+ * end_s: value i of the field that counts is base + i (price) or
+ * (i % 7) / 10 (sentiment); the other field holds junk the refresh must
+ * ignore.  ts[] gets each sample's time in ms.
+ */
+static void
+write_role_feed(const char *name, int price, int n, int step_s,
+    int64_t end_s, double base, int64_t *ts)
+{
+	char path[512];
+	FILE *fp;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	fp = fopen(path, "w");
+	fputc('[', fp);
+	for (int i = 0; i < n; i++) {
+		int64_t t = end_s - (int64_t)(n - 1 - i) * step_s;
+
+		ts[i] = t * 1000;
+		fprintf(fp, "%s{\"timestamp\":%lld,\"btc_price\":\"%.2f\","
+		    "\"mean\":%.1f}", i ? "," : "", (long long)t,
+		    price ? base + i : 99999.0, price ? -0.9 : (i % 7) / 10.0);
+	}
+	fputs("]\n", fp);
+	fclose(fp);
+}
+
+/*
+ * The oracle: the summary of a price series and a sentiment series with
+ * their own timestamps (T the newest of both, whole hours, rows where
+ * both have samples).
+ */
+static char *
+expected_split(const int64_t *pt, const double *pv, int np,
+    const int64_t *stt, const double *sv, int ns)
+{
+	struct store_bucket buf[STORE_NSERIES * SUMMARY_HOURS];
+	struct store_hourly h;
+	struct summary sm;
+	int64_t t = pt[np - 1] > stt[ns - 1] ? pt[np - 1] : stt[ns - 1];
+	int64_t from = (t / 3600000 - 2) * 3600000;
+	size_t len;
+
+	store_hourly_init(&h, buf, SUMMARY_HOURS);
+	for (int series = 0; series < STORE_NSERIES; series++) {
+		const int64_t *ts = series == STORE_PRICE ? pt : stt;
+		const double *v = series == STORE_PRICE ? pv : sv;
+		int n = series == STORE_PRICE ? np : ns;
+
+		for (int64_t hr = from; hr <= t; hr += 3600000) {
+			double sum = 0;
+			size_t cnt = 0;
+
+			for (int i = 0; i < n; i++)
+				if (ts[i] >= hr && ts[i] < hr + 3600000) {
+					sum += v[i];
+					cnt++;
+				}
+			if (cnt == 0)
+				continue;
+			h.b[series][h.n[series]].start_ms = hr;
+			h.b[series][h.n[series]].count = cnt;
+			h.b[series][h.n[series]++].avg = sum / (double)cnt;
+		}
+	}
+	summary_build(t, &h, &sm);
+	return summary_render(&sm, 0, &len);
+}
+
+/* The DUMP of key, hex, to compare before and after. */
+static char *
+dump_of(struct conn *c, const char *key)
+{
+	redisReply *r = tl_cmd(c, "DUMP", key, NULL);
+	char *out = NULL;
+
+	if (r != NULL && r->type == REDIS_REPLY_STRING) {
+		out = malloc(2 * r->len + 1);
+		for (size_t b = 0; b < r->len; b++)
+			sprintf(out + 2 * b, "%02x", (unsigned char)r->str[b]);
+	}
+	freeReplyObject(r);
+	return out != NULL ? out : strdup("(none)");
+}
+
+#define NPF 30
+
+/*
+ * A price feed apart from the sentiment feed: each series from its own
+ * feed, at its own key; a failing price feed leaves the price series as
+ * it was while the sentiment moves, and says so (502 upstream failed,
+ * naming the role, exit 1, counted for role price).
+ */
+static void
+price_cases(const char *label, const char *url, int module)
+{
+	struct conn *c = tl_conn_open(url, 2000);
+	struct tl_env e;
+	struct run r;
+	int64_t pt[NPF], stt[NPF + 2];
+	double pv[NPF], sv[NPF + 2];
+	char *want, *got, *before, *after;
+	redisReply *m;
+
+	int64_t now_s = fmt_now_ms() / 1000;
+
+	/* price every 5 min; sentiment every 2 min, at other times */
+	write_role_feed("pf-price.json", 1, NPF, 300, now_s - 30, 40000, pt);
+	write_role_feed("pf-sent.json", 0, NPF, 120, now_s - 400, 0, stt);
+	for (int i = 0; i < NPF + 2; i++) {
+		if (i < NPF)
+			pv[i] = 40000 + i;
+		sv[i] = (i % 7) / 10.0;
+	}
+	base_env(&e, url, "pf", "/file/pf-sent.json");
+	tl_env_set(&e, "ISBITCOINLIT_PRICE_URL=http://127.0.0.1:%d/file/pf-price.json",
+	    port);
+	run_once(&e, &r);
+	CHECK(r.status == 0 && strcmp(jstr(&r, "status"), "ok") == 0,
+	    "%s: price feed and sentiment feed: ok (%s)", label, r.out);
+	run_free(&r);
+	CHECK(count_samples(c, module, "pf:price:mean:30s") == NPF &&
+	    count_samples(c, module, "pf:sentiment:mean:30s") == NPF,
+	    "%s: each series at its source's key, from its own feed", label);
+	m = tl_cmd(c, "HGET", "pf:series", "price");
+	CHECK(m != NULL && m->type == REDIS_REPLY_STRING &&
+	    strcmp(m->str, "pf:price:mean:30s") == 0,
+	    "%s: the map names the price key", label);
+	freeReplyObject(m);
+	want = expected_split(pt, pv, NPF, stt, sv, NPF);
+	got = get_string(c, "pf:cache");
+	CHECK_STR(got, want, "%s: the summary is the oracle's (the upstream's "
+	    "price and the price feed's sentiment ignored)", label);
+	free(want);
+	free(got);
+
+	/*
+	 * The price feed fails (404, then Kraken's error body) while the
+	 * sentiment feed gains a sample each time.
+	 */
+	write_file("pf-kraken.json",
+	    "{\"error\":[\"EGeneral:Too many requests\"],\"result\":{}}");
+	for (int k = 0; k < 2; k++) {
+		const char *path = k == 0 ? "/file/pf-missing.json" : "/file/pf-kraken.json";
+		long long fp = stat_of(c, "pf", "failures_price");
+		long long fs = stat_of(c, "pf", "failures_sentiment");
+
+		write_role_feed("pf-sent.json", 0, NPF + 1 + k, 120,
+		    now_s - 400 + 120 * (k + 1), 0, stt);
+		before = dump_of(c, "pf:price:mean:30s");
+		tl_env_free(&e);
+		base_env(&e, url, "pf", "/file/pf-sent.json");
+		tl_env_set(&e, "ISBITCOINLIT_PRICE_URL=http://127.0.0.1:%d%s",
+		    port, path);
+		run_once(&e, &r);
+		after = dump_of(c, "pf:price:mean:30s");
+		CHECK(r.status == 1 &&
+		    strcmp(jstr(&r, "error"), "upstream failed") == 0 &&
+		    strstr(jstr(&r, "detail"), "price feed failed") != NULL &&
+		    strstr(jstr(&r, "detail"), k == 0 ? "download" :
+		    "validation") != NULL &&
+		    strstr(jstr(&r, "detail"), "127.0.0.1") == NULL &&
+		    strstr(jstr(&r, "detail"), ".json") == NULL,
+		    "%s: a failing price feed (%s): exit 1, upstream failed, "
+		    "naming the role and the cause, no host (%s)", label,
+		    path, r.out);
+		CHECK_STR(after, before, "%s: %s: the price series is left as "
+		    "it was", label, path);
+		CHECK(count_samples(c, module, "pf:price:mean:30s") == NPF &&
+		    count_samples(c, module, "pf:sentiment:mean:30s") ==
+		    NPF + 1 + k, "%s: %s: the sentiment series moved", label,
+		    path);
+		CHECK(stat_of(c, "pf", "failures_price") == fp + 1 &&
+		    stat_of(c, "pf", "failures_sentiment") == fs,
+		    "%s: %s: counted for role price only", label, path);
+		/* the documents follow what the store then holds */
+		want = expected_split(pt, pv, NPF, stt, sv, NPF + 1 + k);
+		got = get_string(c, "pf:cache");
+		CHECK_STR(got, want, "%s: %s: the summary is recomputed from "
+		    "the stored price and the new sentiment", label, path);
+		free(want);
+		free(got);
+		run_free(&r);
+		free(before);
+		free(after);
+	}
+	tl_env_free(&e);
+	conn_free(c);
+}
+
 static void
 feed_cases(const char *label, const char *url, int module)
 {
@@ -1113,6 +1304,7 @@ main(void)
 		CHECK(0, "curl_global_init");
 	fetch_cases();
 	feed_cases("sortedset", plain.url, 0);
+	price_cases("sortedset", plain.url, 0);
 	ncases = tl_count_results() - before;
 	process_cases(plain.url);
 	memory_cases(plain.url);
@@ -1128,6 +1320,7 @@ main(void)
 		CHECK(0, "start redis-server with %s", module);
 	} else {
 		feed_cases("redistimeseries", mod.url, 1);
+		price_cases("redistimeseries", mod.url, 1);
 		tl_redis_stop(&mod);
 	}
 
