@@ -41,7 +41,7 @@ check "the first refresh is counted, with its samples" \
 	     $1 == "isbitcoinlit_refresh_samples_received_total" && $2 >= 2900 { g = 1 }
 	     END { exit !(f && g) }' "$T/b"
 st=$(req GET /healthz)
-asof=$(grep -o '"as_of":"[^"]*"' "$T/b" | cut -d'"' -f4)
+asof=$(grep -o '"as_of":"[^"]*"' "$T/b" | head -n 1 | cut -d'"' -f4)
 newest=$(metric isbitcoinlit_newest_sample_timestamp_seconds)
 check "the newest sample's time is /healthz's as_of ($newest, $asof)" \
 	test "${newest%.*}" = "$(date -u -d "$asof" +%s)"
