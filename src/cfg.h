@@ -36,6 +36,7 @@ struct cfg {
 	long stale_after_s;	/* /healthz: data older than this is stale */
 	/* upstream feed */
 	char *upstream_url;
+	char *upstream_format;	/* a feed_formats[] name; checked at start-up */
 	char *price_url;	/* NULL: the upstream gives the price too */
 	char *price_format;
 	long upstream_timeout_s;

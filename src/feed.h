@@ -20,10 +20,16 @@ enum feed_status {
 	FEED_OK,
 	FEED_EFETCH,		/* DNS, connect, timeout, HTTP >= 400, TLS, size */
 	FEED_EJSON,		/* not JSON */
-	FEED_ESHAPE,		/* not an array */
+	FEED_ESHAPE,		/* not the format's shape (or not its series) */
 	FEED_EEMPTY,		/* no valid sample */
-	FEED_ENOMEM
+	FEED_ENOMEM,
+	FEED_EREFUSED		/* the feed answered with an error of its own */
 };
+
+/* Masks of series (enum store_series): what a format gives, what is wanted. */
+#define FEED_PRICE (1u << STORE_PRICE)
+#define FEED_SENTIMENT (1u << STORE_SENTIMENT)
+#define FEED_BOTH (FEED_PRICE | FEED_SENTIMENT)
 
 struct feed_fields {
 	const char *timestamp;
@@ -40,6 +46,7 @@ struct feed_result {
 	size_t valid;			/* elements that gave samples */
 	size_t received;		/* elements of the array */
 	size_t invalid;			/* skipped */
+	const struct feed_format *format;	/* what the body was read as */
 };
 
 /*
@@ -58,27 +65,65 @@ int feed_parse(const char *buf, size_t len, const struct feed_fields *fields,
     struct error *err);
 void feed_result_free(struct feed_result *out);
 
-/*
- * A feed format: the series it gives (bit 1 << series), the key tag of
- * its series (<prefix>:<series>:<tag>) and their duplicate policy.
- * STAND-IN: SentiCrypt v1 only, until the table of formats lands.
- */
-struct feed_format {
-	const char *name;
-	unsigned series;
-	int keep_last;		/* a timestamp's value changes until it closes */
-	const char *tag;
+/* What every format's parse is given. */
+struct feed_args {
+	int64_t now_ms;
+	int64_t max_ahead_ms;	/* a sample dated later than now + this: invalid */
+	struct feed_fields fields;	/* senticrypt-v1's names (and auto's) */
+	/*
+	 * The series the caller needs (FEED_PRICE, FEED_SENTIMENT): only
+	 * those are read and given, so an element needs no valid value of a
+	 * series another feed supplies.
+	 */
+	unsigned want;
 };
 
 /*
- * Parse buf as the format named (or "auto": told by the body's shape).
- * Returns 0 with out filled and *used the format, or -1 with err filled
- * (FEED_ESHAPE too for an unknown format name).
+ * A feed format: one row of feed_formats[], one file of code.
+ * parse() has feed_parse()'s contract: 0 with out filled (one stream per
+ * wanted series the format gives, each sorted by time), or -1 with err
+ * filled and out empty.  Pure.
  */
-int feed_parse_as(const char *format, const char *buf, size_t len,
-    const struct feed_fields *fields, int64_t now_ms, int64_t max_ahead_ms,
-    struct feed_result *out, const struct feed_format **used,
+struct feed_format {
+	const char *name;	/* "senticrypt-v1", ...; "auto" */
+	unsigned series;	/* the series it can give (FEED_PRICE, ...) */
+	int64_t step_ms;	/* between two samples of a series */
+	/*
+	 * For a timestamp already stored, a later refresh's value: 0 keeps
+	 * the first (v1: a sample never changes), 1 the last (today's v2
+	 * object and the open candle change until they close).
+	 */
+	int keep_last;
+	const char *tag;	/* source and step in the series' key names */
+	const char *title;	/* for messages: "Kraken OHLC" */
+	int (*parse)(const char *buf, size_t len, const struct feed_args *a,
+	    struct feed_result *out, struct error *err);
+};
+
+/* The rows, "auto" first; a row with a NULL name ends it. */
+extern const struct feed_format feed_formats[];
+
+/* The row named name, or NULL. */
+const struct feed_format *feed_format_find(const char *name);
+
+/*
+ * The row named name for a feed that must give the series in need: NULL
+ * with err filled (code FEED_ESHAPE) when there is no such format or it
+ * cannot give them ("auto" can: a body it reads otherwise is refused).
+ * For start-up checks.
+ */
+const struct feed_format *feed_format_for(const char *name, unsigned need,
     struct error *err);
+
+/*
+ * Parse buf as the format named name ("auto": told by the body's shape,
+ * see feed_format.c) for the series in a->want.  Returns 0 with out filled
+ * and out->format the row it was read as, or -1 with err filled: an
+ * unknown name, a body of another format's shape, a format that does not
+ * give every wanted series, or the row's own refusal.
+ */
+int feed_parse_as(const char *name, const char *buf, size_t len,
+    const struct feed_args *a, struct feed_result *out, struct error *err);
 
 /* A decimal number, all of s: [-+]digits[.digits][e[-+]digits], finite. */
 int feed_parse_decimal(const char *s, double *out);

@@ -10,8 +10,7 @@
 
 #include <jansson.h>
 
-#include "feed.h"
-#include "jscan.h"
+#include "feed_impl.h"
 
 int
 feed_parse_decimal(const char *s, double *out)
@@ -176,12 +175,17 @@ timestamp_value(const json_t *v, int64_t *ms)
  */
 static int
 parse_sample(json_t *const v[3], const struct feed_fields *f,
-    int64_t latest_ms, struct point pt[STORE_NSERIES], char *why,
-    size_t whylen)
+    int64_t latest_ms, unsigned want, struct point pt[STORE_NSERIES],
+    char *why, size_t whylen)
 {
 	const json_t *ts = v[0], *price = v[1], *sent = v[2];
 	int64_t ts_ms;
 
+	/* a series not wanted (another feed gives it) is not read */
+	if (!(want & FEED_PRICE))
+		price = json_null();
+	if (!(want & FEED_SENTIMENT))
+		sent = json_null();
 	if (ts == NULL || price == NULL || sent == NULL) {
 		snprintf(why, whylen, "missing field \"%s\"", ts == NULL ?
 		    f->timestamp : price == NULL ? f->price : f->sentiment);
@@ -201,14 +205,16 @@ parse_sample(json_t *const v[3], const struct feed_fields *f,
 		    "clock than ISBITCOINLIT_MAX_FUTURE_S allows", f->timestamp);
 		return -1;
 	}
-	if (number_value(price, &pt[STORE_PRICE].value) < 0 ||
-	    fabs(pt[STORE_PRICE].value) > FEED_MAX_VALUE) {
+	if ((want & FEED_PRICE) &&
+	    (number_value(price, &pt[STORE_PRICE].value) < 0 ||
+	    fabs(pt[STORE_PRICE].value) > FEED_MAX_VALUE)) {
 		snprintf(why, whylen, "field \"%s\" is not a finite number "
 		    "of at most 1e15", f->price);
 		return -1;
 	}
-	if (number_value(sent, &pt[STORE_SENTIMENT].value) < 0 ||
-	    fabs(pt[STORE_SENTIMENT].value) > FEED_MAX_VALUE) {
+	if ((want & FEED_SENTIMENT) &&
+	    (number_value(sent, &pt[STORE_SENTIMENT].value) < 0 ||
+	    fabs(pt[STORE_SENTIMENT].value) > FEED_MAX_VALUE)) {
 		snprintf(why, whylen, "field \"%s\" is not a finite number "
 		    "of at most 1e15", f->sentiment);
 		return -1;
@@ -227,7 +233,7 @@ parse_sample(json_t *const v[3], const struct feed_fields *f,
  */
 static int
 read_sample(struct jscan *s, const struct feed_fields *f, int64_t latest_ms,
-    struct point pt[STORE_NSERIES], char *why, size_t whylen,
+    unsigned want, struct point pt[STORE_NSERIES], char *why, size_t whylen,
     json_error_t *jerr)
 {
 	const char *names[3] = { f->timestamp, f->price, f->sentiment };
@@ -268,7 +274,7 @@ read_sample(struct jscan *s, const struct feed_fields *f, int64_t latest_ms,
 	}
 	if (more < 0)
 		goto out;
-	rc = parse_sample(v, f, latest_ms, pt, why, whylen) < 0 ? 1 : 0;
+	rc = parse_sample(v, f, latest_ms, want, pt, why, whylen) < 0 ? 1 : 0;
 out:
 	jscan_close(&it);
 	for (int i = 0; i < 3; i++)
@@ -351,10 +357,10 @@ shape_of(int c)
  * a 16 MiB array of empty objects would take over a gigabyte as one.  The
  * memory a parse takes is the valid samples it keeps, one stream per series.
  */
-int
-feed_parse(const char *buf, size_t len, const struct feed_fields *fields,
-    int64_t now_ms, int64_t max_ahead_ms, struct feed_result *out,
-    struct error *err)
+static int
+parse_v1(const char *buf, size_t len, const struct feed_fields *fields,
+    int64_t now_ms, int64_t max_ahead_ms, unsigned want,
+    struct feed_result *out, struct error *err)
 {
 	struct pending tmp[STORE_NSERIES];
 	struct jscan s;
@@ -379,8 +385,8 @@ feed_parse(const char *buf, size_t len, const struct feed_fields *fields,
 	while ((more = jscan_next(&it, NULL, &jerr)) == 1) {
 		struct point pt[STORE_NSERIES];
 
-		switch (read_sample(&s, fields, now_ms + max_ahead_ms, pt, why,
-		    sizeof(why), &jerr)) {
+		switch (read_sample(&s, fields, now_ms + max_ahead_ms, want, pt,
+		    why, sizeof(why), &jerr)) {
 		case -1:
 			goto not_json;
 		case 1:
@@ -390,7 +396,8 @@ feed_parse(const char *buf, size_t len, const struct feed_fields *fields,
 			break;
 		default:
 			for (int i = 0; i < STORE_NSERIES; i++)
-				if (pending_push(&tmp[i], &pt[i], n, err) < 0)
+				if ((want & (1u << i)) &&
+				    pending_push(&tmp[i], &pt[i], n, err) < 0)
 					goto out;
 			nvalid++;
 		}
@@ -426,33 +433,28 @@ out:
 	return rc;
 }
 
+int
+feed_parse(const char *buf, size_t len, const struct feed_fields *fields,
+    int64_t now_ms, int64_t max_ahead_ms, struct feed_result *out,
+    struct error *err)
+{
+	return parse_v1(buf, len, fields, now_ms, max_ahead_ms, FEED_BOTH, out,
+	    err);
+}
+
+/* The senticrypt-v1 row: feed_parse() for the series wanted. */
+int
+feed_v1_parse(const char *buf, size_t len, const struct feed_args *a,
+    struct feed_result *out, struct error *err)
+{
+	return parse_v1(buf, len, &a->fields, a->now_ms, a->max_ahead_ms,
+	    a->want, out, err);
+}
+
 void
 feed_result_free(struct feed_result *out)
 {
 	for (int i = 0; i < STORE_NSERIES; i++)
 		free(out->series[i].points);
 	memset(out, 0, sizeof(*out));
-}
-
-/* STAND-IN: SentiCrypt v1 only, until the table of formats lands. */
-static const struct feed_format format_v1 = {
-	"senticrypt-v1", (1u << STORE_PRICE) | (1u << STORE_SENTIMENT), 0,
-	"mean:30s"
-};
-
-int
-feed_parse_as(const char *format, const char *buf, size_t len,
-    const struct feed_fields *fields, int64_t now_ms, int64_t max_ahead_ms,
-    struct feed_result *out, const struct feed_format **used,
-    struct error *err)
-{
-	memset(out, 0, sizeof(*out));
-	*used = NULL;
-	if (strcmp(format, "auto") != 0 && strcmp(format, format_v1.name) != 0)
-		return error_set(err, FEED_ESHAPE, "unknown feed format \"%s\"",
-		    format);
-	if (feed_parse(buf, len, fields, now_ms, max_ahead_ms, out, err) < 0)
-		return -1;
-	*used = &format_v1;
-	return 0;
 }

@@ -253,14 +253,16 @@ static int
 feed_take(const struct cfg *cfg, struct refresh_feed *f,
     struct feed_download *d)
 {
-	struct feed_fields fields = { cfg->field_timestamp, cfg->field_price,
-	    cfg->field_sentiment };
+	/* only the series it is read for: the others' values need not be */
+	struct feed_args args = { fmt_now_ms(),
+	    (int64_t)cfg->max_future_s * 1000, { cfg->field_timestamp,
+	    cfg->field_price, cfg->field_sentiment }, f->series };
 
 	f->failed = 2;
-	if (feed_parse_as(f->format, d->body.data, d->body.len, &fields,
-	    fmt_now_ms(), (int64_t)cfg->max_future_s * 1000, &f->res, &f->used,
-	    &f->err) < 0)
+	if (feed_parse_as(f->format, d->body.data, d->body.len, &args,
+	    &f->res, &f->err) < 0)
 		return -1;
+	f->used = f->res.format;
 	for (int i = 0; i < STORE_NSERIES; i++) {
 		if (f->series & (1u << i)) {
 			if ((f->used->series & (1u << i)) &&
@@ -337,7 +339,7 @@ refresh_run(const struct cfg *cfg, struct store *st,
 	/* the upstream; with a price feed, it gives the sentiment only */
 	feeds[0].role = cfg->price_url != NULL ? "sentiment" :
 	    "price and sentiment";
-	feeds[0].format = "auto";
+	feeds[0].format = cfg->upstream_format;
 	feeds[0].series = cfg->price_url != NULL ? 1u << STORE_SENTIMENT :
 	    (1u << STORE_PRICE) | (1u << STORE_SENTIMENT);
 	dl[0].url = cfg->upstream_url;

@@ -234,12 +234,32 @@ int
 main(int argc, char *argv[])
 {
 	struct worker w;
+	struct error ferr;
 	struct pool_app app = { PROG, routes, sizeof(routes) / sizeof(routes[0]),
 	    app_init, app_fini, &w, NULL };
 	int rc;
 
 	cfg_load_or_exit(&cfg, PROG, CFG_REFRESH, argc, argv);
 	log_init("refresh", cfg.log_level);
+	/*
+	 * The upstream feed gives both series, or the sentiment alone when a
+	 * price feed is set: a price-only format cannot be it.  The price
+	 * feed's format must give a price.
+	 */
+	if (feed_format_for(cfg.upstream_format, cfg.price_url != NULL ?
+	    FEED_SENTIMENT : FEED_BOTH, &ferr) == NULL) {
+		fprintf(stderr, "%s: ISBITCOINLIT_UPSTREAM_FORMAT "
+		    "(--upstream-format): %s\n", PROG, ferr.text);
+		cfg_free(&cfg);
+		return 2;
+	}
+	if (cfg.price_url != NULL &&
+	    feed_format_for(cfg.price_format, FEED_PRICE, &ferr) == NULL) {
+		fprintf(stderr, "%s: ISBITCOINLIT_PRICE_FORMAT "
+		    "(--price-format): %s\n", PROG, ferr.text);
+		cfg_free(&cfg);
+		return 2;
+	}
 	if (store_startup_check(&cfg) < 0) {
 		cfg_free(&cfg);
 		return 2;

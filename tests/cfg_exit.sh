@@ -23,6 +23,13 @@ expect_error "bad option value" \
 	$TEST_PREFIX "$bin" --timeseries x
 expect_error "unknown option" \
 	'cfg_dump: unknown option: --nope (see --help)' $TEST_PREFIX "$bin" --nope
+refresh=${top_builddir:-.}/src/isbitcoinlit-refresh
+expect_error "a price-only upstream format is refused at start-up" \
+	'isbitcoinlit-refresh: ISBITCOINLIT_UPSTREAM_FORMAT (--upstream-format): kraken-ohlc gives no sentiment, and this feed must give price and sentiment' \
+	env ISBITCOINLIT_UPSTREAM_FORMAT=kraken-ohlc timeout 20 $TEST_PREFIX "$refresh" --once
+expect_error "an unknown upstream format is refused at start-up" \
+	'isbitcoinlit-refresh: ISBITCOINLIT_UPSTREAM_FORMAT (--upstream-format): not one of auto, senticrypt-v1, senticrypt-v2, kraken-ohlc, coinbase-candles: "csv"' \
+	timeout 20 $TEST_PREFIX "$refresh" --once --upstream-format csv
 
 # A password holding '/', '?' or '#' (not percent-encoded): refused, and
 # no part of it on stderr, from the environment or from --redis-url.

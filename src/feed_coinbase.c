@@ -1,0 +1,180 @@
+/*
+ * Coinbase Exchange candles (/products/BTC-USD/candles?granularity=3600):
+ * [[time s, low, high, open, close, volume],...] as JSON numbers, newest
+ * first; an hour without trades has no row.  An error is an object
+ * {"message":"..."} (with a 4xx, which the download refuses; with a 200
+ * it is refused here with its message).  Price only: one sample per candle
+ * at its open time, the mean of open, high, low and close.  Pure; walked
+ * row by row.
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "feed_impl.h"
+
+#define WHAT "Coinbase candles"
+#define ROW_LEN 6		/* time, low, high, open, close, volume */
+#define SHOWN_MAX 200		/* of the message */
+
+/* Validate one row's values (NULL: a container).  0, or -1 with why. */
+static int
+check_row(json_t *const v[ROW_LEN], size_t n, const struct feed_args *a,
+    int64_t *ts_ms, double *mean, char *why, size_t whylen)
+{
+	static const char *const names[ROW_LEN] = { "time", "low", "high",
+	    "open", "close", "volume" };
+	double x[ROW_LEN];
+
+	if (n < ROW_LEN) {
+		snprintf(why, whylen, "a row of %zu values, not %d", n, ROW_LEN);
+		return -1;
+	}
+	for (int i = 0; i < ROW_LEN; i++)
+		if (feed_json_number(v[i], &x[i]) < 0) {
+			snprintf(why, whylen, "%s is not a finite JSON number",
+			    names[i]);
+			return -1;
+		}
+	if (feed_check_seconds(x[0], a, ts_ms, why, whylen) < 0)
+		return -1;
+	for (int i = 1; i <= 4; i++)
+		if (feed_check_price(x[i], names[i], why, whylen) < 0)
+			return -1;
+	if (x[1] > x[2]) {
+		snprintf(why, whylen, "low above high");
+		return -1;
+	}
+	if (x[5] < 0 || x[5] > FEED_MAX_VALUE) {
+		snprintf(why, whylen, "volume is negative or above 1e15");
+		return -1;
+	}
+	*mean = (x[1] + x[2] + x[3] + x[4]) / 4;
+	return 0;
+}
+
+/*
+ * Read the row at the cursor (depth 2) into acc as row idx.  Returns 0,
+ * or -1: not JSON (jerr) or out of memory (err, *nomem set).
+ */
+static int
+read_row(struct jscan *s, size_t idx, const struct feed_args *a,
+    struct feed_acc *acc, json_error_t *jerr, int *nomem, struct error *err)
+{
+	json_t *v[ROW_LEN] = { NULL };
+	struct jscan_iter it;
+	char why[FEED_WHY_MAX];
+	double val[STORE_NSERIES] = { 0, 0 };
+	int64_t ts_ms;
+	size_t n = 0;
+	int rc = -1, more;
+
+	if (jscan_peek(s) != '[') {
+		if (jscan_skip(s, 2, jerr) < 0)
+			return -1;
+		feed_acc_invalid(acc, idx, "not an array");
+		return 0;
+	}
+	if (jscan_open(s, 2, &it, jerr) < 0)
+		return -1;
+	while ((more = jscan_next(&it, NULL, jerr)) == 1) {
+		if (n < ROW_LEN && feed_load_value(s, 3, &v[n], jerr) < 0)
+			goto out;
+		n++;		/* values past ROW_LEN: checked and skipped */
+	}
+	if (more < 0)
+		goto out;
+	rc = 0;
+	if (check_row(v, n, a, &ts_ms, &val[STORE_PRICE], why,
+	    sizeof(why)) < 0)
+		feed_acc_invalid(acc, idx, why);
+	else if (feed_acc_push(acc, ts_ms, val, idx, err) < 0) {
+		*nomem = 1;
+		rc = -1;
+	}
+out:
+	jscan_close(&it);
+	for (int i = 0; i < ROW_LEN; i++)
+		json_decref(v[i]);
+	return rc;
+}
+
+/*
+ * A top-level object: Coinbase's error, refused with its message; any
+ * other object is not this format.  Returns -1 with err.
+ */
+static int
+refuse_object(const char *buf, size_t len, struct error *err)
+{
+	struct jscan s;
+	struct jscan_iter it;
+	json_error_t jerr;
+	const char *key;
+	char shown[SHOWN_MAX + 1] = "";
+	int more, found = 0;
+
+	jscan_init(&s, buf, len);
+	if (jscan_open(&s, 1, &it, &jerr) < 0)
+		return feed_not_json(err, &jerr);
+	while ((more = jscan_next(&it, &key, &jerr)) == 1) {
+		json_t *v;
+
+		if (strcmp(key, "message") != 0)
+			continue;
+		if (feed_load_value(&s, 2, &v, &jerr) < 0) {
+			more = -1;
+			break;
+		}
+		found = 1;
+		feed_printable(shown, json_is_string(v) ? json_string_value(v) :
+		    "(not a string)", SHOWN_MAX);
+		json_decref(v);
+	}
+	jscan_close(&it);
+	if (more < 0 || jscan_end(&s, &jerr) < 0)
+		return feed_not_json(err, &jerr);
+	if (!found)
+		return error_set(err, FEED_ESHAPE, "not " WHAT ": a JSON object");
+	return error_set(err, FEED_EREFUSED, "Coinbase answered with an "
+	    "error: %s", shown);
+}
+
+int
+feed_coinbase_parse(const char *buf, size_t len, const struct feed_args *a,
+    struct feed_result *out, struct error *err)
+{
+	struct feed_acc acc;
+	struct jscan s;
+	struct jscan_iter it;
+	json_error_t jerr;
+	int rc = -1, more, nomem = 0, c;
+
+	memset(out, 0, sizeof(*out));
+	memset(&it, 0, sizeof(it));
+	jscan_init(&s, buf, len);
+	if ((c = jscan_peek(&s)) == '{')
+		return refuse_object(buf, len, err);
+	if (c != '[')
+		return feed_wrong_shape(buf, len, WHAT, err);
+	feed_acc_init(&acc, FEED_PRICE, "row");
+	if (jscan_open(&s, 1, &it, &jerr) < 0)
+		goto not_json;
+	while ((more = jscan_next(&it, NULL, &jerr)) == 1)
+		if (read_row(&s, acc.received++, a, &acc, &jerr, &nomem,
+		    err) < 0) {
+			if (nomem)
+				goto out;
+			goto not_json;
+		}
+	if (more < 0 || jscan_end(&s, &jerr) < 0)
+		goto not_json;
+	rc = feed_acc_finish(&acc, out, err);
+	goto out;
+not_json:
+	feed_not_json(err, &jerr);
+out:
+	jscan_close(&it);
+	feed_acc_free(&acc);
+	return rc;
+}

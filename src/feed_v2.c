@@ -1,0 +1,160 @@
+/*
+ * SentiCrypt v2 (/v2/all.json): an array of one object per UTC day,
+ * {"date":"2023-04-17","price":29615.0,...,"mean":-0.0722,...}.  Each
+ * gives one sample per series at the day's 00:00 UTC: the price from
+ * "price", the sentiment from "mean".  The values must be JSON numbers and
+ * the date exactly YYYY-MM-DD.  Pure; walked element by element.
+ */
+#include "config.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "feed_impl.h"
+
+enum { F_DATE, F_PRICE, F_MEAN, NFIELDS };
+static const char *const names[NFIELDS] = { "date", "price", "mean" };
+
+/*
+ * Validate one day's fields (NULL: missing or a container) into its time
+ * and values, for the series in want.  Returns 0, or -1 with why.
+ */
+static int
+check_day(json_t *const v[NFIELDS], const int seen[NFIELDS],
+    const struct feed_args *a, int64_t *ts_ms, double val[STORE_NSERIES],
+    char *why, size_t whylen)
+{
+	const char *date;
+
+	for (int i = 0; i < NFIELDS; i++) {
+		if ((i == F_PRICE && !(a->want & FEED_PRICE)) ||
+		    (i == F_MEAN && !(a->want & FEED_SENTIMENT)))
+			continue;
+		if (!seen[i]) {
+			snprintf(why, whylen, "missing field \"%s\"", names[i]);
+			return -1;
+		}
+	}
+	date = json_string_value(v[F_DATE]);
+	if (date == NULL || strlen(date) != 10 ||
+	    feed_parse_time(date, ts_ms) < 0) {
+		snprintf(why, whylen, "field \"date\" is not a YYYY-MM-DD date");
+		return -1;
+	}
+	if (feed_check_time(*ts_ms, a, why, whylen) < 0)
+		return -1;
+	val[STORE_PRICE] = val[STORE_SENTIMENT] = 0;
+	if (a->want & FEED_PRICE) {
+		if (feed_json_number(v[F_PRICE], &val[STORE_PRICE]) < 0) {
+			snprintf(why, whylen, "field \"price\" is not a finite "
+			    "JSON number");
+			return -1;
+		}
+		if (feed_check_price(val[STORE_PRICE], "field \"price\"", why,
+		    whylen) < 0)
+			return -1;
+	}
+	if (a->want & FEED_SENTIMENT) {
+		if (feed_json_number(v[F_MEAN], &val[STORE_SENTIMENT]) < 0 ||
+		    fabs(val[STORE_SENTIMENT]) > FEED_MAX_VALUE) {
+			snprintf(why, whylen, "field \"mean\" is not a finite "
+			    "JSON number of at most 1e15");
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/*
+ * Read the element at the cursor (depth 2) into acc as element idx.
+ * Only the three fields are loaded; the last of a name given twice counts,
+ * as in jansson.  Returns 0, or -1: not JSON (jerr) or out of memory (err).
+ */
+static int
+read_day(struct jscan *s, size_t idx, const struct feed_args *a,
+    struct feed_acc *acc, json_error_t *jerr, int *nomem, struct error *err)
+{
+	json_t *v[NFIELDS] = { NULL, NULL, NULL };
+	int seen[NFIELDS] = { 0, 0, 0 };
+	struct jscan_iter it;
+	const char *key;
+	char why[FEED_WHY_MAX];
+	double val[STORE_NSERIES];
+	int64_t ts_ms;
+	int rc = -1, more;
+
+	if (jscan_peek(s) != '{') {
+		if (jscan_skip(s, 2, jerr) < 0)
+			return -1;
+		feed_acc_invalid(acc, idx, "not an object");
+		return 0;
+	}
+	if (jscan_open(s, 2, &it, jerr) < 0)
+		return -1;
+	while ((more = jscan_next(&it, &key, jerr)) == 1) {
+		int i;
+		json_t *val1;
+
+		for (i = 0; i < NFIELDS && strcmp(key, names[i]) != 0; i++)
+			;
+		if (i == NFIELDS)
+			continue;	/* checked and skipped by jscan_next */
+		if (feed_load_value(s, 3, &val1, jerr) < 0)
+			goto out;
+		json_decref(v[i]);
+		v[i] = val1;
+		seen[i] = 1;
+	}
+	if (more < 0)
+		goto out;
+	rc = 0;
+	if (check_day(v, seen, a, &ts_ms, val, why, sizeof(why)) < 0)
+		feed_acc_invalid(acc, idx, why);
+	else if (feed_acc_push(acc, ts_ms, val, idx, err) < 0) {
+		*nomem = 1;
+		rc = -1;
+	}
+out:
+	jscan_close(&it);
+	for (int i = 0; i < NFIELDS; i++)
+		json_decref(v[i]);
+	return rc;
+}
+
+int
+feed_v2_parse(const char *buf, size_t len, const struct feed_args *a,
+    struct feed_result *out, struct error *err)
+{
+	struct feed_acc acc;
+	struct jscan s;
+	struct jscan_iter it;
+	json_error_t jerr;
+	int rc = -1, more, nomem = 0;
+
+	memset(out, 0, sizeof(*out));
+	memset(&it, 0, sizeof(it));
+	jscan_init(&s, buf, len);
+	if (jscan_peek(&s) != '[')
+		return feed_wrong_shape(buf, len, "a SentiCrypt v2 feed", err);
+	feed_acc_init(&acc, a->want & FEED_BOTH, "element");
+	if (jscan_open(&s, 1, &it, &jerr) < 0)
+		goto not_json;
+	while ((more = jscan_next(&it, NULL, &jerr)) == 1)
+		if (read_day(&s, acc.received++, a, &acc, &jerr, &nomem,
+		    err) < 0) {
+			if (nomem)
+				goto out;
+			goto not_json;
+		}
+	if (more < 0 || jscan_end(&s, &jerr) < 0)
+		goto not_json;
+	rc = feed_acc_finish(&acc, out, err);
+	goto out;
+not_json:
+	feed_not_json(err, &jerr);
+out:
+	jscan_close(&it);
+	feed_acc_free(&acc);
+	return rc;
+}
