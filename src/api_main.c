@@ -396,22 +396,51 @@ handle_history(struct http_request *req, void *ctx)
 	serve_doc(req, ctx, k, n);
 }
 
+/* "as_of" and "age_s" of a newest sample at ts_ms (found), else nulls. */
+static void
+health_age(struct jw *j, int found, int64_t ts_ms, int64_t now_ms)
+{
+	char t[FMT_RFC3339_MAX];
+	int64_t age = (now_ms - ts_ms) / 1000;
+
+	jw_key(j, "as_of");
+	if (found) {
+		fmt_rfc3339(ts_ms, 0, t);
+		jw_string(j, t);
+	} else
+		jw_null(j);
+	/* a sample ahead of the clock is 0 s old */
+	jw_key(j, "age_s");
+	if (found)
+		jw_int(j, age > 0 ? age : 0);
+	else
+		jw_null(j);
+}
+
 static void
 handle_health(struct http_request *req, void *ctx)
 {
 	struct worker *w = ctx;
 	struct error err;
 	struct jw j;
-	char t[FMT_RFC3339_MAX], *body;
+	char *body;
 	struct store *from[2], *used = NULL;
-	int64_t newest, age;
-	int found = 0, ok = 0, n = readers(w, from);
+	int64_t newest = 0, age, now = fmt_now_ms(), each[STORE_NSERIES] = { 0 };
+	int found = 0, ok = 0, n = readers(w, from), has[STORE_NSERIES] = { 0 };
 	size_t len;
 
 	/* as for the summary: an empty or failing replica sends us on */
 	for (int i = 0; i < n && !(ok && found); i++) {
 		used = from[i];
-		if (!(ok = store_newest(used, &newest, &found, &err) == 0))
+		found = 0;
+		ok = store_series_load(used, &err) == 0 &&
+		    store_newest_each(used, each, has, &err) == 0;
+		for (int s = 0; ok && s < STORE_NSERIES; s++)
+			if (has[s] && (!found || each[s] > newest)) {
+				newest = each[s];
+				found = 1;
+			}
+		if (!ok)
 			reader_failed(w, i, n, &err);
 		else if (!found)
 			reader_empty(w, i, n);
@@ -425,25 +454,25 @@ handle_health(struct http_request *req, void *ctx)
 	jw_key(&j, "timeseries");
 	jw_string(&j, ok || err.code == STORE_EREDIS ?
 	    store_backend_name(used) : "error");
-	jw_key(&j, "as_of");
-	if (found) {
-		fmt_rfc3339(newest, 0, t);
-		jw_string(&j, t);
-	} else
-		jw_null(&j);
 	/*
 	 * How old the data is, apart from the status: the service is fine
-	 * on a frozen feed.  A sample ahead of the clock is 0 s old.
+	 * on a frozen feed.
 	 */
-	age = found ? (fmt_now_ms() - newest) / 1000 : 0;
-	jw_key(&j, "age_s");
-	if (found)
-		jw_int(&j, age > 0 ? age : 0);
-	else
-		jw_null(&j);
+	health_age(&j, found, newest, now);
+	age = found ? (now - newest) / 1000 : 0;
 	jw_key(&j, "data");
 	jw_string(&j, !found ? "none" : age > cfg.stale_after_s ? "stale" :
 	    "fresh");
+	/* each series apart: one feed may stall while the other moves */
+	jw_key(&j, "series");
+	jw_object_begin(&j);
+	for (int s = 0; s < STORE_NSERIES; s++) {
+		jw_key(&j, store_series_name(s));
+		jw_object_begin(&j);
+		health_age(&j, ok && has[s], each[s], now);
+		jw_object_end(&j);
+	}
+	jw_object_end(&j);
 	if (!ok) {
 		log_warn("health check failed error=\"%s\"", err.text);
 		jw_key(&j, "detail");
@@ -478,7 +507,8 @@ handle_metrics(struct http_request *req, void *ctx)
 	int found = 0;
 
 	memset(&r, 0, sizeof(r));
-	if (store_newest(&w->st, &r.newest_ms, &found, &err) < 0 ||
+	if (store_series_load(&w->st, &err) < 0 ||
+	    store_newest(&w->st, &r.newest_ms, &found, &err) < 0 ||
 	    store_refresh_stats(&w->st, &r.stats, &err) < 0) {
 		if (err.code != STORE_ENOMEM)
 			metrics_redis_error(w->metrics);

@@ -103,6 +103,14 @@ static const struct opt opts[] = {
 	  "the feed's format: auto (by the body's shape), senticrypt-v1 or "
 	  "senticrypt-v2 (price-only kraken-ohlc and coinbase-candles cannot "
 	  "be the upstream)" },
+	{ "ISBITCOINLIT_PRICE_URL", "price-url", OPT_UPSTREAM_URL,
+	  OFF(price_url), NULL, 0, 0, CFG_REFRESH,
+	  "a feed of the price alone (http, https or file URL); set, the "
+	  "upstream gives only the sentiment (its price is ignored)" },
+	{ "ISBITCOINLIT_PRICE_FORMAT", "price-format", OPT_STRING,
+	  OFF(price_format), "auto", 0, 0, CFG_REFRESH,
+	  "the price feed's format: auto (by the body's shape), "
+	  "senticrypt-v1, senticrypt-v2, kraken-ohlc or coinbase-candles" },
 	{ "ISBITCOINLIT_UPSTREAM_TIMEOUT_S", "upstream-timeout-s", OPT_INT,
 	  OFF(upstream_timeout_s), "10", 1, 3600, CFG_REFRESH,
 	  "total time allowed for the download, seconds" },

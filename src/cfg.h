@@ -44,6 +44,8 @@ struct cfg {
 	/* upstream feed */
 	char *upstream_url;
 	char *upstream_format;	/* a feed_formats[] name; checked at start-up */
+	char *price_url;	/* NULL: the upstream gives the price too */
+	char *price_format;
 	long upstream_timeout_s;
 	long upstream_max_bytes;
 	long max_future_s;	/* a sample ahead of the clock by more: invalid */

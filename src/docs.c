@@ -120,6 +120,9 @@ docs_compute(const struct doc_kind *k, struct store *st,
 	if (n < k->min_window || n > k->max_window)
 		return error_set(err, STORE_ECONFIG, "a %s of %d %s", k->name, n,
 		    k->unit);
+	/* the series where the refresh last wrote them (<prefix>:series) */
+	if (store_series_load(st, err) < 0)
+		return -1;
 	return docs_read(st, anchor, now_ms, k->bucket_ms, n, rd, err);
 }
 

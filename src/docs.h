@@ -95,8 +95,9 @@ int docs_read_all(const struct docs *d, struct store *st,
     struct error *err);
 
 /*
- * docs_read() of the window of k's document of n buckets: what its
- * render() takes.  Returns as docs_read(); -1 (STORE_ECONFIG) when k has
+ * docs_read() of the window of k's document of n buckets, from the series'
+ * keys that <prefix>:series names (store_series_load(): one HMGET): what
+ * its render() takes.  Returns as docs_read(); -1 (STORE_ECONFIG) when k has
  * no such document.
  */
 int docs_compute(const struct doc_kind *k, struct store *st,

@@ -365,6 +365,12 @@ render_redis(struct out *o, const struct metrics_redis *r)
 	for (int c = 0; c < STORE_REFRESH_NCAUSES; c++)
 		put(o, "isbitcoinlit_refresh_failures_total{cause=\"%s\"} %"
 		    PRIu64 "\n", store_refresh_cause_name(c), st->failures[c]);
+	family(o, "isbitcoinlit_refresh_feed_failures_total", "counter",
+	    "Refreshes in which the feed of a series failed (download or "
+	    "validation), by the feed's role.");
+	for (int i = 0; i < STORE_NSERIES; i++)
+		put(o, "isbitcoinlit_refresh_feed_failures_total{role=\"%s\"} %"
+		    PRIu64 "\n", store_series_name(i), st->feed_failures[i]);
 	family(o, "isbitcoinlit_refresh_samples_received_total", "counter",
 	    "Feed elements received by successful refreshes.");
 	put(o, "isbitcoinlit_refresh_samples_received_total %" PRIu64 "\n",

@@ -1,6 +1,7 @@
 /*
  * One refresh: take the single-flight lock before anything else, download
- * and validate the feed, write both series, compute every served document
+ * the feeds at once and validate each, write the series of those that
+ * succeeded, compute every served document
  * (the summary and the histories, docs.h), write them to the cache,
  * release the lock.  A worker that dies holding the lock wedges nothing:
  * its TTL ends it.
@@ -16,6 +17,7 @@
 #include "feed.h"
 #include "fmt.h"
 #include "jsonw.h"
+#include "log.h"
 #include "refresh.h"
 
 const char *
@@ -59,20 +61,21 @@ elapsed_ms(const struct timespec *t0)
 
 /*
  * Drop the samples that the retention would drop anyway (older than the
- * newest stored or fetched timestamp of any series minus the retention),
- * so that they are reported as expired rather than written and then
- * trimmed.  in[] are sorted by time; kept[i] is the tail of in[i] that
- * stays (it borrows in[i]'s points), skip[i] how many were dropped.
+ * series' own newest stored or fetched timestamp minus the retention: a
+ * feed of hourly candles never expires another feed's days), so that they
+ * are reported as expired rather than written and then trimmed.  in[] are
+ * sorted by time; kept[i] is the tail of in[i] that stays (it borrows
+ * in[i]'s points), skip[i] how many were dropped.
  */
 static void
-drop_expired(const struct cfg *cfg, int64_t stored_newest, int found,
-    const struct stream in[STORE_NSERIES], struct stream kept[STORE_NSERIES],
-    size_t skip[STORE_NSERIES])
+drop_expired(const struct cfg *cfg, const int64_t stored[STORE_NSERIES],
+    const int found[STORE_NSERIES], const struct stream in[STORE_NSERIES],
+    struct stream kept[STORE_NSERIES], size_t skip[STORE_NSERIES])
 {
-	int64_t newest = stored_newest, cutoff;
-	int any = found;
-
 	for (int i = 0; i < STORE_NSERIES; i++) {
+		int64_t newest = stored[i], cutoff;
+		int any = found[i];
+
 		kept[i] = in[i];
 		skip[i] = 0;
 		if (in[i].n > 0 && (!any ||
@@ -80,11 +83,9 @@ drop_expired(const struct cfg *cfg, int64_t stored_newest, int found,
 			newest = in[i].points[in[i].n - 1].ts_ms;
 			any = 1;
 		}
-	}
-	if (cfg->retention_s == 0 || !any)
-		return;
-	cutoff = newest - (int64_t)cfg->retention_s * 1000;
-	for (int i = 0; i < STORE_NSERIES; i++) {
+		if (cfg->retention_s == 0 || !any)
+			continue;
+		cutoff = newest - (int64_t)cfg->retention_s * 1000;
 		while (skip[i] < in[i].n && in[i].points[skip[i]].ts_ms < cutoff)
 			skip[i]++;
 		kept[i].points += skip[i];
@@ -228,35 +229,129 @@ record_end(struct store *st, const char *token, int rc,
 	run.valid = report->valid;
 	run.invalid = report->invalid;
 	run.expired = report->expired;
+	run.failed_feeds = rc == 0 ? 0 : report->failed_feeds;
 	store_refresh_end(st, token, &run);
+}
+
+/* A feed of a refresh: where it is, its format, the series it gives. */
+struct refresh_feed {
+	const char *role;	/* "sentiment", "price", "price and sentiment" */
+	const char *format;
+	unsigned series;	/* bit 1 << series: what is taken from it */
+	struct feed_result res;
+	const struct feed_format *used;
+	int failed;		/* 0, or the stage: 1 download, 2 validation */
+	struct error err;	/* when failed: for the log */
+};
+
+/*
+ * Validate the downloaded body of feed f: parse it as its format and keep
+ * only the series it is read for (each must give a sample).  Returns 0,
+ * or -1 with f->failed and f->err set (f->res empty).
+ */
+static int
+feed_take(const struct cfg *cfg, struct refresh_feed *f,
+    struct feed_download *d)
+{
+	/* only the series it is read for: the others' values need not be */
+	struct feed_args args = { fmt_now_ms(),
+	    (int64_t)cfg->max_future_s * 1000, { cfg->field_timestamp,
+	    cfg->field_price, cfg->field_sentiment }, f->series };
+
+	f->failed = 2;
+	if (feed_parse_as(f->format, d->body.data, d->body.len, &args,
+	    &f->res, &f->err) < 0)
+		return -1;
+	f->used = f->res.format;
+	for (int i = 0; i < STORE_NSERIES; i++) {
+		if (f->series & (1u << i)) {
+			if ((f->used->series & (1u << i)) &&
+			    f->res.series[i].n > 0)
+				continue;
+			error_set(&f->err, FEED_EEMPTY, "the %s feed (format "
+			    "%s) gives no %s sample", f->role, f->used->name,
+			    store_series_name(i));
+			feed_result_free(&f->res);
+			return -1;
+		}
+		/* a series this feed is not read for: its values go */
+		free(f->res.series[i].points);
+		f->res.series[i].points = NULL;
+		f->res.series[i].n = 0;
+	}
+	f->failed = 0;
+	return 0;
+}
+
+/*
+ * The public words for the failed feeds into report->detail: their role
+ * and the kind of cause, and what was written; never a host or a path.
+ */
+static void
+feeds_detail(const struct refresh_feed *f, size_t nf, int written,
+    struct refresh_report *report)
+{
+	size_t len = 0;
+	char *d = report->detail;
+
+	d[0] = '\0';
+	for (size_t k = 0; k < nf; k++) {
+		if (!f[k].failed)
+			continue;
+		len += (size_t)snprintf(d + len, sizeof(report->detail) - len,
+		    "%sthe %s feed failed (%s)", len ? "; " : "", f[k].role,
+		    f[k].failed == 1 ? "download" : "validation");
+		if (len >= sizeof(report->detail))
+			return;
+	}
+	snprintf(d + len, sizeof(report->detail) - len, written ?
+	    ": its series were left as they were, the others written; the "
+	    "log says why" : ": nothing was written; the log says why");
 }
 
 int
 refresh_run(const struct cfg *cfg, struct store *st,
     struct refresh_report *report, struct error *err)
 {
-	struct feed_args args = { 0, (int64_t)cfg->max_future_s * 1000,
-	    { cfg->field_timestamp, cfg->field_price, cfg->field_sentiment },
-	    FEED_BOTH };
-	struct feed_body body = { NULL, 0 };
-	struct feed_result feed = { 0 };
-	struct error ferr, serr;
+	struct refresh_feed feeds[2];
+	struct feed_download dl[2];
+	struct error serr;
 	struct store_counts counts[STORE_NSERIES];
 	struct docs table;
 	struct docs_read rd;
 	struct docs_set docs = { .n = 0 };
-	struct stream kept[STORE_NSERIES];
+	struct stream pts[STORE_NSERIES], kept[STORE_NSERIES];
 	struct timespec t0;
 	char token[STORE_TOKEN_MAX];
-	size_t skip[STORE_NSERIES];
+	size_t skip[STORE_NSERIES], nf;
 	long lap;
-	int64_t stored_newest;
+	int64_t stored_newest[STORE_NSERIES];
 	unsigned long conn_at_write = 0;
-	int found, locked = 0, rc = -1, n, feed_stage = 0;
+	unsigned ok_mask = 0;
+	int found[STORE_NSERIES], locked = 0, rc = -1, n, feed_stage = 0;
 
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	memset(report, 0, sizeof(*report));
+	memset(feeds, 0, sizeof(feeds));
+	memset(dl, 0, sizeof(dl));
+	memset(pts, 0, sizeof(pts));
 	report->replicas = -1;
+
+	/* the upstream; with a price feed, it gives the sentiment only */
+	feeds[0].role = cfg->price_url != NULL ? "sentiment" :
+	    "price and sentiment";
+	feeds[0].format = cfg->upstream_format;
+	feeds[0].series = cfg->price_url != NULL ? 1u << STORE_SENTIMENT :
+	    (1u << STORE_PRICE) | (1u << STORE_SENTIMENT);
+	dl[0].url = cfg->upstream_url;
+	nf = 1;
+	if (cfg->price_url != NULL) {
+		feeds[1].role = "price";
+		feeds[1].format = cfg->price_format;
+		feeds[1].series = 1u << STORE_PRICE;
+		dl[1].url = cfg->price_url;
+		nf = 2;
+	}
 
 	switch (store_lock_take(st, refresh_lock_ttl_ms(cfg), token, &serr)) {
 	case 1:
@@ -272,32 +367,67 @@ refresh_run(const struct cfg *cfg, struct store *st,
 
 	lap = elapsed_ms(&t0);
 	feed_stage = 1;
-	if (feed_fetch(cfg->upstream_url, cfg->upstream_timeout_s,
-	    cfg->upstream_max_bytes, &body, &ferr) < 0) {
-		feed_failed(err, &ferr);
-		goto out;
-	}
-	feed_stage = 2;
+	feed_fetch_all(dl, nf, cfg->upstream_timeout_s,
+	    cfg->upstream_max_bytes);
 	report->fetch_ms = elapsed_ms(&t0) - lap;
 	lap += report->fetch_ms;
-	args.now_ms = fmt_now_ms();
-	if (feed_parse_as(cfg->upstream_format, body.data, body.len, &args,
-	    &feed, &ferr) < 0) {
-		feed_failed(err, &ferr);
-		goto out;
+	for (size_t k = 0; k < nf; k++) {
+		if (dl[k].body.data == NULL) {
+			feeds[k].failed = 1;
+			feeds[k].err = dl[k].err;
+		} else if (feed_take(cfg, &feeds[k], &dl[k]) == 0)
+			ok_mask |= feeds[k].series;
+		free(dl[k].body.data);
+		dl[k].body.data = NULL;
+		if (feeds[k].failed && feeds[k].err.code == FEED_ENOMEM) {
+			feed_failed(err, &feeds[k].err);
+			goto out;
+		}
+		if (feeds[k].failed) {
+			report->failed_feeds |= feeds[k].series;
+			log_warn("feed failed role=%s stage=%s error=\"%s\"",
+			    feeds[k].role, feeds[k].failed == 1 ? "download" :
+			    "validation", feeds[k].err.text);
+		}
 	}
-	free(body.data);
-	body.data = NULL;
 	report->parse_ms = elapsed_ms(&t0) - lap;
 	lap += report->parse_ms;
+	if (ok_mask == 0) {
+		/* nothing to write: as one feed failing always did */
+		for (size_t k = 0; k < nf; k++)
+			if (feeds[k].failed) {
+				feed_stage = feeds[k].failed;
+				feed_failed(err, &feeds[k].err);
+				break;
+			}
+		if (nf > 1)
+			feeds_detail(feeds, nf, 0, report);
+		goto out;
+	}
+
+	/*
+	 * Where each series lives: the map's key for a series whose feed
+	 * failed (the documents are read from what the store holds), its
+	 * format's for the others.
+	 */
+	if (store_series_load(st, &serr) < 0)
+		goto redis_failed;
+	for (size_t k = 0; k < nf; k++)
+		for (int i = 0; i < STORE_NSERIES && !feeds[k].failed; i++)
+			if (feeds[k].series & (1u << i)) {
+				if (store_series_set(st, i, feeds[k].used->tag,
+				    feeds[k].used->keep_last, &serr) < 0)
+					goto store_error;
+				pts[i] = feeds[k].res.series[i];
+			}
 
 	if (lock_keep(cfg, st, token, "the series were written", err) < 0)
 		goto out;
 	conn_at_write = store_connection(st);
-	if (store_newest(st, &stored_newest, &found, &serr) < 0)
+	if (store_newest_each(st, stored_newest, found, &serr) < 0)
 		goto redis_failed;
-	drop_expired(cfg, stored_newest, found, feed.series, kept, skip);
-	if (store_add(st, kept, counts, &serr) < 0)
+	drop_expired(cfg, stored_newest, found, pts, kept, skip);
+	if (store_add_some(st, kept, ok_mask, counts, &serr) < 0)
 		goto redis_failed;
 	report->write_ms = elapsed_ms(&t0) - lap;
 	lap += report->write_ms;
@@ -328,18 +458,39 @@ refresh_run(const struct cfg *cfg, struct store *st,
 	    report, err) < 0)
 		goto out;
 
-	report->received = feed.received;
-	report->valid = feed.valid;
-	report->invalid = feed.invalid;
-	report->expired = skip[STORE_PRICE] + counts[STORE_PRICE].expired;
+	for (size_t k = 0; k < nf; k++) {
+		report->received += feeds[k].res.received;
+		report->valid += feeds[k].res.valid;
+		report->invalid += feeds[k].res.invalid;
+	}
+	/* one feed: its rows, counted by the price; two: every sample */
+	for (int i = 0; i < STORE_NSERIES; i++)
+		if ((ok_mask & (1u << i)) && (nf > 1 || i == STORE_PRICE))
+			report->expired += skip[i] + counts[i].expired;
 	report->backend = store_backend_name(st);
 	report->as_of_ms = rd.t_ms;
+	if (report->failed_feeds != 0) {
+		/* the other feed's series are written: the refresh failed */
+		for (size_t k = 0; k < nf; k++)
+			if (feeds[k].failed) {
+				feed_stage = feeds[k].failed;
+				error_set(err, REFRESH_EUPSTREAM, "the %s feed "
+				    "failed (%s): %s; the other series were "
+				    "written", feeds[k].role, feed_stage == 1 ?
+				    "download" : "validation",
+				    feeds[k].err.text);
+				break;
+			}
+		feeds_detail(feeds, nf, 1, report);
+		goto out;
+	}
 	rc = 0;
 	goto out;
 
 no_memory:
 	error_set(err, REFRESH_EINTERNAL, "out of memory");
 	goto out;
+store_error:
 redis_failed:
 	store_failed(err, &serr);
 out:
@@ -347,8 +498,10 @@ out:
 	record_end(st, locked ? token : NULL, rc, err,
 	    rc == 0 ? STORE_FAILED_NONE : stage_of(err, feed_stage), report);
 	docs_set_free(&docs);
-	free(body.data);
-	feed_result_free(&feed);
+	for (size_t k = 0; k < nf; k++) {
+		free(dl[k].body.data);
+		feed_result_free(&feeds[k].res);
+	}
 	return rc;
 }
 

@@ -29,12 +29,25 @@ struct refresh_report {
 	long fetch_ms, parse_ms, write_ms, summary_ms;
 	int64_t as_of_ms;	/* T of the summary written to the cache */
 	long long replicas;	/* acknowledged the writes; -1: not asked */
+	/*
+	 * A feed of two failed (REFRESH_EUPSTREAM): bit 1 << series for the
+	 * series whose feed failed, and the public detail naming their role
+	 * and the kind of cause (download, validation), never a host or path.
+	 */
+	unsigned failed_feeds;
+	char detail[240];
 };
 
 /*
- * Run one refresh with the store's connection.  Nothing is written unless
- * the whole feed was downloaded and parsed; the series are written in one
- * atomic step.  Returns 0 with report filled, or -1 with err filled.
+ * Run one refresh with the store's connection.  The feeds (the upstream;
+ * and the price feed, when cfg->price_url is set: then the upstream gives
+ * the sentiment only) are downloaded at once and each validated on its
+ * own.  A series is written only from its feed downloaded and parsed
+ * whole; a failed feed leaves its series as they were while the other's
+ * are written and the documents recomputed, and the refresh fails with
+ * REFRESH_EUPSTREAM (report->failed_feeds, report->detail).  The series
+ * are written in one atomic step.  Returns 0 with report filled, or -1
+ * with err filled.
  */
 int refresh_run(const struct cfg *cfg, struct store *st,
     struct refresh_report *report, struct error *err);

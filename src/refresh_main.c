@@ -123,6 +123,8 @@ handle_refresh(struct http_request *req, void *ctx)
 		    "the data store is not answering; try again shortly" :
 		    err.code == REFRESH_EPERM ? "the refresh's Redis user lacks "
 		    "a right it needs; the log says which" :
+		    err.code == REFRESH_EUPSTREAM && report.detail[0] ?
+		    report.detail :
 		    err.code == REFRESH_EUPSTREAM ? "the feed could not be "
 		    "downloaded or held no valid sample; the log says why" :
 		    err.text);
@@ -157,8 +159,10 @@ run_once(struct worker *w, int quiet_report)
 
 	if (refresh_run(&cfg, &w->st, &report, &err) < 0) {
 		if (!quiet_report) {
+			/* a feed of two: its role and cause, not its URL */
 			body = http_error_body(refresh_strerror(err.code),
-			    err.text, &len);
+			    err.code == REFRESH_EUPSTREAM && report.detail[0] ?
+			    report.detail : err.text, &len);
 			if (body != NULL)
 				printf("%s\n", body);
 			free(body);
@@ -237,10 +241,22 @@ main(int argc, char *argv[])
 
 	cfg_load_or_exit(&cfg, PROG, CFG_REFRESH, argc, argv);
 	log_init("refresh", cfg.log_level);
-	/* the upstream feed gives both series: a price-only format cannot */
-	if (feed_format_for(cfg.upstream_format, FEED_BOTH, &ferr) == NULL) {
+	/*
+	 * The upstream feed gives both series, or the sentiment alone when a
+	 * price feed is set: a price-only format cannot be it.  The price
+	 * feed's format must give a price.
+	 */
+	if (feed_format_for(cfg.upstream_format, cfg.price_url != NULL ?
+	    FEED_SENTIMENT : FEED_BOTH, &ferr) == NULL) {
 		fprintf(stderr, "%s: ISBITCOINLIT_UPSTREAM_FORMAT "
 		    "(--upstream-format): %s\n", PROG, ferr.text);
+		cfg_free(&cfg);
+		return 2;
+	}
+	if (cfg.price_url != NULL &&
+	    feed_format_for(cfg.price_format, FEED_PRICE, &ferr) == NULL) {
+		fprintf(stderr, "%s: ISBITCOINLIT_PRICE_FORMAT "
+		    "(--price-format): %s\n", PROG, ferr.text);
 		cfg_free(&cfg);
 		return 2;
 	}

@@ -60,19 +60,141 @@ store_init(struct store *st, struct conn *conn, enum cfg_timeseries wanted,
 	st->conn = conn;
 	st->wanted = wanted;
 	st->retention_ms = (int64_t)retention_s * 1000;
-	st->key[STORE_PRICE] = key_join(prefix, ":price:mean:30s");
-	st->key[STORE_SENTIMENT] = key_join(prefix, ":sentiment:mean:30s");
+	st->key[STORE_PRICE] = key_join(prefix, ":price:" STORE_TAG_DEFAULT);
+	st->key[STORE_SENTIMENT] = key_join(prefix,
+	    ":sentiment:" STORE_TAG_DEFAULT);
+	st->key_series = key_join(prefix, ":series");
 	st->key_lock = key_join(prefix, ":refresh:lock");
 	st->key_stats = key_join(prefix, ":refresh:stats");
 	st->prefix = key_join(prefix, "");
 	st->layout_ok = store_prefix_hash_tagged(prefix);
 	if (!st->key[0] || !st->key[1] || !st->key_lock || !st->key_stats ||
-	    !st->prefix) {
+	    !st->key_series || !st->prefix) {
 		store_fini(st);
 		return -1;
 	}
 	st->ops = backend_by_id(wanted);	/* NULL for auto */
 	return 0;
+}
+
+static const char *const series_names[STORE_NSERIES] = {
+	"price", "sentiment"
+};
+
+const char *
+store_series_name(enum store_series s)
+{
+	return (unsigned)s < STORE_NSERIES ? series_names[s] : "?";
+}
+
+/*
+ * Whether key (len bytes) may be series s's: "<prefix>:<name>:" and a
+ * tag, at most STORE_SERIES_KEY_MAX bytes, printable ASCII.
+ */
+static int
+series_key_ok(const struct store *st, enum store_series s, const char *key,
+    size_t len)
+{
+	size_t np = strlen(st->prefix), nn = strlen(series_names[s]);
+
+	if (len > STORE_SERIES_KEY_MAX || len <= np + nn + 2)
+		return 0;
+	if (memcmp(key, st->prefix, np) != 0 || key[np] != ':' ||
+	    memcmp(key + np + 1, series_names[s], nn) != 0 ||
+	    key[np + 1 + nn] != ':')
+		return 0;
+	for (size_t i = 0; i < len; i++)
+		if (key[i] < 0x20 || key[i] > 0x7e)
+			return 0;
+	return 1;
+}
+
+/* Point series s at key (len bytes), copied.  Returns 0 or -1. */
+static int
+series_point(struct store *st, enum store_series s, const char *key,
+    size_t len)
+{
+	char *k = malloc(len + 1);
+
+	if (k == NULL)
+		return -1;
+	memcpy(k, key, len);
+	k[len] = '\0';
+	free(st->key[s]);
+	st->key[s] = k;
+	return 0;
+}
+
+int
+store_series_set(struct store *st, enum store_series s, const char *tag,
+    int keep_last, struct error *err)
+{
+	char key[STORE_SERIES_KEY_MAX + 1];
+	int n;
+
+	n = snprintf(key, sizeof(key), "%s:%s:%s", st->prefix,
+	    series_names[s], tag);
+	if (n < 0 || (size_t)n >= sizeof(key) ||
+	    !series_key_ok(st, s, key, (size_t)n))
+		return error_set(err, STORE_ECONFIG, "no key for the %s "
+		    "series with the tag \"%s\"", series_names[s], tag);
+	if (series_point(st, s, key, (size_t)n) < 0)
+		return error_set(err, STORE_ENOMEM, "out of memory");
+	st->keep_last[s] = keep_last;
+	return 0;
+}
+
+int
+store_series_load(struct store *st, struct error *err)
+{
+	const char *argv[] = { "HMGET", st->key_series, series_names[0],
+	    series_names[1] };
+	char def[STORE_SERIES_KEY_MAX + 1];
+	const char *key[STORE_NSERIES];
+	size_t len[STORE_NSERIES];
+	redisReply *r = conn_command(st->conn, 4, argv, NULL);
+	int rc = -1;
+
+	if (store_check_reply(st, r, st->key_series, err) < 0)
+		goto out;
+	if (r->type != REDIS_REPLY_ARRAY || r->elements != STORE_NSERIES) {
+		error_set(err, STORE_EBACKEND, "HMGET %s: unexpected reply",
+		    st->key_series);
+		goto out;
+	}
+	for (int i = 0; i < STORE_NSERIES; i++) {
+		const redisReply *e = r->element[i];
+
+		if (e->type == REDIS_REPLY_NIL) {
+			key[i] = NULL;
+			continue;
+		}
+		if (e->type != REDIS_REPLY_STRING ||
+		    !series_key_ok(st, i, e->str, e->len)) {
+			error_set(err, STORE_EBACKEND, "%s: the field %s names "
+			    "no %s series key of this prefix", st->key_series,
+			    series_names[i], series_names[i]);
+			goto out;
+		}
+		key[i] = e->str;
+		len[i] = e->len;
+	}
+	for (int i = 0; i < STORE_NSERIES; i++) {
+		if (key[i] == NULL) {
+			snprintf(def, sizeof(def), "%s:%s:" STORE_TAG_DEFAULT,
+			    st->prefix, series_names[i]);
+			key[i] = def;
+			len[i] = strlen(def);
+		}
+		if (series_point(st, i, key[i], len[i]) < 0) {
+			error_set(err, STORE_ENOMEM, "out of memory");
+			goto out;
+		}
+	}
+	rc = 0;
+out:
+	freeReplyObject(r);
+	return rc;
 }
 
 char *
@@ -119,6 +241,7 @@ store_fini(struct store *st)
 {
 	for (int i = 0; i < STORE_NSERIES; i++)
 		free(st->key[i]);
+	free(st->key_series);
 	free(st->key_lock);
 	free(st->key_stats);
 	free(st->prefix);
@@ -369,10 +492,34 @@ int
 store_add(struct store *st, const struct stream pts[STORE_NSERIES],
     struct store_counts counts[STORE_NSERIES], struct error *err)
 {
+	return store_add_some(st, pts, (1u << STORE_NSERIES) - 1, counts, err);
+}
+
+int
+store_add_some(struct store *st, const struct stream pts[STORE_NSERIES],
+    unsigned mask, struct store_counts counts[STORE_NSERIES],
+    struct error *err)
+{
 	memset(counts, 0, STORE_NSERIES * sizeof(*counts));
+	mask &= (1u << STORE_NSERIES) - 1;
+	if (mask == 0)
+		return 0;
 	if (store_resolve(st, err) < 0)
 		return -1;
-	return st->ops->add(st, pts, counts, err);
+	return st->ops->add(st, pts, mask, counts, err);
+}
+
+int
+store_newest_each(struct store *st, int64_t ts[STORE_NSERIES],
+    int found[STORE_NSERIES], struct error *err)
+{
+	for (int i = 0; i < STORE_NSERIES; i++) {
+		ts[i] = 0;
+		found[i] = 0;
+	}
+	if (store_resolve(st, err) < 0)
+		return -1;
+	return st->ops->newest(st, ts, found, err);
 }
 
 size_t

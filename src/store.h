@@ -22,7 +22,8 @@ struct store_ops;
 /* What an add did to one series. */
 struct store_counts {
 	size_t written;		/* stored */
-	size_t duplicate;	/* timestamp already there: ignored */
+	size_t duplicate;	/* timestamp already there: ignored (or same value) */
+	size_t replaced;	/* keep-last series: a stored value overwritten */
 	size_t expired;		/* older than newest - retention: dropped */
 	int duplicate_known;	/* 0: duplicates were counted as written */
 };
@@ -66,11 +67,49 @@ struct store {
 	enum cfg_timeseries wanted;
 	int64_t retention_ms;		/* 0: keep everything */
 	char *key[STORE_NSERIES];	/* <prefix>:price:mean:30s, ... */
+	int keep_last[STORE_NSERIES];	/* duplicate policy LAST, else FIRST */
+	char *key_series;		/* <prefix>:series: each series' key */
 	char *key_lock;			/* <prefix>:refresh:lock */
 	char *key_stats;		/* <prefix>:refresh:stats */
 	char *prefix;
 	int layout_ok;			/* the keys may live on this Redis */
 };
+
+/*
+ * ---- which key each series lives at ----
+ *
+ * A series' key says its source and step: <prefix>:<series>:<tag>, the tag
+ * being its feed format's ("mean:30s" for SentiCrypt v1, today's names).
+ * Switching a deployment's source writes a new key, so no series ever holds
+ * two sources' samples.  The refresh records each series' current key in
+ * the hash <prefix>:series {price: key, sentiment: key}; the API reads it.
+ */
+
+/* The tag of the keys when no map says otherwise. */
+#define STORE_TAG_DEFAULT "mean:30s"
+/* The longest key the map may name (it is input: checked when read). */
+#define STORE_SERIES_KEY_MAX 200
+
+/* "price", "sentiment": the series' name in keys, the map and logs. */
+const char *store_series_name(enum store_series s);
+
+/*
+ * Point series s at <prefix>:<name>:<tag> with duplicate policy LAST
+ * (keep_last) or FIRST.  No I/O.  Returns 0, or -1 (ENOMEM, or a tag
+ * that would make the key too long or unprintable) with err filled.
+ */
+int store_series_set(struct store *st, enum store_series s, const char *tag,
+    int keep_last, struct error *err);
+
+/*
+ * The API's view: one HMGET of <prefix>:series, each series pointed at
+ * the key found there, or at its default key (tag STORE_TAG_DEFAULT) when
+ * the map or its field is absent.  A key read back must start with
+ * "<prefix>:<name>:", be at most STORE_SERIES_KEY_MAX bytes and printable,
+ * else it is refused (STORE_EBACKEND) and the keys stay as they were.
+ * Returns 0 or -1 with err filled.
+ */
+int store_series_load(struct store *st, struct error *err);
 
 /* Name the keys and remember the settings; no I/O.  Returns 0 or -1 (ENOMEM). */
 int store_init(struct store *st, struct conn *conn, enum cfg_timeseries wanted,
@@ -128,6 +167,25 @@ const char *store_backend_name(const struct store *st);
  */
 int store_add(struct store *st, const struct stream pts[STORE_NSERIES],
     struct store_counts counts[STORE_NSERIES], struct error *err);
+
+/*
+ * store_add() of the series in mask (bit 1 << series) only: the others
+ * are not touched, not even created.  A series with duplicate policy
+ * LAST (st->keep_last) keeps the last value written for a timestamp (a
+ * stored one is replaced).  Each series written is recorded in the map
+ * <prefix>:series, in the same atomic step where the backend allows (the
+ * sorted-set script), else right after its samples.
+ */
+int store_add_some(struct store *st, const struct stream pts[STORE_NSERIES],
+    unsigned mask, struct store_counts counts[STORE_NSERIES],
+    struct error *err);
+
+/*
+ * The newest timestamp of each series: found[i] = 0 for an empty or
+ * missing one.  Returns 0 or -1.
+ */
+int store_newest_each(struct store *st, int64_t ts[STORE_NSERIES],
+    int found[STORE_NSERIES], struct error *err);
 
 /*
  * The newest timestamp across both series in *ts_ms; *found is 0 when
@@ -257,6 +315,7 @@ const char *store_failed_stage_name(enum store_failed_stage stage);
 /* One refresh as it is recorded. */
 struct store_refresh_run {
 	int ok;
+	unsigned failed_feeds;		/* bit 1 << series: its feed failed */
 	enum store_refresh_cause cause;		/* when not ok */
 	enum store_failed_stage stage;		/* when not ok */
 	int64_t end_ms;				/* wall clock */
@@ -274,6 +333,7 @@ struct store_refresh_stats {
 	enum store_failed_stage last_failure_stage;
 	uint64_t successes, received, valid, invalid, expired;
 	uint64_t failures[STORE_REFRESH_NCAUSES];
+	uint64_t feed_failures[STORE_NSERIES];	/* by the series' feed */
 };
 
 /*

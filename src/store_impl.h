@@ -18,9 +18,13 @@
 struct store_ops {
 	enum cfg_timeseries id;
 	const char *type_reply;
-	/* each series from its own stream; counts zeroed by store_add */
+	/*
+	 * each series in the mask from its own stream, by its duplicate
+	 * policy, and its key recorded in the map; counts zeroed by
+	 * store_add_some
+	 */
 	int (*add)(struct store *, const struct stream[STORE_NSERIES],
-	    struct store_counts *, struct error *);
+	    unsigned, struct store_counts *, struct error *);
 	/* newest timestamp of each series; found[i] = 0 for an empty one */
 	int (*newest)(struct store *, int64_t ts[STORE_NSERIES],
 	    int found[STORE_NSERIES], struct error *);

@@ -13,7 +13,6 @@
 #include "fmt.h"
 #include "store_impl.h"
 
-static const char *const series_label[STORE_NSERIES] = { "price", "sentiment" };
 
 /* TS.CREATE of a series that exists: another process made it first. */
 static int
@@ -30,11 +29,12 @@ rts_missing(const redisReply *r)
 }
 
 /*
- * Make both series exist with the configured retention and policy FIRST.
- * An existing series gets TS.ALTER so that a changed retention applies.
+ * Make the series in mask exist with the configured retention and their
+ * duplicate policy (LAST for keep-last series, else FIRST).  An existing
+ * series gets TS.ALTER so that a changed retention or policy applies.
  */
 static int
-rts_ensure(struct store *st, struct error *err)
+rts_ensure(struct store *st, unsigned mask, struct error *err)
 {
 	char ret[24];
 	const char *type[] = { "TYPE", "key" };
@@ -49,18 +49,24 @@ rts_ensure(struct store *st, struct error *err)
 		return -1;
 	for (int i = 0; i < STORE_NSERIES; i++) {
 		const char **a = cargv[i];
+		const char *policy = st->keep_last[i] ? "LAST" : "FIRST";
 
-		if (r[i]->type == REDIS_REPLY_STATUS &&
+		if (!(mask & (1u << i))) {
+			/* not written: an always-true read in its place */
+			const char *c[] = { "TYPE", st->key[i] };
+			memcpy(a, c, sizeof(c));
+			cargc[i] = 2;
+		} else if (r[i]->type == REDIS_REPLY_STATUS &&
 		    strcmp(r[i]->str, "none") == 0) {
 			const char *c[] = { "TS.CREATE", st->key[i], "RETENTION",
-			    ret, "DUPLICATE_POLICY", "FIRST", "LABELS", "app",
-			    "isbitcoinlit", "series", series_label[i] };
+			    ret, "DUPLICATE_POLICY", policy, "LABELS", "app",
+			    "isbitcoinlit", "series", store_series_name(i) };
 			memcpy(a, c, sizeof(c));
 			cargc[i] = 11;
 		} else if (r[i]->type == REDIS_REPLY_STATUS &&
 		    strcmp(r[i]->str, store_rts_ops.type_reply) == 0) {
 			const char *c[] = { "TS.ALTER", st->key[i], "RETENTION",
-			    ret, "DUPLICATE_POLICY", "FIRST" };
+			    ret, "DUPLICATE_POLICY", policy };
 			memcpy(a, c, sizeof(c));
 			cargc[i] = 6;
 		} else {
@@ -129,12 +135,14 @@ rts_mark_new(const redisReply *r, const struct stream *s, unsigned char *keep,
  * Writing only those keeps a re-ingest cheap (the module rewrites a
  * compressed chunk for every duplicate) and counts duplicates exactly:
  * known[i] = 1.  A stream that is not sorted is kept whole, its
- * duplicates unknown (known[i] = 0).  Returns 0, or -1 with err filled.
+ * duplicates unknown (known[i] = 0); so is a keep-last series' (the module
+ * replaces a stored value under its policy LAST).  A series not in mask
+ * keeps nothing.  Returns 0, or -1 with err filled.
  */
 static int
 rts_new_points(struct store *st, const struct stream pts[STORE_NSERIES],
-    unsigned char *const keep[STORE_NSERIES], int known[STORE_NSERIES],
-    struct error *err)
+    unsigned mask, unsigned char *const keep[STORE_NSERIES],
+    int known[STORE_NSERIES], struct error *err)
 {
 	char from[STORE_NSERIES][24], to[STORE_NSERIES][24];
 	const char *words[STORE_NSERIES][4], **argvs[STORE_NSERIES];
@@ -147,8 +155,13 @@ rts_new_points(struct store *st, const struct stream pts[STORE_NSERIES],
 	for (int i = 0; i < STORE_NSERIES; i++) {
 		const struct stream *s = &pts[i];
 
-		memset(keep[i], 1, s->n);
+		memset(keep[i], mask & (1u << i) ? 1 : 0, s->n);
 		known[i] = 1;
+		/* LAST: every sample goes to the module, which replaces */
+		if (!(mask & (1u << i)) || st->keep_last[i]) {
+			known[i] = !(mask & (1u << i));
+			continue;
+		}
 		for (size_t j = 1; j < s->n && known[i]; j++)
 			known[i] = s->points[j].ts_ms >= s->points[j - 1].ts_ms;
 		if (!known[i] || s->n == 0)
@@ -181,6 +194,32 @@ out:
 }
 
 /*
+ * Record the keys of the series in mask in the map <prefix>:series, right
+ * after their samples (the module's TS.MADD cannot share a script or a
+ * transaction with it).  Returns 0, or -1 with err filled.
+ */
+static int
+rts_map(struct store *st, unsigned mask, struct error *err)
+{
+	const char *argv[2 + 2 * STORE_NSERIES] = { "HSET", st->key_series };
+	int argc = 2;
+	redisReply *r;
+	int rc;
+
+	for (int i = 0; i < STORE_NSERIES; i++)
+		if (mask & (1u << i)) {
+			argv[argc++] = store_series_name(i);
+			argv[argc++] = st->key[i];
+		}
+	if (argc == 2)
+		return 0;
+	r = conn_command(st->conn, argc, argv, NULL);
+	rc = store_check_reply(st, r, st->key_series, err);
+	freeReplyObject(r);
+	return rc;
+}
+
+/*
  * One TS.MADD for the new samples of every series: one atomic command.
  * The module applies it in argument order, and only the order within a
  * series matters: the streams go in interleaved by index (paired streams
@@ -188,7 +227,7 @@ out:
  */
 static int
 rts_add(struct store *st, const struct stream pts[STORE_NSERIES],
-    struct store_counts *counts, struct error *err)
+    unsigned mask, struct store_counts *counts, struct error *err)
 {
 	size_t n = store_stream_total(pts), longest = 0, argc = 1, nsent = 0;
 	size_t cell = FMT_DOUBLE_MAX, at[STORE_NSERIES];
@@ -199,10 +238,10 @@ rts_add(struct store *st, const struct stream pts[STORE_NSERIES],
 	redisReply *r = NULL;
 	int rc = -1;
 
-	if (rts_ensure(st, err) < 0)
+	if (rts_ensure(st, mask, err) < 0)
 		return -1;
 	if (n == 0)
-		return 0;
+		return rts_map(st, mask, err);
 	argv = calloc(1 + 3 * n, sizeof(*argv));
 	text = calloc(2 * n, cell);
 	keepbuf = calloc(n, 1);
@@ -218,7 +257,7 @@ rts_add(struct store *st, const struct stream pts[STORE_NSERIES],
 		if (pts[i].n > longest)
 			longest = pts[i].n;
 	}
-	if (rts_new_points(st, pts, keep, known, err) < 0)
+	if (rts_new_points(st, pts, mask, keep, known, err) < 0)
 		goto out;
 	argv[0] = "TS.MADD";
 	for (size_t j = 0; j < longest; j++)
@@ -232,7 +271,8 @@ rts_add(struct store *st, const struct stream pts[STORE_NSERIES],
 			snprintf(ts, cell, "%" PRId64, pts[i].points[j].ts_ms);
 			fmt_double(pts[i].points[j].value, val);
 			if (!keep[i][j]) {
-				counts[i].duplicate++;
+				if (mask & (1u << i))
+					counts[i].duplicate++;
 				continue;
 			}
 			argv[argc++] = st->key[i];
@@ -243,7 +283,7 @@ rts_add(struct store *st, const struct stream pts[STORE_NSERIES],
 	for (int i = 0; i < STORE_NSERIES; i++)
 		counts[i].duplicate_known = known[i];
 	if (nsent == 0) {
-		rc = 0;
+		rc = rts_map(st, mask, err);
 		goto out;
 	}
 	r = conn_command(st->conn, (int)argc, argv, NULL);
@@ -270,7 +310,7 @@ rts_add(struct store *st, const struct stream pts[STORE_NSERIES],
 			goto out;
 		}
 	}
-	rc = 0;
+	rc = rts_map(st, mask, err);
 out:
 	freeReplyObject(r);
 	free(argv);

@@ -22,6 +22,9 @@
 #define F_INVALID "samples_invalid"
 #define F_EXPIRED "samples_expired"
 #define F_FAILURES "failures_"	/* + the cause's name */
+/* the refreshes in which a series' feed failed, by the series (its role) */
+#define F_FAILURES_PRICE "failures_price"
+#define F_FAILURES_SENTIMENT "failures_sentiment"
 #define F_LAST_FAILURE "last_failure_ms"
 #define F_LAST_FAILURE_STAGE "last_failure_stage"
 
@@ -128,6 +131,12 @@ store_refresh_end(struct store *st, const char *token,
 			args[n++] = "0";
 		args[n++] = field;
 		args[n++] = "1";
+		for (int i = 0; i < STORE_NSERIES; i++)
+			if (run->failed_feeds & (1u << i)) {
+				args[n++] = i == STORE_PRICE ? F_FAILURES_PRICE :
+				    F_FAILURES_SENTIMENT;
+				args[n++] = "1";
+			}
 	}
 	r = conn_eval(st->conn, &end_script, 2, keys, n, args, NULL);
 	if (r == NULL || r->type == REDIS_REPLY_ERROR) {
@@ -209,6 +218,10 @@ store_refresh_stats(struct store *st, struct store_refresh_stats *out,
 			out->invalid = (uint64_t)v;
 		else if (strcmp(f->str, F_EXPIRED) == 0)
 			out->expired = (uint64_t)v;
+		else if (strcmp(f->str, F_FAILURES_PRICE) == 0)
+			out->feed_failures[STORE_PRICE] = (uint64_t)v;
+		else if (strcmp(f->str, F_FAILURES_SENTIMENT) == 0)
+			out->feed_failures[STORE_SENTIMENT] = (uint64_t)v;
 		else if (strncmp(f->str, F_FAILURES, strlen(F_FAILURES)) == 0)
 			for (int c = 0; c < STORE_REFRESH_NCAUSES; c++)
 				if (strcmp(f->str + strlen(F_FAILURES),

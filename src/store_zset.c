@@ -6,7 +6,8 @@
  * and averages in C.
  * The rules copy RedisTimeSeries: samples are taken in order; one older
  * than the series' newest minus the retention is expired; one whose
- * timestamp exists is ignored (policy FIRST); averages are a plain running
+ * timestamp exists is ignored (policy FIRST) or replaces the stored one
+ * (policy LAST, st->keep_last); averages are a plain running
  * sum in timestamp order divided by the count, as the module's avg.
  */
 #include "config.h"
@@ -19,28 +20,38 @@
 #include "fmt.h"
 #include "store_impl.h"
 
-/* The script first refuses keys of another type, before any write. */
+/*
+ * The script first refuses keys of another type, before any write: the
+ * series (KEYS[1..nk]) must be sorted sets, the map (KEYS[nk + 1]) a hash.
+ */
 #define ZSET_TYPE_CHECK \
 "for k = 1, #KEYS do\n" \
 "  local t = redis.call('TYPE', KEYS[k]).ok\n" \
-"  if t ~= 'zset' and t ~= 'none' then\n" \
-"    return redis.error_reply('WRONGTYPE key ' .. KEYS[k] .. ' holds a ' .. t .. ', not a sorted-set series')\n" \
+"  local want = k == #KEYS and 'hash' or 'zset'\n" \
+"  if t ~= want and t ~= 'none' then\n" \
+"    return redis.error_reply('WRONGTYPE key ' .. KEYS[k] .. ' holds a ' .. t .. ', not a ' .. (k == #KEYS and 'series map' or 'sorted-set series'))\n" \
 "  end\n" \
 "end\n"
 
 /*
- * KEYS: the series.  ARGV: retention_ms, the number of samples of each
- * series (one per key), then each series' samples in key order as
- * ts, value, ts, value, ...
+ * KEYS: the series written, then the map <prefix>:series.  ARGV:
+ * retention_ms, then per series its number of samples, its policy ('1':
+ * keep the last value for a timestamp, '0': the first) and its field in
+ * the map, then each series' samples in key order as ts, value, ...
+ * Under LAST a stored sample whose value differs is removed and the new
+ * one added (replaced); a repeat within the batch: the later one wins.
+ * Returns per series {written, duplicate, expired, replaced}.
  */
 static struct conn_script zset_add_script = { .body =
 "local ret = tonumber(ARGV[1])\n"
 ZSET_TYPE_CHECK
+"local nk = #KEYS - 1\n"
 "local out = {}\n"
-"local first = #KEYS + 2\n"
-"for k = 1, #KEYS do\n"
+"local first = 2 + 3 * nk\n"
+"for k = 1, nk do\n"
 "  local key = KEYS[k]\n"
-"  local stop = first + 2 * tonumber(ARGV[k + 1]) - 2\n"
+"  local last_wins = ARGV[3 * k] == '1'\n"
+"  local stop = first + 2 * tonumber(ARGV[3 * k - 1]) - 2\n"
 "  local lo, hi\n"
 "  for i = first, stop, 2 do\n"
 "    local ts = tonumber(ARGV[i])\n"
@@ -49,25 +60,38 @@ ZSET_TYPE_CHECK
 "  end\n"
 "  local last = redis.call('ZRANGE', key, -1, -1, 'WITHSCORES')\n"
 "  local newest = last[2] and tonumber(last[2])\n"
-"  local written, dup, expired = 0, 0, 0\n"
-/* the timestamps already stored in the batch's range, read once */
+"  local written, dup, expired, replaced = 0, 0, 0, 0\n"
+/* the members already stored in the batch's range, read once */
 "  local seen = {}\n"
 "  if newest and lo and lo <= newest then\n"
 "    local have = redis.call('ZRANGEBYSCORE', key, string.format('%.0f', lo), string.format('%.0f', hi), 'WITHSCORES')\n"
-"    for j = 2, #have, 2 do seen[tonumber(have[j])] = true end\n"
+"    for j = 1, #have, 2 do seen[tonumber(have[j + 1])] = have[j] end\n"
 "  end\n"
-"  local batch = {}\n"
+/* under LAST the batch's last value of each timestamp is the one */
+"  local final = {}\n"
+"  if last_wins then\n"
+"    for i = first, stop, 2 do final[tonumber(ARGV[i])] = i end\n"
+"  end\n"
+"  local batch, done = {}, {}\n"
 "  for i = first, stop, 2 do\n"
 "    local ts = tonumber(ARGV[i])\n"
-"    if newest and ret > 0 and ts < newest - ret then\n"
+"    local m = ARGV[i] .. ':' .. ARGV[i + 1]\n"
+"    if last_wins and final[ts] ~= i then\n"
+"      dup = dup + 1\n"
+"    elseif newest and ret > 0 and ts < newest - ret then\n"
 "      expired = expired + 1\n"
-"    elseif seen[ts] then\n"
+"    elseif done[ts] or (seen[ts] and (not last_wins or seen[ts] == m)) then\n"
 "      dup = dup + 1\n"
 "    else\n"
-"      seen[ts] = true\n"
+"      if seen[ts] then\n"
+"        redis.call('ZREMRANGEBYSCORE', key, string.format('%.0f', ts), string.format('%.0f', ts))\n"
+"        replaced = replaced + 1\n"
+"      else\n"
+"        written = written + 1\n"
+"      end\n"
+"      done[ts] = true\n"
 "      batch[#batch + 1] = ts\n"
-"      batch[#batch + 1] = ARGV[i] .. ':' .. ARGV[i + 1]\n"
-"      written = written + 1\n"
+"      batch[#batch + 1] = m\n"
 "      if not newest or ts > newest then newest = ts end\n"
 "    end\n"
 "  end\n"
@@ -78,26 +102,38 @@ ZSET_TYPE_CHECK
 "  if newest and ret > 0 then\n"
 "    redis.call('ZREMRANGEBYSCORE', key, '-inf', '(' .. string.format('%.0f', newest - ret))\n"
 "  end\n"
-"  out[k] = {written, dup, expired}\n"
+"  redis.call('HSET', KEYS[nk + 1], ARGV[3 * k + 1], key)\n"
+"  out[k] = {written, dup, expired, replaced}\n"
 "  first = stop + 2\n"
 "end\n"
 "return out\n"
 };
 
 
-/* The add script over each series' stream: one atomic call. */
+/*
+ * The add script over the streams of the series in mask, and their keys
+ * into the map: one atomic call.
+ */
 static int
 zset_add(struct store *st, const struct stream pts[STORE_NSERIES],
-    struct store_counts *counts, struct error *err)
+    unsigned mask, struct store_counts *counts, struct error *err)
 {
-	size_t n = store_stream_total(pts), nargs, cell = FMT_DOUBLE_MAX;
-	const char **args = NULL;
+	size_t n = 0, nargs, cell = FMT_DOUBLE_MAX;
+	const char **args = NULL, *keys[STORE_NSERIES + 1];
 	char *text = NULL, ret[24], nts[STORE_NSERIES][24], *t;
+	int which[STORE_NSERIES], nk = 0;
 	redisReply *r = NULL;
 	int rc = -1;
 
-	/* retention, a count per series, then ts and value per sample */
-	nargs = 1 + STORE_NSERIES + 2 * n;
+	for (int i = 0; i < STORE_NSERIES; i++)
+		if (mask & (1u << i)) {
+			which[nk] = i;
+			keys[nk++] = st->key[i];
+			n += pts[i].n;
+		}
+	keys[nk] = st->key_series;
+	/* retention, count, policy and field per series, ts and value */
+	nargs = 1 + 3 * (size_t)nk + 2 * n;
 	args = calloc(nargs, sizeof(*args));
 	text = calloc(2 * n + 1, cell);
 	if (args == NULL || text == NULL) {
@@ -107,37 +143,46 @@ zset_add(struct store *st, const struct stream pts[STORE_NSERIES],
 	snprintf(ret, sizeof(ret), "%" PRId64, st->retention_ms);
 	args[0] = ret;
 	nargs = 1;
-	for (int i = 0; i < STORE_NSERIES; i++) {
-		snprintf(nts[i], sizeof(nts[i]), "%zu", pts[i].n);
-		args[nargs++] = nts[i];
+	for (int k = 0; k < nk; k++) {
+		int i = which[k];
+
+		snprintf(nts[k], sizeof(nts[k]), "%zu", pts[i].n);
+		args[nargs++] = nts[k];
+		args[nargs++] = st->keep_last[i] ? "1" : "0";
+		args[nargs++] = store_series_name(i);
 	}
 	t = text;
-	for (int i = 0; i < STORE_NSERIES; i++)
+	for (int k = 0; k < nk; k++) {
+		int i = which[k];
+
 		for (size_t j = 0; j < pts[i].n; j++, t += 2 * cell) {
 			snprintf(t, cell, "%" PRId64, pts[i].points[j].ts_ms);
 			fmt_double(pts[i].points[j].value, t + cell);
 			args[nargs++] = t;
 			args[nargs++] = t + cell;
 		}
-	r = conn_eval(st->conn, &zset_add_script, STORE_NSERIES,
-	    (const char **)st->key, (int)nargs, args, NULL);
+	}
+	r = conn_eval(st->conn, &zset_add_script, nk + 1, keys, (int)nargs,
+	    args, NULL);
 	if (store_check_reply(st, r, NULL, err) < 0)
 		goto out;
-	if (r->type != REDIS_REPLY_ARRAY || r->elements != STORE_NSERIES)
+	if (r->type != REDIS_REPLY_ARRAY || r->elements != (size_t)nk)
 		goto bad;
-	for (int i = 0; i < STORE_NSERIES; i++) {
-		const redisReply *e = r->element[i];
+	for (int k = 0; k < nk; k++) {
+		const redisReply *e = r->element[k];
+		struct store_counts *c = &counts[which[k]];
 
-		if (e->type != REDIS_REPLY_ARRAY || e->elements != 3)
+		if (e->type != REDIS_REPLY_ARRAY || e->elements != 4)
 			goto bad;
-		for (int j = 0; j < 3; j++)
+		for (int j = 0; j < 4; j++)
 			if (e->element[j]->type != REDIS_REPLY_INTEGER ||
 			    e->element[j]->integer < 0)
 				goto bad;
-		counts[i].written = (size_t)e->element[0]->integer;
-		counts[i].duplicate = (size_t)e->element[1]->integer;
-		counts[i].expired = (size_t)e->element[2]->integer;
-		counts[i].duplicate_known = 1;
+		c->written = (size_t)e->element[0]->integer;
+		c->duplicate = (size_t)e->element[1]->integer;
+		c->expired = (size_t)e->element[2]->integer;
+		c->replaced = (size_t)e->element[3]->integer;
+		c->duplicate_known = 1;
 	}
 	rc = 0;
 	goto out;

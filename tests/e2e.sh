@@ -34,7 +34,9 @@ st=$(req GET /healthz)
 check "GET /healthz: 200" test "$st" = 200
 check "healthz matches the Health schema" body_is_schema Health
 check "healthz: the data of 2021 is stale, with its age" \
-	grep -Eq '"as_of":"2021-[^"]*","age_s":[0-9]{8,},"data":"stale"}$' "$T/b"
+	grep -Eq '"as_of":"2021-[^"]*","age_s":[0-9]{8,},"data":"stale",' "$T/b"
+check "healthz: each series' newest sample and its age" \
+	grep -Eq '"series":\{"price":\{"as_of":"2021-[^"]*","age_s":[0-9]{8,}\},"sentiment":\{"as_of":"2021-[^"]*","age_s":[0-9]{8,}\}\}' "$T/b"
 
 st=$(req GET /is-bitcoin-lit)
 check "GET /is-bitcoin-lit: 200" test "$st" = 200
@@ -393,7 +395,7 @@ check "after a refresh of a feed with no valid sample: the detail says validatio
 	grep -q 'the last refresh failed at [^ ]* (validation: ' <<<"$out"
 out=$(fcgiq "$T/none.sock" /healthz "")
 check "no sample yet: /healthz 200, age_s null, data none" \
-	grep -q '"as_of":null,"age_s":null,"data":"none"}' <<<"$out"
+	grep -q '"as_of":null,"age_s":null,"data":"none",' <<<"$out"
 kill "$(cat "$T/off.pid")" "$(cat "$T/none.pid")"
 
 # ---- a pool whose workers keep dying gives up, loudly ----

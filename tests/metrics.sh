@@ -41,7 +41,7 @@ check "the first refresh is counted, with its samples" \
 	     $1 == "isbitcoinlit_refresh_samples_received_total" && $2 >= 2900 { g = 1 }
 	     END { exit !(f && g) }' "$T/b"
 st=$(req GET /healthz)
-asof=$(grep -o '"as_of":"[^"]*"' "$T/b" | cut -d'"' -f4)
+asof=$(grep -o '"as_of":"[^"]*"' "$T/b" | head -n 1 | cut -d'"' -f4)
 newest=$(metric isbitcoinlit_newest_sample_timestamp_seconds)
 check "the newest sample's time is /healthz's as_of ($newest, $asof)" \
 	test "${newest%.*}" = "$(date -u -d "$asof" +%s)"
@@ -102,6 +102,18 @@ for _ in $(seq 100); do	# again while the stack's loop holds the lock
 done
 check "a --once refresh that failed upstream is counted" \
 	test "$(metric 'isbitcoinlit_refresh_failures_total{cause="upstream"}')" = $((f0 + 1))
+p0=$(metric 'isbitcoinlit_refresh_feed_failures_total{role="price"}')
+s0=$(metric 'isbitcoinlit_refresh_feed_failures_total{role="sentiment"}')
+for _ in $(seq 100); do	# a price feed that fails, the sentiment's works
+	ISBITCOINLIT_PRICE_URL=file://$T/no-such-price.json \
+	ISBITCOINLIT_REDIS_URL=$(cat "$STATE/redis.url") \
+		${TEST_PREFIX:-} "$REFRESH" --once >/dev/null 2>&1
+	[ "$?" = 4 ] || break
+	sleep 0.1
+done
+check "a failed price feed is counted for role price, not sentiment" \
+	test "$(metric 'isbitcoinlit_refresh_feed_failures_total{role="price"}')" = $((p0 + 1)) -a \
+	"$(metric 'isbitcoinlit_refresh_feed_failures_total{role="sentiment"}')" = "$s0"
 n0=$(metric isbitcoinlit_refresh_successes_total)
 ISBITCOINLIT_REDIS_URL=$(cat "$STATE/redis.url") refresh_once >/dev/null
 check "a --once refresh that succeeded is counted" \

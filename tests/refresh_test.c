@@ -364,6 +364,340 @@ upstream_fails(const char *label, const char *url, struct conn *c,
 	tl_env_free(&e);
 }
 
+/*
+ * A v1-shaped feed of n samples, one every step_s seconds, the last at
+ * end_s: value i of the field that counts is base + i (price) or
+ * base + (i % 7) / 10 (sentiment); the other field holds junk the refresh must
+ * ignore.  ts[] gets each sample's time in ms.
+ */
+static void
+write_role_feed(const char *name, int price, int n, int step_s,
+    int64_t end_s, double base, int64_t *ts)
+{
+	char path[512];
+	FILE *fp;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	fp = fopen(path, "w");
+	fputc('[', fp);
+	for (int i = 0; i < n; i++) {
+		int64_t t = end_s - (int64_t)(n - 1 - i) * step_s;
+
+		ts[i] = t * 1000;
+		fprintf(fp, "%s{\"timestamp\":%lld,\"btc_price\":\"%.2f\","
+		    "\"mean\":%.1f}", i ? "," : "", (long long)t,
+		    price ? base + i : 99999.0, price ? -0.9 :
+		    base + (i % 7) / 10.0);
+	}
+	fputs("]\n", fp);
+	fclose(fp);
+}
+
+/*
+ * The oracle: the summary of a price series and a sentiment series with
+ * their own timestamps (T the newest of both, whole hours, rows where
+ * both have samples).
+ */
+static char *
+expected_split(const int64_t *pt, const double *pv, int np,
+    const int64_t *stt, const double *sv, int ns)
+{
+	struct store_bucket buf[STORE_NSERIES * 3];
+	struct store_buckets h;
+	struct summary sm;
+	int64_t t = pt[np - 1] > stt[ns - 1] ? pt[np - 1] : stt[ns - 1];
+	int64_t from = (t / 3600000 - 2) * 3600000;
+	size_t len;
+
+	store_buckets_init(&h, buf, 3);
+	for (int series = 0; series < STORE_NSERIES; series++) {
+		const int64_t *ts = series == STORE_PRICE ? pt : stt;
+		const double *v = series == STORE_PRICE ? pv : sv;
+		int n = series == STORE_PRICE ? np : ns;
+
+		for (int64_t hr = from; hr <= t; hr += 3600000) {
+			double sum = 0;
+			size_t cnt = 0;
+
+			for (int i = 0; i < n; i++)
+				if (ts[i] >= hr && ts[i] < hr + 3600000) {
+					sum += v[i];
+					cnt++;
+				}
+			if (cnt == 0)
+				continue;
+			h.b[series][h.n[series]].start_ms = hr;
+			h.b[series][h.n[series]].count = cnt;
+			h.b[series][h.n[series]++].avg = sum / (double)cnt;
+		}
+	}
+	summary_build(t, &summary_hourly, &h, &sm);
+	return summary_render(&sm, 0, &len);
+}
+
+/* The DUMP of key, hex, to compare before and after. */
+static char *
+dump_of(struct conn *c, const char *key)
+{
+	redisReply *r = tl_cmd(c, "DUMP", key, NULL);
+	char *out = NULL;
+
+	if (r != NULL && r->type == REDIS_REPLY_STRING) {
+		out = malloc(2 * r->len + 1);
+		for (size_t b = 0; b < r->len; b++)
+			sprintf(out + 2 * b, "%02x", (unsigned char)r->str[b]);
+	}
+	freeReplyObject(r);
+	return out != NULL ? out : strdup("(none)");
+}
+
+#define NPF 30
+#define NCANDLE 6
+
+/*
+ * Kraken OHLC of NCANDLE hourly candles, the last one the open hour of
+ * now_s, VWAP v[i] (the price it gives); ts[] their open times in ms.
+ */
+static void
+write_kraken(const char *name, int64_t now_s, const double *v, int64_t *ts)
+{
+	char path[512];
+	FILE *fp;
+	int64_t h = now_s / 3600 * 3600;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	fp = fopen(path, "w");
+	fputs("{\"error\":[],\"result\":{\"XXBTZUSD\":[", fp);
+	for (int i = 0; i < NCANDLE; i++) {
+		int64_t t = h - (int64_t)(NCANDLE - 1 - i) * 3600;
+
+		ts[i] = t * 1000;
+		fprintf(fp, "%s[%lld,\"%.1f\",\"%.1f\",\"%.1f\",\"%.1f\","
+		    "\"%.1f\",\"12.5\",%d]", i ? "," : "", (long long)t,
+		    v[i] - 5, v[i] + 10, v[i] - 20, v[i] + 3, v[i], 40 + i);
+	}
+	fprintf(fp, "],\"last\":%lld}}\n", (long long)(h - 3600));
+	fclose(fp);
+}
+
+/*
+ * Coinbase candles of NCANDLE hours, newest first, whose mean of open,
+ * high, low and close is v[i].
+ */
+static void
+write_coinbase(const char *name, int64_t now_s, const double *v, int64_t *ts)
+{
+	char path[512];
+	FILE *fp;
+	int64_t h = now_s / 3600 * 3600;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	fp = fopen(path, "w");
+	fputc('[', fp);
+	for (int i = NCANDLE - 1; i >= 0; i--) {
+		int64_t t = h - (int64_t)(NCANDLE - 1 - i) * 3600;
+
+		ts[i] = t * 1000;
+		/* time, low, high, open, close, volume */
+		fprintf(fp, "%s[%lld,%.1f,%.1f,%.1f,%.1f,3.5]",
+		    i == NCANDLE - 1 ? "" : ",", (long long)t, v[i] - 3,
+		    v[i] + 2, v[i] - 1, v[i] + 2);
+	}
+	fputs("]\n", fp);
+	fclose(fp);
+}
+
+/* The value stored at ts_ms in key, or -1. */
+static double
+stored_value(struct conn *c, int module, const char *key, int64_t ts_ms)
+{
+	char t[24];
+	const char *range[] = { "TS.RANGE", key, t, t };
+	const char *zr[] = { "ZRANGEBYSCORE", key, t, t };
+	redisReply *r;
+	double v = -1;
+
+	snprintf(t, sizeof(t), "%lld", (long long)ts_ms);
+	r = conn_command(c, 4, module ? range : zr, NULL);
+	if (r != NULL && r->type == REDIS_REPLY_ARRAY && r->elements == 1) {
+		if (module)
+			v = strtod(r->element[0]->element[1]->str, NULL);
+		else
+			v = strtod(strchr(r->element[0]->str, ':') + 1, NULL);
+	}
+	freeReplyObject(r);
+	return v;
+}
+
+/*
+ * A price feed apart from the sentiment feed: each series from its own
+ * feed, at its own key; a failing price feed leaves the price series as
+ * it was while the sentiment moves, and says so (502 upstream failed,
+ * naming the role, exit 1, counted for role price).
+ */
+static void
+price_cases(const char *label, const char *url, int module)
+{
+	struct conn *c = tl_conn_open(url, 2000);
+	struct tl_env e;
+	struct run r;
+	int64_t pt[NPF], stt[NPF + 2];
+	double pv[NPF], sv[NPF + 2];
+	char *want, *got, *before, *after;
+	redisReply *m;
+
+	int64_t now_s = fmt_now_ms() / 1000;
+
+	/* hourly Kraken candles (VWAP); v1 sentiment every 2 min */
+	for (int i = 0; i < NPF + 2; i++) {
+		if (i < NCANDLE)
+			pv[i] = 40000 + 100 * i + 0.5;
+		sv[i] = (i % 7) / 10.0;
+	}
+	write_kraken("pf-price.json", now_s, pv, pt);
+	write_role_feed("pf-sent.json", 0, NPF, 120, now_s - 400, 0, stt);
+	base_env(&e, url, "pf", "/file/pf-sent.json");
+	tl_env_set(&e, "ISBITCOINLIT_PRICE_URL=http://127.0.0.1:%d/file/pf-price.json",
+	    port);
+	run_once(&e, &r);
+	CHECK(r.status == 0 && strcmp(jstr(&r, "status"), "ok") == 0,
+	    "%s: price feed and sentiment feed: ok (%s)", label, r.out);
+	run_free(&r);
+	CHECK(count_samples(c, module, "pf:price:kraken-ohlc:1h") == NCANDLE &&
+	    count_samples(c, module, "pf:sentiment:mean:30s") == NPF &&
+	    count_samples(c, module, "pf:price:mean:30s") < 1,
+	    "%s: each series at its source's key, from its own feed", label);
+	m = tl_cmd(c, "HGET", "pf:series", "price");
+	CHECK(m != NULL && m->type == REDIS_REPLY_STRING &&
+	    strcmp(m->str, "pf:price:kraken-ohlc:1h") == 0,
+	    "%s: the map names the price key", label);
+	freeReplyObject(m);
+	want = expected_split(pt, pv, NCANDLE, stt, sv, NPF);
+	got = get_string(c, "pf:cache");
+	CHECK_STR(got, want, "%s: the summary is the oracle's (the upstream's "
+	    "price and the price feed's sentiment ignored)", label);
+	free(want);
+	free(got);
+
+	/*
+	 * The price feed fails (404, then Kraken's error body) while the
+	 * sentiment feed gains a sample each time.
+	 */
+	write_file("pf-kraken.json",
+	    "{\"error\":[\"EGeneral:Too many requests\"],\"result\":{}}");
+	for (int k = 0; k < 2; k++) {
+		const char *path = k == 0 ? "/file/pf-missing.json" : "/file/pf-kraken.json";
+		long long fp = stat_of(c, "pf", "failures_price");
+		long long fs = stat_of(c, "pf", "failures_sentiment");
+
+		write_role_feed("pf-sent.json", 0, NPF + 1 + k, 120,
+		    now_s - 400 + 120 * (k + 1), 0, stt);
+		before = dump_of(c, "pf:price:kraken-ohlc:1h");
+		tl_env_free(&e);
+		base_env(&e, url, "pf", "/file/pf-sent.json");
+		tl_env_set(&e, "ISBITCOINLIT_PRICE_URL=http://127.0.0.1:%d%s",
+		    port, path);
+		run_once(&e, &r);
+		after = dump_of(c, "pf:price:kraken-ohlc:1h");
+		CHECK(r.status == 1 &&
+		    strcmp(jstr(&r, "error"), "upstream failed") == 0 &&
+		    strstr(jstr(&r, "detail"), "price feed failed") != NULL &&
+		    strstr(jstr(&r, "detail"), k == 0 ? "download" :
+		    "validation") != NULL &&
+		    strstr(jstr(&r, "detail"), "127.0.0.1") == NULL &&
+		    strstr(jstr(&r, "detail"), ".json") == NULL,
+		    "%s: a failing price feed (%s): exit 1, upstream failed, "
+		    "naming the role and the cause, no host (%s)", label,
+		    path, r.out);
+		CHECK_STR(after, before, "%s: %s: the price series is left as "
+		    "it was", label, path);
+		CHECK(count_samples(c, module, "pf:price:kraken-ohlc:1h") ==
+		    NCANDLE &&
+		    count_samples(c, module, "pf:sentiment:mean:30s") ==
+		    NPF + 1 + k, "%s: %s: the sentiment series moved", label,
+		    path);
+		CHECK(stat_of(c, "pf", "failures_price") == fp + 1 &&
+		    stat_of(c, "pf", "failures_sentiment") == fs,
+		    "%s: %s: counted for role price only", label, path);
+		/* the documents follow what the store then holds */
+		want = expected_split(pt, pv, NCANDLE, stt, sv, NPF + 1 + k);
+		got = get_string(c, "pf:cache");
+		CHECK_STR(got, want, "%s: %s: the summary is recomputed from "
+		    "the stored price and the new sentiment", label, path);
+		free(want);
+		free(got);
+		run_free(&r);
+		free(before);
+		free(after);
+	}
+
+	/*
+	 * The open candle moves: the price series keeps the last value
+	 * (Kraken: keep-last) while the v1 sentiment keeps the first, though
+	 * its feed now says otherwise for every stored timestamp.
+	 */
+	pv[NCANDLE - 1] = 47777.5;
+	write_kraken("pf-price.json", now_s, pv, pt);
+	write_role_feed("pf-sent.json", 0, NPF + 2, 120, now_s - 400 + 240,
+	    0.05, stt);
+	tl_env_free(&e);
+	base_env(&e, url, "pf", "/file/pf-sent.json");
+	tl_env_set(&e, "ISBITCOINLIT_PRICE_URL=http://127.0.0.1:%d/file/"
+	    "pf-price.json", port);
+	run_once(&e, &r);
+	CHECK(r.status == 0, "%s: the open candle moved: ok (%s)", label,
+	    r.out);
+	run_free(&r);
+	CHECK(stored_value(c, module, "pf:price:kraken-ohlc:1h",
+	    pt[NCANDLE - 1]) == 47777.5 &&
+	    count_samples(c, module, "pf:price:kraken-ohlc:1h") == NCANDLE,
+	    "%s: the open candle's stored price follows its new VWAP (%g)",
+	    label, stored_value(c, module, "pf:price:kraken-ohlc:1h",
+	    pt[NCANDLE - 1]));
+	CHECK(stored_value(c, module, "pf:sentiment:mean:30s", stt[1]) ==
+	    sv[1], "%s: the v1 sentiment keeps its first value (%g)", label,
+	    stored_value(c, module, "pf:sentiment:mean:30s", stt[1]));
+	want = expected_split(pt, pv, NCANDLE, stt, sv, NPF + 2);
+	got = get_string(c, "pf:cache");
+	CHECK_STR(got, want, "%s: the summary follows the open candle", label);
+	free(want);
+	free(got);
+
+	/* another price source: a new key, the old one untouched */
+	before = dump_of(c, "pf:price:kraken-ohlc:1h");
+	for (int i = 0; i < NCANDLE; i++)
+		pv[i] = 30000 + 10 * i;
+	write_coinbase("pf-cb.json", now_s, pv, pt);
+	tl_env_free(&e);
+	base_env(&e, url, "pf", "/file/pf-sent.json");
+	tl_env_set(&e, "ISBITCOINLIT_PRICE_URL=http://127.0.0.1:%d/file/"
+	    "pf-cb.json", port);
+	run_once(&e, &r);
+	CHECK(r.status == 0, "%s: switched to Coinbase candles: ok (%s)",
+	    label, r.out);
+	run_free(&r);
+	after = dump_of(c, "pf:price:kraken-ohlc:1h");
+	CHECK_STR(after, before, "%s: the old source's series is left as it "
+	    "was", label);
+	CHECK(count_samples(c, module, "pf:price:coinbase-candles:1h") ==
+	    NCANDLE, "%s: the new source has its own key", label);
+	m = tl_cmd(c, "HGET", "pf:series", "price");
+	CHECK(m != NULL && m->type == REDIS_REPLY_STRING &&
+	    strcmp(m->str, "pf:price:coinbase-candles:1h") == 0,
+	    "%s: the map names the new key", label);
+	freeReplyObject(m);
+	want = expected_split(pt, pv, NCANDLE, stt, sv, NPF + 2);
+	got = get_string(c, "pf:cache");
+	CHECK_STR(got, want, "%s: the summary is the new source's alone",
+	    label);
+	free(want);
+	free(got);
+	free(before);
+	free(after);
+	tl_env_free(&e);
+	conn_free(c);
+}
+
 static void
 feed_cases(const char *label, const char *url, int module)
 {
@@ -1116,6 +1450,7 @@ main(void)
 		CHECK(0, "curl_global_init");
 	fetch_cases();
 	feed_cases("sortedset", plain.url, 0);
+	price_cases("sortedset", plain.url, 0);
 	ncases = tl_count_results() - before;
 	process_cases(plain.url);
 	memory_cases(plain.url);
@@ -1131,6 +1466,7 @@ main(void)
 		CHECK(0, "start redis-server with %s", module);
 	} else {
 		feed_cases("redistimeseries", mod.url, 1);
+		price_cases("redistimeseries", mod.url, 1);
 		tl_redis_stop(&mod);
 	}
 

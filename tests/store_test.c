@@ -6,6 +6,7 @@
  */
 #include "config.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -135,6 +136,166 @@ same_buckets(const struct store_buckets *got, int series,
  * Run every case on one server with one backend; leave the compact summary
  * of the main data set in *json, its 24-hour history in *history.
  */
+/* The value stored at ts_ms in key (either backend), or NAN. */
+static double
+value_at(struct conn *c, const char *key, int64_t ts_ms)
+{
+	char t[24];
+	const char *range[] = { "TS.RANGE", key, t, t };
+	const char *zr[] = { "ZRANGEBYSCORE", key, t, t };
+	redisReply *r, *typ = tl_cmd(c, "TYPE", key, NULL);
+	double v = NAN;
+	int module = typ != NULL && typ->type == REDIS_REPLY_STATUS &&
+	    strcmp(typ->str, "TSDB-TYPE") == 0;
+
+	freeReplyObject(typ);
+	snprintf(t, sizeof(t), "%lld", (long long)ts_ms);
+	r = conn_command(c, 4, module ? range : zr, NULL);
+	if (r != NULL && r->type == REDIS_REPLY_ARRAY && r->elements == 1) {
+		if (module && r->element[0]->elements == 2)
+			v = strtod(r->element[0]->element[1]->str, NULL);
+		else if (!module)
+			v = strtod(strchr(r->element[0]->str, ':') + 1, NULL);
+	}
+	freeReplyObject(r);
+	return v;
+}
+
+/* How many samples key holds (either backend). */
+static long long
+samples_in(struct conn *c, const char *key)
+{
+	redisReply *r = tl_cmd(c, "ZCARD", key, NULL);
+	long long n = -1;
+
+	if (r != NULL && r->type == REDIS_REPLY_INTEGER)
+		n = r->integer;
+	else {
+		const char *range[] = { "TS.RANGE", key, "-", "+" };
+
+		freeReplyObject(r);
+		r = conn_command(c, 4, range, NULL);
+		if (r != NULL && r->type == REDIS_REPLY_ARRAY)
+			n = (long long)r->elements;
+	}
+	freeReplyObject(r);
+	return n;
+}
+
+/*
+ * Keys named for their source, the map <prefix>:series, and the duplicate
+ * policy per series: a keep-last series (an open candle) follows a
+ * timestamp's new value, a first series keeps the first.
+ */
+static void
+series_cases(const char *label, struct conn *c, enum cfg_timeseries ts)
+{
+	struct store st, api;
+	struct store_counts counts[STORE_NSERIES];
+	struct error err = { 0 };
+	struct point p1[3], p2[3], s1[3];
+	struct stream in[STORE_NSERIES];
+	struct store_bucket hbuf[STORE_NSERIES * 4];
+	struct store_buckets h;
+	int64_t hour = INT64_C(1700000000000) / 3600000 * 3600000;
+	redisReply *r;
+
+	for (int i = 0; i < 3; i++) {
+		p1[i].ts_ms = s1[i].ts_ms = p2[i].ts_ms = hour + i * 600000;
+		p1[i].value = 100 + i;
+		s1[i].value = 0.25 * (i + 1);
+		p2[i].value = 100 + i;
+	}
+	p2[2].value = 250;	/* the open candle moved */
+
+	store_init(&st, c, ts, "sk", 0);
+	CHECK(store_series_set(&st, STORE_PRICE, "kraken-ohlc:1h", 1, &err) == 0
+	    && strcmp(st.key[STORE_PRICE], "sk:price:kraken-ohlc:1h") == 0,
+	    "%s: the price key says its source and step", label);
+	in[STORE_PRICE] = (struct stream){ p1, 3 };
+	in[STORE_SENTIMENT] = (struct stream){ s1, 3 };
+	CHECK(store_add(&st, in, counts, &err) == 0 &&
+	    counts[STORE_PRICE].written == 3, "%s: keep-last add (%s)", label,
+	    err.text);
+	/* the same timestamps again, the last one with a new value */
+	s1[2].value = 0.9;	/* a v1 series keeps 0.75 */
+	in[STORE_PRICE] = (struct stream){ p2, 3 };
+	CHECK(store_add(&st, in, counts, &err) == 0, "%s: add again (%s)",
+	    label, err.text);
+	CHECK(value_at(c, "sk:price:kraken-ohlc:1h", p1[2].ts_ms) == 250 &&
+	    samples_in(c, "sk:price:kraken-ohlc:1h") == 3,
+	    "%s: keep-last: the open candle's new value replaced the old one "
+	    "(%g, %lld samples)", label,
+	    value_at(c, "sk:price:kraken-ohlc:1h", p1[2].ts_ms),
+	    samples_in(c, "sk:price:kraken-ohlc:1h"));
+	CHECK(value_at(c, "sk:sentiment:mean:30s", s1[2].ts_ms) == 0.75 &&
+	    samples_in(c, "sk:sentiment:mean:30s") == 3,
+	    "%s: keep-first: the v1 series kept its first value", label);
+	if (ts == CFG_TS_SORTEDSET)
+		CHECK(counts[STORE_PRICE].replaced == 1 &&
+		    counts[STORE_PRICE].duplicate == 2 &&
+		    counts[STORE_PRICE].written == 0,
+		    "%s: one replaced, two unchanged (%zu %zu %zu)", label,
+		    counts[STORE_PRICE].replaced, counts[STORE_PRICE].duplicate,
+		    counts[STORE_PRICE].written);
+	store_buckets_init(&h, hbuf, 4);
+	CHECK(store_buckets(&st, hour, hour + 3599999, 3600000, &h, &err) == 0 &&
+	    h.n[STORE_PRICE] == 1 && h.b[STORE_PRICE][0].avg ==
+	    (100.0 + 101.0 + 250.0) / 3 && h.n[STORE_SENTIMENT] == 1 &&
+	    h.b[STORE_SENTIMENT][0].avg == (0.25 + 0.5 + 0.75) / 3,
+	    "%s: the hour's averages follow the new candle, not the old "
+	    "sentiment", label);
+	r = tl_cmd(c, "HGET", "sk:series", "price");
+	CHECK(r != NULL && r->type == REDIS_REPLY_STRING &&
+	    strcmp(r->str, "sk:price:kraken-ohlc:1h") == 0,
+	    "%s: the map names the price key", label);
+	freeReplyObject(r);
+
+	/* the API's view follows the map */
+	store_init(&api, c, ts, "sk", 0);
+	CHECK(store_series_load(&api, &err) == 0 &&
+	    strcmp(api.key[STORE_PRICE], "sk:price:kraken-ohlc:1h") == 0 &&
+	    strcmp(api.key[STORE_SENTIMENT], "sk:sentiment:mean:30s") == 0,
+	    "%s: the API reads the keys from the map", label);
+
+	/* another source: a new key, the old one left as it was */
+	CHECK(store_series_set(&st, STORE_PRICE, "coinbase-candles:1h", 1,
+	    &err) == 0, "%s: switch the price source", label);
+	p1[0].value = 7;
+	in[STORE_PRICE] = (struct stream){ p1, 1 };
+	CHECK(store_add_some(&st, in, 1u << STORE_PRICE, counts, &err) == 0,
+	    "%s: add from the new source (%s)", label, err.text);
+	CHECK(samples_in(c, "sk:price:coinbase-candles:1h") == 1 &&
+	    samples_in(c, "sk:price:kraken-ohlc:1h") == 3 &&
+	    value_at(c, "sk:price:kraken-ohlc:1h", p1[0].ts_ms) == 100,
+	    "%s: a new source never mixes its samples into the old series",
+	    label);
+	store_buckets_init(&h, hbuf, 4);
+	CHECK(store_series_load(&api, &err) == 0 &&
+	    store_buckets(&api, hour, hour + 3599999, 3600000, &h, &err) == 0 &&
+	    h.n[STORE_PRICE] == 1 && h.b[STORE_PRICE][0].avg == 7 &&
+	    h.b[STORE_PRICE][0].count == 1,
+	    "%s: the API follows the map to the new source", label);
+
+	/* what the map holds is input */
+	{
+		const char *hset[] = { "HSET", "sk:series", "price",
+		    "other:price:mean:30s" };
+
+		freeReplyObject(conn_command(c, 4, hset, NULL));
+	}
+	r = NULL;
+	CHECK(store_series_load(&api, &err) == -1 &&
+	    strcmp(api.key[STORE_PRICE], "sk:price:coinbase-candles:1h") == 0,
+	    "%s: a map naming a key outside the prefix is refused", label);
+	freeReplyObject(tl_cmd(c, "DEL", "sk:series", NULL));
+	CHECK(store_series_load(&api, &err) == 0 &&
+	    strcmp(api.key[STORE_PRICE], "sk:price:mean:30s") == 0,
+	    "%s: no map: today's keys", label);
+	store_fini(&api);
+	store_fini(&st);
+}
+
 static void
 run_cases(const char *label, const char *url, enum cfg_timeseries ts,
     char **json, char **history)
@@ -454,6 +615,7 @@ run_cases(const char *label, const char *url, enum cfg_timeseries ts,
 	    "%s: auto follows the existing keys", label);
 	store_fini(&bad);
 
+	series_cases(label, c, ts);
 	store_fini(&ret);
 	store_fini(&st);
 	conn_free(c);
