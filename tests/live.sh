@@ -1,0 +1,157 @@
+#!/usr/bin/env bash
+# Live feeds end to end, in day mode, on both backends: the local stack
+# reads feeds made here in the public shapes of SentiCrypt v2 (one object
+# a day), Kraken OHLC (hourly candles, oldest first, prices as strings,
+# the last candle still open) and Coinbase candles (newest first, hours
+# without trades missing), with times relative to now:
+#   v2 alone; Kraken for the price + v2 for the sentiment; Coinbase + v2.
+# This test works out the daily means, the window of 3 days, the
+# directions, the verdict and as_of itself (awk) and compares them, byte
+# for byte, with the summary nginx serves; the series' keys name their
+# sources.  TAP output.
+set -u
+. "$(dirname "$0")/lib.sh"
+need nginx curl redis-server redis-cli
+
+stack_setup live
+export ISBITCOINLIT_BUCKET=day
+# every request reaches the responders (days.sh, e2e.sh: the microcache)
+export ISBITCOINLIT_MICROCACHE=0
+
+now=$(date -u +%s)
+today=$(( now / 86400 * 86400 ))
+hour=$(( now / 3600 * 3600 ))	# the open candle's start
+
+# v2: days today-39 .. today, one object each; the sentiment and the price
+# rise over the last three days (a lit verdict when v2 gives both).
+# $T/v2.samples: "day price sentiment" a line.
+awk -v today="$today" 'BEGIN {
+	srand(23); printf "[" >"'"$T"'/v2.json"; sep = "";
+	for (d = 39; d >= 0; d--) {
+		day = today - d * 86400;
+		p = 30000 + int(rand() * 1000) + (d <= 2 ? (3 - d) * 2000 : 0);
+		s = int(rand() * 300) / 1000 + (d <= 2 ? (3 - d) * 0.25 : 0);
+		printf "%s{\"date\":\"%s\",\"price\":%d.0,\"volume\":2004.0,\"score1\":-0.5078,\"score2\":0.1192,\"score3\":0.1719,\"count\":12,\"mean\":%s,\"sum\":-0.8669}",
+		    sep, strftime("%Y-%m-%d", day, 1), p, s >"'"$T"'/v2.json";
+		sep = ",";
+		print day, p, s >"'"$T"'/v2.samples";
+	}
+	print "]" >"'"$T"'/v2.json";
+}'
+
+# Kraken: 720 hourly candles ending with the open one; VWAP the price
+# (whole dollars: sums are exact in both this test and the service); the
+# price falls over the last days.  $T/kraken.samples: "time price".
+awk -v hour="$hour" 'BEGIN {
+	srand(29); printf "{\"error\":[],\"result\":{\"XXBTZUSD\":[" >"'"$T"'/kraken.json";
+	for (i = 719; i >= 0; i--) {
+		t = hour - i * 3600;
+		v = 60000 - int((719 - i) / 24) * 50 + int(rand() * 100);
+		printf "%s[%d,\"%d.0\",\"%d.5\",\"%d.5\",\"%d.0\",\"%d\",\"3.39243896\",23]",
+		    (i < 719 ? "," : ""), t, v, v + 3, v - 3, v + 2, v >"'"$T"'/kraken.json";
+		print t, v >"'"$T"'/kraken.samples";
+	}
+	printf "],\"last\":%d}}\n", hour - 3600 >"'"$T"'/kraken.json";
+}'
+
+# Coinbase: 300 hourly candles, newest first, every seventh hour missing;
+# the price the mean of open, high, low and close, whole numbers here
+# (o + h + l + c a multiple of 4); flat-ish, then rising.
+awk -v hour="$hour" 'BEGIN {
+	srand(31); printf "[" >"'"$T"'/coinbase.json"; sep = "";
+	for (i = 0; i < 300; i++) {
+		if (i % 7 == 3) continue;
+		t = hour - i * 3600;
+		m = 40000 + int(rand() * 50) + (i < 72 ? (72 - i) * 10 : 0);
+		# low, high, open, close around m: their sum is 4 m
+		printf "%s[%d,%d,%d,%d,%d,12.5]", sep, t, m - 7, m + 9, m - 1, m - 1 >"'"$T"'/coinbase.json";
+		sep = ",";
+		print t, m >"'"$T"'/coinbase.samples";
+	}
+	print "]" >"'"$T"'/coinbase.json";
+}'
+
+AWKFMT='function num(v,   k, t) { for (k = 1; k <= 17; k++) { t = sprintf("%." k "g", v); if (t + 0 == v) return t } return t }
+function iso(t) { return strftime("%Y-%m-%dT%H:%M:%S+00:00", t, 1) }'
+
+# expected PRICE_SAMPLES: the summary from the price samples ("time price"
+# a line, in time order; the v2 file's days when PRICE_SAMPLES is v2) and
+# the v2 sentiment: daily means, 3 days ending with the newest sample's
+# day, a row where both series have a sample
+expected() {
+	awk -v today="$today" -v v2="$1" "$AWKFMT"'
+	FILENAME == ARGV[1] {	# the v2 days: the sentiment
+		ss[$1] += $3; sn[$1]++;
+		if (v2 == "v2") { pt = $1; ps[$1] += $2; pn[$1]++ }
+		if ($1 > newest) newest = $1;
+		next
+	}
+	{	# the candles: the price
+		day = $1 - $1 % 86400; ps[day] += $2; pn[day]++;
+		if ($1 > newest) newest = $1
+	}
+	END {
+		last = newest - newest % 86400;
+		out = "{\"daily_average_of_averages\":["; k = 0;
+		for (d = 2; d >= 0; d--) {
+			day = last - d * 86400;
+			if (!(day in pn) || !(day in sn)) continue;
+			p[k] = ps[day] / pn[day]; s[k] = ss[day] / sn[day];
+			out = out (k ? "," : "") "{\"time\":\"" iso(day) "\",\"price\":" num(p[k]) ",\"sentiment\":" num(s[k]) "}";
+			k++;
+		}
+		pd = k < 2 || p[k-1] == p[0] ? "flat" : p[k-1] > p[0] ? "rising" : "falling";
+		sd = k < 2 || s[k-1] == s[0] ? "flat" : s[k-1] > s[0] ? "rising" : "falling";
+		v = pd == sd && pd == "rising" ? "lit" : pd == sd && pd == "falling" ? "not lit" : "mixed";
+		printf "%s],\"sentiment_direction\":\"%s\",\"price_direction\":\"%s\",\"verdict\":\"%s\",\"as_of\":\"%s\"}",
+		    out, sd, pd, v, iso(newest);
+	}' "$T/v2.samples" ${2:+"$2"}
+}
+
+# scenario BACKEND NAME PRICE_FEED PRICE_KEY_TAG: the stack up on the
+# feeds, the summary against the oracle, the keys, the stack down
+scenario() {
+	local b=$1 name=$2 price=$3 tag=$4 want keys
+	export ISBITCOINLIT_UPSTREAM_URL=file://$T/v2.json
+	if [ "$price" = v2 ]; then
+		unset ISBITCOINLIT_PRICE_URL
+		expected v2 >"$T/want"
+	else
+		export ISBITCOINLIT_PRICE_URL=file://$T/$price.json
+		expected "$price" "$T/$price.samples" >"$T/want"
+	fi
+	stack_up
+	check "$b, $name: up's first refresh is ok" grep -q '"status":"ok"' "$T/up.log"
+	st=$(req GET /is-bitcoin-lit)
+	check "$b, $name: today's summary as this test works it out" \
+		test "$st" = 200 -a "$(cat "$T/b")" = "$(cat "$T/want")"
+	[ "$(cat "$T/b")" = "$(cat "$T/want")" ] || {
+		echo "#   got  $(head -c 500 "$T/b")"; echo "#   want $(head -c 500 "$T/want")"; }
+	check "$b, $name: a SummaryDaily document" body_is_schema SummaryDaily
+	keys=$($RCLI hgetall is-bitcoin-lit:series | paste -sd ' ')
+	check "$b, $name: the price's key names its source ($keys)" \
+		grep -q "price is-bitcoin-lit:price:$tag" <<<"$keys"
+	check "$b, $name: the sentiment's key names v2" \
+		grep -q "sentiment is-bitcoin-lit:sentiment:senticrypt-v2:1d" <<<"$keys"
+	"$LOCAL" down >/dev/null 2>&1
+	rm -rf "$ISBITCOINLIT_STATE_DIR"
+}
+
+run_backend() {	# BACKEND [MODULE]
+	export ISBITCOINLIT_TIMESERIES=$1
+	if [ -n "${2:-}" ]; then export ISBITCOINLIT_REDIS_MODULE=$2
+	else unset ISBITCOINLIT_REDIS_MODULE; fi
+	scenario "$1" "SentiCrypt v2 alone" v2 senticrypt-v2:1d
+	scenario "$1" "Kraken + v2" kraken kraken-ohlc:1h
+	scenario "$1" "Coinbase + v2" coinbase coinbase-candles:1h
+}
+
+# the feeds give what the scenarios need: each verdict is decided
+check "the oracle's v2 verdict is lit" grep -q '"verdict":"lit"' <(expected v2)
+run_backend sortedset
+if [ -n "${ISBITCOINLIT_TEST_TS_MODULE:-}" ] && [ -f "$ISBITCOINLIT_TEST_TS_MODULE" ]; then
+	run_backend redistimeseries "$ISBITCOINLIT_TEST_TS_MODULE"
+else
+	skip "redistimeseries: live feeds in day mode" "no ISBITCOINLIT_TEST_TS_MODULE"
+fi
+finish
