@@ -18,33 +18,24 @@ export ISBITCOINLIT_MICROCACHE=0
 today=$(( $(date -u +%s) / 86400 * 86400 ))
 make_day_feed "$T/feed.json" "$T/samples" "$today"
 
-# shortest decimal that reads back: as the documents write numbers
-AWKFMT='function num(v,   k, t) { for (k = 1; k <= 17; k++) { t = sprintf("%." k "g", v); if (t + 0 == v) return t } return t }
-function iso(t) { return strftime("%Y-%m-%dT%H:%M:%S+00:00", t, 1) }'
-
 # expected_summary: the window of 3 days ending with D-1 (the newest sample's)
 expected_summary() {
-	awk -v today="$today" -v asof="$((today - 86400 + 21 * 3600))" "$AWKFMT"'
+	awk -v today="$today" -v asof="$((today - 86400 + 21 * 3600))" "$AWK_DOC"'
 	{ ps[$1] += $2; ss[$1] += $3; n[$1]++ }
 	END {
-		out = "{\"daily_average_of_averages\":["; k = 0;
+		k = 0;
 		for (d = 3; d >= 1; d--) {
 			day = today - d * 86400;
 			if (!(day in n)) continue;
-			p[k] = ps[day] / n[day]; s[k] = ss[day] / n[day];
-			out = out (k ? "," : "") "{\"time\":\"" iso(day) "\",\"price\":" num(p[k]) ",\"sentiment\":" num(s[k]) "}";
+			t[k] = day; p[k] = ps[day] / n[day]; s[k] = ss[day] / n[day];
 			k++;
 		}
-		pd = k < 2 || p[k-1] == p[0] ? "flat" : p[k-1] > p[0] ? "rising" : "falling";
-		sd = k < 2 || s[k-1] == s[0] ? "flat" : s[k-1] > s[0] ? "rising" : "falling";
-		v = pd == sd && pd == "rising" ? "lit" : pd == sd && pd == "falling" ? "not lit" : "mixed";
-		printf "%s],\"sentiment_direction\":\"%s\",\"price_direction\":\"%s\",\"verdict\":\"%s\",\"as_of\":\"%s\"}",
-		    out, sd, pd, v, iso(asof);
+		printf "%s", day_summary(k, t, p, s, asof);
 	}' "$T/samples"
 }
 # expected_history N: the N days ending with D-1 (31 kept by the retention)
 expected_history() {
-	awk -v N="$1" -v today="$today" -v asof="$((today - 86400 + 21 * 3600))" "$AWKFMT"'
+	awk -v N="$1" -v today="$today" -v asof="$((today - 86400 + 21 * 3600))" "$AWK_DOC"'
 	{ ps[$1] += $2; ss[$1] += $3; n[$1]++ }
 	END {
 		printf "{\"days\":%d,\"daily\":[", N;

@@ -59,26 +59,28 @@ check "every sample is still there ($n_price, $n_sent of $n_before)" \
 # Clients keep asking while Redis stops: within 2 s every answer is the
 # responder's 503, never nginx's last cached summary for as long as the
 # traffic lasts; Redis back, 200 again within 2 s.
-# outage_seen WHAT STATUS: the load's answers from 2 s after $STOPPED on
-outage_seen() {
-	local late bad
-	late=$(awk -v s=$((STOPPED + 2000)) '$1 >= s' "$T/load" | wc -l)
-	bad=$(awk -v s=$((STOPPED + 2000)) -v w="$2" '$1 >= s && $2 != w' "$T/load" | wc -l)
+# outage WHAT STATUS NAME SECONDS: two clients ask without pause while the
+# component NAME (its pid file in $STATE) is stopped; from 2 s after it is
+# gone every answer is STATUS, for the SECONDS the load goes on
+outage() {
+	local pid late bad stopped
+	serves
+	load_start 2
+	sleep 1
+	pid=$(cat "$STATE/$3.pid")
+	kill -TERM "$pid"
+	wait_for 10 eval "! kill -0 $pid 2>/dev/null"
+	stopped=$(now_ms)
+	sleep "$4"
+	load_stop
+	late=$(awk -v s=$((stopped + 2000)) '$1 >= s' "$T/load" | wc -l)
+	bad=$(awk -v s=$((stopped + 2000)) -v w="$2" '$1 >= s && $2 != w' "$T/load" | wc -l)
 	check "$1 under steady traffic: from 2 s on every answer is $2 ($bad of $late were not; $(awk '$2 == 200' "$T/load" | wc -l) 200s in all)" \
 		test "$late" -gt 10 -a "$bad" = 0
-	awk -v s=$((STOPPED + 2000)) -v w="$2" '$1 >= s && $2 != w' "$T/load" |
+	awk -v s=$((stopped + 2000)) -v w="$2" '$1 >= s && $2 != w' "$T/load" |
 		head -n 3 | sed 's/^/#   /'
 }
-serves
-load_start 2
-sleep 1
-RPID=$(cat "$STATE/redis.pid")
-kill -TERM "$RPID"
-wait_for 10 eval "! kill -0 $RPID 2>/dev/null"
-STOPPED=$(now_ms)
-sleep 5
-load_stop
-outage_seen "Redis stopped" 503
+outage "Redis stopped" 503 redis 5
 redis-server "$STATE/redis.conf"
 wait_for 5 $RCLI ping >/dev/null
 st=$(req_until 2 200 GET /is-bitcoin-lit)
@@ -114,16 +116,7 @@ st=$(curl -s -o "$T/b" -w '%{http_code}' --interface 127.0.0.2 "$BASE/is-bitcoin
 check "the API itself answers any address" test "$st" = 200
 
 # ---- the api pool stopped under steady traffic: nginx's 502 ----
-serves
-load_start 2
-sleep 1
-APIPID=$(cat "$STATE/api.pid")
-kill -TERM "$APIPID"
-wait_for 10 eval "! kill -0 $APIPID 2>/dev/null"
-STOPPED=$(now_ms)
-sleep 4
-load_stop
-outage_seen "the api pool stopped" 502
+outage "the api pool stopped" 502 api 4
 "$LOCAL" down >/dev/null
 
 # ---- Redis ACL users (deploy/redis-acl.example), as shipped ----

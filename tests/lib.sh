@@ -91,6 +91,25 @@ make_feed() {
 		print "]" }' >"$1"
 }
 
+# Functions for a test's awk oracle of the JSON documents (prepend to the
+# program): num(v), the shortest decimal that reads back, as the documents
+# write numbers; iso(t), RFC 3339 UTC of epoch seconds; day_summary(k, t,
+# p, s, asof), the compact day-mode summary of the k rows t[i] (the day),
+# p[i] and s[i] (its price and sentiment means), oldest first, with the
+# directions and the verdict worked out here.
+AWK_DOC='function num(v,   k, t) { for (k = 1; k <= 17; k++) { t = sprintf("%." k "g", v); if (t + 0 == v) return t } return t }
+function iso(t) { return strftime("%Y-%m-%dT%H:%M:%S+00:00", t, 1) }
+function dir(a, b) { return a == b ? "flat" : b > a ? "rising" : "falling" }
+function day_summary(k, t, p, s, asof,   out, i, pd, sd, v) {
+	out = "{\"daily_average_of_averages\":[";
+	for (i = 0; i < k; i++)
+		out = out (i ? "," : "") "{\"time\":\"" iso(t[i]) "\",\"price\":" num(p[i]) ",\"sentiment\":" num(s[i]) "}";
+	pd = k < 2 ? "flat" : dir(p[0], p[k - 1]);
+	sd = k < 2 ? "flat" : dir(s[0], s[k - 1]);
+	v = pd == sd && pd == "rising" ? "lit" : pd == sd && pd == "falling" ? "not lit" : "mixed";
+	return sprintf("%s],\"sentiment_direction\":\"%s\",\"price_direction\":\"%s\",\"verdict\":\"%s\",\"as_of\":\"%s\"}", out, sd, pd, v, iso(asof));
+}'
+
 # make_day_feed FEED SAMPLES TODAY: a SentiCrypt v1 feed for day buckets in
 # FEED: days TODAY-39 .. TODAY-1 (TODAY: a UTC midnight in epoch seconds),
 # samples at 02, 08, 14 and 20 h, one more at 00:00 ("YYYY-MM-DD") every

@@ -71,15 +71,12 @@ awk -v hour="$hour" 'BEGIN {
 	print "]" >"'"$T"'/coinbase.json";
 }'
 
-AWKFMT='function num(v,   k, t) { for (k = 1; k <= 17; k++) { t = sprintf("%." k "g", v); if (t + 0 == v) return t } return t }
-function iso(t) { return strftime("%Y-%m-%dT%H:%M:%S+00:00", t, 1) }'
-
 # expected PRICE_SAMPLES: the summary from the price samples ("time price"
 # a line, in time order; the v2 file's days when PRICE_SAMPLES is v2) and
 # the v2 sentiment: daily means, 3 days ending with the newest sample's
 # day, a row where both series have a sample
 expected() {
-	awk -v today="$today" -v v2="$1" "$AWKFMT"'
+	awk -v today="$today" -v v2="$1" "$AWK_DOC"'
 	FILENAME == ARGV[1] {	# the v2 days: the sentiment
 		ss[$1] += $3; sn[$1]++;
 		if (v2 == "v2") { pt = $1; ps[$1] += $2; pn[$1]++ }
@@ -91,20 +88,14 @@ expected() {
 		if ($1 > newest) newest = $1
 	}
 	END {
-		last = newest - newest % 86400;
-		out = "{\"daily_average_of_averages\":["; k = 0;
+		last = newest - newest % 86400; k = 0;
 		for (d = 2; d >= 0; d--) {
 			day = last - d * 86400;
 			if (!(day in pn) || !(day in sn)) continue;
-			p[k] = ps[day] / pn[day]; s[k] = ss[day] / sn[day];
-			out = out (k ? "," : "") "{\"time\":\"" iso(day) "\",\"price\":" num(p[k]) ",\"sentiment\":" num(s[k]) "}";
+			t[k] = day; p[k] = ps[day] / pn[day]; s[k] = ss[day] / sn[day];
 			k++;
 		}
-		pd = k < 2 || p[k-1] == p[0] ? "flat" : p[k-1] > p[0] ? "rising" : "falling";
-		sd = k < 2 || s[k-1] == s[0] ? "flat" : s[k-1] > s[0] ? "rising" : "falling";
-		v = pd == sd && pd == "rising" ? "lit" : pd == sd && pd == "falling" ? "not lit" : "mixed";
-		printf "%s],\"sentiment_direction\":\"%s\",\"price_direction\":\"%s\",\"verdict\":\"%s\",\"as_of\":\"%s\"}",
-		    out, sd, pd, v, iso(newest);
+		printf "%s", day_summary(k, t, p, s, newest);
 	}' "$T/v2.samples" ${2:+"$2"}
 }
 
