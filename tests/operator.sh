@@ -71,8 +71,10 @@ cleanup() {
 	[ -f "$SRC/Makefile" ] && make -C "$SRC" -s uninstall >/dev/null 2>&1
 	# the configurations as they were, byte for byte (replaced only when
 	# they differ: other tests read /etc/nginx meanwhile)
+	# (never without the copy: a configuration removed and not put back
+	# would break every later test of this machine)
 	mkdir -p "$T/was"
-	tar -C "$T/was" -xpf "$T/etc.tar"
+	tar -C "$T/was" -xpf "$T/etc.tar" || return
 	for d in nginx redis; do
 		diff -rq --no-dereference "$T/was/etc/$d" "/etc/$d" >/dev/null 2>&1 && continue
 		rm -rf "/etc/${d:?}"
