@@ -393,3 +393,47 @@ feed_printable(char *dst, const char *src, size_t max)
 		dst[i] = src[i] >= 0x20 && src[i] < 0x7f ? src[i] : '?';
 	dst[i] = '\0';
 }
+
+int
+feed_read_price_row(struct jscan *s, int depth, size_t width,
+    feed_row_check check, size_t idx, const struct feed_args *a,
+    struct feed_acc *acc, json_error_t *jerr, int *nomem, struct error *err)
+{
+	json_t *v[FEED_ROW_MAX] = { NULL };
+	struct jscan_iter it;
+	char why[FEED_WHY_MAX];
+	double val[STORE_NSERIES] = { 0, 0 };
+	int64_t ts_ms;
+	size_t n = 0;
+	int rc = -1, more;
+
+	if (width > FEED_ROW_MAX)
+		width = FEED_ROW_MAX;
+	if (jscan_peek(s) != '[') {
+		if (jscan_skip(s, depth, jerr) < 0)
+			return -1;
+		feed_acc_invalid(acc, idx, "not an array");
+		return 0;
+	}
+	if (jscan_open(s, depth, &it, jerr) < 0)
+		return -1;
+	while ((more = jscan_next(&it, NULL, jerr)) == 1) {
+		if (n < width && feed_load_value(s, depth + 1, &v[n], jerr) < 0)
+			goto out;
+		n++;		/* values past the width: checked and skipped */
+	}
+	if (more < 0)
+		goto out;
+	rc = 0;
+	if (check(v, n, a, &ts_ms, &val[STORE_PRICE], why, sizeof(why)) < 0)
+		feed_acc_invalid(acc, idx, why);
+	else if (feed_acc_push(acc, ts_ms, val, idx, err) < 0) {
+		*nomem = 1;
+		rc = -1;
+	}
+out:
+	jscan_close(&it);
+	for (size_t i = 0; i < width; i++)
+		json_decref(v[i]);
+	return rc;
+}

@@ -88,6 +88,28 @@ int feed_json_number(const json_t *v, double *out);
 int feed_load_value(struct jscan *s, int depth, json_t **v,
     json_error_t *jerr);
 
+/* The most values a row of an array-of-arrays format has (Kraken's 8). */
+#define FEED_ROW_MAX 8
+
+/*
+ * A candle format's check of one row's first n values (NULL: a container;
+ * at most its width are given): 0 with *ts_ms and the price in *value, or
+ * -1 with why.
+ */
+typedef int (*feed_row_check)(json_t *const *v, size_t n,
+    const struct feed_args *a, int64_t *ts_ms, double *value, char *why,
+    size_t whylen);
+
+/*
+ * Read the row at the cursor (an array at depth, of width <= FEED_ROW_MAX
+ * values; more are checked and skipped) into acc as row idx, a price
+ * sample when check passes it, else an invalid row with its cause.
+ * Returns 0, or -1: not JSON (jerr) or out of memory (err, *nomem set).
+ */
+int feed_read_price_row(struct jscan *s, int depth, size_t width,
+    feed_row_check check, size_t idx, const struct feed_args *a,
+    struct feed_acc *acc, json_error_t *jerr, int *nomem, struct error *err);
+
 /* "an object", "a string", ...: the value starting with byte c. */
 const char *feed_shape_of(int c);
 

@@ -42,7 +42,7 @@ decimal_field(const json_t *v, const char *name, int positive, double *out,
 
 /* Validate one row's values (NULL: a container).  0, or -1 with why. */
 static int
-check_row(json_t *const v[ROW_LEN], size_t n, const struct feed_args *a,
+check_row(json_t *const *v, size_t n, const struct feed_args *a,
     int64_t *ts_ms, double *vwap, char *why, size_t whylen)
 {
 	static const char *const names[ROW_LEN] = { "time", "open", "high",
@@ -71,52 +71,6 @@ check_row(json_t *const v[ROW_LEN], size_t n, const struct feed_args *a,
 		return -1;
 	}
 	return 0;
-}
-
-/*
- * Read the row at the cursor (depth 4) into acc as row idx.  Returns 0,
- * or -1: not JSON (jerr) or out of memory (err, *nomem set).
- */
-static int
-read_row(struct jscan *s, size_t idx, const struct feed_args *a,
-    struct feed_acc *acc, json_error_t *jerr, int *nomem, struct error *err)
-{
-	json_t *v[ROW_LEN] = { NULL };
-	struct jscan_iter it;
-	char why[FEED_WHY_MAX];
-	double val[STORE_NSERIES] = { 0, 0 };
-	int64_t ts_ms;
-	size_t n = 0;
-	int rc = -1, more;
-
-	if (jscan_peek(s) != '[') {
-		if (jscan_skip(s, 4, jerr) < 0)
-			return -1;
-		feed_acc_invalid(acc, idx, "not an array");
-		return 0;
-	}
-	if (jscan_open(s, 4, &it, jerr) < 0)
-		return -1;
-	while ((more = jscan_next(&it, NULL, jerr)) == 1) {
-		if (n < ROW_LEN && feed_load_value(s, 5, &v[n], jerr) < 0)
-			goto out;
-		n++;		/* values past ROW_LEN: checked and skipped */
-	}
-	if (more < 0)
-		goto out;
-	rc = 0;
-	if (check_row(v, n, a, &ts_ms, &val[STORE_PRICE], why,
-	    sizeof(why)) < 0)
-		feed_acc_invalid(acc, idx, why);
-	else if (feed_acc_push(acc, ts_ms, val, idx, err) < 0) {
-		*nomem = 1;
-		rc = -1;
-	}
-out:
-	jscan_close(&it);
-	for (int i = 0; i < ROW_LEN; i++)
-		json_decref(v[i]);
-	return rc;
 }
 
 /* What was read of the body beside the rows. */
@@ -192,7 +146,8 @@ read_result(struct jscan *s, const struct feed_args *a, struct answer *ans,
 		if (jscan_open(s, 3, &rows, jerr) < 0)
 			goto fail;
 		while ((rmore = jscan_next(&rows, NULL, jerr)) == 1)
-			if (read_row(s, acc->received++, a, acc, jerr, nomem,
+			if (feed_read_price_row(s, 4, ROW_LEN, check_row,
+			    acc->received++, a, acc, jerr, nomem,
 			    err) < 0) {
 				jscan_close(&rows);
 				goto fail;
