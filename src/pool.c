@@ -3,7 +3,12 @@
  * The master only forks, reaps and forwards SIGTERM; it waits in
  * sigsuspend() and its handlers only set flags.  A worker serves one
  * request at a time; SIGTERM sets a flag and FCGX_ShutdownPending(), so
- * the request in flight finishes and the accept loop ends.
+ * the request in flight finishes and the accept loop ends.  The worker's
+ * handler also puts a socket that listens to nothing in place of the
+ * listening one: libfcgi checks its flag only before it calls accept(),
+ * and a SIGTERM that lands between that check and the call would leave
+ * the worker blocked in accept() for good; now that accept() fails at
+ * once.  Other workers keep their own descriptor.
  */
 #include "config.h"
 
@@ -67,6 +72,20 @@ on_term(int sig)
 	FCGX_ShutdownPending();
 }
 
+/* The worker's listening descriptor and the socket that replaces it. */
+static int term_listen_fd = -1, term_dead_fd = -1;
+
+static void
+on_worker_term(int sig)
+{
+	int saved = errno;
+
+	on_term(sig);
+	if (term_listen_fd >= 0 && term_dead_fd >= 0)
+		(void)dup2(term_dead_fd, term_listen_fd);
+	errno = saved;
+}
+
 static void on_chld(int sig) { (void)sig; got_chld = 1; }
 static void on_alarm(int sig) { (void)sig; got_alarm = 1; }
 
@@ -117,8 +136,10 @@ worker_main(int fd, const struct pool_app *app)
 	sigset_t none;
 	int rc = 0;
 
-	set_handler(SIGTERM, on_term);
-	set_handler(SIGINT, on_term);
+	term_listen_fd = fd;
+	term_dead_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	set_handler(SIGTERM, on_worker_term);
+	set_handler(SIGINT, on_worker_term);
 	signal(SIGCHLD, SIG_DFL);
 	signal(SIGALRM, SIG_DFL);
 	signal(SIGPIPE, SIG_IGN);
