@@ -425,8 +425,11 @@ handle_health(struct http_request *req, void *ctx)
 	struct jw j;
 	char *body;
 	struct store *from[2], *used = NULL;
-	int64_t newest = 0, age, now = fmt_now_ms(), each[STORE_NSERIES] = { 0 };
+	int64_t newest = 0, now = fmt_now_ms(), each[STORE_NSERIES] = { 0 };
 	int found = 0, ok = 0, n = readers(w, from), has[STORE_NSERIES] = { 0 };
+	int stale[STORE_NSERIES] = { 0 }, any_stale = 0;
+	char source[STORE_NSERIES][64];
+	long step[STORE_NSERIES] = { 0 };
 	size_t len;
 
 	/* as for the summary: an empty or failing replica sends us on */
@@ -456,13 +459,18 @@ handle_health(struct http_request *req, void *ctx)
 	    store_backend_name(used) : "error");
 	/*
 	 * How old the data is, apart from the status: the service is fine
-	 * on a frozen feed.
+	 * on a frozen feed.  Each series is judged by its own feed's step.
 	 */
+	for (int s = 0; ok && s < STORE_NSERIES; s++) {
+		(void)store_series_source(used, s, source[s], sizeof(source[s]),
+		    &step[s]);
+		stale[s] = has[s] && (now - each[s]) / 1000 >
+		    cfg.stale_after_s + 2 * step[s];
+		any_stale |= stale[s];
+	}
 	health_age(&j, found, newest, now);
-	age = found ? (now - newest) / 1000 : 0;
 	jw_key(&j, "data");
-	jw_string(&j, !found ? "none" : age > cfg.stale_after_s ? "stale" :
-	    "fresh");
+	jw_string(&j, !found ? "none" : any_stale ? "stale" : "fresh");
 	/* each series apart: one feed may stall while the other moves */
 	jw_key(&j, "series");
 	jw_object_begin(&j);
@@ -470,6 +478,19 @@ handle_health(struct http_request *req, void *ctx)
 		jw_key(&j, store_series_name(s));
 		jw_object_begin(&j);
 		health_age(&j, ok && has[s], each[s], now);
+		jw_key(&j, "data");
+		jw_string(&j, !(ok && has[s]) ? "none" : stale[s] ? "stale" :
+		    "fresh");
+		jw_key(&j, "source");
+		if (ok)
+			jw_string(&j, source[s]);
+		else
+			jw_null(&j);
+		jw_key(&j, "step_s");
+		if (ok && step[s] > 0)
+			jw_int(&j, step[s]);
+		else
+			jw_null(&j);
 		jw_object_end(&j);
 	}
 	jw_object_end(&j);

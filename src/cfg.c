@@ -93,8 +93,8 @@ static const struct opt opts[] = {
 	  "has no direction) to 24" },
 	{ "ISBITCOINLIT_STALE_AFTER_S", "stale-after-s", OPT_INT,
 	  OFF(stale_after_s), "3600", 1, 365L * 86400, CFG_API,
-	  "/healthz calls the data stale when its newest sample is older, "
-	  "seconds" },
+	  "/healthz calls a series stale when its newest sample is older than "
+	  "this plus two of its feed's steps, seconds" },
 	{ "ISBITCOINLIT_UPSTREAM_URL", "upstream-url", OPT_UPSTREAM_URL,
 	  OFF(upstream_url), "https://api.senticrypt.com/v1/bitcoin.json", 0, 0,
 	  CFG_REFRESH, "the feed: an http, https or file URL" },

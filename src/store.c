@@ -197,6 +197,39 @@ out:
 	return rc;
 }
 
+int
+store_series_source(const struct store *st, enum store_series s,
+    char *name, size_t size, long *step_s)
+{
+	const char *tag = st->key[s] + strlen(st->prefix) + 1 +
+	    strlen(series_names[s]) + 1, *colon = strrchr(tag, ':');
+	static const struct { char unit; long s; } units[] = {
+		{ 's', 1 }, { 'm', 60 }, { 'h', 3600 }, { 'd', 86400 } };
+	char *end;
+	long n;
+
+	*step_s = 0;
+	snprintf(name, size, "unknown");
+	if (strcmp(tag, STORE_TAG_DEFAULT) == 0) {
+		snprintf(name, size, "senticrypt-v1");
+		*step_s = 30;
+		return 0;
+	}
+	if (colon == NULL || colon == tag || colon[1] < '1' || colon[1] > '9')
+		return -1;
+	errno = 0;
+	n = strtol(colon + 1, &end, 10);
+	if (errno != 0 || n > 366 || end[0] == '\0' || end[1] != '\0')
+		return -1;
+	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++)
+		if (end[0] == units[i].unit) {
+			snprintf(name, size, "%.*s", (int)(colon - tag), tag);
+			*step_s = n * units[i].s;
+			return 0;
+		}
+	return -1;
+}
+
 char *
 store_key(const struct store *st, const char *suffix)
 {

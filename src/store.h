@@ -111,6 +111,16 @@ int store_series_set(struct store *st, enum store_series s, const char *tag,
  */
 int store_series_load(struct store *st, struct error *err);
 
+/*
+ * Where series s comes from, as its key's tag says: a feed format's tag
+ * is "<format>:<step>" ("kraken-ohlc:1h"), the default tag
+ * STORE_TAG_DEFAULT is SentiCrypt v1's.  Copies the format's name into
+ * name (size bytes) and sets *step_s to the step in seconds.  Returns 0,
+ * or -1 for a tag of another shape (name "unknown", *step_s 0).
+ */
+int store_series_source(const struct store *st, enum store_series s,
+    char *name, size_t size, long *step_s);
+
 /* Name the keys and remember the settings; no I/O.  Returns 0 or -1 (ENOMEM). */
 int store_init(struct store *st, struct conn *conn, enum cfg_timeseries wanted,
     const char *prefix, long retention_s);

@@ -35,8 +35,8 @@ check "GET /healthz: 200" test "$st" = 200
 check "healthz matches the Health schema" body_is_schema Health
 check "healthz: the data of 2021 is stale, with its age" \
 	grep -Eq '"as_of":"2021-[^"]*","age_s":[0-9]{8,},"data":"stale",' "$T/b"
-check "healthz: each series' newest sample and its age" \
-	grep -Eq '"series":\{"price":\{"as_of":"2021-[^"]*","age_s":[0-9]{8,}\},"sentiment":\{"as_of":"2021-[^"]*","age_s":[0-9]{8,}\}\}' "$T/b"
+check "healthz: each series' newest sample, its age, source and step" \
+	grep -Eq '"series":\{"price":\{"as_of":"2021-[^"]*","age_s":[0-9]{8,},"data":"stale","source":"senticrypt-v1","step_s":30\},"sentiment":\{"as_of":"2021-[^"]*","age_s":[0-9]{8,},"data":"stale","source":"senticrypt-v1","step_s":30\}\}' "$T/b"
 
 st=$(req GET /is-bitcoin-lit)
 check "GET /is-bitcoin-lit: 200" test "$st" = 200
