@@ -139,6 +139,46 @@ make_day_feed() {
 	}'
 }
 
+# make_v2_feed FEED SAMPLES TODAY DAYS: a SentiCrypt v2 feed (/v2/all.json,
+# one object a UTC day, "date" its day) in FEED: days TODAY-(DAYS-1) ..
+# TODAY (a UTC midnight in epoch seconds), oldest first; the sentiment and
+# the price rise over the last three days (a lit verdict when v2 gives
+# both).  SAMPLES gets "day price sentiment" a line, in time order.
+make_v2_feed() {
+	awk -v today="$3" -v days="$4" -v feed="$1" -v samples="$2" 'BEGIN {
+		srand(23); printf "[" >feed; sep = "";
+		for (d = days - 1; d >= 0; d--) {
+			day = today - d * 86400;
+			p = 30000 + int(rand() * 1000) + (d <= 2 ? (3 - d) * 2000 : 0);
+			s = int(rand() * 300) / 1000 + (d <= 2 ? (3 - d) * 0.25 : 0);
+			printf "%s{\"date\":\"%s\",\"price\":%d.0,\"volume\":2004.0,\"score1\":-0.5078,\"score2\":0.1192,\"score3\":0.1719,\"count\":12,\"mean\":%s,\"sum\":-0.8669}",
+			    sep, strftime("%Y-%m-%d", day, 1), p, s >feed;
+			sep = ",";
+			print day, p, s >samples;
+		}
+		print "]" >feed;
+	}'
+}
+
+# make_kraken_feed FEED SAMPLES HOUR: Kraken OHLC (XXBTZUSD, interval=60)
+# in FEED: 720 hourly candles, oldest first, ending with the open one that
+# starts at HOUR (epoch seconds), prices as strings; the VWAP, in whole
+# dollars (sums are exact in a test's awk and in the service), falls over
+# the last days.  SAMPLES gets "time price" a line, in time order.
+make_kraken_feed() {
+	awk -v hour="$3" -v feed="$1" -v samples="$2" 'BEGIN {
+		srand(29); printf "{\"error\":[],\"result\":{\"XXBTZUSD\":[" >feed;
+		for (i = 719; i >= 0; i--) {
+			t = hour - i * 3600;
+			v = 60000 - int((719 - i) / 24) * 50 + int(rand() * 100);
+			printf "%s[%d,\"%d.0\",\"%d.5\",\"%d.5\",\"%d.0\",\"%d\",\"3.39243896\",23]",
+			    (i < 719 ? "," : ""), t, v, v + 3, v - 3, v + 2, v >feed;
+			print t, v >samples;
+		}
+		printf "],\"last\":%d}}\n", hour - 3600 >feed;
+	}'
+}
+
 # req METHOD PATH [curl args]: status echoed, headers in $T/h, body in $T/b
 # (a POST to /refresh carries the stack's token, unless it has its own)
 req() {

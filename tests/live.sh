@@ -22,37 +22,13 @@ now=$(date -u +%s)
 today=$(( now / 86400 * 86400 ))
 hour=$(( now / 3600 * 3600 ))	# the open candle's start
 
-# v2: days today-39 .. today, one object each; the sentiment and the price
-# rise over the last three days (a lit verdict when v2 gives both).
-# $T/v2.samples: "day price sentiment" a line.
-awk -v today="$today" 'BEGIN {
-	srand(23); printf "[" >"'"$T"'/v2.json"; sep = "";
-	for (d = 39; d >= 0; d--) {
-		day = today - d * 86400;
-		p = 30000 + int(rand() * 1000) + (d <= 2 ? (3 - d) * 2000 : 0);
-		s = int(rand() * 300) / 1000 + (d <= 2 ? (3 - d) * 0.25 : 0);
-		printf "%s{\"date\":\"%s\",\"price\":%d.0,\"volume\":2004.0,\"score1\":-0.5078,\"score2\":0.1192,\"score3\":0.1719,\"count\":12,\"mean\":%s,\"sum\":-0.8669}",
-		    sep, strftime("%Y-%m-%d", day, 1), p, s >"'"$T"'/v2.json";
-		sep = ",";
-		print day, p, s >"'"$T"'/v2.samples";
-	}
-	print "]" >"'"$T"'/v2.json";
-}'
-
-# Kraken: 720 hourly candles ending with the open one; VWAP the price
-# (whole dollars: sums are exact in both this test and the service); the
-# price falls over the last days.  $T/kraken.samples: "time price".
-awk -v hour="$hour" 'BEGIN {
-	srand(29); printf "{\"error\":[],\"result\":{\"XXBTZUSD\":[" >"'"$T"'/kraken.json";
-	for (i = 719; i >= 0; i--) {
-		t = hour - i * 3600;
-		v = 60000 - int((719 - i) / 24) * 50 + int(rand() * 100);
-		printf "%s[%d,\"%d.0\",\"%d.5\",\"%d.5\",\"%d.0\",\"%d\",\"3.39243896\",23]",
-		    (i < 719 ? "," : ""), t, v, v + 3, v - 3, v + 2, v >"'"$T"'/kraken.json";
-		print t, v >"'"$T"'/kraken.samples";
-	}
-	printf "],\"last\":%d}}\n", hour - 3600 >"'"$T"'/kraken.json";
-}'
+# v2: days today-39 .. today, one object each, rising over the last
+# three days (a lit verdict when v2 gives both); Kraken: 720 hourly
+# candles ending with the open one, the price falling over the last days
+# (tests/lib.sh).  $T/v2.samples: "day price sentiment" a line;
+# $T/kraken.samples: "time price".
+make_v2_feed "$T/v2.json" "$T/v2.samples" "$today" 40
+make_kraken_feed "$T/kraken.json" "$T/kraken.samples" "$hour"
 
 # Coinbase: 300 hourly candles, newest first, every seventh hour missing;
 # the price the mean of open, high, low and close, whole numbers here
