@@ -8,7 +8,9 @@
 # This test works out the daily means, the window of 3 days, the
 # directions, the verdict and as_of itself (awk) and compares them, byte
 # for byte, with the summary nginx serves; the series' keys name their
-# sources.  TAP output.
+# sources, and so does /healthz, which judges each series by its feed's
+# step (a v2 feed three days behind is stale, the candles beside it
+# fresh).  TAP output.
 set -u
 . "$(dirname "$0")/lib.sh"
 need nginx curl redis-server redis-cli
@@ -75,6 +77,9 @@ expected() {
 	}' "$T/v2.samples" ${2:+"$2"}
 }
 
+# step_s 1h: a tag's step in seconds
+step_s() { case $1 in *h) echo $(( ${1%h} * 3600 )) ;; *d) echo $(( ${1%d} * 86400 )) ;; esac; }
+
 # scenario BACKEND NAME PRICE_FEED PRICE_KEY_TAG: the stack up on the
 # feeds, the summary against the oracle, the keys, the stack down
 scenario() {
@@ -100,6 +105,28 @@ scenario() {
 		grep -q "price is-bitcoin-lit:price:$tag" <<<"$keys"
 	check "$b, $name: the sentiment's key names v2" \
 		grep -q "sentiment is-bitcoin-lit:sentiment:senticrypt-v2:1d" <<<"$keys"
+	# /healthz: each series' source and step, both fresh (today's v2
+	# object, the open candle)
+	req GET /healthz >/dev/null
+	check "$b, $name: /healthz names each series' source, fresh" \
+		grep -Eq '"data":"fresh","series":\{"price":\{"as_of":"[^"]*","age_s":[0-9]+,"data":"fresh","source":"'"${tag%:*}"'","step_s":'"$(step_s "${tag##*:}")"'\},"sentiment":\{"as_of":"[^"]*","age_s":[0-9]+,"data":"fresh","source":"senticrypt-v2","step_s":86400\}\}' "$T/b"
+	"$LOCAL" down >/dev/null 2>&1
+	rm -rf "$ISBITCOINLIT_STATE_DIR"
+}
+
+# stale BACKEND: Kraken up to now, v2 up to three days ago: /healthz calls
+# the sentiment stale (older than STALE_AFTER_S and two days), the price
+# fresh, the data stale
+stale() {
+	local b=$1
+	make_v2_feed "$T/v2-old.json" "$T/v2-old.samples" $(( today - 3 * 86400 )) 40
+	export ISBITCOINLIT_UPSTREAM_URL=file://$T/v2-old.json
+	export ISBITCOINLIT_PRICE_URL=file://$T/kraken.json
+	stack_up
+	req GET /healthz >/dev/null
+	check "$b, a v2 feed three days behind: the sentiment stale, the price fresh" \
+		grep -Eq '"data":"stale","series":\{"price":\{"as_of":"[^"]*","age_s":[0-9]+,"data":"fresh","source":"kraken-ohlc","step_s":3600\},"sentiment":\{"as_of":"'"$(date -u -d @$(( today - 3 * 86400 )) +%Y-%m-%dT%H:%M:%S)"'\+00:00","age_s":[0-9]{6,},"data":"stale","source":"senticrypt-v2","step_s":86400\}\}' "$T/b"
+	grep -q '"sentiment":{[^}]*"data":"stale"' "$T/b" || echo "#   got $(cat "$T/b")"
 	"$LOCAL" down >/dev/null 2>&1
 	rm -rf "$ISBITCOINLIT_STATE_DIR"
 }
@@ -111,6 +138,7 @@ run_backend() {	# BACKEND [MODULE]
 	scenario "$1" "SentiCrypt v2 alone" v2 senticrypt-v2:1d
 	scenario "$1" "Kraken + v2" kraken kraken-ohlc:1h
 	scenario "$1" "Coinbase + v2" coinbase coinbase-candles:1h
+	stale "$1"
 }
 
 # the feeds give what the scenarios need: each verdict is decided
