@@ -200,7 +200,7 @@ acl_redis() {
 	sed -e 's/CHANGE-ME-api/apipw/; s/CHANGE-ME-refresh/refreshpw/' \
 	    "$top_srcdir/deploy/redis-acl.example" >"$T/$name.acl"
 	if [ -n "$module" ]; then
-		sed -i -e '/^user isbitcoinlit-api /s/$/ +ts.get +ts.range/' \
+		sed -i -e '/^user isbitcoinlit-api /s/$/ (~is-bitcoin-lit:price:* ~is-bitcoin-lit:sentiment:* +ts.get +ts.range)/' \
 		    -e '/^user isbitcoinlit-refresh /s/$/ +ts.create +ts.alter +ts.madd +ts.get +ts.range/' \
 		    "$T/$name.acl"
 	fi
