@@ -230,7 +230,8 @@ as_test() {
 	    --no-auth-warning "$@"
 }
 # contents NAME: every key of the prefix with its type and a digest of its
-# value (the samples of a series, a cached document, the refresh's numbers)
+# value (the samples of a series, a cached document, the refresh's numbers;
+# a module series' retention and duplicate policy too)
 contents() {
 	local k t
 	as_test "$1" --scan --pattern 'is-bitcoin-lit:*' | sort | while read -r k; do
@@ -239,7 +240,8 @@ contents() {
 		zset) echo "$k $t $(as_test "$1" zcard "$k") $(as_test "$1" zrange "$k" 0 -1 withscores | md5sum)" ;;
 		string) echo "$k $t $(as_test "$1" get "$k" | md5sum)" ;;
 		hash) echo "$k $t $(as_test "$1" hgetall "$k" | paste - - | sort | md5sum)" ;;
-		TSDB-TYPE) echo "$k $t $(as_test "$1" ts.range "$k" - + | paste - - | wc -l) $(as_test "$1" ts.range "$k" - + | md5sum)" ;;
+		TSDB-TYPE) echo "$k $t $(as_test "$1" ts.info "$k" |
+		    grep -A1 -xE 'retentionTime|duplicatePolicy' | paste -sd ' ') $(as_test "$1" ts.range "$k" - + | paste - - | wc -l) $(as_test "$1" ts.range "$k" - + | md5sum)" ;;
 		*) echo "$k $t" ;;
 		esac
 	done
