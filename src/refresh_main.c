@@ -244,7 +244,8 @@ main(int argc, char *argv[])
 	/*
 	 * The upstream feed gives both series, or the sentiment alone when a
 	 * price feed is set: a price-only format cannot be it.  The price
-	 * feed's format must give a price.
+	 * feed's format must give a price, and is checked without a price
+	 * feed too: a misspelt name fails now, not once a URL is set.
 	 */
 	if (feed_format_for(cfg.upstream_format, cfg.price_url != NULL ?
 	    FEED_SENTIMENT : FEED_BOTH, &ferr) == NULL) {
@@ -253,8 +254,7 @@ main(int argc, char *argv[])
 		cfg_free(&cfg);
 		return 2;
 	}
-	if (cfg.price_url != NULL &&
-	    feed_format_for(cfg.price_format, FEED_PRICE, &ferr) == NULL) {
+	if (feed_format_for(cfg.price_format, FEED_PRICE, &ferr) == NULL) {
 		fprintf(stderr, "%s: ISBITCOINLIT_PRICE_FORMAT "
 		    "(--price-format): %s\n", PROG, ferr.text);
 		cfg_free(&cfg);

@@ -39,6 +39,15 @@ expect_error "a price-only upstream format is refused at start-up" \
 expect_error "an unknown upstream format is refused at start-up" \
 	'isbitcoinlit-refresh: ISBITCOINLIT_UPSTREAM_FORMAT (--upstream-format): not one of auto, senticrypt-v1, senticrypt-v2, kraken-ohlc, coinbase-candles: "csv"' \
 	timeout 20 $TEST_PREFIX "$refresh" --once --upstream-format csv
+expect_error "an unknown upstream format from the environment too" \
+	'isbitcoinlit-refresh: ISBITCOINLIT_UPSTREAM_FORMAT (--upstream-format): not one of auto, senticrypt-v1, senticrypt-v2, kraken-ohlc, coinbase-candles: "senticrypt-v3"' \
+	env ISBITCOINLIT_UPSTREAM_FORMAT=senticrypt-v3 timeout 20 $TEST_PREFIX "$refresh" --once
+expect_error "an unknown price format is refused at start-up" \
+	'isbitcoinlit-refresh: ISBITCOINLIT_PRICE_FORMAT (--price-format): not one of auto, senticrypt-v1, senticrypt-v2, kraken-ohlc, coinbase-candles: "kraken"' \
+	timeout 20 $TEST_PREFIX "$refresh" --once --price-url file:///nonexistent --price-format kraken
+expect_error "from the environment, and with no price feed set" \
+	'isbitcoinlit-refresh: ISBITCOINLIT_PRICE_FORMAT (--price-format): not one of auto, senticrypt-v1, senticrypt-v2, kraken-ohlc, coinbase-candles: "csv"' \
+	env ISBITCOINLIT_PRICE_FORMAT=csv timeout 20 $TEST_PREFIX "$refresh" --once
 
 # A password holding '/', '?' or '#' (not percent-encoded): refused, and
 # no part of it on stderr, from the environment or from --redis-url.

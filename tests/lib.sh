@@ -231,6 +231,61 @@ serves() { [ "$(statuses 1)" = 1x200 ]; }
 # key_is PORT KEY 0|1: whether the Redis on 127.0.0.1:PORT holds KEY
 key_is() { [ "$(redis-cli -p "$1" exists "$2")" = "$3" ]; }
 
+# acl_redis NAME [MODULE]: a Redis as deploy/redis.conf.example sets it (AOF,
+# everysec, no snapshots, noeviction) on the socket $T/NAME.sock, with the
+# example's users as they are (the default user off) and one more, the
+# test's own; with MODULE loaded, the rights redis.conf.example says to add.
+acl_redis() {
+	local name=$1 module=${2:-}
+	sed -e 's/CHANGE-ME-api/apipw/; s/CHANGE-ME-refresh/refreshpw/' \
+	    "$top_srcdir/deploy/redis-acl.example" >"$T/$name.acl"
+	if [ -n "$module" ]; then
+		sed -i -e '/^user isbitcoinlit-api /s/$/ (~is-bitcoin-lit:price:* ~is-bitcoin-lit:sentiment:* +ts.get +ts.range)/' \
+		    -e '/^user isbitcoinlit-refresh /s/$/ +ts.create +ts.alter +ts.madd +ts.get +ts.range/' \
+		    "$T/$name.acl"
+	fi
+	echo "user isbitcoinlit-test on >testpw ~* &* +@all" >>"$T/$name.acl"
+	{
+		grep -vE '^(port|bind|unixsocket|unixsocketperm|aclfile)[[:space:]]' \
+		    "$top_srcdir/deploy/redis.conf.example"
+		echo "port 0"
+		echo "unixsocket $T/$name.sock"
+		echo "unixsocketperm 700"
+		echo "aclfile $T/$name.acl"
+		echo "dir $T/$name"
+		echo "pidfile $T/$name.pid"
+		echo "logfile $T/$name.log"
+		echo "daemonize yes"
+		[ -n "$module" ] && echo "loadmodule $module"
+	} >"$T/$name.conf"
+	mkdir -p "$T/$name"
+	redis-server "$T/$name.conf"
+	wait_for 5 test -S "$T/$name.sock"
+}
+# as_test NAME ARGS...: redis-cli on $T/NAME.sock as the test's own user
+as_test() {
+	local name=$1
+	shift
+	redis-cli -s "$T/$name.sock" --user isbitcoinlit-test --pass testpw \
+	    --no-auth-warning "$@"
+}
+# contents NAME: every key of the prefix with its type and a digest of its
+# value (the samples of a series, a cached document, the refresh's numbers;
+# a module series' retention and duplicate policy too)
+contents() {
+	local k t
+	as_test "$1" --scan --pattern 'is-bitcoin-lit:*' | sort | while read -r k; do
+		t=$(as_test "$1" type "$k")
+		case $t in
+		zset) echo "$k $t $(as_test "$1" zcard "$k") $(as_test "$1" zrange "$k" 0 -1 withscores | md5sum)" ;;
+		string) echo "$k $t $(as_test "$1" get "$k" | md5sum)" ;;
+		hash) echo "$k $t $(as_test "$1" hgetall "$k" | paste - - | sort | md5sum)" ;;
+		TSDB-TYPE) echo "$k $t $(as_test "$1" ts.info "$k" |
+		    grep -A1 -xE 'retentionTime|duplicatePolicy' | paste -sd ' ') $(as_test "$1" ts.range "$k" - + | paste - - | wc -l) $(as_test "$1" ts.range "$k" - + | md5sum)" ;;
+		*) echo "$k $t" ;;
+		esac
+	done
+}
 # wait_for SECONDS COMMAND...: until the command succeeds; 0 if it did
 wait_for() {
 	local limit=$(( $1 * 20 ))

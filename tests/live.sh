@@ -10,10 +10,12 @@
 # for byte, with the summary nginx serves; the series' keys name their
 # sources, and so does /healthz, which judges each series by its feed's
 # step (a v2 feed three days behind is stale, the candles beside it
-# fresh).  TAP output.
+# fresh).  Then Kraken + v2 on a Redis as shipped (its users, its AOF): the
+# api user's answers, a second refresh that replaces the newest values, a
+# restart from the AOF that keeps every key.  TAP output.
 set -u
 . "$(dirname "$0")/lib.sh"
-need nginx curl redis-server redis-cli
+need nginx curl redis-server redis-cli cgi-fcgi
 
 stack_setup live
 export ISBITCOINLIT_BUCKET=day
@@ -74,7 +76,27 @@ expected() {
 			k++;
 		}
 		printf "%s", day_summary(k, t, p, s, newest);
-	}' "$T/v2.samples" ${2:+"$2"}
+	}' "$V2S" ${2:+"$2"}
+}
+V2S=$T/v2.samples
+
+# expected_history N PRICE_SAMPLES: /history?days=N with Kraken's candles
+# for the price and v2 for the sentiment: the N days ending with the
+# newest sample's day, each with its means and numbers of samples
+expected_history() {
+	awk -v N="$1" "$AWK_DOC"'
+	FILENAME == ARGV[1] { ss[$1] += $3; sn[$1]++; if ($1 > newest) newest = $1; next }
+	{ day = $1 - $1 % 86400; ps[day] += $2; pn[day]++; if ($1 > newest) newest = $1 }
+	END {
+		last = newest - newest % 86400;
+		printf "{\"days\":%d,\"daily\":[", N;
+		for (d = N - 1; d >= 0; d--) {
+			day = last - d * 86400;
+			printf "%s{\"time\":\"%s\",\"price\":%s,\"sentiment\":%s,\"price_samples\":%d,\"sentiment_samples\":%d}",
+			    (d < N - 1 ? "," : ""), iso(day), num(ps[day] / pn[day]), num(ss[day] / sn[day]), pn[day], sn[day];
+		}
+		printf "],\"as_of\":\"%s\"}", iso(newest);
+	}' "$V2S" "$2"
 }
 
 # step_s 1h: a tag's step in seconds
@@ -141,12 +163,134 @@ run_backend() {	# BACKEND [MODULE]
 	stale "$1"
 }
 
+# ---- Kraken + v2 on a Redis as shipped ----
+# The local stack's Redis has no users; this one is set up as
+# redis.conf.example and redis-acl.example say (lib.sh acl_redis): the
+# programs run as their own users, and the AOF is replayed as the default
+# user, whose rights must cover every write of the live mode's scripts.
+
+# fcgi_get SOCKET PATH [QUERY]: a GET straight to a responder; its headers
+# in $T/h, its body in $T/b; the status echoed (200 when it sends none)
+fcgi_get() {
+	env -i REQUEST_METHOD=GET DOCUMENT_URI="$2" QUERY_STRING="${3:-}" \
+	    cgi-fcgi -bind -connect "$1" >"$T/resp" 2>/dev/null
+	sed '/^\r\?$/q' "$T/resp" >"$T/h"
+	sed '1,/^\r\?$/d' "$T/resp" >"$T/b"
+	hdr Status | cut -d" " -f1 | grep . || echo 200
+}
+# acl_refresh BACKEND NAME: isbitcoinlit-refresh --once as the refresh user
+# on NAME's copies of the Kraken and v2 feeds; its report added to $T/NAME.out
+acl_refresh() {
+	ISBITCOINLIT_TIMESERIES=$1 \
+	ISBITCOINLIT_UPSTREAM_URL=file://$T/$2.v2.json \
+	ISBITCOINLIT_PRICE_URL=file://$T/$2.kraken.json \
+	ISBITCOINLIT_REDIS_URL="unix://isbitcoinlit-refresh:refreshpw@$T/$2.sock" \
+		${TEST_PREFIX:-} "$top_builddir/src/isbitcoinlit-refresh" --once \
+		>>"$T/$2.out" 2>&1
+}
+# acl_answers BACKEND NAME WHEN: nothing cached, the api user computes the
+# summary and the 7-day history from the series and the map, as this test
+# works them out, and caches the history
+acl_answers() {
+	local b=$1 name=$2 st
+	as_test "$name" del is-bitcoin-lit:cache is-bitcoin-lit:history:d:7 >/dev/null
+	expected kraken "$T/$name.kraken.samples" >"$T/want"
+	st=$(fcgi_get "$T/$name-api.sock" /is-bitcoin-lit)
+	check "$b, shipped ACL, $3: the api user computes the summary as this test works it out" \
+		test "$st:$(hdr X-Cache)" = 200:miss -a "$(cat "$T/b")" = "$(cat "$T/want")"
+	[ "$(cat "$T/b")" = "$(cat "$T/want")" ] || {
+		echo "#   got  $st $(head -c 500 "$T/b")"; echo "#   want $(head -c 500 "$T/want")"; }
+	expected_history 7 "$T/$name.kraken.samples" >"$T/want"
+	st=$(fcgi_get "$T/$name-api.sock" /history days=7)
+	check "$b, shipped ACL, $3: and /history?days=7" \
+		test "$st:$(hdr X-Cache)" = 200:miss -a "$(cat "$T/b")" = "$(cat "$T/want")"
+	[ "$(cat "$T/b")" = "$(cat "$T/want")" ] || {
+		echo "#   got  $st $(head -c 500 "$T/b")"; echo "#   want $(head -c 500 "$T/want")"; }
+	check "$b, shipped ACL, $3: and caches the day history" wait_for 5 \
+		eval "[ \"\$(as_test $name exists is-bitcoin-lit:history:d:7)\" = 1 ]"
+}
+
+# live_acl BACKEND [MODULE]: Kraken + v2 in day mode under the shipped ACL
+# and redis.conf.example: a refresh, the api user's answers; the open
+# candle and today's v2 object changed, a second refresh keeps the last
+# values (replaced in the series), the answers follow; Redis shut down and
+# started again from its AOF holds every key as before, its log says
+# nothing against the AOF, and the api user's answers are the same.
+live_acl() {
+	local b=$1 name=acl-$1 pid v s ns out
+	local V2S=$T/$name.v2.samples
+	cp "$T/v2.json" "$T/$name.v2.json"
+	cp "$T/v2.samples" "$V2S"
+	cp "$T/kraken.json" "$T/$name.kraken.json"
+	cp "$T/kraken.samples" "$T/$name.kraken.samples"
+	acl_redis "$name" "${2:-}"
+	acl_refresh "$b" "$name"
+	check "$b, shipped ACL: a refresh of Kraken + v2 as the refresh user" \
+		grep -q '"status":"ok"' "$T/$name.out"
+	ISBITCOINLIT_TIMESERIES=$b ${TEST_PREFIX:-} "$top_builddir/src/isbitcoinlit-api" \
+	    --listen "$T/$name-api.sock" --workers 1 \
+	    --redis-url "unix://isbitcoinlit-api:apipw@$T/$name.sock" 2>"$T/$name-api.log" &
+	echo $! >"$T/$name-api.pid"
+	wait_for 5 test -S "$T/$name-api.sock"
+	acl_answers "$b" "$name" "first refresh"
+	out=$(redis-cli -s "$T/$name.sock" --user isbitcoinlit-api --pass apipw \
+	    --no-auth-warning set is-bitcoin-lit:price:kraken-ohlc:1h x 2>&1)
+	check "$b, shipped ACL: the api user still cannot write a series" grep -q NOPERM <<<"$out"
+	expected kraken "$T/$name.kraken.samples" >"$T/$name.want1"
+
+	# the open candle's VWAP up by 2; today's v2 sentiment up by 0.125
+	v=$(tail -n 1 "$T/$name.kraken.samples" | cut -d' ' -f2)
+	sed -i "s/\"$v\",\"3.39243896\",23\]\],\"last\"/\"$((v + 2))\",\"3.39243896\",23]],\"last\"/" \
+	    "$T/$name.kraken.json"
+	sed -i "\$s/ $v\$/ $((v + 2))/" "$T/$name.kraken.samples"
+	s=$(tail -n 1 "$V2S" | cut -d' ' -f3)
+	ns=$(awk -v s="$s" 'BEGIN { print s + 0.125 }')
+	sed -i "s/\"mean\":$s,\"sum\":-0.8669}]/\"mean\":$ns,\"sum\":-0.8669}]/" "$T/$name.v2.json"
+	sed -i "\$s/ $s\$/ $ns/" "$V2S"
+	expected kraken "$T/$name.kraken.samples" >"$T/$name.want2"
+	check "$b, shipped ACL: the feeds changed their newest values, and so the summary" bash -c \
+		"grep -q '\"$((v + 2))\",\"3.39243896\",23]],' '$T/$name.kraken.json' &&
+		 grep -q '\"mean\":$ns,\"sum\":-0.8669}]' '$T/$name.v2.json' &&
+		 ! cmp -s '$T/$name.want1' '$T/$name.want2'"
+	acl_refresh "$b" "$name"
+	check "$b, shipped ACL: a second refresh (the last values replace the stored ones)" \
+		test "$(grep -c '"status":"ok"' "$T/$name.out")" = 2
+	acl_answers "$b" "$name" "values replaced"
+
+	contents "$name" >"$T/$name.before"
+	pid=$(cat "$T/$name.pid")
+	as_test "$name" shutdown >/dev/null 2>&1
+	wait_for 10 eval "! kill -0 $pid 2>/dev/null"
+	redis-server "$T/$name.conf"
+	wait_for 5 eval "as_test $name ping >/dev/null 2>&1"
+	contents "$name" >"$T/$name.after"
+	check "$b, shipped ACL: both series, the map, the cache and the day histories were written ($(wc -l <"$T/$name.before") keys)" \
+		bash -c "grep -q ':price:kraken-ohlc:1h ' '$T/$name.before' &&
+		    grep -q ':sentiment:senticrypt-v2:1d ' '$T/$name.before' &&
+		    grep -q ':series hash' '$T/$name.before' &&
+		    grep -q ':cache string' '$T/$name.before' &&
+		    grep -q ':history:d:7 string' '$T/$name.before'"
+	check "$b, shipped ACL: after a restart from the AOF, every key holds what it held" \
+		cmp -s "$T/$name.before" "$T/$name.after"
+	diff "$T/$name.before" "$T/$name.after" | head -n 6 | sed 's/^/#   /'
+	check "$b, shipped ACL: Redis loaded its AOF and logged no error" \
+		bash -c "grep -q 'DB loaded from append only file' '$T/$name.log' &&
+		    ! grep -iE 'critical|error|bad file|corrupt|truncated' '$T/$name.log'"
+	grep -iE 'critical|error|bad file|corrupt|truncated' "$T/$name.log" | head -n 3 | sed 's/^/#   /'
+	acl_answers "$b" "$name" "after the restart"
+	kill "$(cat "$T/$name-api.pid")"
+	as_test "$name" shutdown nosave >/dev/null 2>&1
+}
+
 # the feeds give what the scenarios need: each verdict is decided
 check "the oracle's v2 verdict is lit" grep -q '"verdict":"lit"' <(expected v2)
 run_backend sortedset
+live_acl sortedset
 if [ -n "${ISBITCOINLIT_TEST_TS_MODULE:-}" ] && [ -f "$ISBITCOINLIT_TEST_TS_MODULE" ]; then
 	run_backend redistimeseries "$ISBITCOINLIT_TEST_TS_MODULE"
+	live_acl redistimeseries "$ISBITCOINLIT_TEST_TS_MODULE"
 else
 	skip "redistimeseries: live feeds in day mode" "no ISBITCOINLIT_TEST_TS_MODULE"
+	skip "redistimeseries: live feeds under the shipped ACL" "no ISBITCOINLIT_TEST_TS_MODULE"
 fi
 finish
