@@ -5,7 +5,7 @@
 # a generated 2021 feed.  The checks are in tests/browser/browser.js.
 # Screenshots go to $ISBITCOINLIT_TEST_KEEP, else to tests/artifacts/ in the
 # build tree.  Skipped only when Chromium, Node or npm, or puppeteer-core
-# cannot be installed.
+# cannot be installed.  Then the page on live feeds in day mode.
 set -uo pipefail
 . "${top_srcdir:-$(dirname "$0")/..}/tests/lib.sh"
 
@@ -59,16 +59,23 @@ done <"$T/browser.out"
 check "the browser script exits 0 (status $rc)" test "$rc" = 0
 [ "$rc" = 0 ] || sed 's/^/#   /' "$T/browser.err" | head -n 40
 
-# The same page on a stack with day buckets: a feed of ~40 days before
-# today (tests/lib.sh make_day_feed); the checks of browser.js's day mode
+# The same page on a stack with day buckets reading the live feeds, as the
+# README's one line runs it: Kraken's candles up to now for the price,
+# SentiCrypt v2 for the sentiment, first three days behind (stale), then
+# caught up (browser.js copies FRESH_FEED over LIVE_FEED and refreshes)
 "$LOCAL" down >/dev/null 2>&1
 rm -rf "$ISBITCOINLIT_STATE_DIR"
 export ISBITCOINLIT_BUCKET=day
-make_day_feed "$T/feed.json" "$T/samples" $(( $(date -u +%s) / 86400 * 86400 ))
+today=$(( $(date -u +%s) / 86400 * 86400 ))
+make_v2_feed "$T/v2.json" "$T/v2-old.samples" $(( today - 3 * 86400 )) 40
+make_v2_feed "$T/v2-today.json" "$T/v2.samples" "$today" 40
+make_kraken_feed "$T/kraken.json" "$T/kraken.samples" $(( $(date -u +%s) / 3600 * 3600 ))
+chmod 0644 "$T"/v2*.json "$T/kraken.json"
+export ISBITCOINLIT_UPSTREAM_URL=file://$T/v2.json ISBITCOINLIT_PRICE_URL=file://$T/kraken.json
 stack_up
 mkdir -p "$T/profile-days"
 BASE=$BASE CHROMIUM=$CHROMIUM ARTIFACTS=$ART PROFILE=$T/profile-days RCLI=$RCLI \
-    NODE_PATH=$NPM_DIR/node_modules \
+    FRESH_FEED=$T/v2-today.json LIVE_FEED=$T/v2.json NODE_PATH=$NPM_DIR/node_modules \
     timeout 300 node "$top_srcdir/tests/browser/browser.js" day >"$T/browser.out" 2>"$T/browser.err"
 rc=$?
 while IFS=$'\t' read -r kind what detail; do

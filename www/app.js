@@ -6,12 +6,17 @@
 
 (function () {
   var EVERY_MS = 60000;
-  var STALE_AFTER_S = 3600;     // when /healthz does not say
-  // Day buckets: a daily feed's newest sample is at 00:00 UTC of today or
-  // yesterday, so up to two days old (and an hour for the refresh).  The
-  // /healthz "data" field is not used in day mode: its threshold,
-  // ISBITCOINLIT_STALE_AFTER_S, is an hour unless the operator changed it.
+  // When /healthz does not say (an older server): the newest sample is
+  // stale after an hour, or in day mode two days and an hour (a daily
+  // feed's newest sample is at 00:00 UTC of today or yesterday).  /healthz
+  // judges each series by its own feed's step.
+  var STALE_AFTER_S = 3600;
   var DAY_STALE_AFTER_S = 2 * 86400 + 3600;
+  var SERIES = ["price", "sentiment"];
+  // the feed formats of /healthz's series.*.source, in the page's words
+  var SOURCE_NAMES = { "senticrypt-v1": "SentiCrypt v1",
+    "senticrypt-v2": "SentiCrypt v2", "kraken-ohlc": "Kraken",
+    "coinbase-candles": "Coinbase" };
   var SVG = "http://www.w3.org/2000/svg";
 
   // One entry per URL: the last ETag and the body it belongs to.
@@ -145,6 +150,9 @@
       setText($("asof"), "");
       setText($("age"), "");
       $("stale").hidden = true;
+      $("verdict-stale").hidden = true;
+      $("verdict-card").setAttribute("data-stale", "false");
+      $("sources").hidden = true;
       return;
     }
     var word = verdictOf(s);
@@ -162,22 +170,70 @@
     renderAge();
   }
 
+  // /healthz's view of series name: {source, step_s, age_s, data}, the age
+  // moved on since it was fetched; null when /healthz does not say
+  function seriesInfo(name) {
+    var h = state.health, s = h && h.series && h.series[name];
+    if (!s || typeof s !== "object" || typeof s.source !== "string") return null;
+    var since = Math.round((Date.now() - state.fetchedAt) / 1000);
+    return { source: s.source, step: s.step_s, data: s.data,
+             age: typeof s.age_s === "number" ? s.age_s + since : null };
+  }
+  function sourceWords(info) {
+    var name = Object.prototype.hasOwnProperty.call(SOURCE_NAMES, info.source) ?
+      SOURCE_NAMES[info.source] : info.source;
+    var step = info.step === 3600 ? "hourly" : info.step === 86400 ? "daily" :
+      typeof info.step === "number" ? "every " + info.step + " s" : "";
+    return name + (step ? " (" + step + ")" : "");
+  }
+
+  // Each series' source and age; which series are stale (names).
+  function renderSources() {
+    var stale = [], shown = false;
+    SERIES.forEach(function (name) {
+      var info = seriesInfo(name), dd = $(name + "-src");
+      if (!info) { setText(dd, "–"); dd.setAttribute("data-stale", ""); return; }
+      shown = true;
+      var old = info.data === "stale";
+      if (old) stale.push(name);
+      setText(dd, sourceWords(info) + ", " + (info.age == null ? "no sample yet" :
+        "newest sample " + ageWords(info.age)) + (old ? " (stale)" : ""));
+      dd.setAttribute("data-stale", old ? "true" : "false");
+    });
+    $("sources").hidden = !shown;
+    return { known: shown, stale: stale };
+  }
+
   function renderAge() {
     if (!state.summary) return;
     var age = ageSeconds();
     setText($("age"), age == null ? "" : "(" + ageWords(age) + ")");
-    var h = state.health, stale;
-    if (state.mode === "day") stale = age != null && age > DAY_STALE_AFTER_S;
-    else if (h && typeof h.data === "string") stale = h.data === "stale";
+    var src = renderSources(), stale, text;
+    if (src.known) stale = src.stale.length > 0;
+    else if (state.mode === "day") stale = age != null && age > DAY_STALE_AFTER_S;
     else stale = age != null && age > STALE_AFTER_S;
-    if (stale) {
-      setText($("stale-text"), "The newest sample is from " +
-        fmtHour(state.summary.as_of) + " UTC, " + ageWords(age || 0) +
-        ". The default feed, SentiCrypt v1, is frozen (its data collection " +
-        "has stopped), so a service reading it shows the same past day " +
-        "until it is pointed at a live feed of the same shape.");
+    var frozen = src.stale.some(function (n) {
+      return seriesInfo(n).source === "senticrypt-v1";
+    });
+    if (stale && (frozen || !src.known)) {
+      text = "The newest sample is from " + fmtHour(state.summary.as_of) +
+        " UTC, " + ageWords(age || 0) + ". The default feed, SentiCrypt v1, " +
+        "is frozen (its data collection has stopped), so a service reading " +
+        "it shows the same past day until it is pointed at a live feed " +
+        "(see the README: today's verdict, from live feeds).";
+    } else if (stale) {
+      text = src.stale.map(function (n) {
+        var info = seriesInfo(n);
+        return "The newest " + n + " sample, from " + sourceWords(info) +
+          (info.age == null ? ", is missing." : ", came " + ageWords(info.age) + ".");
+      }).join(" ") + " Its feed has not delivered since; the verdict may be out of date.";
     }
+    if (stale) setText($("stale-text"), text);
     $("stale").hidden = !stale;
+    $("verdict-card").setAttribute("data-stale", stale ? "true" : "false");
+    setText($("verdict-stale-which"), !stale ? "" : src.known ?
+      "the " + src.stale.join(" and the ") + " stopped moving" : "the newest sample is old");
+    $("verdict-stale").hidden = !stale;
   }
 
   // ---- the table of the three hours ----

@@ -4,7 +4,9 @@
 // which the shell turns into TAP.
 //
 // With the argument "day" it checks the page on a stack with day buckets
-// (ISBITCOINLIT_BUCKET=day) instead.
+// (ISBITCOINLIT_BUCKET=day) instead, reading the live feeds: first with a
+// sentiment feed three days behind, then, once FRESH_FEED is copied over
+// LIVE_FEED and a refresh has run, caught up.
 //
 // Environment: BASE (http://127.0.0.1:PORT), CHROMIUM, ARTIFACTS (where the
 // screenshots go), PROFILE (a scratch directory), RCLI (redis-cli with its
@@ -13,6 +15,7 @@
 const puppeteer = require("puppeteer-core");
 const { execFileSync } = require("child_process");
 const path = require("path");
+const fs = require("fs");
 
 const BASE = process.env.BASE;
 const OUT = process.env.ARTIFACTS;
@@ -134,6 +137,13 @@ else (async () => {
     });
     check(stale.visible && /frozen/.test(stale.text) && /SentiCrypt v1/.test(stale.text),
       `the stale banner is shown for 2021 data (healthz data: ${health.data === undefined ? "not given" : health.data})`, JSON.stringify(stale));
+    const dim = await verdictLook(page);
+    check(health.series.price.data === "stale" && dim.stale === "true" && dim.word !== dim.lively &&
+      dim.word === dim.muted && dim.note,
+    "the verdict on 2021 data is dimmed (the muted colour) and says it rests on old data", JSON.stringify(dim));
+    check(/^SentiCrypt v1 \(every 30 s\), newest sample .* ago \(stale\)$/.test(dim.price) &&
+      /^SentiCrypt v1 \(every 30 s\), newest sample .* ago \(stale\)$/.test(dim.sentiment),
+    "each series' source and age are shown, both stale", JSON.stringify(dim));
 
     // ---- landmarks ----
     const marks = await page.evaluate(() => ({
@@ -299,6 +309,32 @@ else (async () => {
   process.exitCode = 1;
 });
 
+// How the verdict looks: its card's data-stale, the verdict word's colour,
+// the colours it would have lively and muted, the sources' lines and
+// whether the note under the verdict is shown.
+function verdictLook(page) {
+  return page.evaluate(() => {
+    const css = getComputedStyle(document.documentElement);
+    const probe = document.createElement("span");
+    document.body.appendChild(probe);
+    const colour = (v) => { probe.style.color = css.getPropertyValue(v).trim(); return getComputedStyle(probe).color; };
+    const v = document.getElementById("verdict");
+    const lively = colour({ "lit": "--lit", "not-lit": "--notlit", "mixed": "--mixed" }[v.getAttribute("data-verdict")] || "--fg");
+    const muted = colour("--muted");
+    probe.remove();
+    const note = document.getElementById("verdict-stale");
+    return {
+      stale: document.getElementById("verdict-card").getAttribute("data-stale"),
+      word: getComputedStyle(v).color, lively, muted,
+      note: !note.hidden && note.getBoundingClientRect().height > 0 ? note.textContent.replace(/\s+/g, " ").trim() : "",
+      price: document.getElementById("price-src").textContent,
+      sentiment: document.getElementById("sentiment-src").textContent,
+      priceStale: document.getElementById("price-src").getAttribute("data-stale"),
+      sentimentStale: document.getElementById("sentiment-src").getAttribute("data-stale"),
+    };
+  });
+}
+
 function launch() {
   return puppeteer.launch({
     executablePath: process.env.CHROMIUM,
@@ -312,10 +348,6 @@ function launch() {
 
 // The page on a stack with day buckets: the daily summary and /history?days=31.
 async function dayMode() {
-  const summary = (await getJSON("/is-bitcoin-lit")).body;
-  const hist = await getJSON("/history?days=31");
-  check(summary && Array.isArray(summary.daily_average_of_averages) && hist.status === 200 &&
-    Array.isArray(hist.body.daily), "the stack serves day documents", JSON.stringify(summary).slice(0, 200));
   const browser = await launch();
   try {
     const page = await browser.newPage();
@@ -335,6 +367,46 @@ async function dayMode() {
     const resp = await page.goto(BASE + "/", { waitUntil: "networkidle0" });
     check(resp.status() === 200, "GET / in the browser: 200", resp.status());
     await page.waitForSelector("body[data-updates]", { timeout: 10000 });
+
+    // ---- first the live feeds with a sentiment three days behind ----
+    const health = (await getJSON("/healthz")).body;
+    const old = await verdictLook(page);
+    const banner = await page.evaluate(() => {
+      const b = document.getElementById("stale");
+      return { visible: !b.hidden && b.getBoundingClientRect().height > 0, text: b.textContent.replace(/\s+/g, " ") };
+    });
+    check(health.series.sentiment.data === "stale" && health.series.price.data === "fresh",
+      "/healthz: the sentiment (v2, three days behind) stale, the price (Kraken) fresh", JSON.stringify(health.series));
+    check(/^Kraken \(hourly\), newest sample (.* ago|just now)$/.test(old.price) && old.priceStale === "false" &&
+      /^SentiCrypt v2 \(daily\), newest sample 3 days ago \(stale\)$/.test(old.sentiment) && old.sentimentStale === "true",
+    "each series' source and age: Kraken hourly and fresh, SentiCrypt v2 daily and stale", JSON.stringify(old));
+    check(banner.visible && /newest sentiment sample, from SentiCrypt v2 \(daily\), came 3 days ago/.test(banner.text) &&
+      !/frozen/.test(banner.text) && !/price/.test(banner.text),
+    "the stale banner names the stale series and its source (not the frozen v1 feed)", JSON.stringify(banner));
+    check(old.stale === "true" && old.word === old.muted && old.word !== old.lively &&
+      /old data: the sentiment stopped moving/.test(old.note),
+    "the verdict is dimmed (the muted colour) and says what is old", JSON.stringify(old));
+    await page.screenshot({ path: path.join(OUT, "dashboard-days-stale-1280x800.png") });
+
+    // ---- the sentiment feed catches up: a refresh, an update ----
+    fs.copyFileSync(process.env.FRESH_FEED, process.env.LIVE_FEED);
+    const rr = await fetch(BASE + "/refresh", { method: "POST",
+      headers: { Authorization: "Bearer " + process.env.ISBITCOINLIT_REFRESH_TOKEN } });
+    check(rr.status === 200, "a refresh reads the sentiment feed caught up", rr.status);
+    await wait(1500);     // past the microcache's second
+    const n0 = await page.$eval("body", (b) => +b.getAttribute("data-updates"));
+    await page.click("#update");
+    await page.waitForFunction((n) => +document.body.getAttribute("data-updates") > n, { timeout: 10000 }, n0);
+    const fresh = await verdictLook(page);
+    check(fresh.stale === "false" && fresh.word === fresh.lively && fresh.word !== fresh.muted && !fresh.note &&
+      /^SentiCrypt v2 \(daily\), newest sample (today|.* hours? ago|.* minutes? ago)$/.test(fresh.sentiment) &&
+      fresh.sentimentStale === "false",
+    "caught up: the verdict in its own colour, no note, the sentiment fresh", JSON.stringify(fresh));
+
+    const summary = (await getJSON("/is-bitcoin-lit")).body;
+    const hist = await getJSON("/history?days=31");
+    check(summary && Array.isArray(summary.daily_average_of_averages) && hist.status === 200 &&
+      Array.isArray(hist.body.daily), "the stack serves day documents", JSON.stringify(summary).slice(0, 200));
 
     const words = { "lit": "Lit", "not lit": "Not lit", "mixed": "Mixed" };
     const shown = await page.$eval("#verdict", (e) => e.textContent.trim());
@@ -414,9 +486,9 @@ async function dayMode() {
     check(chart.ticks.length >= 3 && chart.ticks.every((x) => /^[A-Z][a-z]{2} \d{1,2}$/.test(x)),
       "the x axis is dates", JSON.stringify(chart.ticks));
 
-    // the data is a day old at most: no stale banner
+    // today's v2 object and the open candle: no stale banner
     const stale = await page.$eval("#stale", (b) => b.hidden);
-    check(stale, "no stale banner for a daily feed with yesterday's samples", "");
+    check(stale, "no stale banner for live feeds that are up to date", "");
 
     // an update in place; never the hours of /history
     const before = await page.$eval("body", (b) => +b.getAttribute("data-updates"));
@@ -424,7 +496,8 @@ async function dayMode() {
     await page.waitForFunction((n) => +document.body.getAttribute("data-updates") > n, { timeout: 10000 }, before);
     const hist24 = requests.filter((u) => /\/history\?hours=/.test(u));
     const days31 = requests.filter((u) => /\/history\?days=31$/.test(u));
-    check(hist24.length === 0 && days31.length === 2, "it asks for /history?days=31, never ?hours=",
+    // the first load, the update after the refresh, this one
+    check(hist24.length === 0 && days31.length === 3, "it asks for /history?days=31, never ?hours=",
       JSON.stringify(requests));
 
     const csp = await page.evaluate(() => window.__csp);
