@@ -94,42 +94,29 @@ refuse_object(const char *buf, size_t len, struct error *err)
 	    "error: %s", shown);
 }
 
+/* One row: [time, low, high, open, close, volume], at depth 2. */
+static int
+read_row(struct jscan *s, size_t idx, const struct feed_args *a,
+    struct feed_acc *acc, json_error_t *jerr, int *nomem, struct error *err)
+{
+	return feed_read_price_row(s, 2, ROW_LEN, check_row, idx, a, acc, jerr,
+	    nomem, err);
+}
+
 int
 feed_coinbase_parse(const char *buf, size_t len, const struct feed_args *a,
     struct feed_result *out, struct error *err)
 {
 	struct feed_acc acc;
 	struct jscan s;
-	struct jscan_iter it;
-	json_error_t jerr;
-	int rc = -1, more, nomem = 0, c;
+	int c;
 
 	memset(out, 0, sizeof(*out));
-	memset(&it, 0, sizeof(it));
 	jscan_init(&s, buf, len);
 	if ((c = jscan_peek(&s)) == '{')
 		return refuse_object(buf, len, err);
 	if (c != '[')
 		return feed_wrong_shape(buf, len, WHAT, err);
 	feed_acc_init(&acc, FEED_PRICE, "row");
-	if (jscan_open(&s, 1, &it, &jerr) < 0)
-		goto not_json;
-	while ((more = jscan_next(&it, NULL, &jerr)) == 1)
-		if (feed_read_price_row(&s, 2, ROW_LEN, check_row,
-		    acc.received++, a, &acc, &jerr, &nomem,
-		    err) < 0) {
-			if (nomem)
-				goto out;
-			goto not_json;
-		}
-	if (more < 0 || jscan_end(&s, &jerr) < 0)
-		goto not_json;
-	rc = feed_acc_finish(&acc, out, err);
-	goto out;
-not_json:
-	feed_not_json(err, &jerr);
-out:
-	jscan_close(&it);
-	feed_acc_free(&acc);
-	return rc;
+	return feed_read_array(&s, read_row, a, &acc, out, err);
 }

@@ -361,6 +361,36 @@ feed_shape_of(int c)
 }
 
 int
+feed_read_array(struct jscan *s, feed_elem_reader reader,
+    const struct feed_args *a, struct feed_acc *acc, struct feed_result *out,
+    struct error *err)
+{
+	struct jscan_iter it;
+	json_error_t jerr;
+	int rc = -1, more, nomem = 0;
+
+	memset(&it, 0, sizeof(it));
+	if (jscan_open(s, 1, &it, &jerr) < 0)
+		goto not_json;
+	while ((more = jscan_next(&it, NULL, &jerr)) == 1)
+		if (reader(s, acc->received++, a, acc, &jerr, &nomem, err) < 0) {
+			if (nomem)
+				goto out;
+			goto not_json;
+		}
+	if (more < 0 || jscan_end(s, &jerr) < 0)
+		goto not_json;
+	rc = feed_acc_finish(acc, out, err);
+	goto out;
+not_json:
+	feed_not_json(err, &jerr);
+out:
+	jscan_close(&it);
+	feed_acc_free(acc);
+	return rc;
+}
+
+int
 feed_not_json(struct error *err, const json_error_t *jerr)
 {
 	return error_set(err, FEED_EJSON, "not JSON: %s at line %d column %d",

@@ -110,6 +110,23 @@ int feed_read_price_row(struct jscan *s, int depth, size_t width,
     feed_row_check check, size_t idx, const struct feed_args *a,
     struct feed_acc *acc, json_error_t *jerr, int *nomem, struct error *err);
 
+/*
+ * A reader of element idx of a top-level array, at the cursor: as
+ * feed_read_price_row() (0, or -1: not JSON, or out of memory).
+ */
+typedef int (*feed_elem_reader)(struct jscan *s, size_t idx,
+    const struct feed_args *a, struct feed_acc *acc, json_error_t *jerr,
+    int *nomem, struct error *err);
+
+/*
+ * Walk the top-level array at the cursor of s element by element with
+ * reader into acc (initialised), then finish: the samples in out.  Frees
+ * acc.  Returns 0, or -1 with err filled.
+ */
+int feed_read_array(struct jscan *s, feed_elem_reader reader,
+    const struct feed_args *a, struct feed_acc *acc, struct feed_result *out,
+    struct error *err);
+
 /* "an object", "a string", ...: the value starting with byte c. */
 const char *feed_shape_of(int c);
 

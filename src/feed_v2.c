@@ -128,33 +128,11 @@ feed_v2_parse(const char *buf, size_t len, const struct feed_args *a,
 {
 	struct feed_acc acc;
 	struct jscan s;
-	struct jscan_iter it;
-	json_error_t jerr;
-	int rc = -1, more, nomem = 0;
 
 	memset(out, 0, sizeof(*out));
-	memset(&it, 0, sizeof(it));
 	jscan_init(&s, buf, len);
 	if (jscan_peek(&s) != '[')
 		return feed_wrong_shape(buf, len, "a SentiCrypt v2 feed", err);
 	feed_acc_init(&acc, a->want & FEED_BOTH, "element");
-	if (jscan_open(&s, 1, &it, &jerr) < 0)
-		goto not_json;
-	while ((more = jscan_next(&it, NULL, &jerr)) == 1)
-		if (read_day(&s, acc.received++, a, &acc, &jerr, &nomem,
-		    err) < 0) {
-			if (nomem)
-				goto out;
-			goto not_json;
-		}
-	if (more < 0 || jscan_end(&s, &jerr) < 0)
-		goto not_json;
-	rc = feed_acc_finish(&acc, out, err);
-	goto out;
-not_json:
-	feed_not_json(err, &jerr);
-out:
-	jscan_close(&it);
-	feed_acc_free(&acc);
-	return rc;
+	return feed_read_array(&s, read_day, a, &acc, out, err);
 }
