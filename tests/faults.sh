@@ -124,7 +124,7 @@ outage "the api pool stopped" 502 api 4
 # documents as the api user, then Redis restarted as an operator does
 # (SHUTDOWN, start): the same keys, samples, documents and numbers
 aof_restart() {
-	local name=$1 backend=$2 pid before after
+	local name=$1 backend=$2 before after
 	acl_redis "$name" "${3:-}"
 	ISBITCOINLIT_TIMESERIES=$backend \
 	ISBITCOINLIT_REDIS_URL="unix://isbitcoinlit-refresh:refreshpw@$T/$name.sock" \
@@ -134,13 +134,7 @@ aof_restart() {
 		"$top_builddir/src/isbitcoinlit-refresh" --once >>"$T/$name.out" 2>&1
 	check "$backend, shipped ACL and AOF: two refreshes as the refresh user" \
 		test "$(grep -c '"status":"ok"' "$T/$name.out")" = 2
-	contents "$name" >"$T/$name.before"
-	pid=$(cat "$T/$name.pid")
-	as_test "$name" shutdown >/dev/null 2>&1
-	wait_for 10 eval "! kill -0 $pid 2>/dev/null"
-	redis-server "$T/$name.conf"
-	wait_for 5 eval "as_test $name ping >/dev/null 2>&1"
-	contents "$name" >"$T/$name.after"
+	restart_from_aof "$name"
 	before=$(grep -c ':mean:30s ' "$T/$name.before")
 	check "$backend: both series, the cache, the histories and the refresh's numbers were written ($(wc -l <"$T/$name.before") keys)" \
 		bash -c "[ $before = 2 ] && grep -q ':cache string' '$T/$name.before' &&

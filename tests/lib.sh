@@ -286,6 +286,18 @@ contents() {
 		esac
 	done
 }
+# restart_from_aof NAME: acl_redis NAME's contents in $T/NAME.before, a
+# SHUTDOWN, a start from its AOF, its contents in $T/NAME.after
+restart_from_aof() {
+	local name=$1 pid
+	contents "$name" >"$T/$name.before"
+	pid=$(cat "$T/$name.pid")
+	as_test "$name" shutdown >/dev/null 2>&1
+	wait_for 10 eval "! kill -0 $pid 2>/dev/null"
+	redis-server "$T/$name.conf"
+	wait_for 5 eval "as_test $name ping >/dev/null 2>&1"
+	contents "$name" >"$T/$name.after"
+}
 # wait_for SECONDS COMMAND...: until the command succeeds; 0 if it did
 wait_for() {
 	local limit=$(( $1 * 20 ))

@@ -217,7 +217,7 @@ acl_answers() {
 # started again from its AOF holds every key as before, its log says
 # nothing against the AOF, and the api user's answers are the same.
 live_acl() {
-	local b=$1 name=acl-$1 pid v s ns out
+	local b=$1 name=acl-$1 v s ns out
 	local V2S=$T/$name.v2.samples
 	cp "$T/v2.json" "$T/$name.v2.json"
 	cp "$T/v2.samples" "$V2S"
@@ -257,13 +257,7 @@ live_acl() {
 		test "$(grep -c '"status":"ok"' "$T/$name.out")" = 2
 	acl_answers "$b" "$name" "values replaced"
 
-	contents "$name" >"$T/$name.before"
-	pid=$(cat "$T/$name.pid")
-	as_test "$name" shutdown >/dev/null 2>&1
-	wait_for 10 eval "! kill -0 $pid 2>/dev/null"
-	redis-server "$T/$name.conf"
-	wait_for 5 eval "as_test $name ping >/dev/null 2>&1"
-	contents "$name" >"$T/$name.after"
+	restart_from_aof "$name"
 	check "$b, shipped ACL: both series, the map, the cache and the day histories were written ($(wc -l <"$T/$name.before") keys)" \
 		bash -c "grep -q ':price:kraken-ohlc:1h ' '$T/$name.before' &&
 		    grep -q ':sentiment:senticrypt-v2:1d ' '$T/$name.before' &&
