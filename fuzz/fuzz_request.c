@@ -45,7 +45,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (status == 405 && other == NULL)
 		abort();
 	(void)http_query_flag(part[2], "pretty");
-	(void)http_etag_match(part[3], "\"0123456789abcdef\"");
+	(void)http_etag_match(part[3], "\"0123456789abcdef\"", 1);
+	(void)http_etag_match(part[3], "\"0123456789abcdef\"", 0);
 	if ((out = jw_indent(part[4], strlen(part[4]), &len)) != NULL) {
 		if (len != strlen(out))
 			abort();

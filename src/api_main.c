@@ -160,7 +160,9 @@ write_cache(void *arg)
 
 /*
  * Answer with the compact document body, or its indented form with
- * ?pretty=1, with an ETag, or 304 when the client has that one.
+ * ?pretty=1, with an ETag; 412 when an If-Match names none of it (compared
+ * strongly), else 304 when the client has that one.  A document has no
+ * modification date: If-Unmodified-Since is ignored (RFC 9110 13.1.4).
  */
 static void
 send_document(struct http_request *req, const char *body, size_t len,
@@ -172,7 +174,12 @@ send_document(struct http_request *req, const char *body, size_t len,
 	make_etag(body, len, pretty, etag);
 	snprintf(headers, sizeof(headers), "ETag: %s\r\nCache-Control: "
 	    "no-cache\r\nX-Cache: %s\r\n", etag, cache_state);
-	if (http_etag_match(http_param(req, "HTTP_IF_NONE_MATCH"), etag))
+	if (http_param(req, "HTTP_IF_MATCH") != NULL &&
+	    !http_etag_match(http_param(req, "HTTP_IF_MATCH"), etag, 0))
+		http_error(req, 412, NULL, "precondition failed",
+		    "If-Match does not hold");
+	else if (http_etag_match(http_param(req, "HTTP_IF_NONE_MATCH"), etag,
+	    1))
 		http_respond(req, 304, headers, NULL, 0);
 	else if (!pretty)
 		http_respond(req, 200, headers, body, len);

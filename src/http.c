@@ -136,26 +136,29 @@ http_query_flag(const char *query, const char *name)
 }
 
 int
-http_etag_match(const char *inm, const char *etag)
+http_etag_match(const char *list, const char *etag, int weak)
 {
 	size_t n = strlen(etag);
 
-	if (inm == NULL)
+	if (list == NULL)
 		return 0;
-	for (const char *p = inm; *p != '\0';) {
+	for (const char *p = list; *p != '\0';) {
 		size_t len;
+		int is_weak = 0;
 
 		p += strspn(p, " \t,");
 		if (*p == '*')
 			return 1;
-		if (strncmp(p, "W/", 2) == 0)
+		if (strncmp(p, "W/", 2) == 0) {
 			p += 2;
+			is_weak = 1;
+		}
 		if (*p != '"')
 			break;		/* not an entity tag: no match */
 		len = strcspn(p + 1, "\"") + 2;
 		if (p[len - 1] != '"')
 			break;
-		if (len == n && strncmp(p, etag, n) == 0)
+		if (len == n && strncmp(p, etag, n) == 0 && (weak || !is_weak))
 			return 1;
 		p += len;
 	}

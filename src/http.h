@@ -118,9 +118,11 @@ const char *http_query_value(const char *query, const char *name,
     size_t *len);
 
 /*
- * Whether an If-None-Match header value matches etag (a quoted strong
- * tag): "*", or a list of tags compared weakly (W/ ignored).  Pure.
+ * Whether an If-None-Match or If-Match header value (list) matches etag (a
+ * quoted strong tag): "*", or a list of tags compared weakly (weak: W/
+ * ignored, as If-None-Match does) or strongly (a W/ tag never matches, as
+ * If-Match does).  Pure.
  */
-int http_etag_match(const char *if_none_match, const char *etag);
+int http_etag_match(const char *list, const char *etag, int weak);
 
 #endif

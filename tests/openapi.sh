@@ -158,12 +158,36 @@ for p in /openapi.json / /app.js /app.css; do
 	probe GET "$p" -H 'Range: bytes=999999999-'
 	check "GET $p with a Range past its end: 200, not 416 ($ST)" test "$ST" = 200
 done
-# a precondition that fails: 412 (on the documents, nginx's microcache)
+# a precondition that fails: 412 (on the documents from nginx's
+# microcache, or from the responder for a key of its own)
 for p in /is-bitcoin-lit /history /openapi.json / /app.js /app.css; do
 	probe GET "$p" -H 'If-Match: "not-this-one"'
 	check "GET $p If-Match another tag: 412 ($ST)" test "$ST" = 412
+	probe HEAD "$p" -H 'If-Match: "not-this-one"'
+	check "HEAD $p If-Match another tag: 412 ($ST)" test "$ST" = 412
+done
+for p in /openapi.json / /app.js /app.css; do
 	probe HEAD "$p" -H 'If-Unmodified-Since: Thu, 01 Jan 1970 00:00:00 GMT'
-	check "HEAD $p If-Unmodified-Since 1970: 412 ($ST)" test "$ST" = 412
+	check "HEAD $p If-Unmodified-Since 1970 (a file, modified since): 412 ($ST)" test "$ST" = 412
+done
+# A document has no modification date: If-Unmodified-Since is ignored
+# (RFC 9110 13.1.4), If-Match and If-None-Match still hold
+for p in /is-bitcoin-lit /history; do
+	probe GET "$p"
+	etag=$(header "$i" ETag)
+	probe HEAD "$p" -H 'If-Unmodified-Since: Thu, 01 Jan 1970 00:00:00 GMT'
+	check "HEAD $p If-Unmodified-Since 1970 (no modification date): 200 ($ST)" test "$ST" = 200
+	probe GET "$p" -H 'If-Unmodified-Since: Thu, 01 Jan 1970 00:00:00 GMT' -H 'If-Match: "not-this-one"'
+	check "GET $p If-Unmodified-Since and If-Match another tag: 412 ($ST)" test "$ST" = 412
+	probe GET "$p" -H 'If-Unmodified-Since: Thu, 01 Jan 1970 00:00:00 GMT' -H "If-Match: $etag"
+	check "GET $p If-Unmodified-Since and If-Match its tag: 200 ($ST)" test "$ST" = 200
+	probe GET "$p" -H 'If-Unmodified-Since: Thu, 01 Jan 1970 00:00:00 GMT' -H "If-Match: W/$etag"
+	check "GET $p If-Match its tag as weak (compared strongly): 412 ($ST)" test "$ST" = 412
+	probe GET "$p" -H 'If-Unmodified-Since: Thu, 01 Jan 1970 00:00:00 GMT' -H "If-None-Match: $etag"
+	check "GET $p If-Unmodified-Since and If-None-Match its tag: 304 ($ST)" test "$ST" = 304
+	probe GET "$p" -H "$(fresh)" -H 'If-Match: "not-this-one"'
+	check "GET $p If-Match another tag, answered by the responder: 412 ($ST)" \
+	    test "$ST:$(header "$i" X-Cache)" = 412:
 done
 for p in / /app.js /app.css; do
 	probe GET "$p"

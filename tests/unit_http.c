@@ -70,17 +70,24 @@ main(void)
 	CHECK(http_query_flag(big, "pretty"), "a 1 MiB query string");
 	free(big);
 
-	CHECK(http_etag_match("\"abc\"", "\"abc\""), "the same tag");
-	CHECK(http_etag_match("W/\"abc\"", "\"abc\""), "weak comparison");
-	CHECK(http_etag_match("\"x\", \"abc\"", "\"abc\""), "in a list");
-	CHECK(http_etag_match("\"x\",W/\"abc\"", "\"abc\""), "in a tight list");
-	CHECK(http_etag_match("*", "\"abc\""), "*");
-	CHECK(!http_etag_match("\"abcd\"", "\"abc\""), "another tag");
-	CHECK(!http_etag_match("\"ab\"", "\"abc\""), "a prefix");
-	CHECK(!http_etag_match("abc", "\"abc\""), "unquoted");
-	CHECK(!http_etag_match("\"abc", "\"abc\""), "unterminated");
-	CHECK(!http_etag_match("", "\"abc\""), "empty");
-	CHECK(!http_etag_match(NULL, "\"abc\""), "absent");
+	CHECK(http_etag_match("\"abc\"", "\"abc\"", 1), "the same tag");
+	CHECK(http_etag_match("W/\"abc\"", "\"abc\"", 1), "weak comparison");
+	CHECK(http_etag_match("\"x\", \"abc\"", "\"abc\"", 1), "in a list");
+	CHECK(http_etag_match("\"x\",W/\"abc\"", "\"abc\"", 1), "in a tight list");
+	CHECK(http_etag_match("*", "\"abc\"", 1), "*");
+	CHECK(!http_etag_match("\"abcd\"", "\"abc\"", 1), "another tag");
+	CHECK(!http_etag_match("\"ab\"", "\"abc\"", 1), "a prefix");
+	/* If-Match: strong comparison */
+	CHECK(http_etag_match("\"x\", \"abc\"", "\"abc\"", 0),
+	    "strong: the same tag in a list");
+	CHECK(!http_etag_match("W/\"abc\"", "\"abc\"", 0),
+	    "strong: a weak tag never matches");
+	CHECK(http_etag_match("*", "\"abc\"", 0), "strong: *");
+	CHECK(!http_etag_match("\"abcd\"", "\"abc\"", 0), "strong: another tag");
+	CHECK(!http_etag_match("abc", "\"abc\"", 1), "unquoted");
+	CHECK(!http_etag_match("\"abc", "\"abc\"", 1), "unterminated");
+	CHECK(!http_etag_match("", "\"abc\"", 1), "empty");
+	CHECK(!http_etag_match(NULL, "\"abc\"", 1), "absent");
 
 	status = 0;
 	other = NULL;
