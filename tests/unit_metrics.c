@@ -12,6 +12,7 @@
 
 #include "http.h"
 #include "metrics.h"
+#include "prom.h"
 #include "testlib.h"
 
 static void handler(struct http_request *req, void *ctx) { (void)req; (void)ctx; }
@@ -38,14 +39,14 @@ has_line(const char *text, const char *line)
 
 /* The text of m's snapshot and r; caller frees. */
 static char *
-render(const struct metrics *m, const struct metrics_redis *r)
+render(const struct metrics *m, const struct prom_redis *r)
 {
 	struct metrics_snapshot *s = malloc(sizeof(*s));
 	char *text;
 	size_t len = 0;
 
 	metrics_snapshot(m, s);
-	text = metrics_render(s, r, &len);
+	text = prom_render(s, r, &len);
 	free(s);
 	CHECK(text != NULL && strlen(text) == len, "rendered, length right");
 	return text;
@@ -55,7 +56,7 @@ static void
 pool_counters(void)
 {
 	struct metrics *m = metrics_create(routes, 2);
-	struct metrics_redis r;
+	struct prom_redis r;
 	char *t;
 
 	CHECK(m != NULL, "metrics_create");
@@ -114,7 +115,7 @@ pool_counters(void)
 static void
 redis_numbers(void)
 {
-	struct metrics_redis r;
+	struct prom_redis r;
 	char *t;
 
 	memset(&r, 0, sizeof(r));
