@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include <stdatomic.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -16,15 +17,20 @@
 
 typedef _Atomic unsigned long long counter;
 
-/* The region every process of the pool maps; zeroed by mmap. */
+/* The numbers of struct metrics_counts, which holds nothing else. */
+#define NCOUNTS (sizeof(struct metrics_counts) / sizeof(uint64_t))
+_Static_assert(sizeof(struct metrics_counts) == NCOUNTS * sizeof(uint64_t),
+    "struct metrics_counts holds only uint64_t");
+
+/* The index in the region of the first number of a field. */
+#define AT(field) (offsetof(struct metrics_counts, field) / sizeof(uint64_t))
+
+/*
+ * The region every process of the pool maps; zeroed by mmap.  c[i] is the
+ * i-th number of struct metrics_counts.
+ */
 struct shared {
-	counter requests[METRICS_ROUTES_MAX + 1][METRICS_STATUS_N];
-	counter bucket[METRICS_ROUTES_MAX + 1][METRICS_BUCKETS + 1];
-	counter duration_sum_us[METRICS_ROUTES_MAX + 1];
-	counter cache[METRICS_NCACHE];
-	counter redis_errors;
-	counter worker_starts, worker_crashes;
-	counter workers, workers_running;
+	counter c[NCOUNTS];
 };
 
 struct metrics {
@@ -33,8 +39,7 @@ struct metrics {
 	const char *route[METRICS_ROUTES_MAX];
 };
 
-/* Upper bounds of the finite buckets, in microseconds. */
-static const uint64_t bucket_us[METRICS_BUCKETS] = {
+const uint64_t metrics_bucket_us[METRICS_BUCKETS] = {
 	500, 1000, 2500, 5000, 10000, 25000, 50000, 100000, 250000, 500000,
 	1000000, 2500000, 5000000, 10000000
 };
@@ -71,15 +76,15 @@ metrics_free(struct metrics *m)
 
 /* Counting needs no order with anything else: relaxed adds. */
 static void
-add(counter *c, unsigned long long v)
+add(struct metrics *m, size_t at, unsigned long long v)
 {
-	atomic_fetch_add_explicit(c, v, memory_order_relaxed);
+	atomic_fetch_add_explicit(&m->sh->c[at], v, memory_order_relaxed);
 }
 
-static uint64_t
-get(const counter *c)
+static void
+set(struct metrics *m, size_t at, unsigned long long v)
 {
-	return atomic_load_explicit(c, memory_order_relaxed);
+	atomic_store_explicit(&m->sh->c[at], v, memory_order_relaxed);
 }
 
 void
@@ -94,39 +99,40 @@ metrics_request(struct metrics *m, int route, int status, uint64_t duration_us)
 	if (status < METRICS_STATUS_MIN ||
 	    status >= METRICS_STATUS_MIN + METRICS_STATUS_N)
 		status = METRICS_STATUS_MIN + METRICS_STATUS_N - 1;
-	while (b < METRICS_BUCKETS && duration_us > bucket_us[b])
+	while (b < METRICS_BUCKETS && duration_us > metrics_bucket_us[b])
 		b++;
-	add(&m->sh->requests[r][status - METRICS_STATUS_MIN], 1);
-	add(&m->sh->bucket[r][b], 1);
-	add(&m->sh->duration_sum_us[r], duration_us);
+	add(m, AT(requests) + r * METRICS_STATUS_N +
+	    (size_t)(status - METRICS_STATUS_MIN), 1);
+	add(m, AT(bucket) + r * (METRICS_BUCKETS + 1) + b, 1);
+	add(m, AT(duration_sum_us) + r, duration_us);
 }
 
 void
 metrics_cache(struct metrics *m, enum metrics_cache result)
 {
 	if (m != NULL && (unsigned)result < METRICS_NCACHE)
-		add(&m->sh->cache[result], 1);
+		add(m, AT(cache) + result, 1);
 }
 
 void
 metrics_redis_error(struct metrics *m)
 {
 	if (m != NULL)
-		add(&m->sh->redis_errors, 1);
+		add(m, AT(redis_errors), 1);
 }
 
 void
 metrics_worker_started(struct metrics *m)
 {
 	if (m != NULL)
-		add(&m->sh->worker_starts, 1);
+		add(m, AT(worker_starts), 1);
 }
 
 void
 metrics_worker_crashed(struct metrics *m)
 {
 	if (m != NULL)
-		add(&m->sh->worker_crashes, 1);
+		add(m, AT(worker_crashes), 1);
 }
 
 void
@@ -134,9 +140,8 @@ metrics_pool_size(struct metrics *m, unsigned workers, unsigned running)
 {
 	if (m == NULL)
 		return;
-	atomic_store_explicit(&m->sh->workers, workers, memory_order_relaxed);
-	atomic_store_explicit(&m->sh->workers_running, running,
-	    memory_order_relaxed);
+	set(m, AT(workers), workers);
+	set(m, AT(workers_running), running);
 }
 
 void
@@ -148,18 +153,10 @@ metrics_snapshot(const struct metrics *m, struct metrics_snapshot *s)
 	s->nroutes = m->nroutes;
 	for (size_t r = 0; r < m->nroutes; r++)
 		s->route[r] = m->route[r];
-	for (size_t r = 0; r <= m->nroutes; r++) {
-		for (size_t i = 0; i < METRICS_STATUS_N; i++)
-			s->requests[r][i] = get(&m->sh->requests[r][i]);
-		for (size_t b = 0; b <= METRICS_BUCKETS; b++)
-			s->bucket[r][b] = get(&m->sh->bucket[r][b]);
-		s->duration_sum_us[r] = get(&m->sh->duration_sum_us[r]);
+	for (size_t i = 0; i < NCOUNTS; i++) {
+		uint64_t v = atomic_load_explicit(&m->sh->c[i],
+		    memory_order_relaxed);
+
+		memcpy((char *)&s->c + i * sizeof(v), &v, sizeof(v));
 	}
-	for (size_t i = 0; i < METRICS_NCACHE; i++)
-		s->cache[i] = get(&m->sh->cache[i]);
-	s->redis_errors = get(&m->sh->redis_errors);
-	s->worker_starts = get(&m->sh->worker_starts);
-	s->worker_crashes = get(&m->sh->worker_crashes);
-	s->workers = get(&m->sh->workers);
-	s->workers_running = get(&m->sh->workers_running);
 }

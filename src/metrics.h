@@ -52,10 +52,12 @@ void metrics_worker_crashed(struct metrics *m);
 /* The pool's size (workers configured) and how many run now. */
 void metrics_pool_size(struct metrics *m, unsigned workers, unsigned running);
 
-/* A copy of the counters at one moment; plain numbers. */
-struct metrics_snapshot {
-	size_t nroutes;				/* named ones */
-	const char *route[METRICS_ROUTES_MAX];
+/*
+ * The counters as plain numbers, all uint64_t: a snapshot's, and (as
+ * atomics, one for each number in the same order) the shared region's.
+ * prom.c's table names each field's family in the text.
+ */
+struct metrics_counts {
 	/* [nroutes] is "other"; status s at [s - METRICS_STATUS_MIN] */
 	uint64_t requests[METRICS_ROUTES_MAX + 1][METRICS_STATUS_N];
 	/* per bucket, not cumulative; [METRICS_BUCKETS] is over the last */
@@ -64,7 +66,17 @@ struct metrics_snapshot {
 	uint64_t cache[METRICS_NCACHE];
 	uint64_t redis_errors;
 	uint64_t worker_starts, worker_crashes;
-	uint64_t workers, workers_running;
+	uint64_t workers, workers_running;	/* set, not added */
+};
+
+/* The upper bounds of the finite buckets, in microseconds. */
+extern const uint64_t metrics_bucket_us[METRICS_BUCKETS];
+
+/* A copy of the counters at one moment. */
+struct metrics_snapshot {
+	size_t nroutes;				/* named ones */
+	const char *route[METRICS_ROUTES_MAX];
+	struct metrics_counts c;
 };
 
 /* Fill s from m (all zero when m is NULL). */

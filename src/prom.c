@@ -6,19 +6,12 @@
 
 #include <inttypes.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "prom.h"
-
-/* The upper bounds of the histogram's finite buckets, as written. */
-static const char *const bucket_le[METRICS_BUCKETS] = {
-	"0.0005", "0.001", "0.0025", "0.005", "0.01", "0.025", "0.05", "0.1",
-	"0.25", "0.5", "1", "2.5", "5", "10"
-};
-
-static const char *const cache_names[METRICS_NCACHE] = { "hit", "miss", "off" };
 
 int
 prom_read(struct store *st, struct prom_redis *r, struct error *err)
@@ -84,13 +77,6 @@ put(struct out *o, const char *fmt, ...)
 	}
 }
 
-/* The HELP and TYPE lines of a metric family. */
-static void
-family(struct out *o, const char *name, const char *type, const char *help)
-{
-	put(o, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
-}
-
 /* Milliseconds as seconds, exactly: "1625679597.123". */
 static void
 put_ms(struct out *o, int64_t ms)
@@ -114,137 +100,269 @@ route_name(const struct metrics_snapshot *s, size_t r)
 	return r < s->nroutes ? s->route[r] : "other";
 }
 
-static void
-render_pool(struct out *o, const struct metrics_snapshot *s)
+/*
+ * "le" of a bucket: its bound in seconds, exactly, with no trailing zero
+ * ("0.0005", "2.5", "10").
+ */
+static const char *
+bucket_le(uint64_t us, char buf[32])
 {
-	family(o, "isbitcoinlit_api_requests_total", "counter",
-	    "Requests answered by the api pool, by route and status code.");
-	for (size_t r = 0; r <= s->nroutes; r++)
-		for (size_t i = 0; i < METRICS_STATUS_N; i++)
-			/* every route's 200, then any code seen */
-			if (s->requests[r][i] > 0 || (r < s->nroutes &&
-			    i == 200 - METRICS_STATUS_MIN))
-				put(o, "isbitcoinlit_api_requests_total{route=\"%s\","
-				    "code=\"%zu\"} %" PRIu64 "\n",
-				    route_name(s, r), i + METRICS_STATUS_MIN,
-				    s->requests[r][i]);
+	char *end;
 
-	family(o, "isbitcoinlit_api_request_duration_seconds", "histogram",
-	    "Time from a worker taking a request to its complete response, by "
-	    "route.");
-	for (size_t r = 0; r <= s->nroutes; r++) {
-		uint64_t cum = 0;
+	snprintf(buf, 32, "%" PRIu64 ".%06u", us / 1000000,
+	    (unsigned)(us % 1000000));
+	end = buf + strlen(buf);
+	while (end[-1] == '0')
+		*--end = '\0';
+	if (end[-1] == '.')
+		end[-1] = '\0';
+	return buf;
+}
 
-		for (size_t b = 0; b < METRICS_BUCKETS; b++) {
-			cum += s->bucket[r][b];
-			put(o, "isbitcoinlit_api_request_duration_seconds_bucket"
-			    "{route=\"%s\",le=\"%s\"} %" PRIu64 "\n",
-			    route_name(s, r), bucket_le[b], cum);
-		}
-		cum += s->bucket[r][METRICS_BUCKETS];
-		put(o, "isbitcoinlit_api_request_duration_seconds_bucket"
-		    "{route=\"%s\",le=\"+Inf\"} %" PRIu64 "\n",
-		    route_name(s, r), cum);
-		put(o, "isbitcoinlit_api_request_duration_seconds_sum"
-		    "{route=\"%s\"} ", route_name(s, r));
-		put_us(o, s->duration_sum_us[r]);
-		put(o, "isbitcoinlit_api_request_duration_seconds_count"
-		    "{route=\"%s\"} %" PRIu64 "\n", route_name(s, r), cum);
+static const char *
+cache_name(size_t i)
+{
+	static const char *const names[METRICS_NCACHE] = { "hit", "miss",
+	    "off" };
+
+	return names[i];
+}
+
+static const char *
+cause_name(size_t i)
+{
+	return store_refresh_cause_name((enum store_refresh_cause)i);
+}
+
+static const char *
+role_name(size_t i)
+{
+	return store_series_name((enum store_series)i);
+}
+
+/* Where a family's numbers are, and so when it is shown. */
+enum source {
+	FROM_POOL,		/* the snapshot's counters: always */
+	FROM_REDIS,		/* what the scrape read: always (whether it could) */
+	FROM_NEWEST,		/* when Redis answered and holds a sample */
+	FROM_STATS,		/* when Redis answered with the refresh's numbers */
+};
+
+/* What one scrape renders. */
+struct scrape {
+	const struct metrics_snapshot *s;
+	const struct prom_redis *r;
+};
+
+/* A metric family: one row of the text, in the order written. */
+struct family {
+	const char *name;
+	const char *type;
+	const char *help;
+	enum source from;
+	/* its first number: offset in struct metrics_counts (FROM_POOL) or
+	 * struct prom_redis */
+	size_t at;
+	/* the lines under HELP and TYPE */
+	void (*samples)(struct out *, const struct family *,
+	    const struct scrape *);
+	/* numbers [0, n) by this label, named by label_value(); or NULL */
+	const char *label;
+	size_t n;
+	const char *(*label_value)(size_t);
+	int unless_negative;	/* shown only when the number is >= 0 */
+};
+
+/* The bytes of number i of f in sc. */
+static const char *
+number(const struct family *f, const struct scrape *sc, size_t i)
+{
+	const char *base = f->from == FROM_POOL ? (const char *)&sc->s->c :
+	    (const char *)sc->r;
+
+	return base + f->at + i * sizeof(uint64_t);
+}
+
+static uint64_t
+count(const struct family *f, const struct scrape *sc, size_t i)
+{
+	uint64_t v;
+
+	memcpy(&v, number(f, sc, i), sizeof(v));
+	return v;
+}
+
+static int64_t
+ms(const struct family *f, const struct scrape *sc)
+{
+	int64_t v;
+
+	memcpy(&v, number(f, sc, 0), sizeof(v));
+	return v;
+}
+
+/* Counts: one, or one for each value of the label. */
+static void
+counts(struct out *o, const struct family *f, const struct scrape *sc)
+{
+	if (f->label == NULL) {
+		put(o, "%s %" PRIu64 "\n", f->name, count(f, sc, 0));
+		return;
 	}
+	for (size_t i = 0; i < f->n; i++)
+		put(o, "%s{%s=\"%s\"} %" PRIu64 "\n", f->name, f->label,
+		    f->label_value(i), count(f, sc, i));
+}
 
-	family(o, "isbitcoinlit_api_cache_lookups_total", "counter",
-	    "Documents served from the cache (hit), computed after a miss "
-	    "(miss), or computed with the cache off (off).");
-	for (size_t i = 0; i < METRICS_NCACHE; i++)
-		put(o, "isbitcoinlit_api_cache_lookups_total{result=\"%s\"} %"
-		    PRIu64 "\n", cache_names[i], s->cache[i]);
-
-	family(o, "isbitcoinlit_api_redis_errors_total", "counter",
-	    "Redis commands of the api pool that failed (no answer, a "
-	    "refusal, an unexpected reply).");
-	put(o, "isbitcoinlit_api_redis_errors_total %" PRIu64 "\n",
-	    s->redis_errors);
-
-	family(o, "isbitcoinlit_api_worker_starts_total", "counter",
-	    "Worker processes the pool started, the first ones included.");
-	put(o, "isbitcoinlit_api_worker_starts_total %" PRIu64 "\n",
-	    s->worker_starts);
-	family(o, "isbitcoinlit_api_worker_crashes_total", "counter",
-	    "Workers that died from a signal or exited with a failure.");
-	put(o, "isbitcoinlit_api_worker_crashes_total %" PRIu64 "\n",
-	    s->worker_crashes);
-	family(o, "isbitcoinlit_api_workers", "gauge",
-	    "Worker processes the pool is configured to run.");
-	put(o, "isbitcoinlit_api_workers %" PRIu64 "\n", s->workers);
-	family(o, "isbitcoinlit_api_workers_running", "gauge",
-	    "Worker processes running now.");
-	put(o, "isbitcoinlit_api_workers_running %" PRIu64 "\n",
-	    s->workers_running);
+/* A time or an interval in milliseconds, as seconds. */
+static void
+seconds(struct out *o, const struct family *f, const struct scrape *sc)
+{
+	put(o, "%s ", f->name);
+	put_ms(o, ms(f, sc));
 }
 
 static void
-render_redis(struct out *o, const struct prom_redis *r)
+redis_up(struct out *o, const struct family *f, const struct scrape *sc)
 {
-	const struct store_refresh_stats *st = &r->stats;
+	put(o, "%s %d\n", f->name, sc->r->up ? 1 : 0);
+}
 
-	family(o, "isbitcoinlit_redis_up", "gauge",
+/* By route and status: every route's 200, then any code seen. */
+static void
+requests(struct out *o, const struct family *f, const struct scrape *sc)
+{
+	const struct metrics_snapshot *s = sc->s;
+
+	for (size_t r = 0; r <= s->nroutes; r++)
+		for (size_t i = 0; i < METRICS_STATUS_N; i++)
+			if (s->c.requests[r][i] > 0 || (r < s->nroutes &&
+			    i == 200 - METRICS_STATUS_MIN))
+				put(o, "%s{route=\"%s\",code=\"%zu\"} %" PRIu64
+				    "\n", f->name, route_name(s, r),
+				    i + METRICS_STATUS_MIN, s->c.requests[r][i]);
+}
+
+/* The histogram of each route: cumulative buckets, sum, count. */
+static void
+durations(struct out *o, const struct family *f, const struct scrape *sc)
+{
+	const struct metrics_snapshot *s = sc->s;
+	char le[32];
+
+	for (size_t r = 0; r <= s->nroutes; r++) {
+		const char *route = route_name(s, r);
+		uint64_t cum = 0;
+
+		for (size_t b = 0; b < METRICS_BUCKETS; b++) {
+			cum += s->c.bucket[r][b];
+			put(o, "%s_bucket{route=\"%s\",le=\"%s\"} %" PRIu64 "\n",
+			    f->name, route, bucket_le(metrics_bucket_us[b], le),
+			    cum);
+		}
+		cum += s->c.bucket[r][METRICS_BUCKETS];
+		put(o, "%s_bucket{route=\"%s\",le=\"+Inf\"} %" PRIu64 "\n",
+		    f->name, route, cum);
+		put(o, "%s_sum{route=\"%s\"} ", f->name, route);
+		put_us(o, s->c.duration_sum_us[r]);
+		put(o, "%s_count{route=\"%s\"} %" PRIu64 "\n", f->name, route,
+		    cum);
+	}
+}
+
+/* Where a row's numbers are: in the pool's counters, or in what was read. */
+#define POOL(field) .from = FROM_POOL, \
+	.at = offsetof(struct metrics_counts, field)
+#define READ(when, field) .from = (when), \
+	.at = offsetof(struct prom_redis, field)
+
+/* Every family, in the order of the text. */
+static const struct family families[] = {
+	{ "isbitcoinlit_api_requests_total", "counter",
+	    "Requests answered by the api pool, by route and status code.",
+	    POOL(requests), .samples = requests },
+	{ "isbitcoinlit_api_request_duration_seconds", "histogram",
+	    "Time from a worker taking a request to its complete response, by "
+	    "route.",
+	    POOL(bucket), .samples = durations },
+	{ "isbitcoinlit_api_cache_lookups_total", "counter",
+	    "Documents served from the cache (hit), computed after a miss "
+	    "(miss), or computed with the cache off (off).",
+	    POOL(cache), .samples = counts,
+	    .label = "result", .n = METRICS_NCACHE, .label_value = cache_name },
+	{ "isbitcoinlit_api_redis_errors_total", "counter",
+	    "Redis commands of the api pool that failed (no answer, a "
+	    "refusal, an unexpected reply).",
+	    POOL(redis_errors), .samples = counts },
+	{ "isbitcoinlit_api_worker_starts_total", "counter",
+	    "Worker processes the pool started, the first ones included.",
+	    POOL(worker_starts), .samples = counts },
+	{ "isbitcoinlit_api_worker_crashes_total", "counter",
+	    "Workers that died from a signal or exited with a failure.",
+	    POOL(worker_crashes), .samples = counts },
+	{ "isbitcoinlit_api_workers", "gauge",
+	    "Worker processes the pool is configured to run.",
+	    POOL(workers), .samples = counts },
+	{ "isbitcoinlit_api_workers_running", "gauge",
+	    "Worker processes running now.",
+	    POOL(workers_running), .samples = counts },
+	{ "isbitcoinlit_redis_up", "gauge",
 	    "1 when this scrape could read Redis, else 0 (and the numbers "
-	    "kept in Redis are left out).");
-	put(o, "isbitcoinlit_redis_up %d\n", r->up ? 1 : 0);
-	if (!r->up)
-		return;
-	if (r->have_newest) {
-		family(o, "isbitcoinlit_newest_sample_timestamp_seconds",
-		    "gauge", "Time of the newest stored sample, Unix seconds.");
-		put(o, "isbitcoinlit_newest_sample_timestamp_seconds ");
-		put_ms(o, r->newest_ms);
-	}
-	if (!r->have_stats)
-		return;
-	if (st->last_success_ms >= 0) {
-		family(o, "isbitcoinlit_refresh_last_success_timestamp_seconds",
-		    "gauge", "When the last successful refresh ended, Unix "
-		    "seconds.");
-		put(o, "isbitcoinlit_refresh_last_success_timestamp_seconds ");
-		put_ms(o, st->last_success_ms);
-	}
-	if (st->last_duration_ms >= 0) {
-		family(o, "isbitcoinlit_refresh_last_duration_seconds", "gauge",
-		    "How long the last successful refresh took.");
-		put(o, "isbitcoinlit_refresh_last_duration_seconds ");
-		put_ms(o, st->last_duration_ms);
-	}
-	family(o, "isbitcoinlit_refresh_successes_total", "counter",
-	    "Refreshes that succeeded, on every refresh host.");
-	put(o, "isbitcoinlit_refresh_successes_total %" PRIu64 "\n",
-	    st->successes);
-	family(o, "isbitcoinlit_refresh_failures_total", "counter",
-	    "Refreshes that failed, by cause.");
-	for (int c = 0; c < STORE_REFRESH_NCAUSES; c++)
-		put(o, "isbitcoinlit_refresh_failures_total{cause=\"%s\"} %"
-		    PRIu64 "\n", store_refresh_cause_name(c), st->failures[c]);
-	family(o, "isbitcoinlit_refresh_feed_failures_total", "counter",
+	    "kept in Redis are left out).",
+	    READ(FROM_REDIS, up), .samples = redis_up },
+	{ "isbitcoinlit_newest_sample_timestamp_seconds", "gauge",
+	    "Time of the newest stored sample, Unix seconds.",
+	    READ(FROM_NEWEST, newest_ms), .samples = seconds },
+	{ "isbitcoinlit_refresh_last_success_timestamp_seconds", "gauge",
+	    "When the last successful refresh ended, Unix seconds.",
+	    READ(FROM_STATS, stats.last_success_ms), .samples = seconds,
+	    .unless_negative = 1 },
+	{ "isbitcoinlit_refresh_last_duration_seconds", "gauge",
+	    "How long the last successful refresh took.",
+	    READ(FROM_STATS, stats.last_duration_ms), .samples = seconds,
+	    .unless_negative = 1 },
+	{ "isbitcoinlit_refresh_successes_total", "counter",
+	    "Refreshes that succeeded, on every refresh host.",
+	    READ(FROM_STATS, stats.successes), .samples = counts },
+	{ "isbitcoinlit_refresh_failures_total", "counter",
+	    "Refreshes that failed, by cause.",
+	    READ(FROM_STATS, stats.failures), .samples = counts,
+	    .label = "cause", .n = STORE_REFRESH_NCAUSES,
+	    .label_value = cause_name },
+	{ "isbitcoinlit_refresh_feed_failures_total", "counter",
 	    "Refreshes in which the feed of a series failed (download or "
-	    "validation), by the feed's role.");
-	for (int i = 0; i < STORE_NSERIES; i++)
-		put(o, "isbitcoinlit_refresh_feed_failures_total{role=\"%s\"} %"
-		    PRIu64 "\n", store_series_name(i), st->feed_failures[i]);
-	family(o, "isbitcoinlit_refresh_samples_received_total", "counter",
-	    "Feed elements received by successful refreshes.");
-	put(o, "isbitcoinlit_refresh_samples_received_total %" PRIu64 "\n",
-	    st->received);
-	family(o, "isbitcoinlit_refresh_samples_valid_total", "counter",
-	    "Valid samples among them.");
-	put(o, "isbitcoinlit_refresh_samples_valid_total %" PRIu64 "\n",
-	    st->valid);
-	family(o, "isbitcoinlit_refresh_samples_invalid_total", "counter",
-	    "Invalid feed elements among them, skipped.");
-	put(o, "isbitcoinlit_refresh_samples_invalid_total %" PRIu64 "\n",
-	    st->invalid);
-	family(o, "isbitcoinlit_refresh_samples_expired_total", "counter",
-	    "Valid samples older than the retention, dropped.");
-	put(o, "isbitcoinlit_refresh_samples_expired_total %" PRIu64 "\n",
-	    st->expired);
+	    "validation), by the feed's role.",
+	    READ(FROM_STATS, stats.feed_failures), .samples = counts,
+	    .label = "role", .n = STORE_NSERIES, .label_value = role_name },
+	{ "isbitcoinlit_refresh_samples_received_total", "counter",
+	    "Feed elements received by successful refreshes.",
+	    READ(FROM_STATS, stats.received), .samples = counts },
+	{ "isbitcoinlit_refresh_samples_valid_total", "counter",
+	    "Valid samples among them.",
+	    READ(FROM_STATS, stats.valid), .samples = counts },
+	{ "isbitcoinlit_refresh_samples_invalid_total", "counter",
+	    "Invalid feed elements among them, skipped.",
+	    READ(FROM_STATS, stats.invalid), .samples = counts },
+	{ "isbitcoinlit_refresh_samples_expired_total", "counter",
+	    "Valid samples older than the retention, dropped.",
+	    READ(FROM_STATS, stats.expired), .samples = counts },
+};
+
+/* Whether f is in the text of this scrape. */
+static int
+shown(const struct family *f, const struct scrape *sc)
+{
+	switch (f->from) {
+	case FROM_POOL:
+	case FROM_REDIS:
+		return 1;
+	case FROM_NEWEST:
+		return sc->r->up && sc->r->have_newest;
+	case FROM_STATS:
+		return sc->r->up && sc->r->have_stats &&
+		    (!f->unless_negative || ms(f, sc) >= 0);
+	}
+	return 0;
 }
 
 char *
@@ -252,9 +370,17 @@ prom_render(const struct metrics_snapshot *s,
     const struct prom_redis *r, size_t *len)
 {
 	struct out o = { NULL, 0, 0, 0 };
+	struct scrape sc = { s, r };
 
-	render_pool(&o, s);
-	render_redis(&o, r);
+	for (size_t i = 0; i < sizeof(families) / sizeof(families[0]); i++) {
+		const struct family *f = &families[i];
+
+		if (!shown(f, &sc))
+			continue;
+		put(&o, "# HELP %s %s\n# TYPE %s %s\n", f->name, f->help,
+		    f->name, f->type);
+		f->samples(&o, f, &sc);
+	}
 	if (o.failed || o.buf == NULL) {
 		free(o.buf);
 		return NULL;

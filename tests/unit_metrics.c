@@ -196,10 +196,10 @@ shared_across_fork(void)
 		metrics_request(m, 1, 200, 100);
 	waitpid(pid, &ws, 0);
 	metrics_snapshot(m, s);
-	CHECK_INT(s->requests[1][200 - METRICS_STATUS_MIN], 2001,
+	CHECK_INT(s->c.requests[1][200 - METRICS_STATUS_MIN], 2001,
 	    "the child's and the parent's requests, none lost");
-	CHECK_INT(s->duration_sum_us[1], 200100, "their durations");
-	CHECK_INT(s->worker_crashes, 1, "the child's crash count");
+	CHECK_INT(s->c.duration_sum_us[1], 200100, "their durations");
+	CHECK_INT(s->c.worker_crashes, 1, "the child's crash count");
 	free(s);
 	metrics_free(m);
 }
@@ -215,7 +215,7 @@ main(void)
 	CHECK(metrics_create(routes, METRICS_ROUTES_MAX + 1) == NULL,
 	    "more routes than METRICS_ROUTES_MAX: refused");
 	metrics_snapshot(NULL, s);
-	CHECK(s->nroutes == 0 && s->worker_starts == 0, "a NULL snapshot is zero");
+	CHECK(s->nroutes == 0 && s->c.worker_starts == 0, "a NULL snapshot is zero");
 	free(s);
 	return tl_done();
 }
