@@ -22,6 +22,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "pool.h"
+#include "prom.h"
 #include "store.h"
 
 #define PROG "isbitcoinlit-api"
@@ -528,34 +529,26 @@ handle_metrics(struct http_request *req, void *ctx)
 {
 	struct worker *w = ctx;
 	struct metrics_snapshot *snap;
-	struct metrics_redis r;
+	struct prom_redis r;
 	struct error err;
 	char *body = NULL;
 	size_t len;
-	int found = 0;
 
-	memset(&r, 0, sizeof(r));
-	if (store_series_load(&w->st, &err) < 0 ||
-	    store_newest(&w->st, &r.newest_ms, &found, &err) < 0 ||
-	    store_refresh_stats(&w->st, &r.stats, &err) < 0) {
+	if (prom_read(&w->st, &r, &err) < 0) {
 		if (err.code != STORE_ENOMEM)
 			metrics_redis_error(w->metrics);
 		log_warn("metrics without Redis error=\"%s\"", err.text);
-	} else {
-		r.up = 1;
-		r.have_newest = found;
-		r.have_stats = 1;
 	}
 	if ((snap = malloc(sizeof(*snap))) != NULL) {
 		metrics_snapshot(w->metrics, snap);
-		body = metrics_render(snap, &r, &len);
+		body = prom_render(snap, &r, &len);
 		free(snap);
 	}
 	if (body == NULL) {
 		http_error(req, 500, NULL, "internal error", "out of memory");
 		return;
 	}
-	http_respond_type(req, 200, METRICS_CONTENT_TYPE,
+	http_respond_type(req, 200, PROM_CONTENT_TYPE,
 	    "Cache-Control: no-store\r\n", body, len);
 	free(body);
 }

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "clock.h"
 #include "fmt.h"
 
 /*
@@ -139,10 +140,7 @@ found:
 int64_t
 fmt_now_ms(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	return clock_now_ms();
 }
 
 /* The lowest hour start an int64 holds; floor(INT64_MIN) is below it. */

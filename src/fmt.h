@@ -1,6 +1,6 @@
 /*
  * Number and time formatting for documents, logs and the store; pure but
- * for the clock.
+ * for fmt_now_ms(), an old name of clock_now_ms().
  */
 #ifndef ISBITCOINLIT_FMT_H
 #define ISBITCOINLIT_FMT_H
@@ -39,7 +39,7 @@ int fmt_read_double(const char *s, double *out);
  */
 int fmt_rfc3339(int64_t ms, int with_ms, char *buf);
 
-/* The clock: ms since the epoch. */
+/* clock_now_ms() under its old name, for callers not moved to clock.h. */
 int64_t fmt_now_ms(void);
 
 /*

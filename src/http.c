@@ -9,8 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <time.h>
 
+#include "clock.h"
 #include "http.h"
 #include "jsonw.h"
 #include "log.h"
@@ -242,7 +242,7 @@ http_dispatch(FCGX_Request *raw, const struct http_route *routes,
 		http_error(&req, 404, NULL, "not found", "no such resource");
 	FCGX_Finish_r(raw);
 	if (out != NULL) {
-		clock_gettime(CLOCK_MONOTONIC, &out->done);
+		out->done_us = clock_mono_us();
 		out->status = req.status;
 		out->route = route != NULL ? (int)(route - routes) :
 		    other != NULL ? (int)(other - routes) : -1;

@@ -8,7 +8,7 @@
 #define ISBITCOINLIT_HTTP_H
 
 #include <stddef.h>
-#include <time.h>
+#include <stdint.h>
 
 #include <fcgiapp.h>
 
@@ -85,7 +85,7 @@ const struct http_route *http_route_find(const struct http_route *routes,
 struct http_outcome {
 	int route;		/* index of the route of its path, or -1 */
 	int status;		/* what was answered */
-	struct timespec done;	/* CLOCK_MONOTONIC when the response was complete */
+	int64_t done_us;	/* clock_mono_us() when the response was complete */
 };
 
 /*

@@ -4,9 +4,9 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "fmt.h"
 #include "log.h"
 
@@ -47,7 +47,7 @@ log_msg(int level, const char *fmt, ...)
 
 	if (level < log_threshold)
 		return;
-	fmt_rfc3339(fmt_now_ms(), 1, ts);
+	fmt_rfc3339(clock_now_ms(), 1, ts);
 	n = snprintf(line, sizeof(line), "%s %s %s ", ts,
 	    log_level_name(level), log_component);
 	va_start(ap, fmt);

@@ -1,19 +1,14 @@
 /*
- * The api pool's counters for GET /metrics, and their rendering.  The
+ * The api pool's counters for GET /metrics (prom.h writes them out).  The
  * counters live in one region of shared memory that the master maps
  * before it forks: every worker adds to it with C11 atomics (no lock, no
- * Redis round trip), so any worker answers for the whole pool.  The
- * rendering in the Prometheus text exposition format (version 0.0.4) is
- * pure: a snapshot of the counters and what Redis holds (the newest
- * sample, the refresh's numbers) go in, text comes out.
+ * Redis round trip), so any worker answers for the whole pool.
  */
 #ifndef ISBITCOINLIT_METRICS_H
 #define ISBITCOINLIT_METRICS_H
 
 #include <stddef.h>
 #include <stdint.h>
-
-#include "store.h"
 
 struct http_route;
 
@@ -24,9 +19,6 @@ struct http_route;
 #define METRICS_STATUS_N 500
 /* The finite buckets of the duration histogram (0.5 ms to 10 s). */
 #define METRICS_BUCKETS 14
-
-/* The Content-Type of the rendering. */
-#define METRICS_CONTENT_TYPE "text/plain; version=0.0.4; charset=utf-8"
 
 enum metrics_cache { METRICS_CACHE_HIT, METRICS_CACHE_MISS, METRICS_CACHE_OFF,
 	METRICS_NCACHE };
@@ -60,10 +52,12 @@ void metrics_worker_crashed(struct metrics *m);
 /* The pool's size (workers configured) and how many run now. */
 void metrics_pool_size(struct metrics *m, unsigned workers, unsigned running);
 
-/* A copy of the counters at one moment; plain numbers. */
-struct metrics_snapshot {
-	size_t nroutes;				/* named ones */
-	const char *route[METRICS_ROUTES_MAX];
+/*
+ * The counters as plain numbers, all uint64_t: a snapshot's, and (as
+ * atomics, one for each number in the same order) the shared region's.
+ * prom.c's table names each field's family in the text.
+ */
+struct metrics_counts {
 	/* [nroutes] is "other"; status s at [s - METRICS_STATUS_MIN] */
 	uint64_t requests[METRICS_ROUTES_MAX + 1][METRICS_STATUS_N];
 	/* per bucket, not cumulative; [METRICS_BUCKETS] is over the last */
@@ -72,26 +66,20 @@ struct metrics_snapshot {
 	uint64_t cache[METRICS_NCACHE];
 	uint64_t redis_errors;
 	uint64_t worker_starts, worker_crashes;
-	uint64_t workers, workers_running;
+	uint64_t workers, workers_running;	/* set, not added */
+};
+
+/* The upper bounds of the finite buckets, in microseconds. */
+extern const uint64_t metrics_bucket_us[METRICS_BUCKETS];
+
+/* A copy of the counters at one moment. */
+struct metrics_snapshot {
+	size_t nroutes;				/* named ones */
+	const char *route[METRICS_ROUTES_MAX];
+	struct metrics_counts c;
 };
 
 /* Fill s from m (all zero when m is NULL). */
 void metrics_snapshot(const struct metrics *m, struct metrics_snapshot *s);
-
-/* What one scrape read from Redis. */
-struct metrics_redis {
-	int up;			/* Redis answered: the rest is known */
-	int have_newest;	/* a sample is stored */
-	int64_t newest_ms;
-	int have_stats;		/* the refresh's numbers were read */
-	struct store_refresh_stats stats;
-};
-
-/*
- * The exposition text of s and r: a NUL-terminated string (caller frees)
- * and its length in *len, or NULL when out of memory.  Pure.
- */
-char *metrics_render(const struct metrics_snapshot *s,
-    const struct metrics_redis *r, size_t *len);
 
 #endif

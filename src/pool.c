@@ -27,11 +27,11 @@
 #include <sys/time.h>
 #include <sys/un.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <fcgiapp.h>
 
+#include "clock.h"
 #include "http.h"
 #include "log.h"
 #include "metrics.h"
@@ -101,15 +101,6 @@ set_handler(int sig, void (*fn)(int))
 	sigaction(sig, &sa, NULL);
 }
 
-static long
-mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* ---- workers ---- */
 
 /* Answer one accepted request and count it in the pool's metrics. */
@@ -117,13 +108,10 @@ static void
 count_request(FCGX_Request *raw, const struct pool_app *app)
 {
 	struct http_outcome o;
-	struct timespec t0;
-	int64_t us;
+	int64_t t0_us = clock_mono_us(), us;
 
-	clock_gettime(CLOCK_MONOTONIC, &t0);
 	http_dispatch(raw, app->routes, app->nroutes, app->ctx, &o);
-	us = (int64_t)(o.done.tv_sec - t0.tv_sec) * 1000000 +
-	    (o.done.tv_nsec - t0.tv_nsec) / 1000;
+	us = o.done_us - t0_us;
 	metrics_request(app->metrics, o.route, o.status,
 	    us > 0 ? (uint64_t)us : 0);
 }
@@ -322,7 +310,7 @@ listen_on(const char *spec, char *err, size_t errlen)
 struct slot {
 	pid_t pid;		/* 0: not running */
 	long started_ms;
-	long respawn_at_ms;	/* when pid is 0 */
+	int64_t respawn_at_ms;	/* when pid is 0 */
 };
 
 static pid_t
@@ -353,9 +341,9 @@ spawn(int fd, const struct pool_app *app, const sigset_t *orig)
 
 /* Arm the timer for the earliest pending respawn. */
 static void
-arm_timer(const struct slot *slots, int n, long now)
+arm_timer(const struct slot *slots, int n, int64_t now)
 {
-	long next = -1;
+	int64_t next = -1;
 	struct itimerval it;
 
 	for (int i = 0; i < n; i++)
@@ -364,7 +352,7 @@ arm_timer(const struct slot *slots, int n, long now)
 			next = slots[i].respawn_at_ms;
 	memset(&it, 0, sizeof(it));
 	if (next >= 0) {
-		long d = next - now;
+		int64_t d = next - now;
 
 		if (d < 1)
 			d = 1;
@@ -403,7 +391,7 @@ master(int fd, int nworkers, const struct pool_app *app)
 	got_alarm = 1;		/* spawn them all on the first pass */
 
 	while (!got_term) {
-		long now = mono_ms();
+		int64_t now = clock_mono_ms();
 
 		if (got_chld) {
 			pid_t pid;

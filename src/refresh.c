@@ -11,8 +11,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
+#include "clock.h"
 #include "docs.h"
 #include "feed.h"
 #include "fmt.h"
@@ -49,14 +49,11 @@ refresh_lock_ttl_ms(const struct cfg *cfg)
 	    cfg->replica_timeout_ms + 2000;
 }
 
+/* Milliseconds since t0_ms (clock_mono_ms()). */
 static long
-elapsed_ms(const struct timespec *t0)
+elapsed_ms(int64_t t0_ms)
 {
-	struct timespec t1;
-
-	clock_gettime(CLOCK_MONOTONIC, &t1);
-	return (long)((t1.tv_sec - t0->tv_sec) * 1000 +
-	    (t1.tv_nsec - t0->tv_nsec) / 1000000);
+	return (long)(clock_mono_ms() - t0_ms);
 }
 
 /*
@@ -223,7 +220,7 @@ record_end(struct store *st, const char *token, int rc,
 	run.ok = rc == 0;
 	run.cause = rc == 0 ? STORE_REFRESH_INTERNAL : cause_of(err);
 	run.stage = rc == 0 ? STORE_FAILED_NONE : stage;
-	run.end_ms = fmt_now_ms();
+	run.end_ms = clock_now_ms();
 	run.duration_ms = report->duration_ms;
 	run.received = report->received;
 	run.valid = report->valid;
@@ -254,7 +251,7 @@ feed_take(const struct cfg *cfg, struct refresh_feed *f,
     struct feed_download *d)
 {
 	/* only the series it is read for: the others' values need not be */
-	struct feed_args args = { fmt_now_ms(),
+	struct feed_args args = { clock_now_ms(),
 	    (int64_t)cfg->max_future_s * 1000, { cfg->field_timestamp,
 	    cfg->field_price, cfg->field_sentiment }, f->series };
 
@@ -321,7 +318,7 @@ refresh_run(const struct cfg *cfg, struct store *st,
 	struct docs_read rd;
 	struct docs_set docs = { .n = 0 };
 	struct stream pts[STORE_NSERIES], kept[STORE_NSERIES];
-	struct timespec t0;
+	int64_t t0;
 	char token[STORE_TOKEN_MAX];
 	size_t skip[STORE_NSERIES], nf;
 	long lap;
@@ -330,7 +327,7 @@ refresh_run(const struct cfg *cfg, struct store *st,
 	unsigned ok_mask = 0;
 	int found[STORE_NSERIES], locked = 0, rc = -1, n, feed_stage = 0;
 
-	clock_gettime(CLOCK_MONOTONIC, &t0);
+	t0 = clock_mono_ms();
 	memset(report, 0, sizeof(*report));
 	memset(feeds, 0, sizeof(feeds));
 	memset(dl, 0, sizeof(dl));
@@ -365,11 +362,11 @@ refresh_run(const struct cfg *cfg, struct store *st,
 		goto redis_failed;
 	}
 
-	lap = elapsed_ms(&t0);
+	lap = elapsed_ms(t0);
 	feed_stage = 1;
 	feed_fetch_all(dl, nf, cfg->upstream_timeout_s,
 	    cfg->upstream_max_bytes);
-	report->fetch_ms = elapsed_ms(&t0) - lap;
+	report->fetch_ms = elapsed_ms(t0) - lap;
 	lap += report->fetch_ms;
 	for (size_t k = 0; k < nf; k++) {
 		if (dl[k].body.data == NULL) {
@@ -390,7 +387,7 @@ refresh_run(const struct cfg *cfg, struct store *st,
 			    "validation", feeds[k].err.text);
 		}
 	}
-	report->parse_ms = elapsed_ms(&t0) - lap;
+	report->parse_ms = elapsed_ms(t0) - lap;
 	lap += report->parse_ms;
 	if (ok_mask == 0) {
 		/* nothing to write: as one feed failing always did */
@@ -429,7 +426,7 @@ refresh_run(const struct cfg *cfg, struct store *st,
 	drop_expired(cfg, stored_newest, found, pts, kept, skip);
 	if (store_add_some(st, kept, ok_mask, counts, &serr) < 0)
 		goto redis_failed;
-	report->write_ms = elapsed_ms(&t0) - lap;
+	report->write_ms = elapsed_ms(t0) - lap;
 	lap += report->write_ms;
 
 	/*
@@ -437,7 +434,7 @@ refresh_run(const struct cfg *cfg, struct store *st,
 	 * the cache: the API serves them from now on.
 	 */
 	docs_init(&table, cfg);
-	if ((n = docs_read_all(&table, st, cfg->window_anchor, fmt_now_ms(),
+	if ((n = docs_read_all(&table, st, cfg->window_anchor, clock_now_ms(),
 	    &rd, &serr)) < 0)
 		goto redis_failed;
 	if (n == 0) {
@@ -453,7 +450,7 @@ refresh_run(const struct cfg *cfg, struct store *st,
 		goto out;
 	if (docs_put_all(st, &docs, cfg->cache_ttl_s, &serr) < 0)
 		goto redis_failed;
-	report->summary_ms = elapsed_ms(&t0) - lap;
+	report->summary_ms = elapsed_ms(t0) - lap;
 	if (cfg->min_replicas > 0 && wait_replicas(cfg, st, conn_at_write,
 	    report, err) < 0)
 		goto out;
@@ -494,7 +491,7 @@ store_error:
 redis_failed:
 	store_failed(err, &serr);
 out:
-	report->duration_ms = elapsed_ms(&t0);
+	report->duration_ms = elapsed_ms(t0);
 	record_end(st, locked ? token : NULL, rc, err,
 	    rc == 0 ? STORE_FAILED_NONE : stage_of(err, feed_stage), report);
 	docs_set_free(&docs);

@@ -19,6 +19,7 @@
 
 #include "conn.h"
 #include "feed.h"
+#include "clock.h"
 #include "fmt.h"
 #include "store.h"
 #include "history.h"
@@ -546,7 +547,7 @@ price_cases(const char *label, const char *url, int module)
 	char *want, *got, *before, *after;
 	redisReply *m;
 
-	int64_t now_s = fmt_now_ms() / 1000;
+	int64_t now_s = clock_now_ms() / 1000;
 
 	/* hourly Kraken candles (VWAP); v1 sentiment every 2 min */
 	for (int i = 0; i < NPF + 2; i++) {
@@ -861,7 +862,7 @@ feed_cases(const char *label, const char *url, int module)
 	{
 		enum { NLIVE = 480 };
 		static struct tl_sample live[NLIVE];
-		int64_t now_s = fmt_now_ms() / 1000;
+		int64_t now_s = clock_now_ms() / 1000;
 		char path[512], *want_live;
 		FILE *fp;
 

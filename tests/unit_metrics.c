@@ -12,6 +12,7 @@
 
 #include "http.h"
 #include "metrics.h"
+#include "prom.h"
 #include "testlib.h"
 
 static void handler(struct http_request *req, void *ctx) { (void)req; (void)ctx; }
@@ -38,14 +39,14 @@ has_line(const char *text, const char *line)
 
 /* The text of m's snapshot and r; caller frees. */
 static char *
-render(const struct metrics *m, const struct metrics_redis *r)
+render(const struct metrics *m, const struct prom_redis *r)
 {
 	struct metrics_snapshot *s = malloc(sizeof(*s));
 	char *text;
 	size_t len = 0;
 
 	metrics_snapshot(m, s);
-	text = metrics_render(s, r, &len);
+	text = prom_render(s, r, &len);
 	free(s);
 	CHECK(text != NULL && strlen(text) == len, "rendered, length right");
 	return text;
@@ -55,7 +56,7 @@ static void
 pool_counters(void)
 {
 	struct metrics *m = metrics_create(routes, 2);
-	struct metrics_redis r;
+	struct prom_redis r;
 	char *t;
 
 	CHECK(m != NULL, "metrics_create");
@@ -114,7 +115,7 @@ pool_counters(void)
 static void
 redis_numbers(void)
 {
-	struct metrics_redis r;
+	struct prom_redis r;
 	char *t;
 
 	memset(&r, 0, sizeof(r));
@@ -195,10 +196,10 @@ shared_across_fork(void)
 		metrics_request(m, 1, 200, 100);
 	waitpid(pid, &ws, 0);
 	metrics_snapshot(m, s);
-	CHECK_INT(s->requests[1][200 - METRICS_STATUS_MIN], 2001,
+	CHECK_INT(s->c.requests[1][200 - METRICS_STATUS_MIN], 2001,
 	    "the child's and the parent's requests, none lost");
-	CHECK_INT(s->duration_sum_us[1], 200100, "their durations");
-	CHECK_INT(s->worker_crashes, 1, "the child's crash count");
+	CHECK_INT(s->c.duration_sum_us[1], 200100, "their durations");
+	CHECK_INT(s->c.worker_crashes, 1, "the child's crash count");
 	free(s);
 	metrics_free(m);
 }
@@ -214,7 +215,7 @@ main(void)
 	CHECK(metrics_create(routes, METRICS_ROUTES_MAX + 1) == NULL,
 	    "more routes than METRICS_ROUTES_MAX: refused");
 	metrics_snapshot(NULL, s);
-	CHECK(s->nroutes == 0 && s->worker_starts == 0, "a NULL snapshot is zero");
+	CHECK(s->nroutes == 0 && s->c.worker_starts == 0, "a NULL snapshot is zero");
 	free(s);
 	return tl_done();
 }
