@@ -150,9 +150,8 @@
       setText($("asof"), "");
       setText($("age"), "");
       $("stale").hidden = true;
-      $("verdict-stale").hidden = true;
       $("verdict-card").setAttribute("data-stale", "false");
-      $("sources").hidden = true;
+      SERIES.forEach(function (name) { setText($(name + "-src"), "–"); });
       return;
     }
     var word = verdictOf(s);
@@ -192,7 +191,7 @@
     var stale = [], shown = false;
     SERIES.forEach(function (name) {
       var info = seriesInfo(name), dd = $(name + "-src");
-      if (!info) { setText(dd, "–"); dd.setAttribute("data-stale", ""); return; }
+      if (!info) { setText(dd, "not reported"); dd.setAttribute("data-stale", ""); return; }
       shown = true;
       var old = info.data === "stale";
       if (old) stale.push(name);
@@ -200,7 +199,6 @@
         "newest sample " + ageWords(info.age)) + (old ? " (stale)" : ""));
       dd.setAttribute("data-stale", old ? "true" : "false");
     });
-    $("sources").hidden = !shown;
     return { known: shown, stale: stale };
   }
 
@@ -228,12 +226,17 @@
           (info.age == null ? ", is missing." : ", came " + ageWords(info.age) + ".");
       }).join(" ") + " Its feed has not delivered since; the verdict may be out of date.";
     }
-    if (stale) setText($("stale-text"), text);
+    // one line under the verdict, the rest behind it (a screen reader
+    // reads all of it, the hidden copy)
+    var which = !stale ? "" : !src.known ? "the newest sample is old" :
+      src.stale.length > 1 ? "both series stopped moving" : "the " + src.stale[0] + " stopped moving";
+    setText($("verdict-stale-which"), which);
+    if (stale) {
+      setText($("stale-text"), text);
+      setText($("stale-sr"), text);
+    }
     $("stale").hidden = !stale;
     $("verdict-card").setAttribute("data-stale", stale ? "true" : "false");
-    setText($("verdict-stale-which"), !stale ? "" : src.known ?
-      "the " + src.stale.join(" and the ") + " stopped moving" : "the newest sample is old");
-    $("verdict-stale").hidden = !stale;
   }
 
   // ---- the table of the three hours ----
@@ -284,17 +287,29 @@
     if (parent) parent.appendChild(e);
     return e;
   }
-  // [min, max] of the non-null values, padded; null when there is none
+  // [min, max] of the non-null values; null when there is none
   function range(rows, field) {
     var lo = Infinity, hi = -Infinity;
     rows.forEach(function (r) {
       var v = r[field];
       if (v != null) { if (v < lo) lo = v; if (v > hi) hi = v; }
     });
-    if (lo === Infinity) return null;
-    var pad = (hi - lo) * 0.1 || Math.abs(hi) * 0.01 || 1;
-    return [lo - pad, hi + pad];
+    return lo === Infinity ? null : [lo, hi];
   }
+  // Round ticks for the values lo..hi: a step of 1, 2 or 5 times a power
+  // of ten giving about four intervals, from the step's multiple at or
+  // below lo to the one at or above hi; {lo, hi, step, ticks, digits}
+  function niceTicks(lo, hi) {
+    if (hi <= lo) { var pad = Math.abs(hi) * 0.01 || 1; lo -= pad; hi += pad; }
+    var raw = (hi - lo) / 4, mag = Math.pow(10, Math.floor(Math.log10(raw)));
+    var f = raw / mag, step = (f <= 1 ? 1 : f <= 2 ? 2 : f <= 5 ? 5 : 10) * mag;
+    var digits = Math.max(0, -Math.floor(Math.log10(step) + 1e-9));
+    var k0 = Math.floor(lo / step + 1e-9), k1 = Math.ceil(hi / step - 1e-9);
+    var ticks = [];
+    for (var k = k0; k <= k1; k++) ticks.push(+(k * step).toFixed(digits));
+    return { lo: ticks[0], hi: ticks[ticks.length - 1], step: step, ticks: ticks, digits: digits };
+  }
+
   // A path of the non-null points, "M" after each gap; the number of segments
   function linePath(rows, field, x, y) {
     var d = "", pen = false, segs = 0;
@@ -347,9 +362,10 @@
       box.replaceChildren();
       chartKey = "";
       chartTip = null;
-      box.hidden = true;
-      note.classList.add("warn");
-      setText(note, state.historyMissing ?
+      // before the first answer the box keeps its room
+      box.hidden = updates > 0;
+      note.classList.toggle("warn", updates > 0);
+      setText(note, !updates ? "Loading the chart…" : state.historyMissing ?
         "The " + md.span + " chart is not available: this server has no /history endpoint yet." :
         state.summary ? "No " + md.span + " history to draw." : "No data to draw.");
       return;
@@ -361,20 +377,23 @@
     chartKey = key;
     box.hidden = false;
     note.classList.remove("warn");
-    setText(note, "Use the arrow keys on the chart to step through the " +
-      md.unit + "s; a gap in a line is a" + (md.unit === "hour" ? "n " : " ") +
-      md.unit + " without a sample.");
+    setText(note, "Tap or hover a point for its values, or use the arrow " +
+      "keys on the chart to step through the " + md.unit + "s; a gap in a " +
+      "line is a" + (md.unit === "hour" ? "n " : " ") + md.unit + " without a sample.");
 
     var rows = h[md.hist], n = rows.length;
     var narrow = width < 520;
-    var height = narrow ? 240 : 300;
-    var m = { l: narrow ? 54 : 70, r: narrow ? 50 : 60, t: 14, b: 30 };
+    // the height is the stylesheet's, which keeps the room before the chart
+    var height = Math.round(parseFloat(getComputedStyle(box).minHeight)) || (narrow ? 240 : 300);
+    var dated = state.mode !== "day";
+    var m = { l: narrow ? 54 : 70, r: narrow ? 50 : 60, t: 14, b: dated ? 40 : 30 };
     var pw = width - m.l - m.r, ph = height - m.t - m.b;
     var step = pw / n;
     function x(i) { return m.l + step * (i + 0.5); }
     var pr = range(rows, "price") || [0, 1], sr = range(rows, "sentiment") || [0, 1];
-    function yp(v) { return m.t + ph * (1 - (v - pr[0]) / (pr[1] - pr[0])); }
-    function ys(v) { return m.t + ph * (1 - (v - sr[0]) / (sr[1] - sr[0])); }
+    var pt = niceTicks(pr[0], pr[1]), st = niceTicks(sr[0], sr[1]);
+    function yp(v) { return m.t + ph * (1 - (v - pt.lo) / (pt.hi - pt.lo)); }
+    function ys(v) { return m.t + ph * (1 - (v - st.lo) / (st.hi - st.lo)); }
 
     var svg = el("svg", { width: width, height: height, viewBox: "0 0 " + width + " " + height,
       role: "group", "aria-labelledby": "chart-h", "aria-describedby": "chart-note",
@@ -394,22 +413,29 @@
         width: (step * (w1 + 1 - w0)).toFixed(1), height: ph,
         "data-from": rows[w0].time, "data-to": rows[w1].time }, svg);
 
-    // grid and axes: four ticks each side
+    // grid and axes: round values, the grid on the price's
     var g = el("g", { "class": "axes", "aria-hidden": "true" }, svg);
-    for (var k = 0; k <= 4; k++) {
-      var yy = m.t + ph * k / 4;
+    pt.ticks.forEach(function (v) {
+      var yy = yp(v);
       el("line", { "class": "grid", x1: m.l, x2: m.l + pw, y1: yy, y2: yy }, g);
-      var pv = pr[1] - (pr[1] - pr[0]) * k / 4, sv = sr[1] - (sr[1] - sr[0]) * k / 4;
-      el("text", { "class": "tick price", x: m.l - 6, y: yy + 4, "text-anchor": "end" }, g)
-        .textContent = priceFmt.format(Math.round(pv)).replace(/\.00$/, "");
-      el("text", { "class": "tick sentiment", x: m.l + pw + 6, y: yy + 4, "text-anchor": "start" }, g)
-        .textContent = sv.toFixed(narrow ? 2 : 3);
-    }
+      el("text", { "class": "tick price", x: m.l - 6, y: yy + 4, "text-anchor": "end", "data-value": v }, g)
+        .textContent = v.toLocaleString("en-US", { minimumFractionDigits: pt.digits, maximumFractionDigits: pt.digits });
+    });
+    st.ticks.forEach(function (v) {
+      el("text", { "class": "tick sentiment", x: m.l + pw + 6, y: ys(v) + 4, "text-anchor": "start", "data-value": v }, g)
+        .textContent = v.toFixed(st.digits);
+    });
+    // hours: the date under the first tick and under each that starts a new day
     var every = state.mode === "day" ? (narrow ? 10 : 5) : narrow ? 6 : 3;
+    var lastDay = "";
     rows.forEach(function (r, i) {
       if ((n - 1 - i) % every !== 0) return;
-      el("text", { "class": "tick", x: x(i), y: height - 10, "text-anchor": "middle" }, g)
-        .textContent = md.tick(r.time);
+      var t = el("text", { "class": "tick", x: x(i), y: height - (dated ? 22 : 10),
+        "text-anchor": "middle", "data-time": r.time }, g);
+      t.textContent = md.tick(r.time);
+      if (dated && r.time.slice(0, 10) !== lastDay)
+        el("tspan", { x: x(i), dy: 14, "class": "date" }, t).textContent = fmtShortDay(r.time);
+      lastDay = r.time.slice(0, 10);
     });
 
     var lp = linePath(rows, "price", x, yp), ls = linePath(rows, "sentiment", x, ys);
@@ -497,10 +523,15 @@
   }
 
   // ---- one update ----
-  var updating = false, updates = 0;
-  function update() {
+  // updates: answered so far; newAt: when one last brought new data
+  var updating = false, updates = 0, newAt = 0, fresh = false;
+  function utcTime(ms) { return new Date(ms).toISOString().slice(11, 16) + " UTC"; }
+  // asked: by "Update now", which is answered in the live region even
+  // when nothing changed
+  function update(asked) {
     if (updating) return Promise.resolve();
     updating = true;
+    fresh = false;
     var before = state.summary ? verdictOf(state.summary) + state.summary.as_of : "";
     // the summary first: its rows field says which history to ask for
     // (without a summary, the mode of the last one; none before the first)
@@ -515,6 +546,10 @@
     }).then(function (res) {
       var s = res[0], h = res[1], z = res[2];
       state.fetchedAt = Date.now();
+      // new data: a summary or a history that is not the one we had (the
+      // ages in /healthz move on every second; they are not data)
+      fresh = !s.same || (h != null && !h.same);
+      if (fresh) newAt = state.fetchedAt;
       state.health = z && z.body && typeof z.body === "object" ? z.body : null;
       var sm = s.status === 200 ? modeOf(s.body) : "";
       if (sm) {
@@ -543,15 +578,24 @@
     }, function () {
       state.problem = "network";
     }).then(function () {
-      render();
       updates++;
-      document.body.setAttribute("data-updates", updates);
+      render();
       var now = state.summary ? verdictOf(state.summary) + state.summary.as_of : "";
-      var live = $("live");
-      if (state.problem) setText(live, PROBLEMS[state.problem][0]);
+      var live = $("live"), said = "";
+      if (state.problem) said = PROBLEMS[state.problem][0];
       else if (now !== before && updates > 1)
-        setText(live, "Updated: " + verdictOf(state.summary) + ", as of " +
-          fmtHour(state.summary.as_of) + " UTC.");
+        said = "Updated: " + verdictOf(state.summary) + ", as of " +
+          fmtHour(state.summary.as_of) + " UTC.";
+      else if (asked && !fresh)
+        said = "No new data since " + utcTime(newAt) + ".";
+      else if (asked)
+        said = "Updated at " + utcTime(state.fetchedAt) + "; the verdict is the same.";
+      setText($("checked"), state.problem ? "Could not update at " + utcTime(Date.now()) + "." :
+        fresh ? "Updated at " + utcTime(newAt) + "." : "No new data since " + utcTime(newAt) + ".");
+      // the same words again are said again
+      if (said && said === live.textContent) live.textContent = "";
+      if (said) setTimeout(function () { setText(live, said); }, 50);
+      setTimeout(function () { document.body.setAttribute("data-updates", updates); }, 60);
     }).then(function () { updating = false; }, function (e) {
       updating = false;
       throw e;
@@ -567,7 +611,7 @@
     for (var id in DAY_TEXTS) HOUR_TEXTS[id] = $(id).textContent;
     chartEvents($("chart"));
     $("update").addEventListener("click", function () {
-      update().then(schedule, schedule);
+      update(true).then(schedule, schedule);
     });
     var resizeTimer = 0;
     window.addEventListener("resize", function () {

@@ -75,6 +75,12 @@ else (async () => {
         window.__csp.push(e.violatedDirective + " " + e.blockedURI + " " +
           (e.sourceFile || "") + ":" + e.lineNumber);
       });
+      // the chart as the page is parsed, before any answer
+      document.addEventListener("DOMContentLoaded", () => {
+        const c = document.getElementById("chart");
+        window.__loading = { note: document.getElementById("chart-note").textContent,
+          height: c.hidden ? 0 : c.getBoundingClientRect().height };
+      });
     });
     const requests = [];
     page.on("request", (r) => requests.push({ url: r.url(), headers: r.headers() }));
@@ -86,6 +92,12 @@ else (async () => {
     const resp = await page.goto(BASE + "/", { waitUntil: "networkidle0" });
     check(resp.status() === 200, "GET / in the browser: 200", resp.status());
     await page.waitForSelector("body[data-updates]", { timeout: 10000 });
+    await checkLayoutShift(browser);
+    const loading = await page.evaluate(() => window.__loading);
+    check(/^Loading/.test(loading.note) && !/No data/.test(loading.note) && loading.height >= 240,
+      "while it loads the chart says so and keeps its room", JSON.stringify(loading));
+    const desc = await page.$eval("meta[name=description]", (m) => m.content).catch(() => "");
+    check(desc.length >= 50 && /lit/i.test(desc), "the page has a meta description", desc);
 
     // ---- the verdict ----
     const want = summary.price_direction === "rising" && summary.sentiment_direction === "rising" ? "Lit"
@@ -218,6 +230,18 @@ else (async () => {
       check(tipNow[0] === "visible" && tipNow[1] === "23", "hovering a point shows its values", JSON.stringify(tipNow));
       await page.mouse.move(1, 1);
       await page.focus("#update");
+
+      // the axes: round values; the date under the first hour and where a day begins
+      await checkYTicks(page, h);
+      const xt = await page.$$eval("#chart text.tick:not(.price):not(.sentiment)", (ts) => ts.map((t) => ({
+        time: t.getAttribute("data-time"), date: t.querySelector(".date") ? t.querySelector(".date").textContent : "" })));
+      const M = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+      const midnight = new Set(h.map((r) => r.time.slice(0, 10))).size > 1;
+      check(xt.length >= 4 && xt.every((t, i) => t.date === (i === 0 || t.time.slice(0, 10) !== xt[i - 1].time.slice(0, 10) ?
+        M[+t.time.slice(5, 7) - 1] + " " + +t.time.slice(8, 10) : "")) &&
+        xt.filter((t) => t.date).length === (midnight ? 2 : 1),
+      `the x axis dates its first hour and the first after midnight (the 24 hours ${midnight ? "cross" : "do not cross"} midnight)`,
+      JSON.stringify(xt));
     } else {
       const note = await page.$eval("#chart-note", (e) => e.textContent);
       check(/not available/.test(note), "without /history the page says the chart is not available", note);
@@ -238,6 +262,14 @@ else (async () => {
     const kept = await page.evaluate(() => document.querySelector("#hours tbody tr").__mark === 1 &&
       document.getElementById("verdict").textContent.trim());
     check(kept === want, "the page updates in place (no redraw of unchanged rows)", String(kept));
+    const same = await page.waitForFunction(() => /^No new data since \d\d:\d\d UTC\.$/.test(document.getElementById("live").textContent),
+      { timeout: 3000 }).then(() => true, () => false);
+    const said = await page.evaluate(() => {
+      const c = document.getElementById("checked");
+      return { live: document.getElementById("live").textContent, shown: c.textContent, h: c.getBoundingClientRect().height };
+    });
+    check(same && said.shown === said.live && said.h > 0,
+      "\"Update now\" with nothing new says so, in the live region and on the page", JSON.stringify(said));
 
     // ---- no console error, no CSP violation (a missing /history's 404 aside) ----
     const csp = await page.evaluate(() => window.__csp);
@@ -251,7 +283,8 @@ else (async () => {
     await wait(400);        // the chart redraws for the new width
     const overflow = await page.evaluate(() => document.documentElement.scrollWidth);
     const inner = await page.evaluate(() => Array.from(document.querySelectorAll("main *"))
-      .filter((e) => e.scrollWidth > e.clientWidth + 1 && getComputedStyle(e).overflowX !== "visible")
+      .filter((e) => e.scrollWidth > e.clientWidth + 1 && getComputedStyle(e).overflowX !== "visible" &&
+        !e.classList.contains("sr-only"))
       .map((e) => e.tagName + "." + e.className));
     check(overflow <= 360 && inner.length === 0, "nothing is wider than a 360 px screen, nothing scrolls sideways",
       `scrollWidth ${overflow}; ${inner.join(" ")}`);
@@ -265,9 +298,34 @@ else (async () => {
     await page.screenshot({ path: path.join(OUT, "dashboard-dark-1280x800.png") });
     await page.emulateMediaFeatures([{ name: "prefers-color-scheme", value: "light" }]);
 
+    // ---- a phone: tap a point; the stale note one line, all of it for a screen reader ----
+    const phone = await browser.newPage();
+    await phone.setViewport({ width: 360, height: 740, hasTouch: true, isMobile: true });
+    await phone.goto(BASE + "/", { waitUntil: "networkidle0" });
+    await phone.waitForSelector("body[data-updates]", { timeout: 10000 });
+    const compact = await phone.evaluate(() => {
+      const b = document.getElementById("stale"), sr = document.getElementById("stale-sr");
+      return { h: b.getBoundingClientRect().height, open: b.querySelector("details").open,
+        sr: sr.textContent, srShown: getComputedStyle(sr).display !== "none" && !sr.closest("[aria-hidden=true]") };
+    });
+    check(compact.h > 0 && compact.h <= 740 * 0.1 && !compact.open && compact.srShown &&
+      /frozen/.test(compact.sr) && /SentiCrypt v1/.test(compact.sr),
+    `on a phone the stale note is short (${Math.round(compact.h)} px of 740, the rest behind "details") and a screen reader gets all of it`,
+    JSON.stringify(compact));
+    await phone.screenshot({ path: path.join(OUT, "dashboard-phone-360x740.png") });
+    if (haveHistory) {
+      const note = await phone.$eval("#chart-note", (e) => e.textContent);
+      await phone.tap("#chart .pt:nth-of-type(10) .hit");
+      const tapped = await phone.$eval("#chart .tip", (t) => [t.getAttribute("visibility"), t.getAttribute("data-index")]);
+      check(/^Tap /.test(note) && tapped[0] === "visible" && tapped[1] === "9",
+        "on a phone the note says to tap a point, and a tap shows its values", JSON.stringify({ note, tapped }));
+    }
+    await phone.close();
+
     // ---- 503 no data: the series and the caches gone ----
     const keys = redis("--scan", "--pattern", PREFIX + ":*").split("\n").filter(Boolean);
     if (keys.length) redis("del", ...keys);
+    await wait(1500);     // past the microcache's second
     errors.length = 0;
     await page.reload({ waitUntil: "networkidle0" });
     await page.waitForSelector("body[data-updates]", { timeout: 10000 });
@@ -369,6 +427,7 @@ async function dayMode() {
     await page.waitForSelector("body[data-updates]", { timeout: 10000 });
 
     // ---- first the live feeds with a sentiment three days behind ----
+    await checkLayoutShift(browser);
     const health = (await getJSON("/healthz")).body;
     const old = await verdictLook(page);
     const banner = await page.evaluate(() => {
@@ -384,7 +443,7 @@ async function dayMode() {
       !/frozen/.test(banner.text) && !/price/.test(banner.text),
     "the stale banner names the stale series and its source (not the frozen v1 feed)", JSON.stringify(banner));
     check(old.stale === "true" && old.word === old.muted && old.word !== old.lively &&
-      /old data: the sentiment stopped moving/.test(old.note),
+      /old data: the sentiment stopped moving/i.test(old.note),
     "the verdict is dimmed (the muted colour) and says what is old", JSON.stringify(old));
     await page.screenshot({ path: path.join(OUT, "dashboard-days-stale-1280x800.png") });
 
@@ -485,6 +544,7 @@ async function dayMode() {
     `the shaded window covers the verdict's days ${exp[0].time.slice(0, 10)} to ${exp[exp.length - 1].time.slice(0, 10)}`, JSON.stringify(w));
     check(chart.ticks.length >= 3 && chart.ticks.every((x) => /^[A-Z][a-z]{2} \d{1,2}$/.test(x)),
       "the x axis is dates", JSON.stringify(chart.ticks));
+    await checkYTicks(page, h);
 
     // today's v2 object and the open candle: no stale banner
     const stale = await page.$eval("#stale", (b) => b.hidden);
@@ -513,4 +573,71 @@ async function dayMode() {
   } finally {
     await browser.close();
   }
+}
+
+// The page's cumulative layout shift at a viewport, in a fresh tab: the
+// 'layout-shift' entries (buffered, none after an input) from navigation
+// through the first update and a second one started by script (a click
+// from script is no input).  Returns {cls, updates, top: the largest
+// shifts and what moved}.
+async function layoutShift(browser, width, height) {
+  const page = await browser.newPage();
+  try {
+    await page.evaluateOnNewDocument(() => {
+      window.__shifts = [];
+      new PerformanceObserver((list) => {
+        for (const e of list.getEntries()) {
+          if (e.hadRecentInput) continue;
+          window.__shifts.push({ value: e.value, at: Math.round(e.startTime),
+            nodes: (e.sources || []).map((s) => s.node ? (s.node.id || s.node.className || s.node.nodeName) : "?") });
+        }
+      }).observe({ type: "layout-shift", buffered: true });
+    });
+    await page.setViewport({ width, height });
+    await page.emulateMediaFeatures([{ name: "prefers-color-scheme", value: "light" }]);
+    await page.goto(BASE + "/", { waitUntil: "networkidle0" });
+    await page.waitForSelector("body[data-updates]", { timeout: 10000 });
+    await wait(300);
+    await page.evaluate(() => document.getElementById("update").click());
+    await page.waitForFunction(() => +document.body.getAttribute("data-updates") >= 2, { timeout: 10000 });
+    await wait(500);
+    const shifts = await page.evaluate(() => window.__shifts);
+    return { cls: shifts.reduce((a, s) => a + s.value, 0),
+      updates: await page.$eval("body", (b) => +b.getAttribute("data-updates")),
+      top: shifts.sort((a, b) => b.value - a.value).slice(0, 4)
+        .map((s) => s.value.toFixed(3) + "@" + s.at + "ms:" + s.nodes.join(",")).join(" ") };
+  } finally {
+    await page.close();
+  }
+}
+
+// Layout shift under 0.1 on a phone and on a desktop screen.
+async function checkLayoutShift(browser) {
+  for (const [w, h] of [[360, 740], [1280, 800]]) {
+    const r = await layoutShift(browser, w, h);
+    check(r.cls < 0.1 && r.updates >= 2,
+      `the cards do not move as the data arrives: layout shift ${r.cls.toFixed(3)} < 0.1 at ${w}x${h} (load and two updates)`,
+      r.top);
+  }
+}
+
+// The y axes' ticks: evenly spaced by a round step (1, 2 or 5 times a power
+// of ten), from at or below the lowest value to at or above the highest,
+// no more than a step beyond either.
+async function checkYTicks(page, rows) {
+  const ticks = await page.evaluate(() => ["price", "sentiment"].map((c) =>
+    Array.from(document.querySelectorAll("#chart text.tick." + c)).map((e) => [+e.getAttribute("data-value"), e.textContent])));
+  ["price", "sentiment"].forEach((f, j) => {
+    const vals = rows.map((r) => r[f]).filter((v) => v != null);
+    const lo = Math.min(...vals), hi = Math.max(...vals);
+    const t = ticks[j].map((x) => x[0]).sort((a, b) => a - b);
+    const step = t[1] - t[0];
+    const mag = Math.pow(10, Math.floor(Math.log10(step) + 1e-9));
+    const round = [1, 2, 5, 10].some((k) => Math.abs(step / mag - k) < 1e-6);
+    const even = t.every((v, i) => i === 0 || Math.abs(v - t[i - 1] - step) < step * 1e-6);
+    const multiples = t.every((v) => Math.abs(v / step - Math.round(v / step)) < 1e-6);
+    check(t.length >= 3 && round && even && multiples && t[0] <= lo && t[0] > lo - step &&
+      t[t.length - 1] >= hi && t[t.length - 1] < hi + step,
+    `the ${f} axis: round ticks every ${+step.toPrecision(6)} covering ${lo} to ${hi}`, JSON.stringify(ticks[j]));
+  });
 }
