@@ -70,6 +70,14 @@ for p in /nope /index.html; do
 	st=$(req GET $p -H 'Origin: https://app.example')
 	check "GET $p: 404, no CORS ($st)" test "$st:$(hdr Access-Control-Allow-Origin)" = "404:"
 done
+# nginx's locations are case-sensitive (and so is the path of HTTP): another
+# spelling of a resource is a 404 without its headers
+for p in /IS-BITCOIN-LIT /History /APP.JS; do
+	st=$(req GET $p -H 'Origin: https://app.example')
+	check "GET $p: 404, no CORS, nor the page's CSP or caching ($st)" \
+		test "$st:$(hdr Access-Control-Allow-Origin):$(hdr Cache-Control):$(hdr Content-Security-Policy)" = \
+		"404:::default-src 'none'; frame-ancestors 'none'"
+done
 st=$(req GET "/refresh?$(head -c 20000 /dev/zero | tr '\0' a)" -H 'Origin: https://app.example')
 check "a request line too long to read: 414, no CORS ($st)" \
 	test "$st:$(hdr Access-Control-Allow-Origin)" = "414:"
