@@ -312,6 +312,31 @@ check "start starts the loop again, and only it" \
 	bash -c "grep -q 'started loop' '$T/start.log' && ! grep -q 'started api' '$T/start.log'"
 check "status: all run" bash -c "/usr/sbin/isbitcoinlit-spawn status >/dev/null"
 
+# a setting changed after config, as docs/deployment.md says: setup set,
+# then spawn restart; the summary follows (four hours, no Redis cache)
+rows() { req GET /is-bitcoin-lit >/dev/null; grep -o '"time":' "$T/b" | wc -l; }
+out=$(/usr/sbin/isbitcoinlit-setup set ISBITCOINLIT_WINDOWW=4 2>&1)
+check "setup set refuses a name no program reads (exit $?)" \
+	grep -q 'neither isbitcoinlit-api nor isbitcoinlit-refresh reads it' <<<"$out"
+/usr/sbin/isbitcoinlit-setup set ISBITCOINLIT_WINDOW=4 ISBITCOINLIT_CACHE=off >"$T/set.log" 2>&1
+check "setup set writes the settings it is given (exit $?)" bash -c \
+	"grep -qx ISBITCOINLIT_WINDOW=4 /etc/isbitcoinlit/isbitcoinlit.env &&
+	 grep -qx ISBITCOINLIT_CACHE=off /etc/isbitcoinlit/isbitcoinlit.env"
+check "and keeps isbitcoinlit.env 640 root isbitcoinlit ($(mode /etc/isbitcoinlit/isbitcoinlit.env))" \
+	test "$(mode /etc/isbitcoinlit/isbitcoinlit.env)" = "640 root isbitcoinlit"
+check "the summary has three hours before the restart ($(rows))" test "$(rows)" = 3
+/usr/sbin/isbitcoinlit-spawn restart >"$T/restart.log" 2>&1
+check "spawn restart stops and starts all three (exit $?)" bash -c \
+	"grep -q 'started api' '$T/restart.log' && grep -q 'started loop' '$T/restart.log' &&
+	 /usr/sbin/isbitcoinlit-spawn status >/dev/null"
+wait_for 10 eval '[ "$(rows)" = 4 ]'
+check "after the restart the summary has the four hours of ISBITCOINLIT_WINDOW=4 ($(rows))" \
+	test "$(rows)" = 4
+/usr/sbin/isbitcoinlit-setup set ISBITCOINLIT_WINDOW= ISBITCOINLIT_CACHE= >>"$T/set.log" 2>&1
+/usr/sbin/isbitcoinlit-spawn restart >>"$T/restart.log" 2>&1
+wait_for 10 eval '[ "$(rows)" = 3 ]'
+check "an empty value is the default again: three hours ($(rows))" test "$(rows)" = 3
+
 # the site: bad input refused, a placeholder never left
 site_sum() { cat /etc/nginx/sites-available/isbitcoinlit /etc/isbitcoinlit/nginx/* | md5sum; }
 before=$(site_sum)
