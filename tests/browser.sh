@@ -43,21 +43,28 @@ check "the page is revalidated (no-cache, ETag)" \
 www_bytes=$(cat "$top_srcdir"/www/* | wc -c)
 check "the page's files are under 50 kB ($www_bytes bytes)" test "$www_bytes" -lt 51200
 
-mkdir -p "$T/profile"
-BASE=$BASE CHROMIUM=$CHROMIUM ARTIFACTS=$ART PROFILE=$T/profile RCLI=$RCLI \
-    NODE_PATH=$NPM_DIR/node_modules \
-    timeout 300 node "$top_srcdir/tests/browser/browser.js" >"$T/browser.out" 2>"$T/browser.err"
-rc=$?
-while IFS=$'\t' read -r kind what detail; do
-	case $kind in
-	OK) ok "$what" ;;
-	NOK) nok "$what" "$detail" ;;
-	SKIP) skip "$what" "$detail" ;;
-	*) echo "# $kind $what $detail" ;;
-	esac
-done <"$T/browser.out"
-check "the browser script exits 0 (status $rc)" test "$rc" = 0
-[ "$rc" = 0 ] || sed 's/^/#   /' "$T/browser.err" | head -n 40
+# browse LABEL PROFILE [ARG]: browser.js [ARG] against the stack, with a
+# profile of its own; its lines as TAP, each "LABEL" first
+browse() {
+	local label=$1 rc
+	mkdir -p "$T/$2"
+	BASE=$BASE CHROMIUM=$CHROMIUM ARTIFACTS=$ART PROFILE=$T/$2 RCLI=$RCLI \
+	    NODE_PATH=$NPM_DIR/node_modules \
+	    timeout 300 node "$top_srcdir/tests/browser/browser.js" ${3:+"$3"} \
+	    >"$T/browser.out" 2>"$T/browser.err"
+	rc=$?
+	while IFS=$'\t' read -r kind what detail; do
+		case $kind in
+		OK) ok "$label$what" ;;
+		NOK) nok "$label$what" "$detail" ;;
+		SKIP) skip "$label$what" "$detail" ;;
+		*) echo "# $kind $what $detail" ;;
+		esac
+	done <"$T/browser.out"
+	check "${label}the browser script exits 0 (status $rc)" test "$rc" = 0
+	[ "$rc" = 0 ] || sed 's/^/#   /' "$T/browser.err" | head -n 40
+}
+browse "" profile
 
 # The same page on a stack with day buckets reading the live feeds, as the
 # README's one line runs it: Kraken's candles up to now for the price,
@@ -73,21 +80,7 @@ make_kraken_feed "$T/kraken.json" "$T/kraken.samples" $(( $(date -u +%s) / 3600 
 chmod 0644 "$T"/v2*.json "$T/kraken.json"
 export ISBITCOINLIT_UPSTREAM_URL=file://$T/v2.json ISBITCOINLIT_PRICE_URL=file://$T/kraken.json
 stack_up
-mkdir -p "$T/profile-days"
-BASE=$BASE CHROMIUM=$CHROMIUM ARTIFACTS=$ART PROFILE=$T/profile-days RCLI=$RCLI \
-    FRESH_FEED=$T/v2-today.json LIVE_FEED=$T/v2.json NODE_PATH=$NPM_DIR/node_modules \
-    timeout 300 node "$top_srcdir/tests/browser/browser.js" day >"$T/browser.out" 2>"$T/browser.err"
-rc=$?
-while IFS=$'\t' read -r kind what detail; do
-	case $kind in
-	OK) ok "day mode: $what" ;;
-	NOK) nok "day mode: $what" "$detail" ;;
-	SKIP) skip "day mode: $what" "$detail" ;;
-	*) echo "# $kind $what $detail" ;;
-	esac
-done <"$T/browser.out"
-check "day mode: the browser script exits 0 (status $rc)" test "$rc" = 0
-[ "$rc" = 0 ] || sed 's/^/#   /' "$T/browser.err" | head -n 40
+FRESH_FEED=$T/v2-today.json LIVE_FEED=$T/v2.json browse "day mode: " profile-days day
 echo "# screenshots in $ART"
 
 finish
