@@ -301,6 +301,22 @@ check "refresh.log holds the responder's refreshes" grep -q 'refresh ok' /var/lo
 check "the logs: 640 root adm ($(mode /var/log/isbitcoinlit/api.log))" \
 	test "$(mode /var/log/isbitcoinlit/api.log)" = "640 root adm"
 
+# the logs rotate by the installed logrotate file, and the programs write
+# on into the same names without a restart (copytruncate)
+if command -v logrotate >/dev/null; then
+	check "logrotate -d reads the installed file and its logs" bash -c \
+		"logrotate -d /etc/logrotate.d/isbitcoinlit 2>&1 | grep -q 'considering log /var/log/isbitcoinlit/refresh.log'"
+	logrotate -f -s "$T/logrotate.state" /etc/logrotate.d/isbitcoinlit
+	check "a rotation moves refresh.log's lines to refresh.log.1 and empties it" bash -c \
+		"grep -q 'refresh ok' /var/log/isbitcoinlit/refresh.log.1 &&
+		 ! grep -q 'refresh ok' /var/log/isbitcoinlit/refresh.log"
+	req POST /refresh -H "Authorization: Bearer $TOKEN" >/dev/null
+	check "the refresh responder writes on into refresh.log" \
+		wait_for 5 grep -q 'refresh ok' /var/log/isbitcoinlit/refresh.log
+else
+	skip "the logs rotate by the installed logrotate file" "no logrotate (deploy/install-deps run)"
+fi
+
 # start again what stopped
 old=$(cat /run/isbitcoinlit/loop.pid)
 kill -TERM "$old"
