@@ -13,7 +13,6 @@
 #include <time.h>
 
 #include "cfg.h"
-#include "conn.h"
 #include "docs.h"
 #include "fmt.h"
 #include "history.h"
@@ -35,10 +34,9 @@ static struct cfg cfg;
 static struct docs docs;
 
 struct worker {
-	struct conn *conn;	/* REDIS_URL: cache writes, fallback reads */
-	struct store st;
-	struct conn *rconn;	/* REDIS_READ_URL, or NULL */
-	struct store rst;
+	struct store st;	/* REDIS_URL: cache writes, fallback reads */
+	struct store rst;	/* REDIS_READ_URL, when replica */
+	int replica;		/* rst is open */
 	int64_t empty_warned_ms;	/* when an empty replica was last logged */
 	struct metrics *metrics;	/* the pool's counters (shared) */
 };
@@ -60,17 +58,18 @@ worker_open(void *ctx)
 {
 	struct worker *w = ctx;
 
-	w->rconn = NULL;
+	w->replica = 0;
 	w->empty_warned_ms = 0;
-	if (store_open(&cfg, cfg.redis_url, &w->conn, &w->st) < 0)
+	if (store_open(&cfg, cfg.redis_url, &w->st) < 0)
 		return -1;
-	if (cfg.redis_read_url != NULL && store_open(&cfg, cfg.redis_read_url,
-	    &w->rconn, &w->rst) < 0) {
-		store_close(&w->conn, &w->st);
-		return -1;
+	if (cfg.redis_read_url != NULL) {
+		if (store_open(&cfg, cfg.redis_read_url, &w->rst) < 0) {
+			store_close(&w->st);
+			return -1;
+		}
+		w->replica = 1;
+		store_set_breaker(&w->rst, cfg.redis_read_retry_ms);
 	}
-	if (w->rconn != NULL)
-		conn_set_breaker(w->rconn, cfg.redis_read_retry_ms);
 	return 0;
 }
 
@@ -79,9 +78,9 @@ worker_close(void *ctx)
 {
 	struct worker *w = ctx;
 
-	if (w->rconn != NULL)
-		store_close(&w->rconn, &w->rst);
-	store_close(&w->conn, &w->st);
+	if (w->replica)
+		store_close(&w->rst);
+	store_close(&w->st);
 }
 
 /*
@@ -93,19 +92,19 @@ readers(struct worker *w, struct store *from[2])
 {
 	int n = 0;
 
-	if (w->rconn != NULL)
+	if (w->replica)
 		from[n++] = &w->rst;
 	from[n++] = &w->st;
 	return n;
 }
 
-/* The replica's breaker logs its own failures, once (conn.h). */
+/* The replica's breaker logs its own failures, once (store.h). */
 static void
 reader_failed(struct worker *w, int i, int n, const struct error *err)
 {
 	if (err->code != STORE_ENOMEM)
 		metrics_redis_error(w->metrics);
-	if (i + 1 < n && !conn_breaker_failed(w->rconn))
+	if (i + 1 < n && !store_breaker_failed(&w->rst))
 		log_warn("replica read failed, reading from the master "
 		    "error=\"%s\"", err->text);
 }

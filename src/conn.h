@@ -3,9 +3,11 @@
  * URL it was given (the primary's, and the API's read replica's when
  * set).  Each keeps one context, made on first use and remade after any
  * failure, and follows Sentinel failovers and Cluster redirections (an ASK
- * opens a short-lived second context).  The URL grammar is redis_url.h;
- * conn.c (the transport) and topology.c (where the data is) implement
- * this header and share the private conn_impl.h.
+ * opens a short-lived second context).  The URL grammar is redis_url.h.
+ * In layers, each over the one below: conn.c and conn_script.c implement
+ * this header; topology.c (where the data is) finds the server; conn_net.c
+ * (the transport) talks to it.  They share conn_net.h, the transport's
+ * private header, which holds struct conn.
  */
 #ifndef ISBITCOINLIT_CONN_H
 #define ISBITCOINLIT_CONN_H

@@ -31,20 +31,19 @@
 static struct cfg cfg;
 
 struct worker {
-	struct conn *conn;
 	struct store st;
 };
 
 static int
 worker_open(struct worker *w)
 {
-	return store_open(&cfg, cfg.redis_url, &w->conn, &w->st);
+	return store_open(&cfg, cfg.redis_url, &w->st);
 }
 
 static void
 worker_close(struct worker *w)
 {
-	store_close(&w->conn, &w->st);
+	store_close(&w->st);
 }
 
 static void

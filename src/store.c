@@ -236,39 +236,6 @@ store_key(const struct store *st, const char *suffix)
 	return key_join(st->prefix, suffix);
 }
 
-int
-store_open(const struct cfg *cfg, const char *text, struct conn **conn,
-    struct store *st)
-{
-	struct redis_url url;
-	struct error err;
-
-	memset(st, 0, sizeof(*st));
-	*conn = NULL;
-	if (redis_url_parse(text, &url, &err) < 0) {
-		log_error("%s", err.text);	/* validated at start-up already */
-		return -1;
-	}
-	*conn = conn_new(&url, cfg->redis_timeout_ms);
-	redis_url_free(&url);
-	if (*conn == NULL || store_init(st, *conn, cfg->timeseries,
-	    cfg->key_prefix, cfg->retention_s) < 0) {
-		log_error("out of memory");
-		conn_free(*conn);
-		*conn = NULL;
-		return -1;
-	}
-	return 0;
-}
-
-void
-store_close(struct conn **conn, struct store *st)
-{
-	store_fini(st);
-	conn_free(*conn);
-	*conn = NULL;
-}
-
 void
 store_fini(struct store *st)
 {
@@ -316,30 +283,6 @@ store_check_layout(struct store *st, struct error *err)
 		    st->prefix, st->prefix);
 	st->layout_ok = 1;
 	return 0;
-}
-
-int
-store_startup_check(const struct cfg *cfg)
-{
-	struct conn *conn;
-	struct store st;
-	struct error err;
-	int rc = 0;
-
-	if (store_prefix_hash_tagged(cfg->key_prefix))
-		return 0;
-	if (store_open(cfg, cfg->redis_url, &conn, &st) < 0)
-		return -1;
-	if (store_check_layout(&st, &err) < 0) {
-		if (err.code == STORE_ECONFIG) {
-			log_error("%s", err.text);
-			rc = -1;
-		} else
-			log_info("cluster check postponed, Redis not reachable "
-			    "yet error=\"%s\"", err.text);
-	}
-	store_close(&conn, &st);
-	return rc;
 }
 
 const char *

@@ -63,7 +63,8 @@ enum store_status {
 
 struct store {
 	const struct store_ops *ops;	/* NULL until the backend is known */
-	struct conn *conn;		/* borrowed */
+	struct conn *conn;		/* borrowed (store_init()) */
+	int owns_conn;			/* store_open()'s: store_close() frees it */
 	enum cfg_timeseries wanted;
 	int64_t retention_ms;		/* 0: keep everything */
 	char *key[STORE_NSERIES];	/* <prefix>:price:mean:30s, ... */
@@ -127,14 +128,30 @@ int store_init(struct store *st, struct conn *conn, enum cfg_timeseries wanted,
 void store_fini(struct store *st);
 
 /*
- * Make the connection to url (cfg->redis_url, or the read URL) and the
- * store a program's process uses, from its configuration (no I/O: the
- * first command connects).  Returns 0, or -1 after logging why; *conn is
- * then NULL.  Release with store_close().
+ * Make the store a program's process uses, from its configuration, with a
+ * connection of its own to url (cfg->redis_url, or the read URL); no I/O:
+ * the first command connects.  Returns 0, or -1 after logging why.
+ * Release with store_close(), which frees the connection too.
  */
-int store_open(const struct cfg *cfg, const char *url, struct conn **conn,
-    struct store *st);
-void store_close(struct conn **conn, struct store *st);
+int store_open(const struct cfg *cfg, const char *url, struct store *st);
+void store_close(struct store *st);
+
+/*
+ * A circuit breaker on the store's connection, for a server that may be
+ * slow or gone, such as a read replica with a fallback: after a command
+ * fails to reach it, every command fails at once for retry_ms, then one is
+ * sent again.  The first failure is logged as a warning, and nothing more
+ * until the server answers again (logged too).  retry_ms 0: off (the
+ * default).
+ */
+void store_set_breaker(struct store *st, long retry_ms);
+
+/*
+ * Did the store's last command fail in the breaker (the failure that
+ * opened it, logged already, or one refused while it is open)?  A caller
+ * that logs failures leaves these out, so the log says it once.
+ */
+int store_breaker_failed(const struct store *st);
 
 /*
  * 1 when every key made from prefix hashes to one Redis Cluster slot: it

@@ -1,7 +1,6 @@
 /*
  * The store's plain keys: the cached documents (at the keys src/docs.c
- * names), the refresh's single-flight lock (<prefix>:refresh:lock), and the
- * replicas' acknowledgement of the writes made on the store's connection.
+ * names) and the refresh's single-flight lock (<prefix>:refresh:lock).
  */
 #include "config.h"
 
@@ -215,20 +214,4 @@ store_lock_extend(struct store *st, const char *token, long ttl_ms,
 out:
 	freeReplyObject(r);
 	return rc;
-}
-
-unsigned long
-store_connection(const struct store *st)
-{
-	return conn_generation(st->conn);
-}
-
-long long
-store_wait_replicas(struct store *st, int n, long ms, struct error *err)
-{
-	long long got = conn_wait_replicas(st->conn, n, ms);
-
-	if (got < 0)
-		error_set(err, STORE_EREDIS, "%s", conn_error(st->conn));
-	return got;
 }

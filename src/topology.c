@@ -1,7 +1,8 @@
 /*
  * Where the data is: the master named by the sentinels (and checked with
  * ROLE), and the cluster node that owns a slot (MOVED, ASK, TRYAGAIN and
- * READONLY followed).  The transport it runs on is conn.c.
+ * READONLY followed), and the connect to it: this layer decides which
+ * server, and hands the transport (conn_net.c) where to connect.
  */
 #include "config.h"
 
@@ -12,8 +13,10 @@
 #include <strings.h>
 #include <unistd.h>
 
-#include "conn_impl.h"
+#include "conn.h"
+#include "conn_net.h"
 #include "log.h"
+#include "topology.h"
 
 /*
  * TRYAGAIN (a multi-key command on a slot being migrated) is retried after
@@ -33,7 +36,13 @@
 /* Most names of cluster nodes kept (a node has up to three). */
 #define KNOWN_MAX 4096
 
-int
+/*
+ * Ask the sentinels, the one that answered last first, where the master
+ * is, all within c's timeout; point c->node there.  Returns 0, or -1 with
+ * c->err set; a lookup that found no master is remembered for a moment,
+ * and fails at once meanwhile.
+ */
+static int
 topo_sentinel_resolve(struct conn *c)
 {
 	const char *argv[] = { "SENTINEL", "get-master-addr-by-name",
@@ -94,7 +103,8 @@ topo_sentinel_resolve(struct conn *c)
 	return -1;
 }
 
-int
+/* With Sentinel: is the server on c->ctx the master?  Returns 0 or -1. */
+static int
 topo_role_check(struct conn *c)
 {
 	const char *argv[] = { "ROLE" };
@@ -297,7 +307,12 @@ topo_known_refresh(struct conn *c, char *why, size_t whylen)
 	return rc;
 }
 
-int
+/*
+ * With several seeds: is the server on c->ctx a cluster node (it lists
+ * the cluster's nodes)?  Several seeds of servers that are not one cluster
+ * would split the data.  Returns 0, or -1 with c->err set.
+ */
+static int
 topo_seed_check(struct conn *c)
 {
 	char where[CONN_WHERE_MAX], why[300] = "";
@@ -309,6 +324,108 @@ topo_seed_check(struct conn *c)
 	    "of one Redis Cluster, but %s is not: %s", c->url.nseeds, where,
 	    why);
 	return -1;
+}
+
+/*
+ * Point the URL's address (c->url.host, port) at seed i.  Returns 0 or
+ * -1 (out of memory, c->err set).
+ */
+static int
+topo_use_seed(struct conn *c, size_t i)
+{
+	char *h;
+
+	if (c->url.seeds[i].host == c->url.host ||
+	    strcmp(c->url.seeds[i].host, c->url.host) == 0) {
+		c->url.port = c->url.seeds[i].port;
+		c->seed = i;
+		return 0;
+	}
+	if ((h = strdup(c->url.seeds[i].host)) == NULL) {
+		error_set(&c->err, 0, "out of memory");
+		return -1;
+	}
+	free(c->url.host);
+	c->url.host = h;
+	c->url.port = c->url.seeds[i].port;
+	c->seed = i;
+	return 0;
+}
+
+/*
+ * Connect to the URL's address: its socket, or its seeds, the one that
+ * answered last first, all within c's timeout.  Returns a context (with
+ * c's own timeout) or NULL with c->err set.
+ */
+static redisContext *
+topo_open_url(struct conn *c)
+{
+	size_t n = c->url.nseeds;
+	int64_t deadline = conn_now_ms() + conn_timeout_ms(c);
+	redisContext *ctx = NULL;
+
+	if (c->url.path != NULL || n == 0)
+		return conn_ctx_open(c, c->url.host, c->url.port, c->url.path,
+		    CONN_AUTH_DATA, 0);
+	for (size_t k = 0; k < n && ctx == NULL; k++) {
+		size_t i = (c->seed + k) % n;
+		long ms = conn_share(deadline, n - k);
+
+		if (ms == 0)
+			break;
+		ctx = conn_ctx_open(c, c->url.seeds[i].host,
+		    c->url.seeds[i].port, NULL, CONN_AUTH_DATA, ms);
+		if (ctx != NULL && (topo_use_seed(c, i) < 0 ||
+		    redisSetTimeout(ctx, c->tv) != REDIS_OK)) {
+			redisFree(ctx);
+			return NULL;
+		}
+	}
+	if (ctx == NULL && n > 1)
+		error_prefix(&c->err, "none of the %zu seeds answered within "
+		    "%ld ms; the last: ", n, conn_timeout_ms(c));
+	return ctx;
+}
+
+/*
+ * Connect to the master the sentinels name (checked with ROLE), else to
+ * the cluster node a MOVED pointed at, else to the URL's address.
+ * Returns 0, or -1 with c->err set.
+ */
+static int
+topo_connect(struct conn *c)
+{
+	if (c->url.master != NULL && topo_sentinel_resolve(c) < 0)
+		return -1;
+	c->on_url = 0;
+	if (c->node.host != NULL)
+		c->ctx = conn_ctx_open(c, c->node.host, c->node.port, NULL,
+		    CONN_AUTH_DATA, 0);
+	/*
+	 * With Cluster, when the node that had our slot does not answer, the
+	 * URL's node may name its successor (MOVED); the node is kept for the
+	 * next connect in case it is the URL's node that is gone.
+	 */
+	if (c->ctx == NULL && c->url.master == NULL) {
+		if (c->node.host != NULL)
+			snprintf(c->node_err, sizeof(c->node_err), "%.200s",
+			    c->err.text);
+		c->on_url = c->node.host != NULL;
+		c->ctx = topo_open_url(c);
+	}
+	if (c->ctx == NULL) {
+		if (c->url.master != NULL)
+			error_prefix(&c->err, "the master of \"%s\" that the "
+			    "sentinels name: ", c->url.master);
+		return -1;
+	}
+	if ((c->url.master != NULL && topo_role_check(c) < 0) ||
+	    (c->url.nseeds > 1 && !conn_at_node(c) && topo_seed_check(c) < 0)) {
+		conn_reset(c);
+		return -1;
+	}
+	c->generation++;
+	return 0;
 }
 
 /*
@@ -411,8 +528,8 @@ topo_pipeline(struct conn *c, size_t n, const int *argcs,
 		int again = 0, readonly = 0, port, hostless;
 		char host[REDIRECT_HOST_MAX];
 
-		if (conn_pipeline_once(c, n, argcs, argvs, argvlens,
-		    replies) < 0)
+		if (conn_pipeline_once(c, topo_connect, n, argcs, argvs,
+		    argvlens, replies) < 0)
 			return -1;
 		/* ASK: the command alone, on the node importing the slot. */
 		for (size_t i = 0; i < n && hop < CONN_MAX_REDIRECTS; i++) {

@@ -1,10 +1,12 @@
 /*
- * Private to the connection: struct conn and the functions that conn.c
- * (the transport) and topology.c (Sentinel and Cluster) call in each
- * other.  Only those two files include it; everything else uses conn.h.
+ * Private to the connection's files (conn*.c, topology.c): struct conn and
+ * the transport (conn_net.c), the layer the others stand on.  The
+ * transport reads the URL and c->node to know where to connect, and knows
+ * nothing of Sentinel or Cluster; topology.c decides which server
+ * (topology.h), and conn.c is the public face (conn.h).
  */
-#ifndef ISBITCOINLIT_CONN_IMPL_H
-#define ISBITCOINLIT_CONN_IMPL_H
+#ifndef ISBITCOINLIT_CONN_NET_H
+#define ISBITCOINLIT_CONN_NET_H
 
 #include <stddef.h>
 #include <stdint.h>
@@ -12,13 +14,14 @@
 
 #include <hiredis/hiredis.h>
 
-#include "conn.h"
 #include "errors.h"
+#include "redis_url.h"
 
 /* Room for a server's address in messages: "[v6]:port", "unix:/path". */
 #define CONN_WHERE_MAX 300
 
 struct conn {
+	/* the transport's: where to connect and the context there */
 	struct redis_url url;	/* our copy */
 	struct timeval tv;	/* connect and command timeout */
 	redisContext *ctx;	/* NULL: connect on the next command */
@@ -26,6 +29,11 @@ struct conn {
 	 * the sentinels, or the cluster node that owns our slot */
 	struct redis_node node;
 	int on_url;		/* ctx is at the URL's node all the same */
+	struct error err;	/* its text is what conn_error() returns */
+	/* connections made so far, ASK's one-command ones too */
+	unsigned long generation;
+
+	/* topology.c's: where the data is */
 	char node_err[256];	/* why node did not answer then */
 	size_t sentinel;	/* the sentinel that answered last */
 	/* with Cluster: the nodes the cluster lists (one entry per name a
@@ -33,15 +41,13 @@ struct conn {
 	 * is followed to; asked again on each MOVED */
 	struct redis_node *known;
 	size_t nknown;
-	struct error err;	/* its text is what conn_error() returns */
-	/* connections made so far, ASK's one-command ones too */
-	unsigned long generation;
 	size_t seed;		/* the cluster seed that answered last */
 	/* with Sentinel: no sentinel answered; until this (conn_now_ms())
 	 * a connect fails at once with sentinel_err */
 	int64_t sentinel_fail_until;
 	char sentinel_err[ERROR_TEXT_MAX];
-	/* the circuit breaker (conn_set_breaker()); retry_ms 0: off */
+
+	/* conn.c's: the circuit breaker (conn_set_breaker()); retry_ms 0: off */
 	long retry_ms;
 	int64_t open_until;	/* failed: no command is sent before this */
 	int broken;		/* the failure was logged; not yet answered */
@@ -55,7 +61,7 @@ enum conn_auth {
 	CONN_AUTH_DATA		/* the URL's user, password and database */
 };
 
-/* ---- conn.c: the transport ---- */
+/* ---- conn_net.c: the transport ---- */
 
 /* host:port into buf, with brackets around an IPv6 address. */
 void conn_node_name(const char *host, int port, char *buf, size_t len);
@@ -115,47 +121,22 @@ int conn_ctx_pipeline(redisContext *ctx, size_t n, const int *argcs,
     redisReply **replies);
 
 /*
- * One pipeline on c's current server, connecting as needed and sending
- * once more on a fresh connection if a reused one failed.  Returns 0 with
- * replies filled, or -1 (replies NULL, c->err set).  Redirections are not
- * looked at.
+ * Connect c->ctx to the server where the data is (topology.c's).  Returns
+ * 0, or -1 with c->err set.
  */
-int conn_pipeline_once(struct conn *c, size_t n, const int *argcs,
-    const char **const *argvs, const size_t *const *argvlens,
-    redisReply **replies);
+typedef int (*conn_open_fn)(struct conn *c);
+
+/*
+ * One pipeline on c's current server, connecting with open_fn as needed
+ * and sending once more on a fresh connection if a reused one failed.
+ * Returns 0 with replies filled, or -1 (replies NULL, c->err set).
+ * Redirections are not looked at.
+ */
+int conn_pipeline_once(struct conn *c, conn_open_fn open_fn, size_t n,
+    const int *argcs, const char **const *argvs,
+    const size_t *const *argvlens, redisReply **replies);
 
 /* Is r an error reply starting with prefix? */
 int conn_reply_is_error(const redisReply *r, const char *prefix);
-
-/* ---- topology.c: where the data is ---- */
-
-/*
- * Ask the sentinels, the one that answered last first, where the master
- * is, all within c's timeout; point c->node there.  Returns 0, or -1 with
- * c->err set; a lookup that found no master is remembered for a moment,
- * and fails at once meanwhile.
- */
-int topo_sentinel_resolve(struct conn *c);
-
-/* With Sentinel: is the server on c->ctx the master?  Returns 0 or -1. */
-int topo_role_check(struct conn *c);
-
-/*
- * With several seeds: is the server on c->ctx a cluster node (it lists
- * the cluster's nodes)?  Several seeds of servers that are not one cluster
- * would split the data.  Returns 0, or -1 with c->err set.
- */
-int topo_seed_check(struct conn *c);
-
-/* Free the cluster nodes c knows (c itself stays usable). */
-void topo_forget_nodes(struct conn *c);
-
-/*
- * conn_pipeline(): run the pipeline with conn_pipeline_once() and follow
- * MOVED, ASK, TRYAGAIN and READONLY.  Same return as conn_pipeline().
- */
-int topo_pipeline(struct conn *c, size_t n, const int *argcs,
-    const char **const *argvs, const size_t *const *argvlens,
-    redisReply **replies);
 
 #endif
