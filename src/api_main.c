@@ -13,6 +13,7 @@
 #include <time.h>
 
 #include "cfg.h"
+#include "clock.h"
 #include "docs.h"
 #include "fmt.h"
 #include "history.h"
@@ -116,7 +117,7 @@ reader_failed(struct worker *w, int i, int n, const struct error *err)
 static void
 reader_empty(struct worker *w, int i, int n)
 {
-	int64_t now = fmt_now_ms();
+	int64_t now = clock_now_ms();
 
 	if (i + 1 < n && now - w->empty_warned_ms >= EMPTY_WARN_MS) {
 		w->empty_warned_ms = now;
@@ -336,7 +337,7 @@ serve_doc(struct http_request *req, struct worker *w,
 		}
 		if (rc == 0)
 			rc = docs_compute(k, from[i], cfg.window_anchor,
-			    fmt_now_ms(), n, &rd, &err);
+			    clock_now_ms(), n, &rd, &err);
 		if (rc < 0)
 			reader_failed(w, i, nr, &err);
 		else if (rc == 0)
@@ -432,7 +433,7 @@ handle_health(struct http_request *req, void *ctx)
 	struct jw j;
 	char *body;
 	struct store *from[2], *used = NULL;
-	int64_t newest = 0, now = fmt_now_ms(), each[STORE_NSERIES] = { 0 };
+	int64_t newest = 0, now = clock_now_ms(), each[STORE_NSERIES] = { 0 };
 	int found = 0, ok = 0, n = readers(w, from), has[STORE_NSERIES] = { 0 };
 	int stale[STORE_NSERIES] = { 0 }, any_stale = 0;
 	char source[STORE_NSERIES][64];

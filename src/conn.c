@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/time.h>
 
+#include "clock.h"
 #include "conn.h"
 #include "conn_net.h"
 #include "log.h"
@@ -122,7 +123,7 @@ conn_pipeline(struct conn *c, size_t n, const int *argcs,
     redisReply **replies)
 {
 	char where[CONN_WHERE_MAX];
-	int64_t now = conn_now_ms();
+	int64_t now = clock_mono_ms();
 	int rc;
 
 	c->breaker_failed = 0;
@@ -140,7 +141,7 @@ conn_pipeline(struct conn *c, size_t n, const int *argcs,
 		return rc;
 	conn_where(c, where, sizeof(where));
 	if (rc < 0) {
-		c->open_until = conn_now_ms() + c->retry_ms;
+		c->open_until = clock_mono_ms() + c->retry_ms;
 		snprintf(c->open_err, sizeof(c->open_err), "%.200s",
 		    c->err.text);
 		if (!c->broken)

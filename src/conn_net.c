@@ -18,8 +18,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/time.h>
-#include <time.h>
 
+#include "clock.h"
 #include "conn_net.h"
 
 int
@@ -71,19 +71,10 @@ conn_where(const struct conn *c, char *buf, size_t len)
 		snprintf(buf, len, "master \"%s\"", c->url.master);
 }
 
-int64_t
-conn_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 long
 conn_share(int64_t deadline, size_t left)
 {
-	int64_t rest = deadline - conn_now_ms();
+	int64_t rest = deadline - clock_mono_ms();
 
 	if (rest <= 0 || left == 0)
 		return 0;

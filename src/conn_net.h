@@ -42,7 +42,7 @@ struct conn {
 	struct redis_node *known;
 	size_t nknown;
 	size_t seed;		/* the cluster seed that answered last */
-	/* with Sentinel: no sentinel answered; until this (conn_now_ms())
+	/* with Sentinel: no sentinel answered; until this (clock_mono_ms())
 	 * a connect fails at once with sentinel_err */
 	int64_t sentinel_fail_until;
 	char sentinel_err[ERROR_TEXT_MAX];
@@ -78,12 +78,9 @@ void conn_where(const struct conn *c, char *buf, size_t len);
  */
 int conn_set_node(struct conn *c, const char *host, int port);
 
-/* Milliseconds of a monotonic clock. */
-int64_t conn_now_ms(void);
-
 /*
  * The time for the next of left attempts that must all end by deadline
- * (conn_now_ms()): an equal share of what remains, so that a refused
+ * (clock_mono_ms()): an equal share of what remains, so that a refused
  * attempt leaves more to the others.  Returns milliseconds, 0 when none
  * remain.
  */

@@ -9,7 +9,6 @@
 #include <string.h>
 #include <time.h>
 
-#include "clock.h"
 #include "fmt.h"
 
 /*
@@ -135,12 +134,6 @@ found:
 	}
 	return (int)(o - buf) + snprintf(o, FMT_DOUBLE_MAX - (size_t)(o - buf),
 	    "e%c%d", exp10 < 0 ? '-' : '+', exp10 < 0 ? -exp10 : exp10);
-}
-
-int64_t
-fmt_now_ms(void)
-{
-	return clock_now_ms();
 }
 
 /* The lowest hour start an int64 holds; floor(INT64_MIN) is below it. */

@@ -1,6 +1,5 @@
 /*
- * Number and time formatting for documents, logs and the store; pure but
- * for fmt_now_ms(), an old name of clock_now_ms().
+ * Number and time formatting for documents, logs and the store; pure.
  */
 #ifndef ISBITCOINLIT_FMT_H
 #define ISBITCOINLIT_FMT_H
@@ -38,9 +37,6 @@ int fmt_read_double(const char *s, double *out);
  * length.
  */
 int fmt_rfc3339(int64_t ms, int with_ms, char *buf);
-
-/* clock_now_ms() under its old name, for callers not moved to clock.h. */
-int64_t fmt_now_ms(void);
 
 /*
  * Start of the UTC hour holding ms (floor, also for negative ms).  Defined

@@ -13,6 +13,7 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "conn.h"
 #include "conn_net.h"
 #include "log.h"
@@ -48,7 +49,7 @@ topo_sentinel_resolve(struct conn *c)
 	const char *argv[] = { "SENTINEL", "get-master-addr-by-name",
 	    c->url.master };
 	size_t n = c->url.nsentinels;
-	int64_t now = conn_now_ms(), deadline = now + conn_timeout_ms(c);
+	int64_t now = clock_mono_ms(), deadline = now + conn_timeout_ms(c);
 
 	if (now < c->sentinel_fail_until) {
 		error_set(&c->err, 0, "%s (%lld ms ago; asked again in "
@@ -99,7 +100,7 @@ topo_sentinel_resolve(struct conn *c)
 	/* every request would pay the lookup again: remembered a moment */
 	snprintf(c->sentinel_err, sizeof(c->sentinel_err), "%.400s",
 	    c->err.text);
-	c->sentinel_fail_until = conn_now_ms() + SENTINEL_FAIL_MEMORY_MS;
+	c->sentinel_fail_until = clock_mono_ms() + SENTINEL_FAIL_MEMORY_MS;
 	return -1;
 }
 
@@ -361,7 +362,7 @@ static redisContext *
 topo_open_url(struct conn *c)
 {
 	size_t n = c->url.nseeds;
-	int64_t deadline = conn_now_ms() + conn_timeout_ms(c);
+	int64_t deadline = clock_mono_ms() + conn_timeout_ms(c);
 	redisContext *ctx = NULL;
 
 	if (c->url.path != NULL || n == 0)
