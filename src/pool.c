@@ -73,7 +73,7 @@ on_term(int sig)
 }
 
 /* The worker's listening descriptor and the socket that replaces it. */
-static int term_listen_fd = -1, term_dead_fd = -1;
+static volatile sig_atomic_t term_listen_fd = -1, term_dead_fd = -1;
 
 static void
 on_worker_term(int sig)
@@ -126,6 +126,9 @@ worker_main(int fd, const struct pool_app *app)
 
 	term_listen_fd = fd;
 	term_dead_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (term_dead_fd < 0)
+		log_warn("no socket to stop accept() with, a SIGTERM just before "
+		    "it may go unseen error=\"%s\"", strerror(errno));
 	set_handler(SIGTERM, on_worker_term);
 	set_handler(SIGINT, on_worker_term);
 	signal(SIGCHLD, SIG_DFL);
@@ -309,7 +312,7 @@ listen_on(const char *spec, char *err, size_t errlen)
 
 struct slot {
 	pid_t pid;		/* 0: not running */
-	long started_ms;
+	int64_t started_ms;
 	int64_t respawn_at_ms;	/* when pid is 0 */
 };
 

@@ -348,10 +348,25 @@ check "spawn restart stops and starts all three (exit $?)" bash -c \
 wait_for 10 eval '[ "$(rows)" = 4 ]'
 check "after the restart the summary has the four hours of ISBITCOINLIT_WINDOW=4 ($(rows))" \
 	test "$(rows)" = 4
+env_sum() { md5sum </etc/isbitcoinlit/isbitcoinlit.env; }
+before=$(env_sum)
+out=$(/usr/sbin/isbitcoinlit-setup set 'ISBITCOINLIT_UPSTREAM_URL="file:///x"' 2>&1)
+check "setup set refuses a quoted value, which systemd and spawn would read apart" \
+	test "$(env_sum):$(grep -c 'without quotes' <<<"$out")" = "$before:1"
+out=$(/usr/sbin/isbitcoinlit-setup set ISBITCOINLIT_REDIS_READ_URL=redis://u:pw@127.0.0.1:6380/0 2>&1)
+check "setup set refuses a program's own URL, a password both users could read" \
+	test "$(env_sum):$(grep -c "one program's own" <<<"$out")" = "$before:1"
+# a value the programs refuse: spawn says so instead of "started"
+/usr/sbin/isbitcoinlit-setup set ISBITCOINLIT_WINDOW=99 >>"$T/set.log" 2>&1
+out=$(/usr/sbin/isbitcoinlit-spawn restart 2>&1)
+check "spawn restart on a window the programs refuse: fails, naming the log (exit $?)" \
+	grep -q 'stopped as it started: see /var/log/isbitcoinlit/api.log' <<<"$out"
 /usr/sbin/isbitcoinlit-setup set ISBITCOINLIT_WINDOW= ISBITCOINLIT_CACHE= >>"$T/set.log" 2>&1
 /usr/sbin/isbitcoinlit-spawn restart >>"$T/restart.log" 2>&1
+check "an empty value is the default again: spawn restart starts all three (exit $?)" \
+	bash -c "/usr/sbin/isbitcoinlit-spawn status >/dev/null"
 wait_for 10 eval '[ "$(rows)" = 3 ]'
-check "an empty value is the default again: three hours ($(rows))" test "$(rows)" = 3
+check "and the summary has three hours again ($(rows))" test "$(rows)" = 3
 
 # the site: bad input refused, a placeholder never left
 site_sum() { cat /etc/nginx/sites-available/isbitcoinlit /etc/isbitcoinlit/nginx/* | md5sum; }

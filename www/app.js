@@ -224,7 +224,8 @@
         var info = seriesInfo(n);
         return "The newest " + n + " sample, from " + sourceWords(info) +
           (info.age == null ? ", is missing." : ", came " + ageWords(info.age) + ".");
-      }).join(" ") + " Its feed has not delivered since; the verdict may be out of date.";
+      }).join(" ") + (src.stale.length > 1 ? " Their feeds have" : " Its feed has") +
+        " not delivered since; the verdict may be out of date.";
     }
     // one line under the verdict, the rest behind it (a screen reader
     // reads all of it, the hidden copy)
