@@ -408,6 +408,9 @@ st=$(req GET /is-bitcoin-lit --cacert "$T/cert.pem")
 check "HTTPS: GET /is-bitcoin-lit 200 ($st)" test "$st" = 200
 st=$(req POST /refresh --cacert "$T/cert.pem" -H "Authorization: Bearer $TOKEN")
 check "HTTPS: POST /refresh with the token 200 ($st)" test "$st" = 200
+# docs/deployment.md's command for it, with this certificate
+out=$(eval "$(sed -n '/^curl --cacert/s|/etc/isbitcoinlit/cert.pem|$T/cert.pem|p' "$top_srcdir/docs/deployment.md") -s")
+check "HTTPS site: docs/deployment.md's HTTPS refresh line works" grep -q '"status":"ok"' <<<"$out"
 out=$(curl -s -o /dev/null -w '%{http_code} %{redirect_url}' http://lit.example.org/healthz)
 check "HTTP redirects to HTTPS ($out)" test "$out" = "301 https://lit.example.org/healthz"
 st=$(curl -s -o "$T/b" -w '%{http_code}' http://127.0.0.1/)
