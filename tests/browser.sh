@@ -5,7 +5,12 @@
 # a generated 2021 feed.  The checks are in tests/browser/browser.js.
 # Screenshots go to $ISBITCOINLIT_TEST_KEEP, else to tests/artifacts/ in the
 # build tree.  Skipped only when Chromium, Node or npm, or puppeteer-core
-# cannot be installed.  Then the page on live feeds in day mode.
+# cannot be installed.  Then the page on live feeds in day mode.  In both
+# modes Lighthouse (pinned beside puppeteer-core) scores the page as a
+# phone on simulated throttling, three times, and its median run is held to
+# the targets: performance >= 95, accessibility, best practices and SEO
+# 100, no axe-core violation, no render-blocking request, the text
+# compressed (tests/browser/lighthouse.js; about 30 s a mode).
 set -uo pipefail
 . "${top_srcdir:-$(dirname "$0")/..}/tests/lib.sh"
 
@@ -18,8 +23,9 @@ if ! have_tools; then
 	exit 0
 fi
 
-# puppeteer-core at the version the lock file pins, once per lock file
-npm_tools "$top_srcdir/tests/browser" "" puppeteer-core
+# puppeteer-core and lighthouse at the versions the lock file pins, once
+# per lock file
+npm_tools "$top_srcdir/tests/browser" "" lighthouse
 
 ART=${ISBITCOINLIT_TEST_KEEP:-$top_builddir/tests/artifacts}
 mkdir -p "$ART"
@@ -35,22 +41,29 @@ echo "# $("$CHROMIUM" --version 2>/dev/null | tail -n 1), node $(node --version)
 # the page and its files, as nginx serves them
 st=$(req GET /)
 check "GET /: 200 HTML" test "$st:$(hdr Content-Type)" = "200:text/html; charset=utf-8"
-check "the page's own CSP: script and style from this origin only" \
-	grep -q "^Content-Security-Policy: default-src 'self'; script-src 'self'; style-src 'self';" \
+# the page's <style> element, allowed by its hash
+style_hash=$(perl -0777 -ne 'print $1 if /<style>(.*?)<\/style>/s' "$top_srcdir/www/index.html" |
+	openssl dgst -sha256 -binary | base64 -w0)
+check "the page's own CSP: script and style from this origin only, and its <style> by hash" \
+	grep -qF "Content-Security-Policy: default-src 'self'; script-src 'self'; style-src 'self' 'sha256-$style_hash';" \
 	<(tr -d '\r' <"$T/h")
 check "the page is revalidated (no-cache, ETag)" \
 	test "$(hdr Cache-Control):$(hdr ETag | cut -c1)" = 'no-cache:"'
-www_bytes=$(cat "$top_srcdir"/www/* | wc -c)
+www_bytes=$(cd "$top_srcdir/www" && cat index.html app.js app.css | wc -c)
 check "the page's files are under 50 kB ($www_bytes bytes)" test "$www_bytes" -lt 51200
 
 # browse LABEL PROFILE [ARG]: browser.js [ARG] against the stack, with a
 # profile of its own; its lines as TAP, each "LABEL" first
 browse() {
-	local label=$1 rc
-	mkdir -p "$T/$2"
-	BASE=$BASE CHROMIUM=$CHROMIUM ARTIFACTS=$ART PROFILE=$T/$2 RCLI=$RCLI \
+	run_js browser.js "$@"
+}
+# run_js SCRIPT LABEL PROFILE [ARG]: tests/browser/SCRIPT the same way
+run_js() {
+	local script=$1 label=$2 rc
+	mkdir -p "$T/$3"
+	BASE=$BASE CHROMIUM=$CHROMIUM ARTIFACTS=$ART PROFILE=$T/$3 RCLI=$RCLI \
 	    NODE_PATH=$NPM_DIR/node_modules \
-	    timeout 300 node "$top_srcdir/tests/browser/browser.js" ${3:+"$3"} \
+	    timeout 300 node "$top_srcdir/tests/browser/$script" ${4:+"$4"} \
 	    >"$T/browser.out" 2>"$T/browser.err"
 	rc=$?
 	while IFS=$'\t' read -r kind what detail; do
@@ -58,12 +71,22 @@ browse() {
 		OK) ok "$label$what" ;;
 		NOK) nok "$label$what" "$detail" ;;
 		SKIP) skip "$label$what" "$detail" ;;
+		'#') echo "# $what" ;;
 		*) echo "# $kind $what $detail" ;;
 		esac
 	done <"$T/browser.out"
-	check "${label}the browser script exits 0 (status $rc)" test "$rc" = 0
+	check "${label}$script exits 0 (status $rc)" test "$rc" = 0
 	[ "$rc" = 0 ] || sed 's/^/#   /' "$T/browser.err" | head -n 40
 }
+# lighthouse LABEL MODE: Lighthouse's scores of the page (mobile, simulated
+# throttling), the median of three runs, against the targets (see
+# tests/browser/lighthouse.js), and axe-core's violations
+lighthouse() {
+	local t0=$SECONDS
+	LABEL=$2 RUNS=${ISBITCOINLIT_TEST_LIGHTHOUSE_RUNS:-3} run_js lighthouse.js "$1" "lighthouse-$2"
+	echo "# Lighthouse in $2 mode took $(( SECONDS - t0 )) s"
+}
+lighthouse "" hour
 browse "" profile
 
 # The same page on a stack with day buckets reading the live feeds, as the
@@ -81,6 +104,8 @@ chmod 0644 "$T"/v2*.json "$T/kraken.json"
 export ISBITCOINLIT_UPSTREAM_URL=file://$T/v2.json ISBITCOINLIT_PRICE_URL=file://$T/kraken.json
 stack_up
 FRESH_FEED=$T/v2-today.json LIVE_FEED=$T/v2.json browse "day mode: " profile-days day
+# caught up, as browser.js left it
+lighthouse "day mode: " day
 echo "# screenshots in $ART"
 
 finish

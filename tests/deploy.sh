@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The deployment files: every systemd unit passes systemd-analyze verify and
 # stays hardened; the example environment file and docs/configuration.md name every
-# variable the programs take.  TAP output.
+# variable the programs take; make install puts the dashboard's gzip files
+# beside its files.  TAP output.
 set -u
 . "$(dirname "$0")/lib.sh"
 T=$(mktemp -d /tmp/isbitcoinlit-deploy.XXXXXX)
@@ -60,6 +61,23 @@ byname=$(cd "$top_srcdir" && grep -nE '(^|[^a-z_-])(pkill|killall)([^a-z_-]|$)' 
 	deploy/*.in .ci/run fuzz/run 2>/dev/null | grep -v '^tests/deploy\.sh:')
 [ -z "$byname" ] && ok "no script kills by name" ||
 	nok "no script kills by name" "$byname"
+
+# ---- make install: the dashboard's files, each with its gzip beside ----
+# (nginx's gzip_static serves FILE.gz): the bytes of the file once
+# gunzipped, no name or time inside (gzip -n), the file's own time
+if make -s -C "$top_builddir" install-data DESTDIR="$T/dest" pkgdatadir=/pkg \
+    >"$T/install.log" 2>&1; then
+	for f in index.html app.js app.css; do
+		w=$T/dest/pkg/www
+		check "make install: www/$f.gz beside www/$f, the same bytes once gunzipped" \
+			bash -c "gzip -dc '$w/$f.gz' | cmp -s - '$w/$f'"
+		check "make install: www/$f.gz without a name or a time, with the file's time" \
+			bash -c "[ \"\$(od -An -tx1 -j3 -N5 '$w/$f.gz' | tr -d ' ')\" = 0000000000 ] &&
+			    [ \"\$(stat -c %.9Y '$w/$f.gz')\" = \"\$(stat -c %.9Y '$w/$f')\" ]"
+	done
+else
+	nok "make install-data into a scratch directory" "$(tail -n 20 "$T/install.log")"
+fi
 
 # ---- the HTTP site next to Debian's stock default site ----
 # nginx with a copy of the default server block (listen ... default_server,

@@ -2,7 +2,7 @@
 # The HTTP edge: what nginx itself answers, through the local stack (its
 # http {} as Debian's nginx.conf has it) and through the HTTPS site with a
 # throwaway certificate over HTTP/2 (TLS versions, a browser): types and charset, Allow on every 405,
-# the /refresh rate limit, CORS, the microcache key, HSTS on every answer,
+# the /refresh rate limit, CORS, the dashboard's gzip and caching, the microcache key, HSTS on every answer,
 # the plain-HTTP redirect, public error bodies, and what the local stack
 # script may touch.  TAP output.
 set -u
@@ -91,6 +91,47 @@ for p in /is-bitcoin-lit /history /openapi.json; do
 	check "preflight OPTIONS $p: 204 with the CORS answer" test \
 	    "$st|$(hdr Allow)|$(hdr Access-Control-Allow-Origin)|$(hdr Access-Control-Allow-Methods)|$(hdr Access-Control-Allow-Headers)|$(hdr Access-Control-Max-Age)" = \
 	    "204|GET, HEAD, OPTIONS|*|GET, HEAD|If-None-Match|86400"
+done
+
+# ---- the dashboard's files: gzip beside each, their caching ----
+# Each of /, /app.js?v=, /app.css?v= as index.html names them: to a client
+# that accepts gzip, its .gz (nginx's gzip_static), the same bytes as the
+# file once gunzipped; to one that does not, the file itself; both say
+# Vary: Accept-Encoding, each with an ETag of its own that revalidates to
+# 304.  The page is revalidated every time; the script and the stylesheet,
+# named by their content's hash, are kept a year; under any other query
+# they are revalidated too.
+WWW=$top_srcdir/www
+check "index.html names app.js and app.css by their hash, the CSP its <style> (www/stamp --check)" \
+	"$WWW/stamp" --check
+js_url=$(grep -o '"/app\.js?v=[0-9a-f]*"' "$WWW/index.html" | tr -d '"')
+css_url=$(grep -o '"/app\.css?v=[0-9a-f]*"' "$WWW/index.html" | tr -d '"')
+YEAR="public, max-age=31536000, immutable"
+for c in "/ index.html no-cache" "$js_url app.js $YEAR" "$css_url app.css $YEAR"; do
+	read -r p f cc <<<"$c"
+	st=$(req GET "$p" -H 'Accept-Encoding: gzip, deflate, br')
+	gz_etag=$(hdr ETag)
+	check "GET $p accepting gzip: $f gzip-compressed ($st, $(hdr Content-Encoding), $(wc -c <"$T/b") of $(wc -c <"$WWW/$f") bytes)" \
+		test "$st:$(hdr Content-Encoding):$(hdr Vary)" = "200:gzip:Accept-Encoding"
+	check "GET $p: once gunzipped, the bytes of www/$f" \
+		bash -c "gzip -dc '$T/b' | cmp -s - '$WWW/$f'"
+	check "GET $p: Cache-Control: $cc ($(hdr Cache-Control))" test "$(hdr Cache-Control)" = "$cc"
+	st=$(req GET "$p")
+	id_etag=$(hdr ETag)
+	check "GET $p without Accept-Encoding: www/$f as it is ($st, Vary: $(hdr Vary))" \
+		bash -c "[ '$st:$(hdr Content-Encoding):$(hdr Vary)' = '200::Accept-Encoding' ] && cmp -s '$T/b' '$WWW/$f'"
+	check "GET $p: each representation its own strong ETag ($gz_etag, $id_etag)" \
+		bash -c "[[ '$gz_etag' == '\"'*'\"' && '$id_etag' == '\"'*'\"' && '$gz_etag' != '$id_etag' ]]"
+	st=$(req GET "$p" -H 'Accept-Encoding: gzip' -H "If-None-Match: $gz_etag")
+	check "GET $p accepting gzip, If-None-Match its ETag: 304 ($st, $(wc -c <"$T/b") bytes), the same Cache-Control and Vary" \
+		test "$st:$(wc -c <"$T/b"):$(hdr Cache-Control):$(hdr Vary)" = "304:0:$cc:Accept-Encoding"
+	st=$(req GET "$p" -H "If-None-Match: $id_etag")
+	check "GET $p, If-None-Match the plain file's ETag: 304 ($st)" test "$st" = 304
+done
+for p in /app.js /app.css "/app.js?v=old" "/app.css?v=1"; do
+	req GET "$p" -H 'Accept-Encoding: gzip' >/dev/null
+	check "GET $p (not the hash index.html names): revalidated ($(hdr Cache-Control))" \
+		test "$(hdr Cache-Control):$(hdr Content-Encoding)" = "no-cache:gzip"
 done
 
 # ---- the microcache: on by default, keyed on ?pretty as the responder reads it ----

@@ -79,6 +79,8 @@ for f in /usr/bin/isbitcoinlit-api /usr/bin/isbitcoinlit-refresh \
     /lib/systemd/system/isbitcoinlit-refresh-once.timer \
     /usr/share/isbitcoinlit/nginx/openapi.json \
     /usr/share/isbitcoinlit/www/index.html \
+    /usr/share/isbitcoinlit/www/index.html.gz \
+    /usr/share/isbitcoinlit/www/app.js.gz /usr/share/isbitcoinlit/www/app.css.gz \
     /etc/nginx/sites-available/isbitcoinlit-example /usr/sbin/isbitcoinlit-setup \
     /usr/sbin/isbitcoinlit-spawn /usr/share/man/man8/isbitcoinlit-api.8.gz \
     /usr/share/man/man7/isbitcoinlit.7.gz; do
@@ -137,6 +139,10 @@ if nginx -q -p "$T/nginx" -c "$T/nginx/nginx.conf" 2>"$T/nginx-start.log"; then
 	check "GET /healthz: 200 ($st)" test "$st" = 200
 	st=$(req GET /)
 	check "GET /: the installed dashboard ($st)" test "$st:$(hdr Content-Type)" = "200:text/html; charset=utf-8"
+	st=$(req GET / -H 'Accept-Encoding: gzip')
+	check "GET / accepting gzip: the installed index.html.gz ($st, $(hdr Content-Encoding), Vary: $(hdr Vary))" \
+		bash -c "[ '$st:$(hdr Content-Encoding):$(hdr Vary)' = '200:gzip:Accept-Encoding' ] &&
+		    gzip -dc '$T/b' | cmp -s - /usr/share/isbitcoinlit/www/index.html"
 	st=$(req GET /openapi.json)
 	check "GET /openapi.json: the installed document ($st)" cmp -s "$T/b" /usr/share/isbitcoinlit/nginx/openapi.json
 else

@@ -1,7 +1,9 @@
 // IsBitcoinLit dashboard: reads /is-bitcoin-lit, /history and /healthz of
 // this origin, updates the page in place every minute with conditional
 // requests.  No inline style anywhere (the CSP forbids it): the SVG is
-// coloured by classes in app.css and placed with attributes.
+// coloured by classes in app.css and placed with attributes.  app.css comes
+// without holding up the first paint (media="print" in index.html): it is
+// applied here, and the chart is drawn once it is in.
 "use strict";
 
 (function () {
@@ -356,9 +358,27 @@
       all[j].focus();
     });
   }
+  // app.css: in once it has loaded (or failed to); then applied
+  var chartStyles = false;
+  function loadChartStyles() {
+    var link = $("chart-css");
+    function done() {
+      if (chartStyles) return;
+      if (link) link.media = "all";
+      chartStyles = true;
+      renderChart(false);
+    }
+    // loaded, or already failed (its fetch is over: no event will come)
+    if (!link || link.sheet || (window.performance && performance.getEntriesByName &&
+        performance.getEntriesByName(link.href).length)) return done();
+    link.addEventListener("load", done);
+    link.addEventListener("error", done);
+  }
   function renderChart(force) {
     var box = $("chart"), note = $("chart-note");
     var h = state.history, md = mode();
+    // before its styles the box keeps its room and its note
+    if (!chartStyles) return;
     if (!h || !h[md.hist] || !h[md.hist].length) {
       box.replaceChildren();
       chartKey = "";
@@ -611,6 +631,7 @@
   document.addEventListener("DOMContentLoaded", function () {
     for (var id in DAY_TEXTS) HOUR_TEXTS[id] = $(id).textContent;
     chartEvents($("chart"));
+    loadChartStyles();
     $("update").addEventListener("click", function () {
       update(true).then(schedule, schedule);
     });

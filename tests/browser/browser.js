@@ -205,6 +205,17 @@ else (async () => {
       check(exp.every((r) => r.time >= h[21].time && r.time <= h[23].time),
         "the summary's rows lie in the shaded hours", "");
       check(chart.styleAttrs === 0, "no style attribute in the chart", chart.styleAttrs);
+      // app.css, loaded beside the page, is applied before the chart is drawn
+      const look = await page.evaluate(() => {
+        const line = document.querySelector("#chart path.line.price");
+        const hit = document.querySelector("#chart .hit");
+        return { media: document.getElementById("chart-css").media,
+          href: document.getElementById("chart-css").getAttribute("href"),
+          lineFill: getComputedStyle(line).fill, hitFill: getComputedStyle(hit).fill };
+      });
+      check(look.media === "all" && /^\/app\.css\?v=[0-9a-f]{12}$/.test(look.href) &&
+        look.lineFill === "none" && look.hitFill === "rgba(0, 0, 0, 0)",
+      "the chart's stylesheet (app.css, not render-blocking) is applied: lines unfilled, hit areas clear", JSON.stringify(look));
 
       // keyboard: Tab from the button before the chart lands on its one
       // tab stop, the newest hour; then Home, then ArrowRight
