@@ -191,11 +191,14 @@ check "the start block (spawn start, setup cron) runs to its end (exit $rc)" tes
 # No network at the first refresh: the refresh says why, the summary says
 # the refresh ran and failed, the loop's log has the cause
 (cd "$SRC" && bash -e "$T/check.sh") >"$T/check.out" 2>"$T/check.err"
-check "step 3 with no feed: the refresh answers upstream failed, the cause named" \
-	grep -q '"error":"upstream failed","detail":"Couldn.t resolve host name: Could not resolve host: feed.invalid"' "$T/check.out"
+check "step 3 with no feed: the refresh answers upstream failed, as the docs show" \
+	grep -qF '{"error":"upstream failed","detail":"the feed could not be downloaded or held no valid sample; the log says why"}' "$T/check.out"
+check "refresh.log has its cause, as the docs say" \
+	grep -q "Couldn't resolve host name: Could not resolve host: feed.invalid" /var/log/isbitcoinlit/refresh.log
 check "and the summary 503 no data: the last refresh failed (download)" \
 	grep -Eq '"error":"no data","detail":"no sample is stored yet: the last refresh failed at [0-9T:+-]+ \(download: ' "$T/check.out"
 sed 's/^/#   /' "$T/check.out"
+echo
 check "loop.log has the loop's failed refresh" \
 	wait_for 10 grep -q "Couldn't resolve host name" /var/log/isbitcoinlit/loop.log
 # the docs' local copy of a feed (bitcoin.json in the current directory)
