@@ -1,18 +1,24 @@
 #!/usr/bin/env bash
-# The operator's path: docs/deployment.md, its two blocks run
-# as they are written, on this machine (a throwaway Debian 12 machine as
-# root, as CI's): install to /usr and /etc from a copy of the sources,
-# Debian's own redis-server and nginx (its default site enabled), the
-# programs under isbitcoinlit-spawn.  Then checks what an operator would,
-# runs the "Removing" block of docs/deployment.md, and checks that nothing is left.
-# Whatever happens, it puts back what it changed: the nginx and Redis
-# configurations, the services' running state, Redis's data
-# files, and it stops only what it started.  TAP output.
+# The operator's path: docs/deployment.md's blocks run as they are
+# written, on this machine (a throwaway Debian 12 machine as root, as
+# CI's, without systemd), both routes one after the other.  From the
+# sources: install to /usr and /etc from a copy of the sources, Debian's
+# own redis-server and nginx (its default site enabled), the programs
+# under isbitcoinlit-spawn and cron; the first refresh fails (a feed that
+# does not resolve, as with no network) and the docs' local copy of a
+# feed mends it.  Then checks what an operator would, runs the removal
+# block, and checks that nothing is left.  From the package: builds it
+# from a clone of HEAD, installs it with apt on that clean state, follows
+# the package's blocks to a 200 and removes it again.  Whatever happens,
+# it puts back what it changed: the nginx and Redis configurations, the
+# services' running state (cron's too), Redis's data files, and it stops
+# only what it started.  TAP output.
 #
 # Skipped when not root, not Debian 12, in a sanitizer or valgrind pass
 # (the block builds its own plain programs), when IsBitcoinLit is already
 # installed here, when something other than Debian's nginx holds port 80,
 # or with ISBITCOINLIT_TEST_OPERATOR=no or ISBITCOINLIT_TEST_SKIP_HEAVY set.
+# The package route is skipped outside a git checkout (it builds HEAD).
 set -u
 . "$(dirname "$0")/lib.sh"
 
@@ -39,13 +45,21 @@ for f in /usr/bin/isbitcoinlit-api /usr/sbin/isbitcoinlit-setup /etc/isbitcoinli
 	[ -e "$f" ] && skip_all "IsBitcoinLit is installed here ($f)"
 done
 getent passwd isbitcoinlit-api >/dev/null && skip_all "the user isbitcoinlit-api exists"
+dpkg-query -W -f='${Status}' isbitcoinlit 2>/dev/null | grep -q installed &&
+	skip_all "a package isbitcoinlit is installed here"
+[ -e /etc/cron.d/isbitcoinlit ] && skip_all "/etc/cron.d/isbitcoinlit exists"
+[ -e /srv/isbitcoinlit ] && skip_all "/srv/isbitcoinlit exists"
 
 running() {	# PIDFILE: the service of that pid file runs
 	[ -s "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null
 }
-NGINX_WAS=0 REDIS_WAS=0
+NGINX_WAS=0 REDIS_WAS=0 CRON_WAS=0 CRON_REBOOT_WAS=0
 running /run/nginx.pid && NGINX_WAS=1
 running /run/redis/redis-server.pid && REDIS_WAS=1
+# cron (install-deps run installs it): its running state, and whether it
+# has run its @reboot lines since this machine started
+running /run/crond.pid && CRON_WAS=1
+[ -e /run/crond.reboot ] && CRON_REBOOT_WAS=1
 if [ "$NGINX_WAS" = 0 ]; then
 	for p in 80 443; do
 		(exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null &&
@@ -69,6 +83,14 @@ cleanup() {
 	[ -x /usr/sbin/isbitcoinlit-spawn ] && /usr/sbin/isbitcoinlit-spawn stop >/dev/null 2>&1
 	[ -x /usr/sbin/isbitcoinlit-setup ] && /usr/sbin/isbitcoinlit-setup remove >/dev/null 2>&1
 	[ -f "$SRC/Makefile" ] && make -C "$SRC" -s uninstall >/dev/null 2>&1
+	dpkg-query -W -f='${Status}' isbitcoinlit 2>/dev/null | grep -q installed &&
+		apt-get purge -y -qq isbitcoinlit >/dev/null 2>&1
+	rm -f /etc/cron.d/isbitcoinlit
+	rm -rf /srv/isbitcoinlit
+	if [ "$CRON_WAS" = 0 ] && [ -x /etc/init.d/cron ]; then
+		service cron stop >/dev/null 2>&1
+	fi
+	[ "$CRON_REBOOT_WAS" = 1 ] || rm -f /run/crond.reboot
 	# the configurations as they were, byte for byte (replaced only when
 	# they differ: other tests read /etc/nginx meanwhile)
 	# (never without the copy: a configuration removed and not put back
@@ -108,10 +130,11 @@ block() {	# MARK: the shell block after <!-- operator: MARK -->
 	    on == 2 && /^```$/ { exit }
 	    on == 2 { print }' "$top_srcdir/docs/deployment.md"
 }
-block install >"$T/install.sh"
-block remove >"$T/remove.sh"
-check "docs/deployment.md's install block is there" test -s "$T/install.sh"
-check "docs/deployment.md's remove block is there" test -s "$T/remove.sh"
+for b in install start check local-feed remove package-build package-install \
+    package-start package-check package-remove; do
+	block "$b" >"$T/$b.sh"
+	check "docs/deployment.md's $b block is there" test -s "$T/$b.sh"
+done
 
 # The sources, as a release holds them; a feed the refresh user can read.
 make -C "$top_builddir" -s distdir distdir="$SRC" >"$T/distdir.log" 2>&1
@@ -134,13 +157,58 @@ if [ "$REDIS_WAS" = 0 ] && service redis-server start >/dev/null 2>&1 &&
 	    redis-cli save >/dev/null && SEEDED=1
 fi
 
-# The operator types these lines: the feed is a setting given to
-# isbitcoinlit-setup config (docs/deployment.md says how).
-(cd "$SRC" && ISBITCOINLIT_UPSTREAM_URL="file://$T/feed.json" \
+# The operator types these lines.  The feed, a setting given to
+# isbitcoinlit-setup config (docs/deployment.md says how), is one whose name
+# never resolves (.invalid): the first refresh fails, as with no network.
+(cd "$SRC" && ISBITCOINLIT_UPSTREAM_URL="http://feed.invalid/bitcoin.json" \
     bash -ex "$T/install.sh") >"$T/install.log" 2>&1
 rc=$?
 check "the install block runs to its end (exit $rc)" test "$rc" = 0
 [ "$rc" = 0 ] || tail -n 40 "$T/install.log" | sed 's/^/#   /'
+
+# spawn-fcgi missing (the package only suggests it): start refuses at once,
+# naming it, and starts nothing (spawn-fcgi hidden in a mount namespace of
+# its own, behind a file that is not executable)
+: >"$T/no-spawn-fcgi"
+chmod 0644 "$T/no-spawn-fcgi"
+if unshare -m true 2>/dev/null; then
+	unshare -m bash -c "mount --bind '$T/no-spawn-fcgi' \"\$(command -v spawn-fcgi)\" &&
+	    exec /usr/sbin/isbitcoinlit-spawn start" >"$T/no-fcgi.out" 2>&1
+	rc=$?
+	check "without spawn-fcgi, spawn start fails at once, naming the package (exit $rc)" \
+		bash -c "[ $rc != 0 ] && grep -q 'spawn-fcgi is not installed: apt-get install spawn-fcgi' '$T/no-fcgi.out'"
+	check "and starts nothing" bash -c \
+		"! ls /run/isbitcoinlit/*.pid >/dev/null 2>&1 && ! grep -q 'started [a-z]' '$T/no-fcgi.out'"
+else
+	skip "without spawn-fcgi, spawn start fails at once" "no unshare -m here"
+fi
+
+(cd "$SRC" && bash -ex "$T/start.sh") >"$T/start-block.log" 2>&1
+rc=$?
+check "the start block (spawn start, setup cron) runs to its end (exit $rc)" test "$rc" = 0
+[ "$rc" = 0 ] || tail -n 20 "$T/start-block.log" | sed 's/^/#   /'
+
+# No network at the first refresh: the refresh says why, the summary says
+# the refresh ran and failed, the loop's log has the cause
+(cd "$SRC" && bash -e "$T/check.sh") >"$T/check.out" 2>"$T/check.err"
+check "step 3 with no feed: the refresh answers upstream failed, as the docs show" \
+	grep -qF '{"error":"upstream failed","detail":"the feed could not be downloaded or held no valid sample; the log says why"}' "$T/check.out"
+check "refresh.log has its cause, as the docs say" \
+	grep -q "Couldn't resolve host name: Could not resolve host: feed.invalid" /var/log/isbitcoinlit/refresh.log
+check "and the summary 503 no data: the last refresh failed (download)" \
+	grep -Eq '"error":"no data","detail":"no sample is stored yet: the last refresh failed at [0-9T:+-]+ \(download: ' "$T/check.out"
+sed 's/^/#   /' "$T/check.out"
+echo
+check "loop.log has the loop's failed refresh" \
+	wait_for 10 grep -q "Couldn't resolve host name" /var/log/isbitcoinlit/loop.log
+# the docs' local copy of a feed (bitcoin.json in the current directory)
+cp "$T/feed.json" "$SRC/bitcoin.json"
+(cd "$SRC" && bash -ex "$T/local-feed.sh") >"$T/local-feed.log" 2>&1
+rc=$?
+check "the local-feed block runs to its end (exit $rc)" test "$rc" = 0
+check "and its refresh reads the copy: ok, 2,900 samples" \
+	grep -q '"status":"ok","received":2900' "$T/local-feed.log"
+[ "$rc" = 0 ] || tail -n 20 "$T/local-feed.log" | sed 's/^/#   /'
 if [ "$SEEDED" = 1 ]; then
 	check "a key Redis held in its RDB snapshot is in its AOF after the switch" \
 	    grep -rqa iblit-op-kept /var/lib/redis/appendonlydir
@@ -166,9 +234,8 @@ check "POST /refresh without the token: 401 ($st)" test "$st" = 401
 st=$(req POST /refresh -H "Authorization: Bearer $TOKEN")
 check "POST /refresh with the token: 200 ($st)" test "$st" = 200
 check "the refresh report says ok" grep -q '"status":"ok"' "$T/b"
-# docs/deployment.md's own command for it
-out=$(eval "$(sed -n '/^curl -X POST/p' "$top_srcdir/docs/deployment.md") -s")
-check "docs/deployment.md's refresh command works" grep -q '"status":"ok"' <<<"$out"
+# (step 3 on a feed that works: in the package route below, /refresh's
+# rate limit allows no more here)
 
 st=$(curl -s -o "$T/b" -w '%{http_code}' http://127.0.0.1/)
 check "Debian's default site still answers other names ($st)" \
@@ -384,6 +451,15 @@ check "setup nginx refuses to leave a placeholder (exit $rc)" \
 check "and writes nothing" test "$(site_sum)" = "$before"
 check "no placeholder in the site it wrote" \
 	bash -c "! grep -rq '@[A-Z_]*@' /etc/nginx/sites-available/isbitcoinlit /etc/isbitcoinlit/nginx"
+# its first comment says what wrote it, not how to fill in its names
+site_header() {	# http|HTTP: the site's first comment as setup writes it
+	sed -n '1,/^[^#]/p' /etc/nginx/sites-available/isbitcoinlit >"$T/site-head"
+	grep -q "^# The site for lit.example.org over $2, every name filled, written by$" "$T/site-head" &&
+	    grep -q "^# \"isbitcoinlit-setup nginx $1 lit.example.org" "$T/site-head" &&
+	    ! grep -qi 'fill in' "$T/site-head"
+}
+check "the site's first comment names the command that wrote it, and no names to fill in" \
+	site_header http HTTP
 # a site nginx -t refuses (its certificate is no certificate): the working
 # site stays as it was, enabled
 : >"$T/empty.pem"
@@ -418,6 +494,8 @@ check "Debian's default site still answers other names ($st)" \
 	bash -c "[ $st = 200 ] && grep -q 'Welcome to nginx' '$T/b'"
 check "no placeholder in the HTTPS site" \
 	bash -c "! grep -rq '@[A-Z_]*@' /etc/nginx/sites-available/isbitcoinlit /etc/isbitcoinlit/nginx"
+check "the HTTPS site's first comment names the command that wrote it" \
+	site_header https HTTPS
 
 # setup config over an older install (its users in the group redis, their
 # URLs on Redis's socket): out of the group, the same user and password
@@ -438,7 +516,41 @@ check "and moves its URL to loopback TCP, its password kept" \
 check "api.env keeps its owner and mode ($(mode /etc/isbitcoinlit/api.env))" \
 	test "$(mode /etc/isbitcoinlit/api.env)" = "640 root isbitcoinlit-api"
 
-# The README's "Removing" block, as written
+# Without systemd, at boot: the start block's isbitcoinlit-setup cron
+CRONF=/etc/cron.d/isbitcoinlit
+SPAWN=/usr/sbin/isbitcoinlit-spawn
+check "setup cron wrote $CRONF, 644 root root ($(mode $CRONF))" \
+	test "$(mode $CRONF)" = "644 root root"
+check "its lines start the programs at boot and every minute" bash -c \
+	"grep -qxF '@reboot root test -x $SPAWN && $SPAWN start >/dev/null' $CRONF &&
+	 grep -qxF '* * * * * root test -x $SPAWN && $SPAWN start >/dev/null' $CRONF"
+all_run() { "$SPAWN" status >/dev/null; }
+if [ -x /etc/init.d/cron ]; then
+	# a boot, as cron sees one: nothing runs, and cron starts without
+	# its mark of having run the @reboot lines since the machine started
+	"$SPAWN" stop >/dev/null
+	service cron stop >/dev/null 2>&1
+	rm -f /run/crond.reboot
+	# early in a minute, so that only the @reboot line can start them
+	# in the 15 s allowed (the other starts on the minute)
+	sec=$((10#$(date +%S)))
+	[ "$sec" -lt 40 ] || sleep $((62 - sec))
+	service cron start >/dev/null 2>&1
+	check "a boot (cron started afresh): its @reboot line starts all three within 15 s" \
+		wait_for 15 all_run
+	old=$(cat /run/isbitcoinlit/loop.pid 2>/dev/null)
+	kill -TERM "$old"
+	wait_for 30 bash -c "! kill -0 $old 2>/dev/null"
+	loop_again() { [ "$(cat /run/isbitcoinlit/loop.pid 2>/dev/null)" != "$old" ] && all_run; }
+	check "the loop stopped: cron's every-minute line starts it again within 70 s" \
+		wait_for 70 loop_again
+	# cron stays on through the removal, which must stop it starting
+	# the programs again (cleanup puts cron as it was)
+else
+	skip "cron's lines start the programs" "cron not installed (deploy/install-deps run)"
+fi
+
+# docs/deployment.md's removal block, as written
 (cd "$SRC" && bash -ex "$T/remove.sh") >"$T/remove.log" 2>&1
 rc=$?
 check "the remove block runs to its end (exit $rc)" test "$rc" = 0
@@ -450,6 +562,83 @@ check "the users and groups are gone" bash -c \
 	'! getent passwd isbitcoinlit-api isbitcoinlit-refresh >/dev/null && ! getent group isbitcoinlit isbitcoinlit-api isbitcoinlit-refresh >/dev/null'
 mkdir "$T/orig"
 tar -C "$T/orig" -xpf "$T/etc.tar"
+out=$(diff -r --no-dereference "$T/orig/etc/redis" /etc/redis 2>&1)
+check "the Redis configuration is as it was" test -z "$out"
+[ -z "$out" ] || echo "$out" | sed 's/^/#   /'
+out=$(diff -r --no-dereference "$T/orig/etc/nginx" /etc/nginx 2>&1)
+check "the nginx configuration is as it was" test -z "$out"
+[ -z "$out" ] || echo "$out" | sed 's/^/#   /'
+# what would start the programs again is gone, and nothing runs
+sleep 1
+check "nothing runs as isbitcoinlit-api or isbitcoinlit-refresh, cron or not" \
+	bash -c "! ps -eo user= | grep -q '^isbitcoinlit-\(api\|refresh\)$'"
+
+# ---- the package route, from the clean state the removal left ----
+if ! git -C "$top_srcdir" rev-parse --verify -q HEAD >/dev/null ||
+    ! command -v dpkg-buildpackage >/dev/null || ! command -v git >/dev/null; then
+	skip "the package route" "not a git checkout, or no dpkg-buildpackage or git"
+	finish
+fi
+P=$T/pkg
+mkdir -p "$P"
+git clone -q "$top_srcdir" "$P/src"
+# apt-get as an operator answers it; the build's own tests are
+# tests/package.sh's (nocheck)
+printf 'APT::Get::Assume-Yes "true";\n' >"$T/apt.conf"
+pkg_block() {	# NAME: docs/deployment.md's block NAME, in the clone, as written
+	(cd "$P/src" && env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL -u TESTS \
+	    APT_CONFIG="$T/apt.conf" DEBIAN_FRONTEND=noninteractive \
+	    DEB_BUILD_OPTIONS="nocheck parallel=2" bash -ex "$T/$1.sh") \
+	    >"$T/$1.log" 2>&1
+	rc=$?
+	check "the $1 block runs to its end (exit $rc)" test "$rc" = 0
+	[ "$rc" = 0 ] || tail -n 30 "$T/$1.log" | sed 's/^/#   /'
+	return "$rc"
+}
+pkg_block package-build || finish
+check "it wrote ../isbitcoinlit_0.1.0_amd64.deb and the -dbgsym package the docs name" \
+	test -f "$P/isbitcoinlit_0.1.0_amd64.deb" -a -f "$P/isbitcoinlit-dbgsym_0.1.0_amd64.deb"
+pkg_block package-install || finish
+check "apt installed the package" \
+	bash -c "dpkg-query -W -f='\${Status}' isbitcoinlit | grep -q 'ok installed'"
+check "the package's setup wrote the site with its own first comment" site_header http HTTP
+# the example site beside the site setup wrote: nginx refuses both, and
+# setup nginx refuses while the example is enabled
+site_sum_was=$(site_sum)
+ln -s /etc/nginx/sites-available/isbitcoinlit-example /etc/nginx/sites-enabled/
+check "nginx -t refuses the example site beside setup's (the same zones)" \
+	bash -c "nginx -t 2>&1 | grep -q 'isbitcoinlit_refresh\" is already bound'"
+/usr/sbin/isbitcoinlit-setup nginx http lit.example.org >"$T/example.out" 2>&1
+rc=$?
+check "setup nginx refuses while the example site is enabled, saying so (exit $rc)" \
+	bash -c "[ $rc != 0 ] && grep -q 'example site is enabled' '$T/example.out'"
+check "and writes nothing" test "$(site_sum)" = "$site_sum_was"
+rm -f /etc/nginx/sites-enabled/isbitcoinlit-example
+check "the example site's header says so" \
+	grep -q 'never both' /etc/nginx/sites-available/isbitcoinlit-example
+pkg_block package-start
+check "the programs run" all_run
+BASE=http://lit.example.org
+# step 4 on the package's own feed (SentiCrypt's, which this machine may
+# not reach): the report, or the failure the docs describe
+pkg_block package-check
+check "the package's step 4: the refresh's report, or the documented failure" \
+	grep -q '"status":"ok"\|"error":"upstream failed"\|"error":"refresh running"' "$T/package-check.log"
+cp "$T/feed.json" "$P/src/bitcoin.json"
+pkg_block local-feed
+pkg_block package-check
+check "then step 4 again: the refresh ok" grep -q '"status":"ok","received":2900' "$T/package-check.log"
+check "and a summary" grep -q '{"hourly_average_of_averages":' "$T/package-check.log"
+st=$(req GET /is-bitcoin-lit)
+check "GET /is-bitcoin-lit through the package's site: 200 ($st)" test "$st" = 200
+check "it is a summary" body_is_schema Summary
+pkg_block package-remove
+check "the package is purged" bash -c "! dpkg-query -W isbitcoinlit >/dev/null 2>&1"
+left=$(find /usr /etc /run /var/cache /srv -name '*isbitcoinlit*' 2>/dev/null | grep -v "^$T")
+check "nothing of IsBitcoinLit is left in /usr, /etc, /run, /var/cache, /srv" test -z "$left"
+[ -z "$left" ] || echo "$left" | sed 's/^/#   /'
+check "the users and groups are gone" bash -c \
+	'! getent passwd isbitcoinlit-api isbitcoinlit-refresh >/dev/null && ! getent group isbitcoinlit isbitcoinlit-api isbitcoinlit-refresh >/dev/null'
 out=$(diff -r --no-dereference "$T/orig/etc/redis" /etc/redis 2>&1)
 check "the Redis configuration is as it was" test -z "$out"
 [ -z "$out" ] || echo "$out" | sed 's/^/#   /'

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # The Debian package, as an operator gets it: built from a clean clone of
-# this checkout's HEAD with dpkg-buildpackage, checked by lintian (no error,
+# this checkout's HEAD with dpkg-buildpackage (which leaves the clone as
+# git found it, the build's files ignored, and writes the -dbgsym package
+# docs/deployment.md names), checked by lintian (no error,
 # no warning), installed with apt-get on this machine, its programs run
 # behind nginx with its own example site's settings, then purged: nothing
 # it installed is left.  Needs root and a throwaway machine (CI): it
@@ -58,6 +60,10 @@ else
 	finish
 fi
 DEB=$(ls "$T"/isbitcoinlit_*.deb)
+out=$(git -C "$T/src" status --porcelain --ignored=no)
+check "the build leaves nothing git does not ignore ($(echo $out))" test -z "$out"
+check "the -dbgsym package docs/deployment.md names is built" \
+	test -f "$(ls "$T"/isbitcoinlit-dbgsym_*_*.deb 2>/dev/null | head -n 1)"
 lintian --fail-on error,warning "$T"/isbitcoinlit_*.changes >"$T/lintian.log" 2>&1
 rc=$?
 if [ "$rc" = 0 ] && ! grep -Eq '^[EW]: ' "$T/lintian.log"; then

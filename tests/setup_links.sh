@@ -67,6 +67,7 @@ as_planter() { runuser -u "$U" -- "$@"; }
 setup() {	# COMMAND: setup on the copy, its output in $T/out
 	env ISBITCOINLIT_SETUP_REDIS_DIR="$R" ISBITCOINLIT_SETUP_SYSCONF="$S" \
 	    ISBITCOINLIT_SETUP_EXAMPLES="$top_srcdir/deploy" \
+	    ISBITCOINLIT_SETUP_CRON="$T/cron.d/isbitcoinlit" \
 	    bash "$SETUP" "$@" >"$T/out" 2>&1
 }
 
