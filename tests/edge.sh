@@ -136,6 +136,34 @@ for q in "days=3" "hours=3" "hours=3&days=2" "days=&hours=2" "x=1&days=31" \
 		bash -c "[ $a = $b ] && cmp -s '$T/h1' '$T/direct' && cmp -s '$T/h2' '$T/direct'"
 done
 
+# ?hours percent-decoded as a form value (the name as sent, as $arg_hours
+# finds it): a spelling of 3 is the answer of hours=3, through nginx (the
+# microcache keys it as sent: each spelling its own entry, never another
+# value's answer) and from the responder; a value that decodes to
+# anything but digits, an escape that is not one, or an overlong value is
+# 400, never the answer cached for the digits it resembles
+for c in "hours=%33 3" "hours=%33 3" "HOURS=%33&hours=4 3" "hours=%30%33 3" \
+    "h%6Furs=4&hours=3 3" "hours=%34 4" "hours=4 4" "hours=%34 4"; do
+	q=${c% *} want=${c##* }
+	req GET "/history?hours=3" >/dev/null
+	a=$(req GET "/history?$q"); cp "$T/b" "$T/h1"
+	b=$(req GET "/history?$q"); cp "$T/b" "$T/h2"
+	fcgih "$q" >"$T/direct"
+	fcgih "hours=$want" >"$T/want$want"
+	check "/history?$q: the answer of hours=$want through nginx, from its cache and from the responder ($a $b)" \
+		bash -c "[ $a:$b = 200:200 ] && cmp -s '$T/h1' '$T/want$want' && cmp -s '$T/h2' '$T/want$want' && cmp -s '$T/direct' '$T/want$want'"
+done
+for q in "hours=%2B3" "hours=%2b3" "hours=+3" "hours=3+" "hours=3%00" "hours=%003" \
+    "hours=%2533" "hours=%25" "hours=%" "hours=%3" "hours=%3&x=1" "hours=%zz" \
+    "hours=0000000000003" "hours=%30%30%30%30%30%30%30%33" "hours=%C2%B3" \
+    "hours=%EF%BC%93"; do
+	req GET "/history?hours=3" >/dev/null
+	a=$(req GET "/history?$q"); cp "$T/b" "$T/h1"
+	b=$(req GET "/history?$q")
+	check "/history?$q: 400 twice through nginx ($a $b), an error document" \
+		bash -c "[ $a:$b = 400:400 ] && grep -q '\"hours must be a whole number' '$T/h1'"
+done
+
 # ---- the local stack script ----
 if [ "$(id -u)" = 0 ]; then
 	users=$(ps -o user= --ppid "$(cat "$STATE/nginx.pid")" | sort -u | tr '\n' ' ')
