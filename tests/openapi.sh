@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
 # nginx/openapi.json is the whole truth of what the shipped site answers.
-# redocly lint (the recommended rules, tests/openapi/redocly.yaml) finds
-# no error and no warning in it; then the local stack as shipped (the
+# redocly lint (the recommended rules, tests/openapi/redocly.yaml) and
+# Spectral (its spectral:oas ruleset, tests/openapi/spectral.yaml) find no
+# error, warning or hint in it; then the local stack as shipped (the
 # microcache on) is made to give every answer the document lists that can
 # be provoked here, and tests/openapi/validate.js checks each against the
-# document with ajv: its status documented for its operation, the
+# document with ajv: its status documented for its path and method (an
+# operation, or a method the path answers 405 only, listed in the path's
+# x-other-methods, or any other path, in x-other-paths), the
 # documented headers present and matching their schemas, no header the
 # document names on other answers only (CORS on a 404, say), the body
 # matching the schema of its content type.  A documented answer that is
@@ -42,6 +45,7 @@ npm_tools "$top_srcdir/tests/openapi" openapi @redocly/cli
 version() { sed -n 's/^ *"version": "\(.*\)",$/\1/p' \
 	"$NPM_DIR/node_modules/$1/package.json" | head -n 1; }
 echo "# node $(node --version), @redocly/cli $(version @redocly/cli)," \
+    "@stoplight/spectral-cli $(version @stoplight/spectral-cli)," \
     "ajv $(version ajv), ajv-formats $(version ajv-formats)"
 
 # ---- the lint ----
@@ -56,6 +60,19 @@ if [ "$rc" = 0 ] && [ -z "$problems" ]; then
 else
 	mapfile -t lines < <(head -n 30 <<<"${problems:-$out}")
 	nok "redocly lint: no error and no warning (status $rc)" "${lines[@]}"
+fi
+
+# Spectral's OpenAPI rules, every one: nothing at any severity
+out=$(cd "$top_srcdir" && timeout 120 "$NPM_DIR/node_modules/.bin/spectral" lint \
+    --ruleset tests/openapi/spectral.yaml --fail-severity=hint --format=text \
+    nginx/openapi.json 2>&1)
+rc=$?
+problems=$(grep -E ':[0-9]+:[0-9]+ +(error|warning|information|hint) ' <<<"$out")
+if [ "$rc" = 0 ] && [ -z "$problems" ]; then
+	ok "spectral lint (spectral:oas): no error, warning, information or hint"
+else
+	mapfile -t lines < <(head -n 30 <<<"${problems:-$out}")
+	nok "spectral lint (spectral:oas): no error, warning, information or hint (status $rc)" "${lines[@]}"
 fi
 
 stack_setup openapi
