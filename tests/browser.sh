@@ -40,7 +40,7 @@ check "the page's own CSP: script and style from this origin only" \
 	<(tr -d '\r' <"$T/h")
 check "the page is revalidated (no-cache, ETag)" \
 	test "$(hdr Cache-Control):$(hdr ETag | cut -c1)" = 'no-cache:"'
-www_bytes=$(cat "$top_srcdir"/www/* | wc -c)
+www_bytes=$(find "$top_srcdir/www" -maxdepth 1 -type f -exec cat {} + | wc -c)
 check "the page's files are under 50 kB ($www_bytes bytes)" test "$www_bytes" -lt 51200
 
 # browse LABEL PROFILE [ARG]: browser.js [ARG] against the stack, with a

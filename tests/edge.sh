@@ -258,7 +258,7 @@ RP=$(free_port)
 [ "$RP" = "$HP" ] && RP=$((HP + 1))
 for f in isbitcoinlit-common.conf isbitcoinlit-https.conf isbitcoinlit-headers.conf \
     isbitcoinlit-locations.conf isbitcoinlit-microcache.conf \
-    isbitcoinlit-microcache-zone.conf; do
+    isbitcoinlit-microcache-zone.conf isbitcoinlit-docs.conf; do
 	sed -e "s|@NGINX_DIR@|$X|g" -e "s|@WWW_DIR@|$X/www|g" \
 	    -e "s|@HTTPS_LISTEN@|127.0.0.1:$HP|g" -e "s|@HTTPS_PORT@|$HP|g" \
 	    -e "s|@HTTP_LISTEN@|127.0.0.1:$RP|g" -e "s|@SERVER_NAME@|localhost|g" \
@@ -320,6 +320,15 @@ if nginx -q -p "$X" -c "$X/nginx.conf" 2>"$X/start.err"; then
 	done
 	hreq TRACE /is-bitcoin-lit >/dev/null
 	check "HTTPS 405: HSTS" test "$(hdr strict-transport-security)" = max-age=63072000
+	# /docs sets its own headers (its own CSP): HSTS and the rest among them
+	for p in /docs /docs/swagger-ui-bundle.js /docs/; do
+		st=$(hreq GET "$p")
+		check "HTTPS GET $p: HSTS, nosniff, DENY, its own CSP ($st)" test \
+		    "$(hdr strict-transport-security)|$(hdr x-content-type-options)|$(hdr x-frame-options)|$(hdr content-security-policy | cut -d';' -f1-2)" = \
+		    "max-age=63072000|nosniff|DENY|default-src 'none'; script-src 'self'"
+	done
+	check "HTTPS GET /docs/: a 301 to the path /docs, on the HTTPS site ($st)" \
+	    test "$st:$(hdr location)" = 301:/docs
 	codes=""
 	for _ in $(seq 6); do codes="$codes $(hreq POST /refresh)"; done
 	check "HTTPS: POSTs over the limit get 429 ($codes)" grep -q 429 <<<"$codes"

@@ -7,7 +7,7 @@
 # be provoked here, and tests/openapi/validate.js checks each against the
 # document with ajv: its status documented for its path and method (an
 # operation, or a method the path answers 405 only, listed in the path's
-# x-other-methods, or any other path, in x-other-paths), the
+# x-other-methods, or a path x-other-paths lists: /docs/, any other), the
 # documented headers present and matching their schemas, no header the
 # document names on other answers only (CORS on a 404, say), the body
 # matching the schema of its content type.  A documented answer that is
@@ -215,6 +215,51 @@ for p in / /app.js /app.css; do
 	for m in OPTIONS POST PUT DELETE PATCH TRACE; do probe "$m" "$p"; done
 	nginx_errors "$p" "${ALL[@]}"
 done
+# the interactive documentation: its page and files as nginx serves
+# files, /docs/ a redirect to /docs, anything else under /docs a 404
+for p in /docs /docs/swagger-ui-bundle.js /docs/init.js /docs/swagger-ui.css; do
+	probe GET "$p"
+	check "GET $p: 200 ($ST)" test "$ST" = 200
+	etag=$(header "$i" ETag)
+	probe HEAD "$p"
+	probe GET "$p" -H "If-None-Match: $etag"
+	check "GET $p If-None-Match its tag: 304 ($ST)" test "$ST" = 304
+	probe HEAD "$p" -H "If-None-Match: $etag"
+	probe GET "$p" -H 'Range: bytes=0-9'
+	check "GET $p with a Range: 200, the whole file ($ST)" \
+	    test "$ST:$(header "$i" Content-Length)" = "200:$(wc -c <"$R/$i.b")"
+	probe GET "$p" -H 'If-Match: "not-this-one"'
+	check "GET $p If-Match another tag: 412 ($ST)" test "$ST" = 412
+	probe HEAD "$p" -H 'If-Match: "not-this-one"'
+	probe HEAD "$p" -H 'If-Unmodified-Since: Thu, 01 Jan 1970 00:00:00 GMT'
+	check "HEAD $p If-Unmodified-Since 1970 (a file, modified since): 412 ($ST)" test "$ST" = 412
+	for m in OPTIONS POST PUT DELETE PATCH TRACE; do
+		probe "$m" "$p"
+		check "$m $p: 405, Allow: GET, HEAD ($ST)" \
+		    test "$ST:$(header "$i" Allow)" = "405:GET, HEAD"
+	done
+	nginx_errors "$p" "${ALL[@]}"
+done
+probe GET /docs
+check "GET /docs: the page, with a policy of its own" \
+    test "$(header "$i" Content-Type)|$(header "$i" Content-Security-Policy | cut -d';' -f1-3)" = \
+    "text/html; charset=utf-8|default-src 'none'; script-src 'self'; style-src 'self'"
+for m in GET HEAD; do
+	probe "$m" /docs/
+	check "$m /docs/: 301 to /docs ($ST)" test "$ST:$(header "$i" Location)" = 301:/docs
+done
+for m in OPTIONS POST PUT DELETE PATCH TRACE; do
+	probe "$m" /docs/
+	check "$m /docs/: 405, Allow: GET, HEAD ($ST)" \
+	    test "$ST:$(header "$i" Allow)" = "405:GET, HEAD"
+done
+nginx_errors /docs/ "${ALL[@]}"
+for p in /docs/index.html /docs/LICENSE /docs/nope /docsx /Docs; do
+	probe GET "$p"
+	check "GET $p: 404 ($ST)" test "$ST" = 404
+	probe POST "$p"
+done
+
 for m in GET HEAD PUT DELETE OPTIONS PATCH TRACE; do probe "$m" /refresh; done
 nginx_errors /refresh "${ALL[@]}"
 for m in "${ALL[@]}"; do probe "$m" /nope; done
