@@ -14,8 +14,9 @@
 # neither provoked nor in the commented list below fails, as does an
 # answer the document does not list.  The tools are pinned by
 # tests/openapi/package-lock.json and installed with npm ci into a cache
-# outside the sources.  Skipped only when Node or npm, or the tools,
-# cannot be installed.
+# outside the sources; the Swagger UI files of www/docs are compared with
+# swagger-ui-dist's, pinned there too.  Skipped only when Node or npm, or
+# the tools, cannot be installed.
 set -uo pipefail
 . "${top_srcdir:-$(dirname "$0")/..}/tests/lib.sh"
 
@@ -46,7 +47,8 @@ version() { sed -n 's/^ *"version": "\(.*\)",$/\1/p' \
 	"$NPM_DIR/node_modules/$1/package.json" | head -n 1; }
 echo "# node $(node --version), @redocly/cli $(version @redocly/cli)," \
     "@stoplight/spectral-cli $(version @stoplight/spectral-cli)," \
-    "ajv $(version ajv), ajv-formats $(version ajv-formats)"
+    "ajv $(version ajv), ajv-formats $(version ajv-formats)," \
+    "swagger-ui-dist $(version swagger-ui-dist)"
 
 # ---- the lint ----
 # no telemetry, no update check: the run must work offline
@@ -74,6 +76,13 @@ else
 	mapfile -t lines < <(head -n 30 <<<"${problems:-$out}")
 	nok "spectral lint (spectral:oas): no error, warning, information or hint (status $rc)" "${lines[@]}"
 fi
+
+# /docs serves Swagger UI's files from www/docs: swagger-ui-dist's as
+# published, at the version the lock file pins, byte for byte
+for f in swagger-ui-bundle.js swagger-ui.css LICENSE NOTICE swagger-ui-bundle.js.LICENSE.txt; do
+	check "www/docs/$f is swagger-ui-dist $(version swagger-ui-dist)'s" \
+	    cmp -s "$top_srcdir/www/docs/$f" "$NPM_DIR/node_modules/swagger-ui-dist/$f"
+done
 
 stack_setup openapi
 unset ISBITCOINLIT_MICROCACHE	# the shipped default: on
