@@ -371,8 +371,8 @@ handle_lit(struct http_request *req, void *ctx)
 
 /*
  * The history of ?hours=N hours, or with day buckets of ?days=N days (the
- * first such parameter of the query, read as nginx reads $arg_hours and
- * $arg_days): as the summary, from <prefix>:history:<N> (hours) or
+ * first such parameter of the query, found as nginx finds $arg_hours and
+ * $arg_days, its value percent-decoded): as the summary, from <prefix>:history:<N> (hours) or
  * <prefix>:history:d:<N> (days), or computed.  The other mode's
  * parameter, with a value, is refused: it asks for buckets this service
  * does not make.
@@ -381,11 +381,13 @@ static void
 handle_history(struct http_request *req, void *ctx)
 {
 	const struct doc_kind *k = &docs.kind[DOCS_HISTORY];
-	const char *value, *other;
+	const char *other;
+	char value[8];
 	size_t vlen = 0, olen = 0;
-	int day = k->bucket_ms == FMT_DAY_MS, n;
+	int day = k->bucket_ms == FMT_DAY_MS, n, got;
 
-	value = http_query_value(req->query, day ? "days" : "hours", &vlen);
+	got = http_query_text(req->query, day ? "days" : "hours", value,
+	    sizeof(value), &vlen);
 	other = http_query_value(req->query, day ? "hours" : "days", &olen);
 	if (other != NULL && olen > 0) {
 		http_error(req, 400, NULL, "bad request", day ?
@@ -394,7 +396,7 @@ handle_history(struct http_request *req, void *ctx)
 		    "ask for ?hours=N, a whole number from 1 to 24");
 		return;
 	}
-	if ((day ? history_days(value, vlen, &n) :
+	if (got < 0 || (day ? history_days(value, vlen, &n) :
 	    history_hours(value, vlen, &n)) < 0) {
 		http_error(req, 400, NULL, "bad request", day ?
 		    "days must be a whole number from 1 to 31" :

@@ -124,6 +124,53 @@ http_query_value(const char *query, const char *name, size_t *len)
 	return NULL;
 }
 
+/* The value of one hexadecimal digit, or -1. */
+static int
+hex_digit(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+int
+http_query_text(const char *query, const char *name, char *buf, size_t size,
+    size_t *len)
+{
+	size_t vlen, n = 0;
+	const char *v = http_query_value(query, name, &vlen);
+
+	*len = 0;
+	buf[0] = '\0';
+	if (v == NULL)
+		return 0;
+	for (size_t i = 0; i < vlen; i++) {
+		int hi, lo;
+		char c = v[i];
+
+		if (c == '%') {
+			if (vlen - i < 3)
+				return -1;
+			if ((hi = hex_digit(v[i + 1])) < 0 ||
+			    (lo = hex_digit(v[i + 2])) < 0)
+				return -1;
+			c = (char)(hi * 16 + lo);
+			i += 2;
+		} else if (c == '+')
+			c = ' ';
+		if (n + 1 >= size)
+			return -1;
+		buf[n++] = c;
+	}
+	buf[n] = '\0';
+	*len = n;
+	return 1;
+}
+
 int
 http_query_flag(const char *query, const char *name)
 {

@@ -101,7 +101,7 @@ void http_dispatch(FCGX_Request *raw, const struct http_route *routes,
  * The query string is read as nginx reads $arg_NAME, so that the microcache
  * key and the responder see the same request: split on '&' only, the first
  * argument whose name equals name in any case and is followed by '=', its
- * value as sent (not percent-decoded).
+ * value as sent (not percent-decoded) or, by http_query_text(), decoded.
  */
 
 /*
@@ -116,6 +116,21 @@ int http_query_flag(const char *query, const char *name);
  */
 const char *http_query_value(const char *query, const char *name,
     size_t *len);
+
+/*
+ * The value of the first "name=" of the query (the argument nginx's
+ * $arg_NAME names; the name itself is compared as sent, never decoded),
+ * percent-decoded as a form value is: "%XX" is the byte XX, '+' a space,
+ * decoded once ("%2533" is "%33").  Into buf of size bytes (at least 1),
+ * NUL-terminated, the length in *len (a decoded "%00" stays in it, so a
+ * caller that wants digits sees it).  Returns 1, 0 when there is no such
+ * argument (*len 0, buf ""), -1 when the value has a malformed escape ("%",
+ * "%3", "%zz") or its decoded bytes do not fit.  Since the value as sent
+ * decides the result, a cache keyed on $arg_NAME never mixes two answers;
+ * it only keeps "3" and "%33" apart.  Pure.
+ */
+int http_query_text(const char *query, const char *name, char *buf,
+    size_t size, size_t *len);
 
 /*
  * Whether an If-None-Match or If-Match header value (list) matches etag (a

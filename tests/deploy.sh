@@ -109,6 +109,10 @@ else
 		    -H 'Host: lit.example.org' "http://127.0.0.1:$P/openapi.json")
 		check "next to the default site, Host: lit.example.org gets the site ($st)" \
 		    test "$st" = "200 application/json; charset=utf-8"
+		st=$(curl -s -o "$T/b" -w '%{http_code} %{content_type}' \
+		    -H 'Host: lit.example.org' "http://127.0.0.1:$P/docs")
+		check "and /docs, the interactive documentation its include file adds ($st)" \
+		    bash -c "[ '$st' = '200 text/html; charset=utf-8' ] && cmp -s '$T/b' '$top_srcdir/www/docs/index.html'"
 		st=$(curl -s -o "$T/b" -w '%{http_code}' -H 'Host: lit.example.org' \
 		    "http://127.0.0.1:$P/is-bitcoin-lit")
 		check "and GET /is-bitcoin-lit reaches the site (JSON 502 without responders: $st)" \

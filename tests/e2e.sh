@@ -144,7 +144,12 @@ check "pretty matches the History schema too" body_is_schema History
 
 st=$(req GET '/history?hours=')
 check "?hours= (empty): the default 24 hours" test "$st:$(head -c 11 "$T/b")" = '200:{"hours":24'
-for q in hours=0 hours=25 hours=abc hours=1.5 hours=-1 hours=%33; do
+# the value percent-decoded once, as a form's: %33 is 3; %2533 is "%33"
+st=$(req GET '/history?hours=%33')
+check "?hours=%33 is ?hours=3: the same document ($st)" \
+	bash -c "[ $st = 200 ] && cmp -s '$T/b' '$T/h3'"
+for q in hours=0 hours=25 hours=abc hours=1.5 hours=-1 hours=%2533 hours=%2B3 \
+    hours=+3 hours=3%00 hours=%3; do
 	st=$(req GET "/history?$q")
 	check "?$q: 400" test "$st" = 400
 	check "?$q: an Error document that says the range" body_is_schema Error

@@ -177,6 +177,34 @@ for q in "days=3" "hours=3" "hours=3&days=2" "days=&hours=2" "x=1&days=31" \
 		bash -c "[ $a = $b ] && cmp -s '$T/h1' '$T/direct' && cmp -s '$T/h2' '$T/direct'"
 done
 
+# ?hours percent-decoded as a form value (the name as sent, as $arg_hours
+# finds it): a spelling of 3 is the answer of hours=3, through nginx (the
+# microcache keys it as sent: each spelling its own entry, never another
+# value's answer) and from the responder; a value that decodes to
+# anything but digits, an escape that is not one, or an overlong value is
+# 400, never the answer cached for the digits it resembles
+for c in "hours=%33 3" "hours=%33 3" "HOURS=%33&hours=4 3" "hours=%30%33 3" \
+    "h%6Furs=4&hours=3 3" "hours=%34 4" "hours=4 4" "hours=%34 4"; do
+	q=${c% *} want=${c##* }
+	req GET "/history?hours=3" >/dev/null
+	a=$(req GET "/history?$q"); cp "$T/b" "$T/h1"
+	b=$(req GET "/history?$q"); cp "$T/b" "$T/h2"
+	fcgih "$q" >"$T/direct"
+	fcgih "hours=$want" >"$T/want$want"
+	check "/history?$q: the answer of hours=$want through nginx, from its cache and from the responder ($a $b)" \
+		bash -c "[ $a:$b = 200:200 ] && cmp -s '$T/h1' '$T/want$want' && cmp -s '$T/h2' '$T/want$want' && cmp -s '$T/direct' '$T/want$want'"
+done
+for q in "hours=%2B3" "hours=%2b3" "hours=+3" "hours=3+" "hours=3%00" "hours=%003" \
+    "hours=%2533" "hours=%25" "hours=%" "hours=%3" "hours=%3&x=1" "hours=%zz" \
+    "hours=0000000000003" "hours=%30%30%30%30%30%30%30%33" "hours=%C2%B3" \
+    "hours=%EF%BC%93"; do
+	req GET "/history?hours=3" >/dev/null
+	a=$(req GET "/history?$q"); cp "$T/b" "$T/h1"
+	b=$(req GET "/history?$q")
+	check "/history?$q: 400 twice through nginx ($a $b), an error document" \
+		bash -c "[ $a:$b = 400:400 ] && grep -q '\"hours must be a whole number' '$T/h1'"
+done
+
 # ---- the local stack script ----
 if [ "$(id -u)" = 0 ]; then
 	users=$(ps -o user= --ppid "$(cat "$STATE/nginx.pid")" | sort -u | tr '\n' ' ')
@@ -271,7 +299,7 @@ RP=$(free_port)
 [ "$RP" = "$HP" ] && RP=$((HP + 1))
 for f in isbitcoinlit-common.conf isbitcoinlit-https.conf isbitcoinlit-headers.conf \
     isbitcoinlit-locations.conf isbitcoinlit-microcache.conf \
-    isbitcoinlit-microcache-zone.conf; do
+    isbitcoinlit-microcache-zone.conf isbitcoinlit-docs.conf; do
 	sed -e "s|@NGINX_DIR@|$X|g" -e "s|@WWW_DIR@|$X/www|g" \
 	    -e "s|@HTTPS_LISTEN@|127.0.0.1:$HP|g" -e "s|@HTTPS_PORT@|$HP|g" \
 	    -e "s|@HTTP_LISTEN@|127.0.0.1:$RP|g" -e "s|@SERVER_NAME@|localhost|g" \
@@ -333,6 +361,15 @@ if nginx -q -p "$X" -c "$X/nginx.conf" 2>"$X/start.err"; then
 	done
 	hreq TRACE /is-bitcoin-lit >/dev/null
 	check "HTTPS 405: HSTS" test "$(hdr strict-transport-security)" = max-age=63072000
+	# /docs sets its own headers (its own CSP): HSTS and the rest among them
+	for p in /docs /docs/swagger-ui-bundle.js /docs/; do
+		st=$(hreq GET "$p")
+		check "HTTPS GET $p: HSTS, nosniff, DENY, its own CSP ($st)" test \
+		    "$(hdr strict-transport-security)|$(hdr x-content-type-options)|$(hdr x-frame-options)|$(hdr content-security-policy | cut -d';' -f1-2)" = \
+		    "max-age=63072000|nosniff|DENY|default-src 'none'; script-src 'self'"
+	done
+	check "HTTPS GET /docs/: a 301 to the path /docs, on the HTTPS site ($st)" \
+	    test "$st:$(hdr location)" = 301:/docs
 	codes=""
 	for _ in $(seq 6); do codes="$codes $(hreq POST /refresh)"; done
 	check "HTTPS: POSTs over the limit get 429 ($codes)" grep -q 429 <<<"$codes"

@@ -1,18 +1,22 @@
 #!/usr/bin/env bash
 # nginx/openapi.json is the whole truth of what the shipped site answers.
-# redocly lint (the recommended rules, tests/openapi/redocly.yaml) finds
-# no error and no warning in it; then the local stack as shipped (the
+# redocly lint (the recommended rules, tests/openapi/redocly.yaml) and
+# Spectral (its spectral:oas ruleset, tests/openapi/spectral.yaml) find no
+# error, warning or hint in it; then the local stack as shipped (the
 # microcache on) is made to give every answer the document lists that can
 # be provoked here, and tests/openapi/validate.js checks each against the
-# document with ajv: its status documented for its operation, the
+# document with ajv: its status documented for its path and method (an
+# operation, or a method the path answers 405 only, listed in the path's
+# x-other-methods, or a path x-other-paths lists: /docs/, any other), the
 # documented headers present and matching their schemas, no header the
 # document names on other answers only (CORS on a 404, say), the body
 # matching the schema of its content type.  A documented answer that is
 # neither provoked nor in the commented list below fails, as does an
 # answer the document does not list.  The tools are pinned by
 # tests/openapi/package-lock.json and installed with npm ci into a cache
-# outside the sources.  Skipped only when Node or npm, or the tools,
-# cannot be installed.
+# outside the sources; the Swagger UI files of www/docs are compared with
+# swagger-ui-dist's, pinned there too.  Skipped only when Node or npm, or
+# the tools, cannot be installed.
 set -uo pipefail
 . "${top_srcdir:-$(dirname "$0")/..}/tests/lib.sh"
 
@@ -42,7 +46,9 @@ npm_tools "$top_srcdir/tests/openapi" openapi @redocly/cli
 version() { sed -n 's/^ *"version": "\(.*\)",$/\1/p' \
 	"$NPM_DIR/node_modules/$1/package.json" | head -n 1; }
 echo "# node $(node --version), @redocly/cli $(version @redocly/cli)," \
-    "ajv $(version ajv), ajv-formats $(version ajv-formats)"
+    "@stoplight/spectral-cli $(version @stoplight/spectral-cli)," \
+    "ajv $(version ajv), ajv-formats $(version ajv-formats)," \
+    "swagger-ui-dist $(version swagger-ui-dist)"
 
 # ---- the lint ----
 # no telemetry, no update check: the run must work offline
@@ -57,6 +63,26 @@ else
 	mapfile -t lines < <(head -n 30 <<<"${problems:-$out}")
 	nok "redocly lint: no error and no warning (status $rc)" "${lines[@]}"
 fi
+
+# Spectral's OpenAPI rules, every one: nothing at any severity
+out=$(cd "$top_srcdir" && timeout 120 "$NPM_DIR/node_modules/.bin/spectral" lint \
+    --ruleset tests/openapi/spectral.yaml --fail-severity=hint --format=text \
+    nginx/openapi.json 2>&1)
+rc=$?
+problems=$(grep -E ':[0-9]+:[0-9]+ +(error|warning|information|hint) ' <<<"$out")
+if [ "$rc" = 0 ] && [ -z "$problems" ]; then
+	ok "spectral lint (spectral:oas): no error, warning, information or hint"
+else
+	mapfile -t lines < <(head -n 30 <<<"${problems:-$out}")
+	nok "spectral lint (spectral:oas): no error, warning, information or hint (status $rc)" "${lines[@]}"
+fi
+
+# /docs serves Swagger UI's files from www/docs: swagger-ui-dist's as
+# published, at the version the lock file pins, byte for byte
+for f in swagger-ui-bundle.js swagger-ui.css LICENSE NOTICE swagger-ui-bundle.js.LICENSE.txt; do
+	check "www/docs/$f is swagger-ui-dist $(version swagger-ui-dist)'s" \
+	    cmp -s "$top_srcdir/www/docs/$f" "$NPM_DIR/node_modules/swagger-ui-dist/$f"
+done
 
 stack_setup openapi
 unset ISBITCOINLIT_MICROCACHE	# the shipped default: on
@@ -198,6 +224,51 @@ for p in / /app.js /app.css; do
 	for m in OPTIONS POST PUT DELETE PATCH TRACE; do probe "$m" "$p"; done
 	nginx_errors "$p" "${ALL[@]}"
 done
+# the interactive documentation: its page and files as nginx serves
+# files, /docs/ a redirect to /docs, anything else under /docs a 404
+for p in /docs /docs/swagger-ui-bundle.js /docs/init.js /docs/swagger-ui.css; do
+	probe GET "$p"
+	check "GET $p: 200 ($ST)" test "$ST" = 200
+	etag=$(header "$i" ETag)
+	probe HEAD "$p"
+	probe GET "$p" -H "If-None-Match: $etag"
+	check "GET $p If-None-Match its tag: 304 ($ST)" test "$ST" = 304
+	probe HEAD "$p" -H "If-None-Match: $etag"
+	probe GET "$p" -H 'Range: bytes=0-9'
+	check "GET $p with a Range: 200, the whole file ($ST)" \
+	    test "$ST:$(header "$i" Content-Length)" = "200:$(wc -c <"$R/$i.b")"
+	probe GET "$p" -H 'If-Match: "not-this-one"'
+	check "GET $p If-Match another tag: 412 ($ST)" test "$ST" = 412
+	probe HEAD "$p" -H 'If-Match: "not-this-one"'
+	probe HEAD "$p" -H 'If-Unmodified-Since: Thu, 01 Jan 1970 00:00:00 GMT'
+	check "HEAD $p If-Unmodified-Since 1970 (a file, modified since): 412 ($ST)" test "$ST" = 412
+	for m in OPTIONS POST PUT DELETE PATCH TRACE; do
+		probe "$m" "$p"
+		check "$m $p: 405, Allow: GET, HEAD ($ST)" \
+		    test "$ST:$(header "$i" Allow)" = "405:GET, HEAD"
+	done
+	nginx_errors "$p" "${ALL[@]}"
+done
+probe GET /docs
+check "GET /docs: the page, with a policy of its own" \
+    test "$(header "$i" Content-Type)|$(header "$i" Content-Security-Policy | cut -d';' -f1-3)" = \
+    "text/html; charset=utf-8|default-src 'none'; script-src 'self'; style-src 'self'"
+for m in GET HEAD; do
+	probe "$m" /docs/
+	check "$m /docs/: 301 to /docs ($ST)" test "$ST:$(header "$i" Location)" = 301:/docs
+done
+for m in OPTIONS POST PUT DELETE PATCH TRACE; do
+	probe "$m" /docs/
+	check "$m /docs/: 405, Allow: GET, HEAD ($ST)" \
+	    test "$ST:$(header "$i" Allow)" = "405:GET, HEAD"
+done
+nginx_errors /docs/ "${ALL[@]}"
+for p in /docs/index.html /docs/LICENSE /docs/nope /docsx /Docs; do
+	probe GET "$p"
+	check "GET $p: 404 ($ST)" test "$ST" = 404
+	probe POST "$p"
+done
+
 for m in GET HEAD PUT DELETE OPTIONS PATCH TRACE; do probe "$m" /refresh; done
 nginx_errors /refresh "${ALL[@]}"
 for m in "${ALL[@]}"; do probe "$m" /nope; done

@@ -226,6 +226,15 @@ check "it is a summary" body_is_schema Summary
 st=$(req GET /healthz)
 check "GET /healthz: 200 ($st)" test "$st" = 200
 check "healthz: Redis ok" grep -q '"redis":"ok"' "$T/b"
+# the interactive documentation: the generated site serves the installed
+# files at /docs
+for p in /docs /docs/swagger-ui-bundle.js /docs/init.js /docs/swagger-ui.css; do
+	f=$top_srcdir/www$p
+	[ "$p" = /docs ] && f=$top_srcdir/www/docs/index.html
+	st=$(req GET "$p")
+	check "GET $p: 200, the file as shipped ($st)" \
+	    bash -c "[ $st = 200 ] && cmp -s '$T/b' '$f'"
+done
 
 TOKEN=$(sed -n 's/^ISBITCOINLIT_REFRESH_TOKEN=//p' /etc/isbitcoinlit/refresh.env)
 check "config generated a refresh token" test "${#TOKEN}" -ge 32

@@ -87,6 +87,9 @@ for f in /usr/bin/isbitcoinlit-api /usr/bin/isbitcoinlit-refresh \
     /usr/share/isbitcoinlit/www/index.html \
     /usr/share/isbitcoinlit/www/index.html.gz \
     /usr/share/isbitcoinlit/www/app.js.gz /usr/share/isbitcoinlit/www/app.css.gz \
+    /usr/share/isbitcoinlit/www/docs/index.html \
+    /usr/share/isbitcoinlit/www/docs/swagger-ui-bundle.js \
+    /usr/share/isbitcoinlit/www/docs/LICENSE \
     /etc/nginx/sites-available/isbitcoinlit-example /usr/sbin/isbitcoinlit-setup \
     /usr/sbin/isbitcoinlit-spawn /usr/share/man/man8/isbitcoinlit-api.8.gz \
     /usr/share/man/man7/isbitcoinlit.7.gz; do
@@ -151,6 +154,12 @@ if nginx -q -p "$T/nginx" -c "$T/nginx/nginx.conf" 2>"$T/nginx-start.log"; then
 		    gzip -dc '$T/b' | cmp -s - /usr/share/isbitcoinlit/www/index.html"
 	st=$(req GET /openapi.json)
 	check "GET /openapi.json: the installed document ($st)" cmp -s "$T/b" /usr/share/isbitcoinlit/nginx/openapi.json
+	st=$(req GET /docs)
+	check "GET /docs: the installed interactive documentation ($st)" \
+	    bash -c "[ $st = 200 ] && cmp -s '$T/b' /usr/share/isbitcoinlit/www/docs/index.html"
+	st=$(req GET /docs/swagger-ui-bundle.js)
+	check "GET /docs/swagger-ui-bundle.js: the installed file ($st)" \
+	    bash -c "[ $st = 200 ] && cmp -s '$T/b' /usr/share/isbitcoinlit/www/docs/swagger-ui-bundle.js"
 else
 	nok "nginx runs the installed example site" "$(cat "$T/nginx-start.log")"
 fi

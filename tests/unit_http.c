@@ -1,5 +1,6 @@
 /*
- * Unit tests of the pure HTTP helpers: query flags and values, If-None-Match
+ * Unit tests of the pure HTTP helpers: query flags and values (as sent and
+ * decoded), If-None-Match
  * matching, the route table and the error document.
  */
 #include "config.h"
@@ -21,7 +22,7 @@ int
 main(void)
 {
 	const struct http_route *r, *other;
-	char *big, *body;
+	char *big, *body, buf[16];
 	size_t len;
 	int status;
 
@@ -63,6 +64,45 @@ main(void)
 	    "other names are not hours");
 	CHECK(http_query_value(NULL, "hours", &len) == NULL &&
 	    http_query_value("", "hours", &len) == NULL, "no query: no hours");
+	/* Values percent-decoded as a form's are; names compared as sent. */
+	CHECK(http_query_text("hours=%33", "hours", buf, sizeof(buf), &len) == 1 &&
+	    len == 1 && strcmp(buf, "3") == 0, "hours=%%33 is 3");
+	CHECK(http_query_text("hours=3", "hours", buf, sizeof(buf), &len) == 1 &&
+	    len == 1 && strcmp(buf, "3") == 0, "hours=3 is 3");
+	CHECK(http_query_text("HOURS=%31%32&hours=3", "hours", buf, sizeof(buf),
+	    &len) == 1 && strcmp(buf, "12") == 0, "the first, in any case, decoded");
+	CHECK(http_query_text("h%6Furs=5&hours=3", "hours", buf, sizeof(buf),
+	    &len) == 1 && strcmp(buf, "3") == 0,
+	    "an encoded name is another name (as $arg_hours reads it)");
+	CHECK(http_query_text("hours=%2b3", "hours", buf, sizeof(buf), &len) == 1 &&
+	    strcmp(buf, "+3") == 0, "%%2b is a plus sign, hex in any case");
+	CHECK(http_query_text("hours=+3+", "hours", buf, sizeof(buf), &len) == 1 &&
+	    strcmp(buf, " 3 ") == 0, "+ is a space");
+	CHECK(http_query_text("hours=%2533", "hours", buf, sizeof(buf), &len) ==
+	    1 && strcmp(buf, "%33") == 0, "decoded once");
+	CHECK(http_query_text("hours=3%00", "hours", buf, sizeof(buf), &len) == 1 &&
+	    len == 2 && buf[0] == '3' && buf[1] == '\0', "%%00 kept in the length");
+	CHECK(http_query_text("hours=", "hours", buf, sizeof(buf), &len) == 1 &&
+	    len == 0 && buf[0] == '\0', "hours= is empty");
+	CHECK(http_query_text("x=1", "hours", buf, sizeof(buf), &len) == 0 &&
+	    len == 0 && buf[0] == '\0', "none");
+	CHECK(http_query_text(NULL, "hours", buf, sizeof(buf), &len) == 0,
+	    "no query");
+	CHECK(http_query_text("hours=%", "hours", buf, sizeof(buf), &len) == -1,
+	    "a lone %%");
+	CHECK(http_query_text("hours=%3", "hours", buf, sizeof(buf), &len) == -1,
+	    "a short escape");
+	CHECK(http_query_text("hours=%3&x=1", "hours", buf, sizeof(buf), &len) ==
+	    -1, "a short escape before '&'");
+	CHECK(http_query_text("hours=%zz", "hours", buf, sizeof(buf), &len) == -1,
+	    "not hexadecimal");
+	CHECK(http_query_text("hours=1234567", "hours", buf, 8, &len) == 1 &&
+	    len == 7, "seven bytes fit in eight");
+	CHECK(http_query_text("hours=12345678", "hours", buf, 8, &len) == -1,
+	    "eight do not");
+	CHECK(http_query_text("hours=%31%32%33%34%35%36%37", "hours", buf, 8,
+	    &len) == 1 && strcmp(buf, "1234567") == 0,
+	    "the decoded length counts, not the sent one");
 	big = malloc(1 << 20);
 	memset(big, 'a', (1 << 20) - 1);
 	big[(1 << 20) - 1] = '\0';

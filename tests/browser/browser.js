@@ -59,6 +59,7 @@ else (async () => {
       "--disable-dev-shm-usage"],
   });
   try {
+    await checkApiDocs(browser);
     const page = await browser.newPage();
     const errors = [];      // console errors and uncaught exceptions
     page.on("console", (m) => {
@@ -651,4 +652,86 @@ async function checkYTicks(page, rows) {
       t[t.length - 1] >= hi && t[t.length - 1] < hi + step,
     `the ${f} axis: round ticks every ${+step.toPrecision(6)} covering ${lo} to ${hi}`, JSON.stringify(ticks[j]));
   });
+}
+
+// The interactive documentation at /docs (Swagger UI), in a tab of its
+// own: it renders every operation of /openapi.json (and no other: the
+// methods a resource answers 405 are no operations), "Try it out" and
+// Execute on GET /is-bitcoin-lit gets this site's 200, every request stays
+// on this origin, and there is no console error and no CSP violation.
+// Screenshots of the page, and of that answer, go to ARTIFACTS.
+async function checkApiDocs(browser) {
+  const doc = (await getJSON("/openapi.json")).body;
+  const ops = [];
+  for (const [p, item] of Object.entries(doc.paths))
+    for (const m of ["get", "put", "post", "delete", "options", "head", "patch", "trace"])
+      if (item[m]) ops.push(`${m.toUpperCase()} ${p}`);
+  const page = await browser.newPage();
+  const errors = [];
+  page.on("console", (m) => {
+    if (m.type() === "error")
+      errors.push(m.text() + (m.location() && m.location().url ? " (" + m.location().url + ")" : ""));
+  });
+  page.on("pageerror", (e) => errors.push("uncaught: " + e.message));
+  await page.evaluateOnNewDocument(() => {
+    window.__csp = [];
+    document.addEventListener("securitypolicyviolation", (e) => {
+      window.__csp.push(e.violatedDirective + " " + e.blockedURI + " " +
+        (e.sourceFile || "") + ":" + e.lineNumber);
+    });
+  });
+  const requests = [];
+  page.on("request", (r) => requests.push(r.url()));
+  const answers = [];
+  page.on("response", (r) => answers.push({ url: r.url(), status: r.status(), method: r.request().method() }));
+  try {
+    await page.setViewport({ width: 1280, height: 800 });
+    const resp = await page.goto(BASE + "/docs", { waitUntil: "networkidle0" });
+    check(resp.status() === 200, "GET /docs in the browser: 200", resp.status());
+    await page.waitForSelector("#operations-data-getSummary", { timeout: 15000 });
+    const shown = await page.$$eval(".opblock", (els) => els.map((e) =>
+      e.querySelector(".opblock-summary-method").textContent.trim() + " " +
+      e.querySelector(".opblock-summary-path").getAttribute("data-path")));
+    check(shown.length === ops.length && ops.every((o) => shown.includes(o)),
+      `/docs lists the ${ops.length} operations of /openapi.json, and no other`,
+      `shown ${shown.length}: ${shown.join(", ")}; documented: ${ops.join(", ")}`);
+    check(await page.$eval("#operations-data-getSummary", (e) => e.getBoundingClientRect().height > 0),
+      "GET /is-bitcoin-lit is visible", "");
+    const title = await page.$eval(".info .title", (e) => e.textContent).catch(() => "");
+    check(/IsBitcoinLit/.test(title), "the document's title is shown", title);
+    await page.screenshot({ path: path.join(OUT, "docs-1280x800.png") });
+
+    // Try it out and Execute on GET /is-bitcoin-lit
+    await page.click("#operations-data-getSummary .opblock-summary-control");
+    await page.waitForSelector("#operations-data-getSummary .try-out__btn", { timeout: 10000 });
+    await page.click("#operations-data-getSummary .try-out__btn");
+    await page.waitForSelector("#operations-data-getSummary .execute", { timeout: 10000 });
+    await page.click("#operations-data-getSummary .execute");
+    await page.waitForSelector("#operations-data-getSummary .live-responses-table tr.response .response-col_status",
+      { timeout: 15000 });
+    const live = await page.$eval("#operations-data-getSummary .live-responses-table tr.response .response-col_status",
+      (e) => e.textContent.trim());
+    const body = await page.$eval("#operations-data-getSummary .live-responses-table tr.response .response-col_description pre",
+      (e) => e.textContent).catch(() => "");
+    const called = answers.filter((a) => a.method === "GET" && new URL(a.url).pathname === "/is-bitcoin-lit");
+    check(live === "200" && /"verdict"/.test(body) && called.length === 1 && called[0].status === 200 &&
+      new URL(called[0].url).origin === new URL(BASE).origin,
+    "Try it out, Execute on GET /is-bitcoin-lit: this site answers 200, the summary shown",
+    `shown ${live}; calls ${JSON.stringify(called)}; body ${body.slice(0, 200)}`);
+    await page.$eval("#operations-data-getSummary .live-responses-table", (e) => e.scrollIntoView());
+    await page.screenshot({ path: path.join(OUT, "docs-try-it-out-1280x800.png") });
+  } catch (e) {
+    // what went wrong is likely below: the checks that follow still run
+    report("NOK", "/docs: the page could be driven to its end", e && e.message);
+  }
+  try {
+    const origin = new URL(BASE).origin;
+    const away = requests.filter((u) => !u.startsWith("data:") && new URL(u).origin !== origin);
+    check(away.length === 0, "every request of /docs is to this origin", away.join(" "));
+    const csp = await page.evaluate(() => window.__csp);
+    check(csp.length === 0, "/docs: no CSP violation", csp.join("; "));
+    check(errors.length === 0, "/docs: no console error", errors.join("; "));
+  } finally {
+    await page.close();
+  }
 }

@@ -8,10 +8,18 @@
 // (headers, as curl -D writes them) and FILE.b (body) for KIND curl, or
 // FILE.raw (the bytes nginx sent) for KIND raw.
 // NOT-PROVOKED: "METHOD PATH STATUS" a line (PATH as the document names
-// it), the documented answers the test does not provoke; '#' comments.
+// it, "*" for any path it does not name), the documented answers the test
+// does not provoke; '#' comments.
 //
-// Each answer must be documented for its operation (the path matched as
-// OpenAPI matches it: a listed path before a templated one), carry every
+// The answers the document lists for a path and method: its operation's
+// responses; for a method the path does not answer, the path's
+// x-other-methods (groups {methods, responses}); for a path that is no
+// operation, x-other-paths: its paths (one's answers by name) and its
+// answers (those of any other path, "*" below).  Every listed path must
+// list every method once, as an operation or in x-other-methods.
+//
+// Each answer must be documented for its path and method (the path matched
+// as OpenAPI matches it: a listed path before a templated one), carry every
 // required header the document lists with a value its schema accepts, no
 // header the document lists on other answers but not on this one, and a
 // body its content type and schema accept (none for HEAD, 204 and
@@ -74,14 +82,46 @@ function schemaErrors(schema, value) {
 	return v(value) ? null : ajv.errorsText(v.errors);
 }
 
-// Which documented path a request path is: a listed one, else a
-// template whose {name} stands for one segment.
-function matchPath(p) {
+// The answers by path and method: path -> METHOD -> responses.
+const answers = new Map();
+function listAnswers(p, method, responses, where) {
+	if (!answers.has(p))
+		answers.set(p, new Map());
+	if (answers.get(p).has(method))
+		nok(`the document lists ${method} ${p} once`, `again in ${where}`);
+	answers.get(p).set(method, responses);
+}
+function listGroups(p, groups, where) {
+	for (const g of groups || [])
+		for (const m of g.methods)
+			listAnswers(p, m, g.responses, where);
+}
+for (const [p, item] of Object.entries(doc.paths)) {
+	for (const m of METHODS)
+		if (item[m])
+			listAnswers(p, m.toUpperCase(), item[m].responses, "its operations");
+	listGroups(p, item["x-other-methods"], "x-other-methods");
+	const missing = METHODS.filter((m) => !answers.get(p).has(m.toUpperCase()));
+	if (missing.length)
+		nok(`${p}: every method is an operation or in x-other-methods`,
+		    `neither: ${missing.join(" ").toUpperCase()}`);
+}
+const otherPaths = doc["x-other-paths"] || {};
+for (const [p, e] of Object.entries(otherPaths.paths || {})) {
 	if (doc.paths[p])
+		nok(`x-other-paths names ${p}`, "a path listed in paths");
+	listGroups(p, e.answers, "x-other-paths");
+}
+listGroups("*", otherPaths.answers, "x-other-paths");
+
+// Which documented path a request path is: a listed one, one x-other-paths
+// names, a template whose {name} stands for one segment, else "*".
+function matchPath(p) {
+	if (doc.paths[p] || (otherPaths.paths || {})[p])
 		return p;
 	return Object.keys(doc.paths).find((t) => t.includes("{") &&
 	    new RegExp("^" + t.replace(/[.*+?^$()|[\]\\]/g, "\\$&")
-	    .replace(/\{[^}]+\}/g, "[^/]+") + "$").test(p));
+	    .replace(/\{[^}]+\}/g, "[^/]+") + "$").test(p)) || "*";
 }
 
 // ---- one answer ----
@@ -108,9 +148,9 @@ function headerValue(schema, s) {
 // answer that does not list it is undocumented there (Server, Date and
 // the like, which the document never names, are not checked).
 const named = new Set();
-for (const item of Object.values(doc.paths))
-	for (const m of METHODS)
-		for (const r of Object.values((item[m] || {}).responses || {}))
+for (const byMethod of answers.values())
+	for (const responses of byMethod.values())
+		for (const r of Object.values(responses || {}))
 			for (const name of Object.keys(deref(r).headers || {}))
 				named.add(name.toLowerCase());
 
@@ -131,13 +171,13 @@ function check(method, reqPath, file, kind) {
 	if (!ans.status)
 		return nok(what, "no HTTP answer");
 	const path = matchPath(reqPath.split("?")[0]);
-	const op = path && doc.paths[path][method.toLowerCase()];
-	if (!op)
-		return nok(what, `no operation ${method} for ${shown} in the document`);
+	const responses = answers.has(path) && answers.get(path).get(method);
+	if (!responses)
+		return nok(what, `no answer of ${method} for ${shown} (as ${path}) in the document`);
 	seen.add(`${method} ${path} ${ans.status}`);
-	const resp = deref(op.responses[ans.status]);
+	const resp = deref(responses[ans.status]);
 	if (!resp)
-		return nok(what, `status ${ans.status} is not documented for ${method} ${path} (documented: ${Object.keys(op.responses).join(" ")})`);
+		return nok(what, `status ${ans.status} is not documented for ${method} ${path} (documented: ${Object.keys(responses).join(" ")})`);
 	const bad = [];
 	for (const [name, ref] of Object.entries(resp.headers || {})) {
 		const h = deref(ref), got = ans.headers[name.toLowerCase()];
@@ -198,10 +238,10 @@ for (const line of fs.readFileSync(manifestFile, "utf8").split("\n")) {
 
 // ---- what the document lists, against what was seen ----
 const documented = new Set();
-for (const [p, item] of Object.entries(doc.paths))
-	for (const m of METHODS)
-		for (const st of Object.keys((item[m] || {}).responses || {}))
-			documented.add(`${m.toUpperCase()} ${p} ${st}`);
+for (const [p, byMethod] of answers)
+	for (const [m, responses] of byMethod)
+		for (const st of Object.keys(responses || {}))
+			documented.add(`${m} ${p} ${st}`);
 const listed = new Set();
 for (const raw of fs.readFileSync(notProvokedFile, "utf8").split("\n")) {
 	const line = raw.replace(/#.*/, "").trim().replace(/\s+/g, " ");
