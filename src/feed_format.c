@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "buf.h"
 #include "feed_impl.h"
 
 static int auto_parse(const char *buf, size_t len, const struct feed_args *a,
@@ -211,15 +212,13 @@ feed_acc_push(struct feed_acc *acc, int64_t ts_ms,
     const double v[STORE_NSERIES], size_t idx, struct error *err)
 {
 	if (acc->n == acc->cap) {
-		size_t ncap = acc->cap ? 2 * acc->cap : 1024;
-		struct feed_rec *nv;
+		struct feed_rec *nv = buf_array_grow(acc->v, &acc->cap,
+		    sizeof(*nv), 1024);
 
-		if (ncap > SIZE_MAX / sizeof(*nv) ||
-		    (nv = realloc(acc->v, ncap * sizeof(*nv))) == NULL)
+		if (nv == NULL)
 			return error_set(err, FEED_ENOMEM, "out of memory for "
-			    "%zu samples", ncap);
+			    "%zu samples", acc->n + 1);
 		acc->v = nv;
-		acc->cap = ncap;
 	}
 	acc->v[acc->n].ts_ms = ts_ms;
 	memcpy(acc->v[acc->n].v, v, sizeof(acc->v[acc->n].v));

@@ -10,6 +10,7 @@
 
 #include <jansson.h>
 
+#include "buf.h"
 #include "feed_impl.h"
 
 int
@@ -310,15 +311,13 @@ pending_push(struct pending *s, const struct point *p, size_t idx,
     struct error *err)
 {
 	if (s->n == s->cap) {
-		size_t ncap = s->cap ? 2 * s->cap : 1024;
-		struct indexed_point *v;
+		struct indexed_point *v = buf_array_grow(s->v, &s->cap,
+		    sizeof(*v), 1024);
 
-		if (ncap > SIZE_MAX / sizeof(*v) ||
-		    (v = realloc(s->v, ncap * sizeof(*v))) == NULL)
+		if (v == NULL)
 			return error_set(err, FEED_ENOMEM, "out of memory for "
-			    "%zu samples", ncap);
+			    "%zu samples", s->n + 1);
 		s->v = v;
-		s->cap = ncap;
 	}
 	s->v[s->n].p = *p;
 	s->v[s->n++].idx = idx;

@@ -5,11 +5,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "buf.h"
+
 #define JW_MAX_DEPTH 16
 
 struct jw {
-	char *buf;		/* NUL-terminated; owned, take with jw_take() */
-	size_t len, cap;
+	struct buf out;		/* the text; take it with jw_take() */
 	int pretty;
 	int failed;		/* out of memory or misuse: the text is void */
 	int depth;

@@ -6,6 +6,7 @@
 #include "config.h"
 
 #include <inttypes.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -242,6 +243,8 @@ rts_add(struct store *st, const struct stream pts[STORE_NSERIES],
 		return -1;
 	if (n == 0)
 		return rts_map(st, mask, err);
+	if (n > SIZE_MAX / 3 - 1)	/* 1 + 3 n arguments, 2 n cells */
+		return error_set(err, STORE_ENOMEM, "%zu points: too many", n);
 	argv = calloc(1 + 3 * n, sizeof(*argv));
 	text = calloc(2 * n, cell);
 	keepbuf = calloc(n, 1);
@@ -414,7 +417,7 @@ rts_buckets_read(struct store *st, int64_t from_ms, int64_t to_ms,
 		argvs[i] = words[i];
 		argcs[i] = 7;
 	}
-	if ((c = malloc(out->cap * sizeof(*c))) == NULL)
+	if ((c = reallocarray(NULL, out->cap, sizeof(*c))) == NULL)
 		return error_set(err, STORE_ENOMEM, "out of memory");
 	if (store_pipeline(st, 2 * STORE_NSERIES, argcs, argvs, keys, r,
 	    rts_missing, err) < 0) {

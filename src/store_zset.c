@@ -13,6 +13,7 @@
 #include "config.h"
 
 #include <inttypes.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -133,6 +134,8 @@ zset_add(struct store *st, const struct stream pts[STORE_NSERIES],
 		}
 	keys[nk] = st->key_series;
 	/* retention, count, policy and field per series, ts and value */
+	if (n > SIZE_MAX / 4)
+		return error_set(err, STORE_ENOMEM, "%zu points: too many", n);
 	nargs = 1 + 3 * (size_t)nk + 2 * n;
 	args = calloc(nargs, sizeof(*args));
 	text = calloc(2 * n + 1, cell);
