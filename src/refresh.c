@@ -144,7 +144,7 @@ wait_replicas(const struct cfg *cfg, struct store *st,
 	struct error serr;
 
 	/* WAIT vouches for one connection's writes: were they all on it? */
-	if (store_connection(st) != conn_at_write)
+	if (store_generation(st) != conn_at_write)
 		return error_set(err, REFRESH_EREPLICAS, "written, but over "
 		    "more than one Redis connection (a reconnect or a cluster "
 		    "redirection): WAIT cannot confirm that %ld replicas have "
@@ -420,7 +420,7 @@ refresh_run(const struct cfg *cfg, struct store *st,
 
 	if (lock_keep(cfg, st, token, "the series were written", err) < 0)
 		goto out;
-	conn_at_write = store_connection(st);
+	conn_at_write = store_generation(st);
 	if (store_newest_each(st, stored_newest, found, &serr) < 0)
 		goto redis_failed;
 	drop_expired(cfg, stored_newest, found, pts, kept, skip);

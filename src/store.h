@@ -399,6 +399,6 @@ long long store_wait_replicas(struct store *st, int n, long ms,
  * connection (see conn_generation()): WAIT vouches for the writes since
  * the last change only.
  */
-unsigned long store_connection(const struct store *st);
+unsigned long store_generation(const struct store *st);
 
 #endif

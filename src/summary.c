@@ -1,5 +1,5 @@
 /*
- * The summary engine.  Everything but summary_read() and summary_compute()
+ * The summary engine.  Everything but summary_read_window() and summary_compute()
  * is pure.
  */
 #include "config.h"
@@ -254,7 +254,7 @@ summary_valid(const char *body, size_t len, const struct summary_mode *mode)
 }
 
 int
-summary_read(struct store *st, enum cfg_anchor anchor, int64_t now_ms,
+summary_read_window(struct store *st, enum cfg_anchor anchor, int64_t now_ms,
     int64_t bucket_ms, int n, int64_t *t_ms, struct store_buckets *h,
     struct error *err)
 {
@@ -286,7 +286,7 @@ summary_compute(struct store *st, enum cfg_anchor anchor, int64_t now_ms,
 		return error_set(err, STORE_ECONFIG, "a window of %d buckets",
 		    mode->window);
 	store_buckets_init(&h, buf, SUMMARY_WINDOW_MAX);
-	if ((rc = summary_read(st, anchor, now_ms, mode->bucket_ms,
+	if ((rc = summary_read_window(st, anchor, now_ms, mode->bucket_ms,
 	    mode->window, &t, &h, err)) == 1)
 		summary_build(t, mode, &h, out);
 	return rc;
