@@ -1,6 +1,6 @@
 /*
- * The summary engine.  Everything but summary_read_window() and summary_compute()
- * is pure.
+ * The summary engine.  Everything but summary_read_window() and
+ * summary_compute() is pure.
  */
 #include "config.h"
 
@@ -254,9 +254,9 @@ summary_valid(const char *body, size_t len, const struct summary_mode *mode)
 }
 
 int
-summary_read_window(struct store *st, enum cfg_anchor anchor, int64_t now_ms,
-    int64_t bucket_ms, int n, int64_t *t_ms, struct store_buckets *h,
-    struct error *err)
+summary_read_window(struct store *st, enum cfg_anchor anchor,
+    int64_t now_ms, int64_t bucket_ms, int n, int64_t *t_ms,
+    struct store_buckets *h, struct error *err)
 {
 	int64_t from, to;
 	int found;
