@@ -226,6 +226,22 @@ feed_acc_push(struct feed_acc *acc, int64_t ts_ms,
 	return 0;
 }
 
+int
+feed_acc_checked(struct feed_acc *acc, size_t idx, int checked,
+    int64_t ts_ms, const double v[STORE_NSERIES], const char *why,
+    int *nomem, struct error *err)
+{
+	if (checked < 0) {
+		feed_acc_invalid(acc, idx, why);
+		return 0;
+	}
+	if (feed_acc_push(acc, ts_ms, v, idx, err) < 0) {
+		*nomem = 1;
+		return -1;
+	}
+	return 0;
+}
+
 static int
 cmp_recs(const void *a, const void *b)
 {
@@ -351,6 +367,45 @@ feed_load_value(struct jscan *s, int depth, json_t **v, json_error_t *jerr)
 	return (*v = jscan_load_scalar(s, jerr)) == NULL ? -1 : 0;
 }
 
+int
+feed_load_fields(struct jscan *s, int depth, const char *const names[],
+    size_t n, json_t *v[], json_error_t *jerr)
+{
+	struct jscan_iter it;
+	const char *key;
+	int more;
+
+	for (size_t i = 0; i < n; i++)
+		v[i] = NULL;
+	if (jscan_peek(s) != '{')
+		return jscan_skip(s, depth, jerr) < 0 ? -1 : 0;
+	if (jscan_open(s, depth, &it, jerr) < 0)
+		return -1;
+	while ((more = jscan_next(&it, &key, jerr)) == 1) {
+		json_t *val;
+		size_t i;
+
+		for (i = 0; i < n && strcmp(key, names[i]) != 0; i++)
+			;
+		if (i == n)
+			continue;	/* jscan_next checks and skips it */
+		if (feed_load_value(s, depth + 1, &val, jerr) < 0) {
+			more = -1;
+			break;
+		}
+		if (val == NULL)
+			val = json_null();	/* no number, no time */
+		for (size_t j = i; j < n; j++)
+			if (strcmp(names[j], names[i]) == 0) {
+				json_decref(v[j]);
+				v[j] = json_incref(val);
+			}
+		json_decref(val);
+	}
+	jscan_close(&it);
+	return more < 0 ? -1 : 1;
+}
+
 const char *
 feed_shape_of(int c)
 {
@@ -432,7 +487,7 @@ feed_read_price_row(struct jscan *s, int depth, size_t width,
 	struct jscan_iter it;
 	char why[FEED_WHY_MAX];
 	double val[STORE_NSERIES] = { 0, 0 };
-	int64_t ts_ms;
+	int64_t ts_ms = 0;
 	size_t n = 0;
 	int rc = -1, more;
 
@@ -453,13 +508,8 @@ feed_read_price_row(struct jscan *s, int depth, size_t width,
 	}
 	if (more < 0)
 		goto out;
-	rc = 0;
-	if (check(v, n, a, &ts_ms, &val[STORE_PRICE], why, sizeof(why)) < 0)
-		feed_acc_invalid(acc, idx, why);
-	else if (feed_acc_push(acc, ts_ms, val, idx, err) < 0) {
-		*nomem = 1;
-		rc = -1;
-	}
+	rc = check(v, n, a, &ts_ms, &val[STORE_PRICE], why, sizeof(why));
+	rc = feed_acc_checked(acc, idx, rc, ts_ms, val, why, nomem, err);
 out:
 	jscan_close(&it);
 	for (size_t i = 0; i < width; i++)
