@@ -388,7 +388,7 @@ store_pipeline(struct store *st, size_t n, const int *argcs,
 }
 
 int
-store_per_series(struct store *st, int argc, const char **argv,
+store_per_series(struct store *st, int argc, const char *const *argv,
     redisReply *r[STORE_NSERIES], store_benign_fn benign, struct error *err)
 {
 	const char *words[STORE_NSERIES][STORE_MAX_ARGC];
@@ -406,6 +406,33 @@ store_per_series(struct store *st, int argc, const char **argv,
 	}
 	return store_pipeline(st, STORE_NSERIES, argcs, argvs,
 	    (const char *const *)st->key, r, benign, err);
+}
+
+/* The newest sample of each series, as the backend reads it. */
+static int
+newest_each(struct store *st, int64_t ts[STORE_NSERIES],
+    int found[STORE_NSERIES], struct error *err)
+{
+	const struct store_ops *o = st->ops;
+	redisReply *r[STORE_NSERIES];
+	int rc = 0;
+
+	if (store_per_series(st, o->newest_argc, o->newest_argv, r,
+	    o->newest_benign, err) < 0)
+		return -1;
+	for (int i = 0; i < STORE_NSERIES && rc == 0; i++) {
+		if (r[i] == NULL || (r[i]->type == REDIS_REPLY_ARRAY &&
+		    r[i]->elements == 0))
+			continue;	/* no series yet, or an empty one */
+		if (r[i]->type != REDIS_REPLY_ARRAY || r[i]->elements != 2 ||
+		    store_reply_int64(r[i]->element[o->newest_ts], &ts[i]) < 0)
+			rc = error_set(err, STORE_EBACKEND, "%s %s: unexpected "
+			    "reply", o->newest_argv[0], st->key[i]);
+		else
+			found[i] = 1;
+	}
+	store_replies_free(r, STORE_NSERIES);
+	return rc;
 }
 
 /*
@@ -495,7 +522,7 @@ store_newest_each(struct store *st, int64_t ts[STORE_NSERIES],
 	}
 	if (store_resolve(st, err) < 0)
 		return -1;
-	return st->ops->newest(st, ts, found, err);
+	return newest_each(st, ts, found, err);
 }
 
 size_t
@@ -517,7 +544,7 @@ store_newest(struct store *st, int64_t *ts_ms, int *found,
 
 	*found = 0;
 	*ts_ms = 0;
-	if (store_resolve(st, err) < 0 || st->ops->newest(st, ts, has, err) < 0)
+	if (store_resolve(st, err) < 0 || newest_each(st, ts, has, err) < 0)
 		return -1;
 	for (int i = 0; i < STORE_NSERIES; i++)
 		if (has[i] && (!*found || ts[i] > *ts_ms)) {

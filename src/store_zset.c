@@ -198,35 +198,6 @@ out:
 	return rc;
 }
 
-static int
-zset_newest(struct store *st, int64_t ts[STORE_NSERIES],
-    int found[STORE_NSERIES], struct error *err)
-{
-	const char *last[] = { "ZRANGE", "key", "-1", "-1", "WITHSCORES" };
-	redisReply *r[STORE_NSERIES];
-	int rc = -1;
-
-	if (store_per_series(st, 5, last, r, NULL, err) < 0)
-		return -1;
-	for (int i = 0; i < STORE_NSERIES; i++) {
-		if (r[i]->type != REDIS_REPLY_ARRAY ||
-		    (r[i]->elements != 0 && r[i]->elements != 2) ||
-		    (r[i]->elements == 2 &&
-		    store_reply_int64(r[i]->element[1], &ts[i]) < 0)) {
-			error_set(err, STORE_EBACKEND, "ZRANGE %s: unexpected "
-			    "reply", st->key[i]);
-			goto out;
-		}
-		if (r[i]->elements == 0)
-			continue;
-		found[i] = 1;
-	}
-	rc = 0;
-out:
-	store_replies_free(r, STORE_NSERIES);
-	return rc;
-}
-
 /*
  * Read the decimal we wrote (fmt_double's shortest form) back to the same
  * double as strtod() would, fast: at most 15 significant digits and a
@@ -353,6 +324,8 @@ const struct store_ops store_zset_ops = {
 	.id = CFG_TS_SORTEDSET,
 	.type_reply = "zset",
 	.add = zset_add,
-	.newest = zset_newest,
+	.newest_argv = { "ZRANGE", "key", "-1", "-1", "WITHSCORES" },
+	.newest_argc = 5,
+	.newest_ts = 1,		/* [member, ts] */
 	.buckets = zset_buckets,
 };
