@@ -409,14 +409,12 @@ handle_history(struct http_request *req, void *ctx)
 static void
 health_age(struct jw *j, int found, int64_t ts_ms, int64_t now_ms)
 {
-	char t[FMT_RFC3339_MAX];
 	int64_t age = (now_ms - ts_ms) / 1000;
 
 	jw_key(j, "as_of");
-	if (found) {
-		fmt_rfc3339(ts_ms, 0, t);
-		jw_string(j, t);
-	} else
+	if (found)
+		jw_time(j, ts_ms);
+	else
 		jw_null(j);
 	/* a sample ahead of the clock is 0 s old */
 	jw_key(j, "age_s");

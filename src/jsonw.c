@@ -177,6 +177,15 @@ jw_null(struct jw *w)
 	jw_put(w, "null", 4);
 }
 
+void
+jw_time(struct jw *w, int64_t ms)
+{
+	char t[FMT_RFC3339_MAX];
+
+	fmt_rfc3339(ms, 0, t);
+	jw_string(w, t);
+}
+
 char *
 jw_indent(const char *s, size_t len, size_t *outlen)
 {

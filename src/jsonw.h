@@ -28,6 +28,8 @@ void jw_string(struct jw *w, const char *s);
 void jw_double(struct jw *w, double v);
 void jw_int(struct jw *w, int64_t v);
 void jw_null(struct jw *w);
+/* A time as an RFC 3339 string to the second (fmt_rfc3339()). */
+void jw_time(struct jw *w, int64_t ms);
 
 /*
  * Returns the finished text (caller frees) and its length in *len, or

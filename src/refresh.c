@@ -505,10 +505,8 @@ out:
 char *
 refresh_report_json(const struct refresh_report *r, size_t *len)
 {
-	char t[FMT_RFC3339_MAX];
 	struct jw w;
 
-	fmt_rfc3339(r->as_of_ms, 0, t);
 	jw_init(&w, 0);
 	jw_object_begin(&w);
 	jw_key(&w, "status");
@@ -530,7 +528,7 @@ refresh_report_json(const struct refresh_report *r, size_t *len)
 		jw_int(&w, r->replicas);
 	}
 	jw_key(&w, "as_of");
-	jw_string(&w, t);
+	jw_time(&w, r->as_of_ms);
 	jw_object_end(&w);
 	return jw_take(&w, len);
 }
