@@ -86,6 +86,18 @@ redis_url_parse_port(const char *s, size_t len)
 	return parse_int_range(s, len, 1, 65535, &v) < 0 ? -1 : (int)v;
 }
 
+/* The database number s into url->db.  Returns 0, or -1 with why. */
+static int
+parse_db(const char *s, struct redis_url *url, struct error *why)
+{
+	long v;
+
+	if (parse_int_range(s, strlen(s), 0, INT_MAX, &v) < 0)
+		return error_set(why, REDIS_URL_EINVAL, "bad database number");
+	url->db = (int)v;
+	return 0;
+}
+
 /* A new NUL-terminated copy of s[0..len) (the caller frees it), or NULL. */
 static char *
 dup_range(const char *s, size_t len)
@@ -241,7 +253,6 @@ static int
 parse_sentinel_path(const char *p, struct redis_url *url, struct error *why)
 {
 	const char *name_end;
-	long v;
 
 	if (*p == '?')
 		return error_set(why, REDIS_URL_EINVAL, "a redis-sentinel:// "
@@ -258,13 +269,8 @@ parse_sentinel_path(const char *p, struct redis_url *url, struct error *why)
 	if (*name_end == '?')
 		return error_set(why, REDIS_URL_EINVAL, "a redis-sentinel:// "
 		    "URL takes no query string");
-	if (*name_end == '/' && name_end[1] != '\0') {
-		if (parse_int_range(name_end + 1, strlen(name_end + 1), 0,
-		    INT_MAX, &v) < 0)
-			return error_set(why, REDIS_URL_EINVAL, "bad database "
-			    "number");
-		url->db = (int)v;
-	}
+	if (*name_end == '/' && name_end[1] != '\0')
+		return parse_db(name_end + 1, url, why);
 	return 0;
 }
 
@@ -274,7 +280,6 @@ parse_unix(const char *host, const char *auth_end, struct redis_url *url,
     struct error *why)
 {
 	const char *q;
-	long v;
 
 	if (host != auth_end)
 		return error_set(why, REDIS_URL_EINVAL, "a unix:// URL takes "
@@ -291,10 +296,7 @@ parse_unix(const char *host, const char *auth_end, struct redis_url *url,
 		if (strncmp(q, "db=", 3) != 0)
 			return error_set(why, REDIS_URL_EINVAL, "unknown query "
 			    "parameter (only ?db=N)");
-		if (parse_int_range(q + 3, strlen(q + 3), 0, INT_MAX, &v) < 0)
-			return error_set(why, REDIS_URL_EINVAL, "bad database "
-			    "number");
-		url->db = (int)v;
+		return parse_db(q + 3, url, why);
 	}
 	return 0;
 }
@@ -308,7 +310,6 @@ parse_tcp(const char *host, const char *auth_end, struct redis_url *url,
     struct error *why)
 {
 	const char *rest = auth_end;
-	long v;
 
 	if (parse_nodes(host, auth_end, REDIS_URL_DEFAULT_PORT, &url->seeds,
 	    &url->nseeds, why) < 0)
@@ -319,16 +320,8 @@ parse_tcp(const char *host, const char *auth_end, struct redis_url *url,
 	if (*rest == '?')
 		return error_set(why, REDIS_URL_EINVAL, "a redis:// URL takes "
 		    "no query string");
-	if (*rest == '/') {
-		rest++;
-		if (*rest != '\0') {
-			if (parse_int_range(rest, strlen(rest), 0, INT_MAX,
-			    &v) < 0)
-				return error_set(why, REDIS_URL_EINVAL, "bad "
-				    "database number");
-			url->db = (int)v;
-		}
-	}
+	if (*rest == '/' && rest[1] != '\0')
+		return parse_db(rest + 1, url, why);
 	return 0;
 }
 
