@@ -80,6 +80,16 @@ tl_check_int(int64_t got, int64_t want, const char *file, int line,
 	return got == want;
 }
 
+int
+tl_check_read(const char *what, const char *s, int rc, double v, int ok,
+    double want, const char *file, int line)
+{
+	if (ok)
+		return tl_check(rc == 0 && v == want, file, line,
+		    "%s \"%s\" = %.17g", what, s, want);
+	return tl_check(rc == -1, file, line, "%s \"%s\" refused", what, s);
+}
+
 void
 tl_skip(const char *why, const char *fmt, ...)
 {

@@ -30,6 +30,16 @@ int tl_check_int(int64_t got, int64_t want, const char *file, int line,
     const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 
 /*
+ * A reader of numbers (what, e.g. "decimal") answered rc and v for s:
+ * when ok, 0 and exactly want ("WHAT \"S\" = WANT"), else -1 ("WHAT \"S\"
+ * refused").
+ */
+#define CHECK_READ(what, s, rc, v, ok, want) \
+	tl_check_read((what), (s), (rc), (v), (ok), (want), __FILE__, __LINE__)
+int tl_check_read(const char *what, const char *s, int rc, double v, int ok,
+    double want, const char *file, int line);
+
+/*
  * One element of a test feed as SentiCrypt v1 has it: a timestamp and
  * both series' values (the code under test takes a stream per series).
  */

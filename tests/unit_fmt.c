@@ -485,11 +485,27 @@ read_back(const char *s, int ok, double want)
 	double v = 0;
 	int rc = fmt_read_double(s, &v);
 
-	if (ok)
-		CHECK(rc == 0 && v == want, "read \"%s\" = %.17g", s, want);
-	else
-		CHECK(rc == -1, "read \"%s\" refused", s);
+	CHECK_READ("read", s, rc, v, ok, want);
 }
+
+/* What the store reads back: the decimals we and the module write... */
+static const struct {
+	const char *s;
+	double want;
+} reads[] = {
+	{ "33885.23", 33885.23 },
+	{ "-0.5", -0.5 },
+	{ "1E-1", 0.1 },
+	{ "1e-07", 1e-7 },
+	{ "2.5e+20", 2.5e20 },
+	{ "0", 0 },
+	{ "1e308", 1e308 },
+};
+/* ...and nothing else. */
+static const char *const unread[] = {
+	"nan", "NaN", "inf", "-infinity", "1e400", "0x10", "0x1p3", "+1",
+	" 1", "1 ", ".5", "5.", "1e", "-", ""
+};
 
 int
 main(void)
@@ -499,27 +515,9 @@ main(void)
 	test_buf();
 	test_json();
 	/* what the store reads back: the decimals we and the module write */
-	read_back("33885.23", 1, 33885.23);
-	read_back("-0.5", 1, -0.5);
-	read_back("1E-1", 1, 0.1);
-	read_back("1e-07", 1, 1e-7);
-	read_back("2.5e+20", 1, 2.5e20);
-	read_back("0", 1, 0);
-	read_back("1e308", 1, 1e308);
-	read_back("nan", 0, 0);
-	read_back("NaN", 0, 0);
-	read_back("inf", 0, 0);
-	read_back("-infinity", 0, 0);
-	read_back("1e400", 0, 0);
-	read_back("0x10", 0, 0);
-	read_back("0x1p3", 0, 0);
-	read_back("+1", 0, 0);
-	read_back(" 1", 0, 0);
-	read_back("1 ", 0, 0);
-	read_back(".5", 0, 0);
-	read_back("5.", 0, 0);
-	read_back("1e", 0, 0);
-	read_back("-", 0, 0);
-	read_back("", 0, 0);
+	for (size_t i = 0; i < sizeof(reads) / sizeof(reads[0]); i++)
+		read_back(reads[i].s, 1, reads[i].want);
+	for (size_t i = 0; i < sizeof(unread) / sizeof(unread[0]); i++)
+		read_back(unread[i], 0, 0);
 	return tl_done();
 }
