@@ -22,15 +22,6 @@
 static const struct feed_fields v1 = { "timestamp", "btc_price", "mean" };
 
 static void
-decimal(const char *s, int ok, double want)
-{
-	double v = 0;
-	int rc = feed_parse_decimal(s, &v);
-
-	CHECK_READ("decimal", s, rc, v, ok, want);
-}
-
-static void
 timestr(const char *s, int ok, int64_t want)
 {
 	int64_t v = 0;
@@ -693,18 +684,10 @@ memory_cases(void)
 }
 
 /* Decimals as the feeds write them... */
-static const struct {
-	const char *s;
-	double want;
-} decimals[] = {
-	{ "33885.23", 33885.23 },
-	{ "-0.5", -0.5 },
-	{ "+2", 2 },
-	{ "1e-7", 1e-7 },
-	{ "1E+3", 1000 },
-	{ ".5", 0.5 },
-	{ "5.", 5 },
-	{ "007", 7 },
+static const struct tl_read decimals[] = {
+	{ "33885.23", 33885.23 }, { "-0.5", -0.5 }, { "+2", 2 },
+	{ "1e-7", 1e-7 }, { "1E+3", 1000 }, { ".5", 0.5 }, { "5.", 5 },
+	{ "007", 7 }
 };
 /* ...and what is none. */
 static const char *const not_decimals[] = {
@@ -718,11 +701,8 @@ main(void)
 	struct feed_result r;
 	struct error err;
 
-	for (size_t i = 0; i < sizeof(decimals) / sizeof(decimals[0]); i++)
-		decimal(decimals[i].s, 1, decimals[i].want);
-	for (size_t i = 0; i < sizeof(not_decimals) / sizeof(not_decimals[0]);
-	    i++)
-		decimal(not_decimals[i], 0, 0);
+	tl_check_reader("decimal", feed_parse_decimal, decimals,
+	    TL_NELEM(decimals), not_decimals, TL_NELEM(not_decimals));
 
 	timestr("2021-07-07T16:30:18Z", 1, INT64_C(1625675418000));
 	timestr("2021-07-07T16:30:18.345Z", 1, INT64_C(1625675418345));

@@ -479,27 +479,11 @@ test_buf(void)
 	    "overflows: refused, cap untouched");
 }
 
-static void
-read_back(const char *s, int ok, double want)
-{
-	double v = 0;
-	int rc = fmt_read_double(s, &v);
-
-	CHECK_READ("read", s, rc, v, ok, want);
-}
-
 /* What the store reads back: the decimals we and the module write... */
-static const struct {
-	const char *s;
-	double want;
-} reads[] = {
-	{ "33885.23", 33885.23 },
-	{ "-0.5", -0.5 },
-	{ "1E-1", 0.1 },
-	{ "1e-07", 1e-7 },
-	{ "2.5e+20", 2.5e20 },
-	{ "0", 0 },
-	{ "1e308", 1e308 },
+static const struct tl_read reads[] = {
+	{ "33885.23", 33885.23 }, { "-0.5", -0.5 }, { "1E-1", 0.1 },
+	{ "1e-07", 1e-7 }, { "2.5e+20", 2.5e20 }, { "0", 0 },
+	{ "1e308", 1e308 }
 };
 /* ...and nothing else. */
 static const char *const unread[] = {
@@ -515,9 +499,7 @@ main(void)
 	test_buf();
 	test_json();
 	/* what the store reads back: the decimals we and the module write */
-	for (size_t i = 0; i < sizeof(reads) / sizeof(reads[0]); i++)
-		read_back(reads[i].s, 1, reads[i].want);
-	for (size_t i = 0; i < sizeof(unread) / sizeof(unread[0]); i++)
-		read_back(unread[i], 0, 0);
+	tl_check_reader("read", fmt_read_double, reads, TL_NELEM(reads), unread,
+	    TL_NELEM(unread));
 	return tl_done();
 }
