@@ -14,7 +14,7 @@ struct buf {
 	size_t len, cap;
 	size_t first;		/* the first allocation's size */
 	size_t max;		/* the most bytes it may hold */
-	int failed;		/* out of memory or over max: the text is void */
+	int failed;		/* out of memory or over max: text void */
 	int full;		/* failed because max would be passed */
 };
 

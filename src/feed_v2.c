@@ -22,8 +22,8 @@ static const char *const names[NFIELDS] = { "date", "price", "mean" };
  * 0, or -1 with why.
  */
 static int
-check_day(json_t *const v[NFIELDS], const struct feed_args *a, int64_t *ts_ms, double val[STORE_NSERIES],
-    char *why, size_t whylen)
+check_day(json_t *const v[NFIELDS], const struct feed_args *a,
+    int64_t *ts_ms, double val[STORE_NSERIES], char *why, size_t whylen)
 {
 	const char *date;
 
@@ -85,7 +85,8 @@ read_day(struct jscan *s, size_t idx, const struct feed_args *a,
 		feed_acc_invalid(acc, idx, "not an object");
 	else if (rc == 1) {
 		rc = check_day(v, a, &ts_ms, val, why, sizeof(why));
-		rc = feed_acc_checked(acc, idx, rc, ts_ms, val, why, nomem, err);
+		rc = feed_acc_checked(acc, idx, rc, ts_ms, val, why, nomem,
+		    err);
 	}
 	for (int i = 0; i < NFIELDS; i++)
 		json_decref(v[i]);

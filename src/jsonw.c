@@ -246,7 +246,8 @@ jw_indent(const char *s, size_t len, size_t *outlen)
 			break;
 	}
 	jw_put(&w, "\n", 1);
-	if (w.failed || w.out.len > JW_INDENT_MAX || w.depth != 0 || in_string) {
+	if (w.failed || w.out.len > JW_INDENT_MAX || w.depth != 0 ||
+	    in_string) {
 		jw_free(&w);
 		return NULL;
 	}

@@ -43,7 +43,8 @@ put_ms(struct buf *o, int64_t ms)
 static void
 put_us(struct buf *o, uint64_t us)
 {
-	buf_printf(o, "%" PRIu64 ".%06u\n", us / 1000000, (unsigned)(us % 1000000));
+	buf_printf(o, "%" PRIu64 ".%06u\n", us / 1000000,
+	    (unsigned)(us % 1000000));
 }
 
 static const char *
@@ -190,8 +191,8 @@ requests(struct buf *o, const struct family *f, const struct scrape *sc)
 		for (size_t i = 0; i < METRICS_STATUS_N; i++)
 			if (s->c.requests[r][i] > 0 || (r < s->nroutes &&
 			    i == 200 - METRICS_STATUS_MIN))
-				buf_printf(o, "%s{route=\"%s\",code=\"%zu\"} %" PRIu64
-				    "\n", f->name, route_name(s, r),
+				buf_printf(o, "%s{route=\"%s\",code=\"%zu\"} "
+				    "%" PRIu64 "\n", f->name, route_name(s, r),
 				    i + METRICS_STATUS_MIN, s->c.requests[r][i]);
 }
 
@@ -208,17 +209,17 @@ durations(struct buf *o, const struct family *f, const struct scrape *sc)
 
 		for (size_t b = 0; b < METRICS_BUCKETS; b++) {
 			cum += s->c.bucket[r][b];
-			buf_printf(o, "%s_bucket{route=\"%s\",le=\"%s\"} %" PRIu64 "\n",
-			    f->name, route, bucket_le(metrics_bucket_us[b], le),
-			    cum);
+			buf_printf(o, "%s_bucket{route=\"%s\",le=\"%s\"} "
+			    "%" PRIu64 "\n", f->name, route,
+			    bucket_le(metrics_bucket_us[b], le), cum);
 		}
 		cum += s->c.bucket[r][METRICS_BUCKETS];
-		buf_printf(o, "%s_bucket{route=\"%s\",le=\"+Inf\"} %" PRIu64 "\n",
-		    f->name, route, cum);
+		buf_printf(o, "%s_bucket{route=\"%s\",le=\"+Inf\"} "
+		    "%" PRIu64 "\n", f->name, route, cum);
 		buf_printf(o, "%s_sum{route=\"%s\"} ", f->name, route);
 		put_us(o, s->c.duration_sum_us[r]);
-		buf_printf(o, "%s_count{route=\"%s\"} %" PRIu64 "\n", f->name, route,
-		    cum);
+		buf_printf(o, "%s_count{route=\"%s\"} %" PRIu64 "\n", f->name,
+		    route, cum);
 	}
 }
 

@@ -10,7 +10,7 @@
 struct start {
 	const char *prog;	/* as messages name it: "isbitcoinlit-api" */
 	const char *log_name;	/* as the log names it: "api" */
-	unsigned mask;		/* whose settings: CFG_API or CFG_REFRESH */
+	unsigned mask;		/* whose settings: CFG_API, CFG_REFRESH */
 	/* more checks of the settings: print why, return -1; or NULL */
 	int (*check)(const struct cfg *cfg, const char *prog);
 };
