@@ -367,45 +367,6 @@ feed_load_value(struct jscan *s, int depth, json_t **v, json_error_t *jerr)
 	return (*v = jscan_load_scalar(s, jerr)) == NULL ? -1 : 0;
 }
 
-int
-feed_load_fields(struct jscan *s, int depth, const char *const names[],
-    size_t n, json_t *v[], json_error_t *jerr)
-{
-	struct jscan_iter it;
-	const char *key;
-	int more;
-
-	for (size_t i = 0; i < n; i++)
-		v[i] = NULL;
-	if (jscan_peek(s) != '{')
-		return jscan_skip(s, depth, jerr) < 0 ? -1 : 0;
-	if (jscan_open(s, depth, &it, jerr) < 0)
-		return -1;
-	while ((more = jscan_next(&it, &key, jerr)) == 1) {
-		json_t *val;
-		size_t i;
-
-		for (i = 0; i < n && strcmp(key, names[i]) != 0; i++)
-			;
-		if (i == n)
-			continue;	/* jscan_next checks and skips it */
-		if (feed_load_value(s, depth + 1, &val, jerr) < 0) {
-			more = -1;
-			break;
-		}
-		if (val == NULL)
-			val = json_null();	/* no number, no time */
-		for (size_t j = i; j < n; j++)
-			if (strcmp(names[j], names[i]) == 0) {
-				json_decref(v[j]);
-				v[j] = json_incref(val);
-			}
-		json_decref(val);
-	}
-	jscan_close(&it);
-	return more < 0 ? -1 : 1;
-}
-
 const char *
 feed_shape_of(int c)
 {

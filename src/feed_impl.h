@@ -96,18 +96,6 @@ int feed_json_number(const json_t *v, double *out);
 int feed_load_value(struct jscan *s, int depth, json_t **v,
     json_error_t *jerr);
 
-/*
- * The members named names[0..n) of the object at the cursor (a value at
- * depth) into v[0..n) (the caller's, decref'd by the caller): a scalar as
- * loaded, a container as JSON null (no number, no time; checked and
- * skipped), NULL for a name not there.  The last of a name given twice
- * counts, as in jansson; two names alike both get it.  Returns 1 with v
- * filled, 0 when the value is no object (checked and skipped), or -1 with
- * jerr filled: not JSON.
- */
-int feed_load_fields(struct jscan *s, int depth, const char *const names[],
-    size_t n, json_t *v[], json_error_t *jerr);
-
 /* The most values a row of an array-of-arrays format has (Kraken's 8). */
 #define FEED_ROW_MAX 8
 

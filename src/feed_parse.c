@@ -236,7 +236,7 @@ read_sample(struct jscan *s, const struct feed_fields *f, int64_t latest_ms,
 {
 	const char *const names[3] = { f->timestamp, f->price, f->sentiment };
 	json_t *v[3];
-	int rc = feed_load_fields(s, 2, names, 3, v, jerr);
+	int rc = jscan_load_members(s, 2, names, 3, v, jerr);
 
 	if (rc == 0) {
 		snprintf(why, whylen, "not an object");

@@ -79,7 +79,7 @@ read_day(struct jscan *s, size_t idx, const struct feed_args *a,
 	char why[FEED_WHY_MAX];
 	double val[STORE_NSERIES];
 	int64_t ts_ms = 0;
-	int rc = feed_load_fields(s, 2, names, NFIELDS, v, jerr);
+	int rc = jscan_load_members(s, 2, names, NFIELDS, v, jerr);
 
 	if (rc == 0)
 		feed_acc_invalid(acc, idx, "not an object");

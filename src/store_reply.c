@@ -24,8 +24,9 @@ store_check_reply(struct store *st, const redisReply *r, const char *key,
 	if (strstr(r->str, "WRONGTYPE") != NULL ||
 	    strstr(r->str, "not a TSDB key") != NULL)
 		return error_set(err, STORE_ETYPE, "key %s is not a %s series "
-		    "(%s)", key ? key : "of the series", store_backend_name(st),
-		    r->str);
+		    "(%s)", key ? key : "of the series",
+		    cfg_timeseries_name(st->ops != NULL ? st->ops->id :
+		    CFG_TS_AUTO), r->str);
 	if (strstr(r->str, "unknown command") != NULL)
 		return error_set(err, STORE_EBACKEND, "the server has no "
 		    "RedisTimeSeries module (%s); load it or set "
