@@ -98,6 +98,22 @@ parse_db(const char *s, struct redis_url *url, struct error *why)
 	return 0;
 }
 
+/*
+ * The end of a URL of scheme after its hosts or master: nothing, "/", or
+ * "/db" into url->db; no query string.  Returns 0, or -1 with why.
+ */
+static int
+parse_db_tail(const char *p, const char *scheme, struct redis_url *url,
+    struct error *why)
+{
+	if (*p == '?')
+		return error_set(why, REDIS_URL_EINVAL, "a %s URL takes no "
+		    "query string", scheme);
+	if (*p == '/' && p[1] != '\0')
+		return parse_db(p + 1, url, why);
+	return 0;
+}
+
 /* A new NUL-terminated copy of s[0..len) (the caller frees it), or NULL. */
 static char *
 dup_range(const char *s, size_t len)
@@ -266,12 +282,7 @@ parse_sentinel_path(const char *p, struct redis_url *url, struct error *why)
 	if ((url->master = pct_decode(p, (size_t)(name_end - p))) == NULL)
 		return error_set(why, REDIS_URL_EINVAL, "bad percent-escape in "
 		    "the master name");
-	if (*name_end == '?')
-		return error_set(why, REDIS_URL_EINVAL, "a redis-sentinel:// "
-		    "URL takes no query string");
-	if (*name_end == '/' && name_end[1] != '\0')
-		return parse_db(name_end + 1, url, why);
-	return 0;
+	return parse_db_tail(name_end, "redis-sentinel://", url, why);
 }
 
 /* "/path[?db=N]" of a unix:// URL; host is what preceded it. */
@@ -317,12 +328,7 @@ parse_tcp(const char *host, const char *auth_end, struct redis_url *url,
 	if ((url->host = strdup(url->seeds[0].host)) == NULL)
 		return error_set(why, REDIS_URL_ENOMEM, "out of memory");
 	url->port = url->seeds[0].port;
-	if (*rest == '?')
-		return error_set(why, REDIS_URL_EINVAL, "a redis:// URL takes "
-		    "no query string");
-	if (*rest == '/' && rest[1] != '\0')
-		return parse_db(rest + 1, url, why);
-	return 0;
+	return parse_db_tail(rest, "redis://", url, why);
 }
 
 int

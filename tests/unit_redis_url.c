@@ -229,6 +229,10 @@ main(void)
 	bad("redis://h/1?x=1", "bad database number: \"redis://h/1?x=1\"");
 	bad("redis://h?db=1", "a redis:// URL takes no query string: "
 	    "\"redis://h?db=1\"");
+	bad("redis-sentinel://s1:26379/m?db=1", "a redis-sentinel:// URL "
+	    "takes no query string: \"redis-sentinel://s1:26379/m?db=1\"");
+	bad("redis-sentinel://s1:26379/m/x", "bad database number: "
+	    "\"redis-sentinel://s1:26379/m/x\"");
 	bad("redis://[::1:6379", "unterminated '[' in the host: "
 	    "\"redis://[::1:6379\"");
 	bad("redis://secret@h", "missing ':' before the password (use "
