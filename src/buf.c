@@ -128,7 +128,9 @@ buf_array_grow(void *v, size_t *cap, size_t size, size_t first)
 	size_t ncap = *cap ? 2 * *cap : first;
 	void *p;
 
-	if (ncap < *cap || (p = reallocarray(v, ncap, size)) == NULL)
+	/* refused here, not by reallocarray(): a sanitizer aborts there */
+	if (ncap < *cap || (size != 0 && ncap > SIZE_MAX / size) ||
+	    (p = reallocarray(v, ncap, size)) == NULL)
 		return NULL;
 	*cap = ncap;
 	return p;
