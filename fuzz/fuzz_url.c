@@ -84,12 +84,26 @@ check_message(const char *msg, const char *red)
 		abort();
 }
 
+/*
+ * The configuration from argv and env; a refusal of the URL t (unless
+ * NULL or empty) shows it only as red.
+ */
+static void
+parse_cfg(int argc, char **argv, char **env, const char *t, const char *red)
+{
+	struct cfg cfg;
+	struct error cerr;
+
+	if (cfg_parse(&cfg, CFG_ALL, argc, argv, env, &cerr) == 0)
+		cfg_free(&cfg);
+	else if (t != NULL && *t != '\0')
+		check_message(cerr.text, red);
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct redis_url url;
-	struct cfg cfg;
-	struct error cerr;
 	struct error err;
 	char red[ERROR_TEXT_MAX], prog[] = "prog", opt[] = "--redis-url";
 	char *s, *t, *scrubbed, *env[2], *argv[4];
@@ -132,19 +146,12 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	argv[0] = prog;
 	argv[1] = t;
 	argv[2] = NULL;
-	if (cfg_parse(&cfg, CFG_ALL, 1, argv, env, &cerr) == 0)
-		cfg_free(&cfg);
-	else if (*t != '\0')
-		check_message(cerr.text, red);
-	if (cfg_parse(&cfg, CFG_ALL, 2, argv, NULL, &cerr) == 0)
-		cfg_free(&cfg);
+	parse_cfg(1, argv, env, t, red);
+	parse_cfg(2, argv, NULL, NULL, red);	/* a stray argument */
 	argv[1] = opt;
 	argv[2] = t;
 	argv[3] = NULL;
-	if (cfg_parse(&cfg, CFG_ALL, 3, argv, NULL, &cerr) == 0)
-		cfg_free(&cfg);
-	else if (*t != '\0')
-		check_message(cerr.text, red);
+	parse_cfg(3, argv, NULL, t, red);
 	free(s);
 	return 0;
 }

@@ -23,6 +23,7 @@
 #include "metrics.h"
 #include "pool.h"
 #include "prom.h"
+#include "start.h"
 #include "store.h"
 
 #define PROG "isbitcoinlit-api"
@@ -410,14 +411,12 @@ handle_history(struct http_request *req, void *ctx)
 static void
 health_age(struct jw *j, int found, int64_t ts_ms, int64_t now_ms)
 {
-	char t[FMT_RFC3339_MAX];
 	int64_t age = (now_ms - ts_ms) / 1000;
 
 	jw_key(j, "as_of");
-	if (found) {
-		fmt_rfc3339(ts_ms, 0, t);
-		jw_string(j, t);
-	} else
+	if (found)
+		jw_time(j, ts_ms);
+	else
 		jw_null(j);
 	/* a sample ahead of the clock is 0 s old */
 	jw_key(j, "age_s");
@@ -565,18 +564,15 @@ static const struct http_route routes[] = {
 int
 main(int argc, char *argv[])
 {
+	static const struct start how = { PROG, "api", CFG_API, NULL };
 	struct worker w;
 	struct pool_app app = { PROG, routes, sizeof(routes) / sizeof(routes[0]),
 	    worker_open, worker_close, &w, NULL };
 	int rc;
 
-	cfg_load_or_exit(&cfg, PROG, CFG_API, argc, argv);
+	if ((rc = start_up(&cfg, &how, argc, argv)) != 0)
+		return rc;
 	docs_init(&docs, &cfg);
-	log_init("api", cfg.log_level);
-	if (store_startup_check(&cfg) < 0) {
-		cfg_free(&cfg);
-		return 2;
-	}
 	/* before the pool forks: every worker counts in the same place */
 	if ((app.metrics = metrics_create(routes, app.nroutes)) == NULL) {
 		log_error("cannot map the metrics' shared memory");

@@ -100,7 +100,7 @@ docs_read(struct store *st, enum cfg_anchor anchor, int64_t now_ms,
 	if (n < 1 || n > DOCS_WINDOW_MAX)
 		return error_set(err, STORE_ECONFIG, "a window of %d buckets", n);
 	store_buckets_init(&rd->h, rd->buf, (size_t)n);
-	return summary_read(st, anchor, now_ms, bucket_ms, n, &rd->t_ms,
+	return summary_read_window(st, anchor, now_ms, bucket_ms, n, &rd->t_ms,
 	    &rd->h, err);
 }
 

@@ -5,12 +5,14 @@
  */
 #include "config.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <curl/curl.h>
 
+#include "buf.h"
 #include "feed.h"
 
 #define CONNECT_TIMEOUT_S 3L
@@ -19,40 +21,18 @@
 #define LOW_SPEED_LIMIT 512L
 #define LOW_SPEED_TIME_S 5L
 
-struct sink {
-	char *data;
-	size_t len, cap, max;
-	int too_big;
-};
-
+/* The body as it arrives, within the cap: curl's write callback. */
 static size_t
 sink_write(char *ptr, size_t size, size_t nmemb, void *userdata)
 {
-	struct sink *s = userdata;
-	size_t n = size * nmemb;
+	struct buf *b = userdata;
 
-	if (n > s->max - s->len) {
-		s->too_big = 1;
-		return 0;	/* CURLE_WRITE_ERROR stops the transfer */
+	if (nmemb != 0 && size > SIZE_MAX / nmemb) {
+		b->failed = b->full = 1;
+		return 0;
 	}
-	if (s->len + n + 1 > s->cap) {
-		size_t cap = s->cap ? s->cap : 64 * 1024;
-		char *p;
-
-		while (cap < s->len + n + 1)
-			cap *= 2;
-		/* never more than the cap allows: 16 MiB, not the next 32 */
-		if (cap > s->max + 1)
-			cap = s->max + 1;
-		if ((p = realloc(s->data, cap)) == NULL)
-			return 0;
-		s->data = p;
-		s->cap = cap;
-	}
-	memcpy(s->data + s->len, ptr, n);
-	s->len += n;
-	s->data[s->len] = '\0';
-	return n;
+	/* 0, less than asked, is CURLE_WRITE_ERROR: it stops the transfer */
+	return buf_add(b, ptr, size * nmemb) < 0 ? 0 : size * nmemb;
 }
 
 int
@@ -64,7 +44,7 @@ feed_global_init(void)
 /* One transfer of feed_fetch_all(): its handle, sink and error text. */
 struct transfer {
 	CURL *h;
-	struct sink sink;
+	struct buf sink;
 	char curlerr[CURL_ERROR_SIZE];
 	CURLcode cc;
 	int done;
@@ -78,7 +58,7 @@ transfer_init(struct transfer *t, const char *url, long timeout_s,
 	CURL *h;
 
 	memset(t, 0, sizeof(*t));
-	t->sink.max = (size_t)max_bytes;
+	buf_init(&t->sink, 64 * 1024, (size_t)max_bytes);
 	t->cc = CURLE_OK;
 	if ((h = t->h = curl_easy_init()) == NULL)
 		return -1;
@@ -113,11 +93,11 @@ static int
 transfer_result(struct transfer *t, long max_bytes, struct feed_body *body,
     struct error *err)
 {
-	struct sink *s = &t->sink;
+	struct buf *s = &t->sink;
 	long code = 0;
 
 	curl_easy_getinfo(t->h, CURLINFO_RESPONSE_CODE, &code);
-	if (s->too_big || t->cc == CURLE_FILESIZE_EXCEEDED)
+	if (s->full || t->cc == CURLE_FILESIZE_EXCEEDED)
 		return error_set(err, FEED_EFETCH, "body larger than %ld "
 		    "bytes (ISBITCOINLIT_UPSTREAM_MAX_BYTES)", max_bytes);
 	if (t->cc == CURLE_OPERATION_TIMEDOUT)
@@ -130,11 +110,8 @@ transfer_result(struct transfer *t, long max_bytes, struct feed_body *body,
 	/* file:// has no status; http(s) must be 2xx after redirects */
 	if (code != 0 && (code < 200 || code > 299))
 		return error_set(err, FEED_EFETCH, "HTTP status %ld", code);
-	if (s->data == NULL && (s->data = calloc(1, 1)) == NULL)
+	if ((body->data = buf_take(s, &body->len)) == NULL)
 		return error_set(err, FEED_ENOMEM, "out of memory");
-	body->data = s->data;
-	body->len = s->len;
-	s->data = NULL;
 	error_set(err, FEED_OK, "%s", "");
 	return 0;
 }
@@ -194,7 +171,7 @@ feed_fetch_all(struct feed_download *d, size_t n, long timeout_s,
 			failed++;
 		curl_multi_remove_handle(m, t[i].h);
 		curl_easy_cleanup(t[i].h);
-		free(t[i].sink.data);
+		buf_free(&t[i].sink);
 	}
 	curl_multi_cleanup(m);
 	free(t);

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "buf.h"
 #include "feed_impl.h"
 
 static int auto_parse(const char *buf, size_t len, const struct feed_args *a,
@@ -211,19 +212,33 @@ feed_acc_push(struct feed_acc *acc, int64_t ts_ms,
     const double v[STORE_NSERIES], size_t idx, struct error *err)
 {
 	if (acc->n == acc->cap) {
-		size_t ncap = acc->cap ? 2 * acc->cap : 1024;
-		struct feed_rec *nv;
+		struct feed_rec *nv = buf_array_grow(acc->v, &acc->cap,
+		    sizeof(*nv), 1024);
 
-		if (ncap > SIZE_MAX / sizeof(*nv) ||
-		    (nv = realloc(acc->v, ncap * sizeof(*nv))) == NULL)
+		if (nv == NULL)
 			return error_set(err, FEED_ENOMEM, "out of memory for "
-			    "%zu samples", ncap);
+			    "%zu samples", acc->n + 1);
 		acc->v = nv;
-		acc->cap = ncap;
 	}
 	acc->v[acc->n].ts_ms = ts_ms;
 	memcpy(acc->v[acc->n].v, v, sizeof(acc->v[acc->n].v));
 	acc->v[acc->n++].idx = idx;
+	return 0;
+}
+
+int
+feed_acc_checked(struct feed_acc *acc, size_t idx, int checked,
+    int64_t ts_ms, const double v[STORE_NSERIES], const char *why,
+    int *nomem, struct error *err)
+{
+	if (checked < 0) {
+		feed_acc_invalid(acc, idx, why);
+		return 0;
+	}
+	if (feed_acc_push(acc, ts_ms, v, idx, err) < 0) {
+		*nomem = 1;
+		return -1;
+	}
 	return 0;
 }
 
@@ -433,7 +448,7 @@ feed_read_price_row(struct jscan *s, int depth, size_t width,
 	struct jscan_iter it;
 	char why[FEED_WHY_MAX];
 	double val[STORE_NSERIES] = { 0, 0 };
-	int64_t ts_ms;
+	int64_t ts_ms = 0;
 	size_t n = 0;
 	int rc = -1, more;
 
@@ -454,13 +469,8 @@ feed_read_price_row(struct jscan *s, int depth, size_t width,
 	}
 	if (more < 0)
 		goto out;
-	rc = 0;
-	if (check(v, n, a, &ts_ms, &val[STORE_PRICE], why, sizeof(why)) < 0)
-		feed_acc_invalid(acc, idx, why);
-	else if (feed_acc_push(acc, ts_ms, val, idx, err) < 0) {
-		*nomem = 1;
-		rc = -1;
-	}
+	rc = check(v, n, a, &ts_ms, &val[STORE_PRICE], why, sizeof(why));
+	rc = feed_acc_checked(acc, idx, rc, ts_ms, val, why, nomem, err);
 out:
 	jscan_close(&it);
 	for (size_t i = 0; i < width; i++)

@@ -55,6 +55,14 @@ int feed_acc_push(struct feed_acc *acc, int64_t ts_ms,
     const double v[STORE_NSERIES], size_t idx, struct error *err);
 
 /*
+ * Element idx as its check found it: kept when checked is 0, else invalid
+ * with why.  Returns 0, or -1 with err and *nomem set (FEED_ENOMEM).
+ */
+int feed_acc_checked(struct feed_acc *acc, size_t idx, int checked,
+    int64_t ts_ms, const double v[STORE_NSERIES], const char *why,
+    int *nomem, struct error *err);
+
+/*
  * Sort by time, keep the first (in the body) of equal times and count the
  * others invalid ("duplicate time"), and fill out's streams of acc->series.
  * Returns 0, or -1 with err: FEED_EEMPTY (none valid: the first cause

@@ -10,6 +10,7 @@
 
 #include <jansson.h>
 
+#include "buf.h"
 #include "feed_impl.h"
 
 int
@@ -205,19 +206,16 @@ parse_sample(json_t *const v[3], const struct feed_fields *f,
 		    "clock than ISBITCOINLIT_MAX_FUTURE_S allows", f->timestamp);
 		return -1;
 	}
-	if ((want & FEED_PRICE) &&
-	    (number_value(price, &pt[STORE_PRICE].value) < 0 ||
-	    fabs(pt[STORE_PRICE].value) > FEED_MAX_VALUE)) {
-		snprintf(why, whylen, "field \"%s\" is not a finite number "
-		    "of at most 1e15", f->price);
-		return -1;
-	}
-	if ((want & FEED_SENTIMENT) &&
-	    (number_value(sent, &pt[STORE_SENTIMENT].value) < 0 ||
-	    fabs(pt[STORE_SENTIMENT].value) > FEED_MAX_VALUE)) {
-		snprintf(why, whylen, "field \"%s\" is not a finite number "
-		    "of at most 1e15", f->sentiment);
-		return -1;
+	for (int i = 0; i < STORE_NSERIES; i++) {
+		const json_t *x = i == STORE_PRICE ? price : sent;
+
+		if ((want & (1u << i)) && (number_value(x, &pt[i].value) < 0 ||
+		    fabs(pt[i].value) > FEED_MAX_VALUE)) {
+			snprintf(why, whylen, "field \"%s\" is not a finite "
+			    "number of at most 1e15", i == STORE_PRICE ?
+			    f->price : f->sentiment);
+			return -1;
+		}
 	}
 	pt[STORE_PRICE].ts_ms = pt[STORE_SENTIMENT].ts_ms = ts_ms;
 	return 0;
@@ -236,47 +234,16 @@ read_sample(struct jscan *s, const struct feed_fields *f, int64_t latest_ms,
     unsigned want, struct point pt[STORE_NSERIES], char *why, size_t whylen,
     json_error_t *jerr)
 {
-	const char *names[3] = { f->timestamp, f->price, f->sentiment };
-	json_t *v[3] = { NULL, NULL, NULL };
-	struct jscan_iter it;
-	const char *key;
-	int rc = -1, more;
+	const char *const names[3] = { f->timestamp, f->price, f->sentiment };
+	json_t *v[3];
+	int rc = jscan_load_members(s, 2, names, 3, v, jerr);
 
-	if (jscan_peek(s) != '{') {
-		if (jscan_skip(s, 2, jerr) < 0)
-			return -1;
+	if (rc == 0) {
 		snprintf(why, whylen, "not an object");
-		return 1;
-	}
-	if (jscan_open(s, 2, &it, jerr) < 0)
-		return -1;
-	while ((more = jscan_next(&it, &key, jerr)) == 1) {
-		int c = jscan_peek(s), i;
-		json_t *val;
-
-		for (i = 0; i < 3 && strcmp(key, names[i]) != 0; i++)
-			;
-		if (i == 3)
-			continue;	/* jscan_next checks and skips it */
-		if (c == '[' || c == '{') {
-			if (jscan_skip(s, 3, jerr) < 0)
-				goto out;
-			val = json_null();	/* no number, no time */
-		} else if ((val = jscan_load_scalar(s, jerr)) == NULL)
-			goto out;
-		/* the last of a name given twice counts, as in jansson */
-		for (int j = i; j < 3; j++)
-			if (strcmp(names[j], names[i]) == 0) {
-				json_decref(v[j]);
-				v[j] = json_incref(val);
-			}
-		json_decref(val);
-	}
-	if (more < 0)
-		goto out;
-	rc = parse_sample(v, f, latest_ms, want, pt, why, whylen) < 0 ? 1 : 0;
-out:
-	jscan_close(&it);
+		rc = 1;
+	} else if (rc == 1)
+		rc = parse_sample(v, f, latest_ms, want, pt, why, whylen) < 0 ?
+		    1 : 0;
 	for (int i = 0; i < 3; i++)
 		json_decref(v[i]);
 	return rc;
@@ -310,15 +277,13 @@ pending_push(struct pending *s, const struct point *p, size_t idx,
     struct error *err)
 {
 	if (s->n == s->cap) {
-		size_t ncap = s->cap ? 2 * s->cap : 1024;
-		struct indexed_point *v;
+		struct indexed_point *v = buf_array_grow(s->v, &s->cap,
+		    sizeof(*v), 1024);
 
-		if (ncap > SIZE_MAX / sizeof(*v) ||
-		    (v = realloc(s->v, ncap * sizeof(*v))) == NULL)
+		if (v == NULL)
 			return error_set(err, FEED_ENOMEM, "out of memory for "
-			    "%zu samples", ncap);
+			    "%zu samples", s->n + 1);
 		s->v = v;
-		s->cap = ncap;
 	}
 	s->v[s->n].p = *p;
 	s->v[s->n++].idx = idx;

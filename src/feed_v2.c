@@ -17,13 +17,13 @@ enum { F_DATE, F_PRICE, F_MEAN, NFIELDS };
 static const char *const names[NFIELDS] = { "date", "price", "mean" };
 
 /*
- * Validate one day's fields (NULL: missing or a container) into its time
- * and values, for the series in want.  Returns 0, or -1 with why.
+ * Validate one day's fields (NULL: missing; JSON null: null or a
+ * container) into its time and values, for the series in want.  Returns
+ * 0, or -1 with why.
  */
 static int
-check_day(json_t *const v[NFIELDS], const int seen[NFIELDS],
-    const struct feed_args *a, int64_t *ts_ms, double val[STORE_NSERIES],
-    char *why, size_t whylen)
+check_day(json_t *const v[NFIELDS], const struct feed_args *a,
+    int64_t *ts_ms, double val[STORE_NSERIES], char *why, size_t whylen)
 {
 	const char *date;
 
@@ -31,7 +31,7 @@ check_day(json_t *const v[NFIELDS], const int seen[NFIELDS],
 		if ((i == F_PRICE && !(a->want & FEED_PRICE)) ||
 		    (i == F_MEAN && !(a->want & FEED_SENTIMENT)))
 			continue;
-		if (!seen[i]) {
+		if (v[i] == NULL) {
 			snprintf(why, whylen, "missing field \"%s\"", names[i]);
 			return -1;
 		}
@@ -75,48 +75,19 @@ static int
 read_day(struct jscan *s, size_t idx, const struct feed_args *a,
     struct feed_acc *acc, json_error_t *jerr, int *nomem, struct error *err)
 {
-	json_t *v[NFIELDS] = { NULL, NULL, NULL };
-	int seen[NFIELDS] = { 0, 0, 0 };
-	struct jscan_iter it;
-	const char *key;
+	json_t *v[NFIELDS];
 	char why[FEED_WHY_MAX];
 	double val[STORE_NSERIES];
-	int64_t ts_ms;
-	int rc = -1, more;
+	int64_t ts_ms = 0;
+	int rc = jscan_load_members(s, 2, names, NFIELDS, v, jerr);
 
-	if (jscan_peek(s) != '{') {
-		if (jscan_skip(s, 2, jerr) < 0)
-			return -1;
+	if (rc == 0)
 		feed_acc_invalid(acc, idx, "not an object");
-		return 0;
+	else if (rc == 1) {
+		rc = check_day(v, a, &ts_ms, val, why, sizeof(why));
+		rc = feed_acc_checked(acc, idx, rc, ts_ms, val, why, nomem,
+		    err);
 	}
-	if (jscan_open(s, 2, &it, jerr) < 0)
-		return -1;
-	while ((more = jscan_next(&it, &key, jerr)) == 1) {
-		int i;
-		json_t *val1;
-
-		for (i = 0; i < NFIELDS && strcmp(key, names[i]) != 0; i++)
-			;
-		if (i == NFIELDS)
-			continue;	/* checked and skipped by jscan_next */
-		if (feed_load_value(s, 3, &val1, jerr) < 0)
-			goto out;
-		json_decref(v[i]);
-		v[i] = val1;
-		seen[i] = 1;
-	}
-	if (more < 0)
-		goto out;
-	rc = 0;
-	if (check_day(v, seen, a, &ts_ms, val, why, sizeof(why)) < 0)
-		feed_acc_invalid(acc, idx, why);
-	else if (feed_acc_push(acc, ts_ms, val, idx, err) < 0) {
-		*nomem = 1;
-		rc = -1;
-	}
-out:
-	jscan_close(&it);
 	for (int i = 0; i < NFIELDS; i++)
 		json_decref(v[i]);
 	return rc;

@@ -3,6 +3,7 @@
  */
 #include "config.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -55,16 +56,6 @@ history_days(const char *value, size_t len, int *days)
 	    HISTORY_DAYS_DEFAULT, days);
 }
 
-/* The bucket starting at start in one series; NULL if none. */
-static const struct store_bucket *
-bucket_at(const struct store_buckets *h, int series, int64_t start)
-{
-	for (size_t i = 0; i < h->n[series]; i++)
-		if (h->b[series][i].start_ms == start)
-			return &h->b[series][i];
-	return NULL;
-}
-
 void
 history_build(int64_t t_ms, int n, int64_t bucket_ms,
     const struct store_buckets *h, struct history *out)
@@ -83,11 +74,13 @@ history_build(int64_t t_ms, int n, int64_t bucket_ms,
 		const struct store_bucket *p, *s;
 
 		r->start_ms = from + (int64_t)i * bucket_ms;
-		if ((p = bucket_at(h, STORE_PRICE, r->start_ms)) != NULL) {
+		p = store_bucket_at(h, STORE_PRICE, r->start_ms);
+		s = store_bucket_at(h, STORE_SENTIMENT, r->start_ms);
+		if (p != NULL) {
 			r->price = p->avg;
 			r->price_samples = p->count;
 		}
-		if ((s = bucket_at(h, STORE_SENTIMENT, r->start_ms)) != NULL) {
+		if (s != NULL) {
 			r->sentiment = s->avg;
 			r->sentiment_samples = s->count;
 		}
@@ -97,7 +90,6 @@ history_build(int64_t t_ms, int n, int64_t bucket_ms,
 char *
 history_render(const struct history *hs, int pretty, size_t *len)
 {
-	char t[FMT_RFC3339_MAX];
 	struct jw w;
 
 	jw_init(&w, pretty);
@@ -109,20 +101,14 @@ history_render(const struct history *hs, int pretty, size_t *len)
 	for (int i = 0; i < hs->n; i++) {
 		const struct history_row *r = &hs->rows[i];
 
-		fmt_rfc3339(r->start_ms, 0, t);
 		jw_object_begin(&w);
 		jw_key(&w, "time");
-		jw_string(&w, t);
+		jw_time(&w, r->start_ms);
+		/* no sample: null (jw_double() writes NaN as null) */
 		jw_key(&w, "price");
-		if (r->price_samples > 0)
-			jw_double(&w, r->price);
-		else
-			jw_null(&w);
+		jw_double(&w, r->price_samples > 0 ? r->price : NAN);
 		jw_key(&w, "sentiment");
-		if (r->sentiment_samples > 0)
-			jw_double(&w, r->sentiment);
-		else
-			jw_null(&w);
+		jw_double(&w, r->sentiment_samples > 0 ? r->sentiment : NAN);
 		jw_key(&w, "price_samples");
 		jw_int(&w, (int64_t)r->price_samples);
 		jw_key(&w, "sentiment_samples");
@@ -130,9 +116,8 @@ history_render(const struct history *hs, int pretty, size_t *len)
 		jw_object_end(&w);
 	}
 	jw_array_end(&w);
-	fmt_rfc3339(hs->as_of_ms, 0, t);
 	jw_key(&w, "as_of");
-	jw_string(&w, t);
+	jw_time(&w, hs->as_of_ms);
 	jw_object_end(&w);
 	return jw_take(&w, len);
 }

@@ -298,3 +298,46 @@ jscan_end(struct jscan *s, json_error_t *err)
 		return fail_near(s, s->pos, err, "end of file expected");
 	return 0;
 }
+
+int
+jscan_load_members(struct jscan *s, int depth, const char *const names[],
+    size_t n, json_t *v[], json_error_t *jerr)
+{
+	struct jscan_iter it;
+	const char *key;
+	int more;
+
+	for (size_t i = 0; i < n; i++)
+		v[i] = NULL;
+	if (jscan_peek(s) != '{')
+		return jscan_skip(s, depth, jerr) < 0 ? -1 : 0;
+	if (jscan_open(s, depth, &it, jerr) < 0)
+		return -1;
+	while ((more = jscan_next(&it, &key, jerr)) == 1) {
+		json_t *val;
+		size_t i;
+
+		for (i = 0; i < n && strcmp(key, names[i]) != 0; i++)
+			;
+		if (i == n)
+			continue;	/* jscan_next checks and skips it */
+		if (jscan_peek(s) == '[' || jscan_peek(s) == '{') {
+			if (jscan_skip(s, depth + 1, jerr) < 0) {
+				more = -1;
+				break;
+			}
+			val = json_null();	/* a container: no scalar */
+		} else if ((val = jscan_load_scalar(s, jerr)) == NULL) {
+			more = -1;
+			break;
+		}
+		for (size_t j = i; j < n; j++)
+			if (strcmp(names[j], names[i]) == 0) {
+				json_decref(v[j]);
+				v[j] = json_incref(val);
+			}
+		json_decref(val);
+	}
+	jscan_close(&it);
+	return more < 0 ? -1 : 1;
+}

@@ -73,6 +73,18 @@ int jscan_skip(struct jscan *s, int depth, json_error_t *err);
 json_t *jscan_load_scalar(struct jscan *s, json_error_t *err);
 
 /*
+ * The members named names[0..n) of the object at the cursor (a value at
+ * depth) into v[0..n) (the caller's, decref'd by the caller): a scalar as
+ * loaded, a container as JSON null (no scalar: checked and
+ * skipped), NULL for a name not there.  The last of a name given twice
+ * counts, as in jansson; two names alike both get it.  Returns 1 with v
+ * filled, 0 when the value is no object (checked and skipped), or -1 with
+ * jerr filled: not JSON.
+ */
+int jscan_load_members(struct jscan *s, int depth, const char *const names[],
+    size_t n, json_t *v[], json_error_t *jerr);
+
+/*
  * The end of the document: only whitespace may follow.  Returns 0, or -1
  * with err filled.
  */

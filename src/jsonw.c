@@ -14,37 +14,22 @@ void
 jw_init(struct jw *w, int pretty)
 {
 	memset(w, 0, sizeof(*w));
+	buf_init(&w->out, 256, BUF_NO_MAX);
 	w->pretty = pretty;
 }
 
 void
 jw_free(struct jw *w)
 {
-	free(w->buf);
+	buf_free(&w->out);
 	jw_init(w, w->pretty);
 }
 
 static void
 jw_put(struct jw *w, const char *s, size_t n)
 {
-	if (w->failed)
-		return;
-	if (w->len + n + 1 > w->cap) {
-		size_t cap = w->cap ? w->cap : 256;
-		char *p;
-
-		while (cap < w->len + n + 1)
-			cap *= 2;
-		if ((p = realloc(w->buf, cap)) == NULL) {
-			w->failed = 1;
-			return;
-		}
-		w->buf = p;
-		w->cap = cap;
-	}
-	memcpy(w->buf + w->len, s, n);
-	w->len += n;
-	w->buf[w->len] = '\0';
+	if (!w->failed && buf_add(&w->out, s, n) < 0)
+		w->failed = 1;
 }
 
 static void
@@ -192,6 +177,15 @@ jw_null(struct jw *w)
 	jw_put(w, "null", 4);
 }
 
+void
+jw_time(struct jw *w, int64_t ms)
+{
+	char t[FMT_RFC3339_MAX];
+
+	fmt_rfc3339(ms, 0, t);
+	jw_string(w, t);
+}
+
 char *
 jw_indent(const char *s, size_t len, size_t *outlen)
 {
@@ -248,16 +242,16 @@ jw_indent(const char *s, size_t len, size_t *outlen)
 		default:
 			jw_put(&w, &ch, 1);
 		}
-		if (w.failed || w.len > JW_INDENT_MAX)
+		if (w.failed || w.out.len > JW_INDENT_MAX)
 			break;
 	}
 	jw_put(&w, "\n", 1);
-	if (w.failed || w.len > JW_INDENT_MAX || w.depth != 0 || in_string) {
+	if (w.failed || w.out.len > JW_INDENT_MAX || w.depth != 0 ||
+	    in_string) {
 		jw_free(&w);
 		return NULL;
 	}
-	*outlen = w.len;
-	return w.buf;
+	return buf_take(&w.out, outlen);
 }
 
 char *
@@ -267,11 +261,8 @@ jw_take(struct jw *w, size_t *len)
 
 	if (w->pretty && w->depth == 0)
 		jw_put(w, "\n", 1);
-	if (!w->failed && w->depth == 0 && w->buf != NULL) {
-		out = w->buf;
-		*len = w->len;
-		w->buf = NULL;
-	}
+	if (!w->failed && w->depth == 0 && w->out.data != NULL)
+		out = buf_take(&w->out, len);
 	jw_free(w);
 	return out;
 }

@@ -5,11 +5,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "buf.h"
+
 #define JW_MAX_DEPTH 16
 
 struct jw {
-	char *buf;		/* NUL-terminated; owned, take with jw_take() */
-	size_t len, cap;
+	struct buf out;		/* the text; take it with jw_take() */
 	int pretty;
 	int failed;		/* out of memory or misuse: the text is void */
 	int depth;
@@ -27,6 +28,8 @@ void jw_string(struct jw *w, const char *s);
 void jw_double(struct jw *w, double v);
 void jw_int(struct jw *w, int64_t v);
 void jw_null(struct jw *w);
+/* A time as an RFC 3339 string to the second (fmt_rfc3339()). */
+void jw_time(struct jw *w, int64_t ms);
 
 /*
  * Returns the finished text (caller frees) and its length in *len, or

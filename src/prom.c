@@ -5,12 +5,12 @@
 #include "config.h"
 
 #include <inttypes.h>
-#include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "buf.h"
 #include "prom.h"
 
 int
@@ -29,69 +29,22 @@ prom_read(struct store *st, struct prom_redis *r, struct error *err)
 	return 0;
 }
 
-/* A growing text; failed sticks once out of memory. */
-struct out {
-	char *buf;
-	size_t len, cap;
-	int failed;
-};
-
-static void
-put(struct out *o, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-
-static void
-put(struct out *o, const char *fmt, ...)
-{
-	va_list ap;
-	int n;
-
-	if (o->failed)
-		return;
-	for (;;) {
-		size_t room = o->cap - o->len;
-
-		va_start(ap, fmt);
-		n = vsnprintf(o->buf != NULL ? o->buf + o->len : NULL, room,
-		    fmt, ap);
-		va_end(ap);
-		if (n < 0) {
-			o->failed = 1;
-			return;
-		}
-		if ((size_t)n < room) {
-			o->len += (size_t)n;
-			return;
-		}
-		size_t cap = o->cap ? o->cap * 2 : 8192;
-		char *p;
-
-		while (cap - o->len <= (size_t)n)
-			cap *= 2;
-		if ((p = realloc(o->buf, cap)) == NULL) {
-			o->failed = 1;
-			return;
-		}
-		o->buf = p;
-		o->cap = cap;
-	}
-}
-
 /* Milliseconds as seconds, exactly: "1625679597.123". */
 static void
-put_ms(struct out *o, int64_t ms)
+put_ms(struct buf *o, int64_t ms)
 {
 	uint64_t a = ms < 0 ? -(uint64_t)ms : (uint64_t)ms;
 
-	put(o, "%s%" PRIu64 ".%03u\n", ms < 0 ? "-" : "", a / 1000,
+	buf_printf(o, "%s%" PRIu64 ".%03u\n", ms < 0 ? "-" : "", a / 1000,
 	    (unsigned)(a % 1000));
 }
 
 /* Microseconds as seconds, exactly. */
 static void
-put_us(struct out *o, uint64_t us)
+put_us(struct buf *o, uint64_t us)
 {
-	put(o, "%" PRIu64 ".%06u\n", us / 1000000, (unsigned)(us % 1000000));
+	buf_printf(o, "%" PRIu64 ".%06u\n", us / 1000000,
+	    (unsigned)(us % 1000000));
 }
 
 static const char *
@@ -164,7 +117,7 @@ struct family {
 	 * struct prom_redis */
 	size_t at;
 	/* the lines under HELP and TYPE */
-	void (*samples)(struct out *, const struct family *,
+	void (*samples)(struct buf *, const struct family *,
 	    const struct scrape *);
 	/* numbers [0, n) by this label, named by label_value(); or NULL */
 	const char *label;
@@ -203,34 +156,34 @@ ms(const struct family *f, const struct scrape *sc)
 
 /* Counts: one, or one for each value of the label. */
 static void
-counts(struct out *o, const struct family *f, const struct scrape *sc)
+counts(struct buf *o, const struct family *f, const struct scrape *sc)
 {
 	if (f->label == NULL) {
-		put(o, "%s %" PRIu64 "\n", f->name, count(f, sc, 0));
+		buf_printf(o, "%s %" PRIu64 "\n", f->name, count(f, sc, 0));
 		return;
 	}
 	for (size_t i = 0; i < f->n; i++)
-		put(o, "%s{%s=\"%s\"} %" PRIu64 "\n", f->name, f->label,
+		buf_printf(o, "%s{%s=\"%s\"} %" PRIu64 "\n", f->name, f->label,
 		    f->label_value(i), count(f, sc, i));
 }
 
 /* A time or an interval in milliseconds, as seconds. */
 static void
-seconds(struct out *o, const struct family *f, const struct scrape *sc)
+seconds(struct buf *o, const struct family *f, const struct scrape *sc)
 {
-	put(o, "%s ", f->name);
+	buf_printf(o, "%s ", f->name);
 	put_ms(o, ms(f, sc));
 }
 
 static void
-redis_up(struct out *o, const struct family *f, const struct scrape *sc)
+redis_up(struct buf *o, const struct family *f, const struct scrape *sc)
 {
-	put(o, "%s %d\n", f->name, sc->r->up ? 1 : 0);
+	buf_printf(o, "%s %d\n", f->name, sc->r->up ? 1 : 0);
 }
 
 /* By route and status: every route's 200, then any code seen. */
 static void
-requests(struct out *o, const struct family *f, const struct scrape *sc)
+requests(struct buf *o, const struct family *f, const struct scrape *sc)
 {
 	const struct metrics_snapshot *s = sc->s;
 
@@ -238,14 +191,14 @@ requests(struct out *o, const struct family *f, const struct scrape *sc)
 		for (size_t i = 0; i < METRICS_STATUS_N; i++)
 			if (s->c.requests[r][i] > 0 || (r < s->nroutes &&
 			    i == 200 - METRICS_STATUS_MIN))
-				put(o, "%s{route=\"%s\",code=\"%zu\"} %" PRIu64
-				    "\n", f->name, route_name(s, r),
+				buf_printf(o, "%s{route=\"%s\",code=\"%zu\"} "
+				    "%" PRIu64 "\n", f->name, route_name(s, r),
 				    i + METRICS_STATUS_MIN, s->c.requests[r][i]);
 }
 
 /* The histogram of each route: cumulative buckets, sum, count. */
 static void
-durations(struct out *o, const struct family *f, const struct scrape *sc)
+durations(struct buf *o, const struct family *f, const struct scrape *sc)
 {
 	const struct metrics_snapshot *s = sc->s;
 	char le[32];
@@ -256,17 +209,17 @@ durations(struct out *o, const struct family *f, const struct scrape *sc)
 
 		for (size_t b = 0; b < METRICS_BUCKETS; b++) {
 			cum += s->c.bucket[r][b];
-			put(o, "%s_bucket{route=\"%s\",le=\"%s\"} %" PRIu64 "\n",
-			    f->name, route, bucket_le(metrics_bucket_us[b], le),
-			    cum);
+			buf_printf(o, "%s_bucket{route=\"%s\",le=\"%s\"} "
+			    "%" PRIu64 "\n", f->name, route,
+			    bucket_le(metrics_bucket_us[b], le), cum);
 		}
 		cum += s->c.bucket[r][METRICS_BUCKETS];
-		put(o, "%s_bucket{route=\"%s\",le=\"+Inf\"} %" PRIu64 "\n",
-		    f->name, route, cum);
-		put(o, "%s_sum{route=\"%s\"} ", f->name, route);
+		buf_printf(o, "%s_bucket{route=\"%s\",le=\"+Inf\"} "
+		    "%" PRIu64 "\n", f->name, route, cum);
+		buf_printf(o, "%s_sum{route=\"%s\"} ", f->name, route);
 		put_us(o, s->c.duration_sum_us[r]);
-		put(o, "%s_count{route=\"%s\"} %" PRIu64 "\n", f->name, route,
-		    cum);
+		buf_printf(o, "%s_count{route=\"%s\"} %" PRIu64 "\n", f->name,
+		    route, cum);
 	}
 }
 
@@ -369,22 +322,18 @@ char *
 prom_render(const struct metrics_snapshot *s,
     const struct prom_redis *r, size_t *len)
 {
-	struct out o = { NULL, 0, 0, 0 };
+	struct buf o;
 	struct scrape sc = { s, r };
 
+	buf_init(&o, 8192, BUF_NO_MAX);
 	for (size_t i = 0; i < sizeof(families) / sizeof(families[0]); i++) {
 		const struct family *f = &families[i];
 
 		if (!shown(f, &sc))
 			continue;
-		put(&o, "# HELP %s %s\n# TYPE %s %s\n", f->name, f->help,
+		buf_printf(&o, "# HELP %s %s\n# TYPE %s %s\n", f->name, f->help,
 		    f->name, f->type);
 		f->samples(&o, f, &sc);
 	}
-	if (o.failed || o.buf == NULL) {
-		free(o.buf);
-		return NULL;
-	}
-	*len = o.len;
-	return o.buf;
+	return buf_take(&o, len);
 }

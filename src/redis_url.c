@@ -86,6 +86,34 @@ redis_url_parse_port(const char *s, size_t len)
 	return parse_int_range(s, len, 1, 65535, &v) < 0 ? -1 : (int)v;
 }
 
+/* The database number s into url->db.  Returns 0, or -1 with why. */
+static int
+parse_db(const char *s, struct redis_url *url, struct error *why)
+{
+	long v;
+
+	if (parse_int_range(s, strlen(s), 0, INT_MAX, &v) < 0)
+		return error_set(why, REDIS_URL_EINVAL, "bad database number");
+	url->db = (int)v;
+	return 0;
+}
+
+/*
+ * The end of a URL of scheme after its hosts or master: nothing, "/", or
+ * "/db" into url->db; no query string.  Returns 0, or -1 with why.
+ */
+static int
+parse_db_tail(const char *p, const char *scheme, struct redis_url *url,
+    struct error *why)
+{
+	if (*p == '?')
+		return error_set(why, REDIS_URL_EINVAL, "a %s URL takes no "
+		    "query string", scheme);
+	if (*p == '/' && p[1] != '\0')
+		return parse_db(p + 1, url, why);
+	return 0;
+}
+
 /* A new NUL-terminated copy of s[0..len) (the caller frees it), or NULL. */
 static char *
 dup_range(const char *s, size_t len)
@@ -241,7 +269,6 @@ static int
 parse_sentinel_path(const char *p, struct redis_url *url, struct error *why)
 {
 	const char *name_end;
-	long v;
 
 	if (*p == '?')
 		return error_set(why, REDIS_URL_EINVAL, "a redis-sentinel:// "
@@ -255,17 +282,7 @@ parse_sentinel_path(const char *p, struct redis_url *url, struct error *why)
 	if ((url->master = pct_decode(p, (size_t)(name_end - p))) == NULL)
 		return error_set(why, REDIS_URL_EINVAL, "bad percent-escape in "
 		    "the master name");
-	if (*name_end == '?')
-		return error_set(why, REDIS_URL_EINVAL, "a redis-sentinel:// "
-		    "URL takes no query string");
-	if (*name_end == '/' && name_end[1] != '\0') {
-		if (parse_int_range(name_end + 1, strlen(name_end + 1), 0,
-		    INT_MAX, &v) < 0)
-			return error_set(why, REDIS_URL_EINVAL, "bad database "
-			    "number");
-		url->db = (int)v;
-	}
-	return 0;
+	return parse_db_tail(name_end, "redis-sentinel://", url, why);
 }
 
 /* "/path[?db=N]" of a unix:// URL; host is what preceded it. */
@@ -274,7 +291,6 @@ parse_unix(const char *host, const char *auth_end, struct redis_url *url,
     struct error *why)
 {
 	const char *q;
-	long v;
 
 	if (host != auth_end)
 		return error_set(why, REDIS_URL_EINVAL, "a unix:// URL takes "
@@ -291,10 +307,7 @@ parse_unix(const char *host, const char *auth_end, struct redis_url *url,
 		if (strncmp(q, "db=", 3) != 0)
 			return error_set(why, REDIS_URL_EINVAL, "unknown query "
 			    "parameter (only ?db=N)");
-		if (parse_int_range(q + 3, strlen(q + 3), 0, INT_MAX, &v) < 0)
-			return error_set(why, REDIS_URL_EINVAL, "bad database "
-			    "number");
-		url->db = (int)v;
+		return parse_db(q + 3, url, why);
 	}
 	return 0;
 }
@@ -308,7 +321,6 @@ parse_tcp(const char *host, const char *auth_end, struct redis_url *url,
     struct error *why)
 {
 	const char *rest = auth_end;
-	long v;
 
 	if (parse_nodes(host, auth_end, REDIS_URL_DEFAULT_PORT, &url->seeds,
 	    &url->nseeds, why) < 0)
@@ -316,20 +328,7 @@ parse_tcp(const char *host, const char *auth_end, struct redis_url *url,
 	if ((url->host = strdup(url->seeds[0].host)) == NULL)
 		return error_set(why, REDIS_URL_ENOMEM, "out of memory");
 	url->port = url->seeds[0].port;
-	if (*rest == '?')
-		return error_set(why, REDIS_URL_EINVAL, "a redis:// URL takes "
-		    "no query string");
-	if (*rest == '/') {
-		rest++;
-		if (*rest != '\0') {
-			if (parse_int_range(rest, strlen(rest), 0, INT_MAX,
-			    &v) < 0)
-				return error_set(why, REDIS_URL_EINVAL, "bad "
-				    "database number");
-			url->db = (int)v;
-		}
-	}
-	return 0;
+	return parse_db_tail(rest, "redis://", url, why);
 }
 
 int

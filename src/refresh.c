@@ -144,7 +144,7 @@ wait_replicas(const struct cfg *cfg, struct store *st,
 	struct error serr;
 
 	/* WAIT vouches for one connection's writes: were they all on it? */
-	if (store_connection(st) != conn_at_write)
+	if (store_generation(st) != conn_at_write)
 		return error_set(err, REFRESH_EREPLICAS, "written, but over "
 		    "more than one Redis connection (a reconnect or a cluster "
 		    "redirection): WAIT cannot confirm that %ld replicas have "
@@ -420,7 +420,7 @@ refresh_run(const struct cfg *cfg, struct store *st,
 
 	if (lock_keep(cfg, st, token, "the series were written", err) < 0)
 		goto out;
-	conn_at_write = store_connection(st);
+	conn_at_write = store_generation(st);
 	if (store_newest_each(st, stored_newest, found, &serr) < 0)
 		goto redis_failed;
 	drop_expired(cfg, stored_newest, found, pts, kept, skip);
@@ -505,10 +505,8 @@ out:
 char *
 refresh_report_json(const struct refresh_report *r, size_t *len)
 {
-	char t[FMT_RFC3339_MAX];
 	struct jw w;
 
-	fmt_rfc3339(r->as_of_ms, 0, t);
 	jw_init(&w, 0);
 	jw_object_begin(&w);
 	jw_key(&w, "status");
@@ -530,7 +528,7 @@ refresh_report_json(const struct refresh_report *r, size_t *len)
 		jw_int(&w, r->replicas);
 	}
 	jw_key(&w, "as_of");
-	jw_string(&w, t);
+	jw_time(&w, r->as_of_ms);
 	jw_object_end(&w);
 	return jw_take(&w, len);
 }

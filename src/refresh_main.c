@@ -21,6 +21,7 @@
 #include "log.h"
 #include "pool.h"
 #include "refresh.h"
+#include "start.h"
 #include "store.h"
 
 #define PROG "isbitcoinlit-refresh"
@@ -229,40 +230,43 @@ run_every(struct worker *w)
 	}
 }
 
+/*
+ * The upstream feed gives both series, or the sentiment alone when a
+ * price feed is set: a price-only format cannot be it.  The price feed's
+ * format must give a price, and is checked without a price feed too: a
+ * misspelt name fails now, not once a URL is set.
+ */
+static int
+formats_ok(const struct cfg *c, const char *prog)
+{
+	struct error err;
+
+	if (feed_format_for(c->upstream_format, c->price_url != NULL ?
+	    FEED_SENTIMENT : FEED_BOTH, &err) == NULL) {
+		fprintf(stderr, "%s: ISBITCOINLIT_UPSTREAM_FORMAT "
+		    "(--upstream-format): %s\n", prog, err.text);
+		return -1;
+	}
+	if (feed_format_for(c->price_format, FEED_PRICE, &err) == NULL) {
+		fprintf(stderr, "%s: ISBITCOINLIT_PRICE_FORMAT "
+		    "(--price-format): %s\n", prog, err.text);
+		return -1;
+	}
+	return 0;
+}
+
 int
 main(int argc, char *argv[])
 {
+	static const struct start how = { PROG, "refresh", CFG_REFRESH,
+	    formats_ok };
 	struct worker w;
-	struct error ferr;
 	struct pool_app app = { PROG, routes, sizeof(routes) / sizeof(routes[0]),
 	    app_init, app_fini, &w, NULL };
 	int rc;
 
-	cfg_load_or_exit(&cfg, PROG, CFG_REFRESH, argc, argv);
-	log_init("refresh", cfg.log_level);
-	/*
-	 * The upstream feed gives both series, or the sentiment alone when a
-	 * price feed is set: a price-only format cannot be it.  The price
-	 * feed's format must give a price, and is checked without a price
-	 * feed too: a misspelt name fails now, not once a URL is set.
-	 */
-	if (feed_format_for(cfg.upstream_format, cfg.price_url != NULL ?
-	    FEED_SENTIMENT : FEED_BOTH, &ferr) == NULL) {
-		fprintf(stderr, "%s: ISBITCOINLIT_UPSTREAM_FORMAT "
-		    "(--upstream-format): %s\n", PROG, ferr.text);
-		cfg_free(&cfg);
-		return 2;
-	}
-	if (feed_format_for(cfg.price_format, FEED_PRICE, &ferr) == NULL) {
-		fprintf(stderr, "%s: ISBITCOINLIT_PRICE_FORMAT "
-		    "(--price-format): %s\n", PROG, ferr.text);
-		cfg_free(&cfg);
-		return 2;
-	}
-	if (store_startup_check(&cfg) < 0) {
-		cfg_free(&cfg);
-		return 2;
-	}
+	if ((rc = start_up(&cfg, &how, argc, argv)) != 0)
+		return rc;
 	/*
 	 * Whoever reaches the socket (any process of nginx's group, every
 	 * client of a proxy on this host) could refresh: a token is needed

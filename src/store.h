@@ -50,6 +50,10 @@ struct store_buckets {
 void store_buckets_init(struct store_buckets *h, struct store_bucket *buf,
     size_t cap);
 
+/* The bucket of series starting at start_ms in h; NULL if none. */
+const struct store_bucket *store_bucket_at(const struct store_buckets *h,
+    int series, int64_t start_ms);
+
 /* The codes of a struct error filled by the store. */
 enum store_status {
 	STORE_OK,
@@ -399,6 +403,6 @@ long long store_wait_replicas(struct store *st, int n, long ms,
  * connection (see conn_generation()): WAIT vouches for the writes since
  * the last change only.
  */
-unsigned long store_connection(const struct store *st);
+unsigned long store_generation(const struct store *st);
 
 #endif

@@ -81,7 +81,7 @@ store_breaker_failed(const struct store *st)
 }
 
 unsigned long
-store_connection(const struct store *st)
+store_generation(const struct store *st)
 {
 	return conn_generation(st->conn);
 }

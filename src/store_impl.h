@@ -10,6 +10,9 @@
 #include "conn.h"
 #include "store.h"
 
+/* Words a command of store_per_series() may have. */
+#define STORE_MAX_ARGC 8
+
 /*
  * A backend, and its row in the one table of backends (store.c): the
  * setting that asks for it, the TYPE that Redis answers for its keys, and
@@ -25,9 +28,16 @@ struct store_ops {
 	 */
 	int (*add)(struct store *, const struct stream[STORE_NSERIES],
 	    unsigned, struct store_counts *, struct error *);
-	/* newest timestamp of each series; found[i] = 0 for an empty one */
-	int (*newest)(struct store *, int64_t ts[STORE_NSERIES],
-	    int found[STORE_NSERIES], struct error *);
+	/*
+	 * the newest sample of a series: this command of newest_argc words
+	 * (the second stands for the series' key), answered by [] for an
+	 * empty series, else a pair with the time at newest_ts (0 or 1); an
+	 * error reply that newest_benign() holds (if set) means no series
+	 */
+	const char *newest_argv[STORE_MAX_ARGC];
+	int newest_argc;
+	int (*newest_benign)(const redisReply *r);
+	size_t newest_ts;
 	/* by buckets of bucket_ms; out->cap is enough (store_buckets()) */
 	int (*buckets)(struct store *, int64_t from_ms, int64_t to_ms,
 	    int64_t bucket_ms, struct store_buckets *out, struct error *);
@@ -58,16 +68,14 @@ int store_pipeline(struct store *st, size_t n, const int *argcs,
     store_benign_fn benign, struct error *err);
 void store_replies_free(redisReply **r, size_t n);
 
-/* Words a command of store_per_series() may have. */
-#define STORE_MAX_ARGC 8
-
 /*
  * Run one command per series in one round trip, as store_pipeline():
  * argv (argc words) with argv[1] standing for the key, replaced by each
  * series' key.
  */
-int store_per_series(struct store *st, int argc, const char **argv,
+int store_per_series(struct store *st, int argc, const char *const *argv,
     redisReply *r[STORE_NSERIES], store_benign_fn benign, struct error *err);
+
 
 /*
  * The samples of all streams together.  Each stream is an array in

@@ -6,6 +6,7 @@
 #include "config.h"
 
 #include <inttypes.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -242,6 +243,8 @@ rts_add(struct store *st, const struct stream pts[STORE_NSERIES],
 		return -1;
 	if (n == 0)
 		return rts_map(st, mask, err);
+	if (n > SIZE_MAX / 3 - 1)	/* 1 + 3 n arguments, 2 n cells */
+		return error_set(err, STORE_ENOMEM, "%zu points: too many", n);
 	argv = calloc(1 + 3 * n, sizeof(*argv));
 	text = calloc(2 * n, cell);
 	keepbuf = calloc(n, 1);
@@ -320,35 +323,6 @@ out:
 	return rc;
 }
 
-
-static int
-rts_newest(struct store *st, int64_t ts[STORE_NSERIES],
-    int found[STORE_NSERIES], struct error *err)
-{
-	const char *get[] = { "TS.GET", "key" };
-	redisReply *r[STORE_NSERIES];
-	int rc = -1;
-
-	if (store_per_series(st, 2, get, r, rts_missing, err) < 0)
-		return -1;
-	for (int i = 0; i < STORE_NSERIES; i++) {
-		if (r[i] == NULL ||
-		    (r[i]->type == REDIS_REPLY_ARRAY && r[i]->elements == 0))
-			continue;	/* no series yet, or an empty one */
-		if (r[i]->type != REDIS_REPLY_ARRAY || r[i]->elements != 2 ||
-		    store_reply_int64(r[i]->element[0], &ts[i]) < 0) {
-			error_set(err, STORE_EBACKEND, "TS.GET %s: unexpected "
-			    "reply", st->key[i]);
-			goto out;
-		}
-		found[i] = 1;
-	}
-	rc = 0;
-out:
-	store_replies_free(r, STORE_NSERIES);
-	return rc;
-}
-
 /*
  * Parse one TS.RANGE ... AGGREGATION reply into b (at most cap buckets):
  * the value as a double (avg) or a count.  Returns the number of buckets,
@@ -414,7 +388,7 @@ rts_buckets_read(struct store *st, int64_t from_ms, int64_t to_ms,
 		argvs[i] = words[i];
 		argcs[i] = 7;
 	}
-	if ((c = malloc(out->cap * sizeof(*c))) == NULL)
+	if ((c = reallocarray(NULL, out->cap, sizeof(*c))) == NULL)
 		return error_set(err, STORE_ENOMEM, "out of memory");
 	if (store_pipeline(st, 2 * STORE_NSERIES, argcs, argvs, keys, r,
 	    rts_missing, err) < 0) {
@@ -451,6 +425,9 @@ const struct store_ops store_rts_ops = {
 	.id = CFG_TS_REDISTIMESERIES,
 	.type_reply = "TSDB-TYPE",
 	.add = rts_add,
-	.newest = rts_newest,
+	.newest_argv = { "TS.GET", "key" },
+	.newest_argc = 2,
+	.newest_benign = rts_missing,
+	.newest_ts = 0,		/* [ts, value] */
 	.buckets = rts_buckets_read,
 };

@@ -94,27 +94,25 @@ store_refresh_end(struct store *st, const char *token,
 
 	args[n++] = token != NULL ? token : "";
 	if (run->ok) {
+		/* 2 fields set, then 5 added to */
+		static const char *const added[5] = { F_SUCCESSES,
+		    F_RECEIVED, F_VALID, F_INVALID, F_EXPIRED };
+		const uint64_t by[5] = { 1, run->received, run->valid,
+		    run->invalid, run->expired };
+
 		snprintf(num[0], sizeof(num[0]), "%" PRId64, run->end_ms);
 		snprintf(num[1], sizeof(num[1]), "%ld", run->duration_ms);
-		snprintf(num[2], sizeof(num[2]), "%" PRIu64, run->received);
-		snprintf(num[3], sizeof(num[3]), "%" PRIu64, run->valid);
-		snprintf(num[4], sizeof(num[4]), "%" PRIu64, run->invalid);
-		snprintf(num[5], sizeof(num[5]), "%" PRIu64, run->expired);
 		args[n++] = "2";
 		args[n++] = F_LAST_SUCCESS;
 		args[n++] = num[0];
 		args[n++] = F_LAST_DURATION;
 		args[n++] = num[1];
-		args[n++] = F_SUCCESSES;
-		args[n++] = "1";
-		args[n++] = F_RECEIVED;
-		args[n++] = num[2];
-		args[n++] = F_VALID;
-		args[n++] = num[3];
-		args[n++] = F_INVALID;
-		args[n++] = num[4];
-		args[n++] = F_EXPIRED;
-		args[n++] = num[5];
+		for (int i = 0; i < 5; i++) {
+			snprintf(num[2 + i], sizeof(num[2 + i]), "%" PRIu64,
+			    by[i]);
+			args[n++] = added[i];
+			args[n++] = num[2 + i];
+		}
 	} else {
 		snprintf(field, sizeof(field), F_FAILURES "%s",
 		    store_refresh_cause_name(run->cause));

@@ -13,6 +13,7 @@
 #include "config.h"
 
 #include <inttypes.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -133,6 +134,8 @@ zset_add(struct store *st, const struct stream pts[STORE_NSERIES],
 		}
 	keys[nk] = st->key_series;
 	/* retention, count, policy and field per series, ts and value */
+	if (n > SIZE_MAX / 4)
+		return error_set(err, STORE_ENOMEM, "%zu points: too many", n);
 	nargs = 1 + 3 * (size_t)nk + 2 * n;
 	args = calloc(nargs, sizeof(*args));
 	text = calloc(2 * n + 1, cell);
@@ -192,35 +195,6 @@ out:
 	freeReplyObject(r);
 	free(args);
 	free(text);
-	return rc;
-}
-
-static int
-zset_newest(struct store *st, int64_t ts[STORE_NSERIES],
-    int found[STORE_NSERIES], struct error *err)
-{
-	const char *last[] = { "ZRANGE", "key", "-1", "-1", "WITHSCORES" };
-	redisReply *r[STORE_NSERIES];
-	int rc = -1;
-
-	if (store_per_series(st, 5, last, r, NULL, err) < 0)
-		return -1;
-	for (int i = 0; i < STORE_NSERIES; i++) {
-		if (r[i]->type != REDIS_REPLY_ARRAY ||
-		    (r[i]->elements != 0 && r[i]->elements != 2) ||
-		    (r[i]->elements == 2 &&
-		    store_reply_int64(r[i]->element[1], &ts[i]) < 0)) {
-			error_set(err, STORE_EBACKEND, "ZRANGE %s: unexpected "
-			    "reply", st->key[i]);
-			goto out;
-		}
-		if (r[i]->elements == 0)
-			continue;
-		found[i] = 1;
-	}
-	rc = 0;
-out:
-	store_replies_free(r, STORE_NSERIES);
 	return rc;
 }
 
@@ -350,6 +324,8 @@ const struct store_ops store_zset_ops = {
 	.id = CFG_TS_SORTEDSET,
 	.type_reply = "zset",
 	.add = zset_add,
-	.newest = zset_newest,
+	.newest_argv = { "ZRANGE", "key", "-1", "-1", "WITHSCORES" },
+	.newest_argc = 5,
+	.newest_ts = 1,		/* [member, ts] */
 	.buckets = zset_buckets,
 };

@@ -1,6 +1,6 @@
 /*
- * The summary engine.  Everything but summary_read() and summary_compute()
- * is pure.
+ * The summary engine.  Everything but summary_read_window() and
+ * summary_compute() is pure.
  */
 #include "config.h"
 
@@ -41,16 +41,6 @@ summary_window(int64_t t_ms, int n, int64_t bucket_ms, int64_t *from_ms,
 	*to_ms = b + bucket_ms - 1;
 }
 
-/* Find the bucket starting at start in one series; NULL if none. */
-static const struct store_bucket *
-find_bucket(const struct store_buckets *h, int series, int64_t start)
-{
-	for (size_t i = 0; i < h->n[series]; i++)
-		if (h->b[series][i].start_ms == start)
-			return &h->b[series][i];
-	return NULL;
-}
-
 static enum summary_direction
 direction(double first, double last, size_t nrows)
 {
@@ -74,10 +64,10 @@ summary_build(int64_t t_ms, const struct summary_mode *mode,
 	summary_window(t_ms, n, mode->bucket_ms, &from, &to);
 	for (int i = 0; i < n; i++) {
 		int64_t start = from + (int64_t)i * mode->bucket_ms;
-		const struct store_bucket *p = find_bucket(h, STORE_PRICE,
-		    start);
-		const struct store_bucket *s = find_bucket(h, STORE_SENTIMENT,
-		    start);
+		const struct store_bucket *p, *s;
+
+		p = store_bucket_at(h, STORE_PRICE, start);
+		s = store_bucket_at(h, STORE_SENTIMENT, start);
 
 		if (p == NULL || s == NULL)
 			continue;
@@ -134,7 +124,6 @@ summary_direction_name(enum summary_direction d)
 char *
 summary_render(const struct summary *s, int pretty, size_t *len)
 {
-	char t[FMT_RFC3339_MAX];
 	struct jw w;
 
 	jw_init(&w, pretty);
@@ -142,10 +131,9 @@ summary_render(const struct summary *s, int pretty, size_t *len)
 	jw_key(&w, summary_rows_name(s->bucket_ms));
 	jw_array_begin(&w);
 	for (size_t i = 0; i < s->nrows; i++) {
-		fmt_rfc3339(s->rows[i].start_ms, 0, t);
 		jw_object_begin(&w);
 		jw_key(&w, "time");
-		jw_string(&w, t);
+		jw_time(&w, s->rows[i].start_ms);
 		jw_key(&w, "price");
 		jw_double(&w, s->rows[i].price);
 		jw_key(&w, "sentiment");
@@ -159,9 +147,8 @@ summary_render(const struct summary *s, int pretty, size_t *len)
 	jw_string(&w, summary_direction_name(s->price_direction));
 	jw_key(&w, "verdict");
 	jw_string(&w, summary_verdict_name(s->verdict));
-	fmt_rfc3339(s->as_of_ms, 0, t);
 	jw_key(&w, "as_of");
-	jw_string(&w, t);
+	jw_time(&w, s->as_of_ms);
 	jw_object_end(&w);
 	return jw_take(&w, len);
 }
@@ -254,9 +241,9 @@ summary_valid(const char *body, size_t len, const struct summary_mode *mode)
 }
 
 int
-summary_read(struct store *st, enum cfg_anchor anchor, int64_t now_ms,
-    int64_t bucket_ms, int n, int64_t *t_ms, struct store_buckets *h,
-    struct error *err)
+summary_read_window(struct store *st, enum cfg_anchor anchor,
+    int64_t now_ms, int64_t bucket_ms, int n, int64_t *t_ms,
+    struct store_buckets *h, struct error *err)
 {
 	int64_t from, to;
 	int found;
@@ -286,7 +273,7 @@ summary_compute(struct store *st, enum cfg_anchor anchor, int64_t now_ms,
 		return error_set(err, STORE_ECONFIG, "a window of %d buckets",
 		    mode->window);
 	store_buckets_init(&h, buf, SUMMARY_WINDOW_MAX);
-	if ((rc = summary_read(st, anchor, now_ms, mode->bucket_ms,
+	if ((rc = summary_read_window(st, anchor, now_ms, mode->bucket_ms,
 	    mode->window, &t, &h, err)) == 1)
 		summary_build(t, mode, &h, out);
 	return rc;

@@ -114,13 +114,13 @@ int summary_valid(const char *body, size_t len,
  * Returns 1 with *t_ms and h filled, 0 when the store holds no sample at
  * all, -1 with err filled.
  */
-int summary_read(struct store *st, enum cfg_anchor anchor, int64_t now_ms,
-    int64_t bucket_ms, int n, int64_t *t_ms, struct store_buckets *h,
-    struct error *err);
+int summary_read_window(struct store *st, enum cfg_anchor anchor,
+    int64_t now_ms, int64_t bucket_ms, int n, int64_t *t_ms,
+    struct store_buckets *h, struct error *err);
 
 /*
- * Read the store and build the summary of mode (summary_read() of its
- * window, then summary_build()).  Returns 1 with out filled, 0 when the
+ * Read the store and build the summary of mode (summary_read_window() of
+ * its window, then summary_build()).  Returns 1 with out filled, 0 when the
  * store holds no sample at all, -1 with err filled.
  */
 int summary_compute(struct store *st, enum cfg_anchor anchor, int64_t now_ms,

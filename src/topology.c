@@ -187,7 +187,7 @@ known_add(struct conn *c, const redisReply *name, long long port)
 	    memchr(name->str, '\0', name->len) != NULL ||
 	    port < 1 || port > 65535 || c->nknown >= KNOWN_MAX)
 		return 0;
-	if ((k = realloc(c->known, (c->nknown + 1) * sizeof(*k))) == NULL)
+	if ((k = reallocarray(c->known, c->nknown + 1, sizeof(*k))) == NULL)
 		return -1;
 	c->known = k;
 	if ((k[c->nknown].host = strdup(name->str)) == NULL)

@@ -92,25 +92,24 @@ check "a worker SIGKILLed: one crash, one start, two running again" \
 	wait_for 10 respawned
 
 # ---- the refresh's numbers: kept in Redis, --once processes count ----
+# a --once refresh with these variables, again while the stack's loop
+# holds the lock (exit 4)
+once_unlocked() {
+	for _ in $(seq 100); do
+		env "$@" ISBITCOINLIT_REDIS_URL="$(cat "$STATE/redis.url")" \
+			${TEST_PREFIX:-} "$REFRESH" --once >/dev/null 2>&1
+		[ "$?" = 4 ] || break
+		sleep 0.1
+	done
+}
 f0=$(metric 'isbitcoinlit_refresh_failures_total{cause="upstream"}')
-for _ in $(seq 100); do	# again while the stack's loop holds the lock
-	ISBITCOINLIT_UPSTREAM_URL=file://$T/no-such-feed.json \
-	ISBITCOINLIT_REDIS_URL=$(cat "$STATE/redis.url") \
-		${TEST_PREFIX:-} "$REFRESH" --once >/dev/null 2>&1
-	[ "$?" = 4 ] || break
-	sleep 0.1
-done
+once_unlocked ISBITCOINLIT_UPSTREAM_URL="file://$T/no-such-feed.json"
 check "a --once refresh that failed upstream is counted" \
 	test "$(metric 'isbitcoinlit_refresh_failures_total{cause="upstream"}')" = $((f0 + 1))
 p0=$(metric 'isbitcoinlit_refresh_feed_failures_total{role="price"}')
 s0=$(metric 'isbitcoinlit_refresh_feed_failures_total{role="sentiment"}')
-for _ in $(seq 100); do	# a price feed that fails, the sentiment's works
-	ISBITCOINLIT_PRICE_URL=file://$T/no-such-price.json \
-	ISBITCOINLIT_REDIS_URL=$(cat "$STATE/redis.url") \
-		${TEST_PREFIX:-} "$REFRESH" --once >/dev/null 2>&1
-	[ "$?" = 4 ] || break
-	sleep 0.1
-done
+# a price feed that fails, the sentiment's works
+once_unlocked ISBITCOINLIT_PRICE_URL="file://$T/no-such-price.json"
 check "a failed price feed is counted for role price, not sentiment" \
 	test "$(metric 'isbitcoinlit_refresh_feed_failures_total{role="price"}')" = $((p0 + 1)) -a \
 	"$(metric 'isbitcoinlit_refresh_feed_failures_total{role="sentiment"}')" = "$s0"

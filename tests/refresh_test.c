@@ -35,14 +35,21 @@ static struct tl_sample feed[NFEED];
 
 /* ---- files ---- */
 
+/* The file name in the test's directory, made anew for writing. */
+static FILE *
+create(const char *name)
+{
+	char path[512];
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	return fopen(path, "w");
+}
+
 static void
 write_file(const char *name, const char *text)
 {
-	char path[512];
-	FILE *fp;
+	FILE *fp = create(name);
 
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	fp = fopen(path, "w");
 	fputs(text, fp);
 	fclose(fp);
 }
@@ -57,7 +64,7 @@ make_feed(void)
 	FILE *fp;
 
 	snprintf(path, sizeof(path), "%s/feed24.json", dir);
-	fp = fopen(path, "w");
+	fp = create("feed24.json");
 	fputc('[', fp);
 	for (int i = 0; i < NFEED; i++) {
 		double ts, price, mean;
@@ -336,6 +343,22 @@ jstr(const struct run *r, const char *key)
 
 /* ---- the cases ---- */
 
+/* A refresh from from, the whole 24 h feed: it succeeds, every sample valid. */
+static void
+whole_feed(const char *label, const char *url, const char *from,
+    const char *what)
+{
+	struct tl_env e;
+	struct run r;
+
+	base_env(&e, url, "f", from);
+	run_once(&e, &r);
+	CHECK(r.status == 0 && jint(&r, "valid") == NFEED, "%s: %s", label,
+	    what);
+	run_free(&r);
+	tl_env_free(&e);
+}
+
 /* A failing refresh: exit status 1, the upstream error, nothing changed. */
 static void
 upstream_fails(const char *label, const char *url, struct conn *c,
@@ -375,11 +398,8 @@ static void
 write_role_feed(const char *name, int price, int n, int step_s,
     int64_t end_s, double base, int64_t *ts)
 {
-	char path[512];
-	FILE *fp;
+	FILE *fp = create(name);
 
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	fp = fopen(path, "w");
 	fputc('[', fp);
 	for (int i = 0; i < n; i++) {
 		int64_t t = end_s - (int64_t)(n - 1 - i) * step_s;
@@ -462,12 +482,9 @@ dump_of(struct conn *c, const char *key)
 static void
 write_kraken(const char *name, int64_t now_s, const double *v, int64_t *ts)
 {
-	char path[512];
-	FILE *fp;
+	FILE *fp = create(name);
 	int64_t h = now_s / 3600 * 3600;
 
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	fp = fopen(path, "w");
 	fputs("{\"error\":[],\"result\":{\"XXBTZUSD\":[", fp);
 	for (int i = 0; i < NCANDLE; i++) {
 		int64_t t = h - (int64_t)(NCANDLE - 1 - i) * 3600;
@@ -488,12 +505,9 @@ write_kraken(const char *name, int64_t now_s, const double *v, int64_t *ts)
 static void
 write_coinbase(const char *name, int64_t now_s, const double *v, int64_t *ts)
 {
-	char path[512];
-	FILE *fp;
+	FILE *fp = create(name);
 	int64_t h = now_s / 3600 * 3600;
 
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	fp = fopen(path, "w");
 	fputc('[', fp);
 	for (int i = NCANDLE - 1; i >= 0; i--) {
 		int64_t t = h - (int64_t)(NCANDLE - 1 - i) * 3600;
@@ -778,28 +792,15 @@ feed_cases(const char *label, const char *url, int module)
 	tl_env_free(&e);
 
 	/* gzip, redirects */
-	base_env(&e, url, "f", "/file/feed24.json.gz");
-	run_once(&e, &r);
-	CHECK(r.status == 0 && jint(&r, "valid") == NFEED,
-	    "%s: a gzip-encoded feed is accepted", label);
-	run_free(&r);
-	tl_env_free(&e);
-	base_env(&e, url, "f", "/redirect/2/feed24.json");
-	run_once(&e, &r);
-	CHECK(r.status == 0 && jint(&r, "valid") == NFEED,
-	    "%s: three redirects are followed", label);
-	run_free(&r);
-	tl_env_free(&e);
+	whole_feed(label, url, "/file/feed24.json.gz",
+	    "a gzip-encoded feed is accepted");
+	whole_feed(label, url, "/redirect/2/feed24.json",
+	    "three redirects are followed");
 	{
 		char furl[300];
 
 		snprintf(furl, sizeof(furl), "file://%s/feed24.json", dir);
-		base_env(&e, url, "f", furl);
-		run_once(&e, &r);
-		CHECK(r.status == 0 && jint(&r, "valid") == NFEED,
-		    "%s: a file:// feed", label);
-		run_free(&r);
-		tl_env_free(&e);
+		whole_feed(label, url, furl, "a file:// feed");
 	}
 
 	/* failures leave everything as it was */
@@ -863,11 +864,10 @@ feed_cases(const char *label, const char *url, int module)
 		enum { NLIVE = 480 };
 		static struct tl_sample live[NLIVE];
 		int64_t now_s = clock_now_ms() / 1000;
-		char path[512], *want_live;
+		char *want_live;
 		FILE *fp;
 
-		snprintf(path, sizeof(path), "%s/future.json", dir);
-		fp = fopen(path, "w");
+		fp = create("future.json");
 		fputc('[', fp);
 		for (int i = 0; i < NLIVE; i++) {
 			live[i].ts_ms = (now_s - 60 - 30 * (NLIVE - 1 - i)) * 1000;
@@ -1246,7 +1246,7 @@ static void
 memory_cases(const char *url)
 {
 	struct conn *c = tl_conn_open(url, 2000);
-	char path[512], limit[64], *before, *after;
+	char limit[64], *before, *after;
 	const char *argv[] = { "prlimit", limit, refresh_bin, "--once", NULL };
 	long n = (HOSTILE_BYTES - 4) / 3;
 	struct tl_env e;
@@ -1265,8 +1265,7 @@ memory_cases(const char *url)
 		return;
 	}
 	snprintf(limit, sizeof(limit), "--as=%ld", HOSTILE_AS_LIMIT);
-	snprintf(path, sizeof(path), "%s/hostile.json", dir);
-	fp = fopen(path, "w");
+	fp = create("hostile.json");
 	/* "[{}" + n times ",{}" + "]": exactly 16 MiB, n + 1 elements */
 	fputs("[{}", fp);
 	for (long i = 0; i < n; i++)

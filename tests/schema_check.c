@@ -28,21 +28,27 @@ fail(const char *path, const char *fmt, const char *arg)
 	return -1;
 }
 
+/* A JSON Schema type and the jansson types that are of it. */
+static const struct {
+	const char *name;
+	json_type a, b;
+} types[] = {
+	{ "object", JSON_OBJECT, JSON_OBJECT },
+	{ "array", JSON_ARRAY, JSON_ARRAY },
+	{ "string", JSON_STRING, JSON_STRING },
+	{ "integer", JSON_INTEGER, JSON_INTEGER },
+	{ "number", JSON_INTEGER, JSON_REAL },
+	{ "boolean", JSON_TRUE, JSON_FALSE },
+};
+
 static int
 type_ok(const char *type, const json_t *v)
 {
-	if (strcmp(type, "object") == 0)
-		return json_is_object(v);
-	if (strcmp(type, "array") == 0)
-		return json_is_array(v);
-	if (strcmp(type, "string") == 0)
-		return json_is_string(v);
-	if (strcmp(type, "integer") == 0)
-		return json_is_integer(v);
-	if (strcmp(type, "number") == 0)
-		return json_is_number(v);
-	if (strcmp(type, "boolean") == 0)
-		return json_is_boolean(v);
+	for (size_t i = 0; v != NULL && i < sizeof(types) / sizeof(types[0]);
+	    i++)
+		if (strcmp(type, types[i].name) == 0)
+			return json_typeof(v) == types[i].a ||
+			    json_typeof(v) == types[i].b;
 	return 0;
 }
 

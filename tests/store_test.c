@@ -408,8 +408,8 @@ run_cases(const char *label, const char *url, enum cfg_timeseries ts,
 		struct store_buckets h3;
 		int64_t t;
 
-		CHECK(summary_read(&st, CFG_ANCHOR_NEWEST, 0, FMT_HOUR_MS, 24, &t, &h, &err) ==
-		    1 && t == newest, "%s: a 24-hour read (%s)", label, err.text);
+		CHECK(summary_read_window(&st, CFG_ANCHOR_NEWEST, 0, FMT_HOUR_MS,
+		    24, &t, &h, &err) == 1 && t == newest, "%s: a 24-hour read (%s)", label, err.text);
 		n = expected_hourly(pts, NPTS, STORE_PRICE,
 		    fmt_hour_floor(newest) - 23 * HOUR, newest, want);
 		CHECK(n == 4 && same_buckets(&h, STORE_PRICE, want, n),
@@ -449,8 +449,8 @@ run_cases(const char *label, const char *url, enum cfg_timeseries ts,
 		store_init(&st5, c, ts, "t5", 86400 * 2);
 		CHECK(add_rows(&st5, day, 30, counts, &err) == 0,
 		    "%s: add 30 hourly samples (%s)", label, err.text);
-		CHECK(summary_read(&st5, CFG_ANCHOR_NEWEST, 0, FMT_HOUR_MS, 24, &t, &h, &err) ==
-		    1 && h.n[0] == 24 && h.n[1] == 24,
+		CHECK(summary_read_window(&st5, CFG_ANCHOR_NEWEST, 0, FMT_HOUR_MS,
+		    24, &t, &h, &err) == 1 && h.n[0] == 24 && h.n[1] == 24,
 		    "%s: 24 buckets in a 24-hour read (%s)", label, err.text);
 		for (size_t i = 0; i < h.n[0]; i++)
 			exact &= h.b[0][i].start_ms == H0 + (int64_t)(i + 6) * HOUR &&

@@ -81,6 +81,25 @@ tl_check_int(int64_t got, int64_t want, const char *file, int line,
 }
 
 void
+tl_check_reader(const char *what, int (*read)(const char *, double *),
+    const struct tl_read *good, size_t ngood, const char *const *bad,
+    size_t nbad)
+{
+	for (size_t i = 0; i < ngood; i++) {
+		double v = 0;
+		int rc = read(good[i].s, &v);
+
+		CHECK(rc == 0 && v == good[i].want, "%s \"%s\" = %.17g", what,
+		    good[i].s, good[i].want);
+	}
+	for (size_t i = 0; i < nbad; i++) {
+		double v = 0;
+
+		CHECK(read(bad[i], &v) == -1, "%s \"%s\" refused", what, bad[i]);
+	}
+}
+
+void
 tl_skip(const char *why, const char *fmt, ...)
 {
 	va_list ap;

@@ -29,6 +29,24 @@ int tl_check_str(const char *got, const char *want, const char *file,
 int tl_check_int(int64_t got, int64_t want, const char *file, int line,
     const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 
+/* The elements of an array. */
+#define TL_NELEM(a) (sizeof(a) / sizeof((a)[0]))
+
+/* A number as text, and the value a reader must read from it. */
+struct tl_read {
+	const char *s;
+	double want;
+};
+
+/*
+ * A reader of numbers (what, e.g. "decimal"): each of good[0..ngood) read
+ * exactly as its want ("WHAT \"S\" = WANT"), each of bad[0..nbad) refused
+ * with -1 ("WHAT \"S\" refused"); one check each, in that order.
+ */
+void tl_check_reader(const char *what, int (*read)(const char *, double *),
+    const struct tl_read *good, size_t ngood, const char *const *bad,
+    size_t nbad);
+
 /*
  * One element of a test feed as SentiCrypt v1 has it: a timestamp and
  * both series' values (the code under test takes a stream per series).

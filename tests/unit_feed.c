@@ -2,7 +2,6 @@
 #include "config.h"
 
 #include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +12,7 @@
 
 #include <jansson.h>
 
+#include "buf.h"
 #include "feed.h"
 #include "jscan.h"
 #include "testlib.h"
@@ -20,18 +20,6 @@
 #define NOW INT64_C(1625700000000)	/* 2021-07-07T23:20:00Z */
 
 static const struct feed_fields v1 = { "timestamp", "btc_price", "mean" };
-
-static void
-decimal(const char *s, int ok, double want)
-{
-	double v = 0;
-	int rc = feed_parse_decimal(s, &v);
-
-	if (ok)
-		CHECK(rc == 0 && v == want, "decimal \"%s\" = %.17g", s, want);
-	else
-		CHECK(rc == -1, "decimal \"%s\" refused", s);
-}
 
 static void
 timestr(const char *s, int ok, int64_t want)
@@ -134,33 +122,13 @@ nested(int n, const char *inner)
 #define HOUR_S INT64_C(3600)
 #define DAY_MS INT64_C(86400000)
 
-/* A growing text, for bodies built in the test. */
-struct buf {
-	char *s;
-	size_t len, cap;
-};
-
-static void
-bprintf(struct buf *b, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-
-static void
-bprintf(struct buf *b, const char *fmt, ...)
+/* A body built in the test (out of memory ends the test). */
+static const char *
+text(const struct buf *b)
 {
-	va_list ap;
-	int n;
-
-	for (;;) {
-		va_start(ap, fmt);
-		n = vsnprintf(b->s + b->len, b->cap - b->len, fmt, ap);
-		va_end(ap);
-		if (b->s != NULL && (size_t)n < b->cap - b->len)
-			break;
-		b->cap = b->cap * 2 + (size_t)n + 64;
-		if ((b->s = realloc(b->s, b->cap)) == NULL)
-			abort();
-	}
-	b->len += (size_t)n;
+	if (b->failed || b->data == NULL)
+		abort();
+	return b->data;
 }
 
 static const struct feed_args args_both = { NOW, 300000,
@@ -233,7 +201,7 @@ v2_cases(void)
 {
 	struct feed_result r;
 	struct error err;
-	struct buf b = { NULL, 0, 0 };
+	struct buf b;
 	/* today at 00:00 UTC, and the 9 days before, in a shuffled order */
 	int64_t today = NOW / DAY_MS * DAY_MS;
 	static const int order[] = { 3, 0, 9, 1, 5, 2, 8, 4, 7, 6 };
@@ -241,7 +209,8 @@ v2_cases(void)
 	struct point wp[16], ws[16];
 	size_t n = 0, np, ns;
 
-	bprintf(&b, "[");
+	buf_init(&b, 4096, BUF_NO_MAX);
+	buf_printf(&b, "[");
 	for (size_t i = 0; i < 10; i++) {
 		int64_t day = today - order[i] * DAY_MS;
 		time_t t = (time_t)(day / 1000);
@@ -252,7 +221,7 @@ v2_cases(void)
 
 		gmtime_r(&t, &tm);
 		strftime(date, sizeof(date), "%Y-%m-%d", &tm);
-		bprintf(&b, "%s{\"date\":\"%s\",\"price\":%.17g,\"volume\":2004.0,"
+		buf_printf(&b, "%s{\"date\":\"%s\",\"price\":%.17g,\"volume\":2004.0,"
 		    "\"score1\":-0.5078,\"count\":12,\"mean\":%.17g,\"sum\":-0.8}",
 		    i ? "," : "", date, price, mean);
 		prow[n] = (struct row){ day, price, 1 };
@@ -266,11 +235,11 @@ v2_cases(void)
 
 		gmtime_r(&t, &tm);
 		strftime(date, sizeof(date), "%Y-%m-%d", &tm);
-		bprintf(&b, ",{\"date\":\"%s\",\"price\":1,\"mean\":0.9}", date);
+		buf_printf(&b, ",{\"date\":\"%s\",\"price\":1,\"mean\":0.9}", date);
 		prow[n] = (struct row){ today, 1, 1 };
 		srow[n++] = (struct row){ today, 0.9, 1 };
 	}
-	bprintf(&b, ",{\"date\":\"2023-04-17\",\"price\":\"29615.0\",\"mean\":0.1}"
+	buf_printf(&b, ",{\"date\":\"2023-04-17\",\"price\":\"29615.0\",\"mean\":0.1}"
 	    ",{\"date\":\"2023-04-16\",\"mean\":0.1}"
 	    ",{\"date\":\"2023-04-15T00:00:00Z\",\"price\":1,\"mean\":0.1}"
 	    ",{\"date\":\"2023-4-14\",\"price\":1,\"mean\":0.1}"
@@ -283,7 +252,7 @@ v2_cases(void)
 	    ",[1,2,3]]");
 	np = oracle(prow, n, wp);
 	ns = oracle(srow, n, ws);
-	CHECK(parse_as("senticrypt-v2", b.s, &args_both, &r, &err) == 0,
+	CHECK(parse_as("senticrypt-v2", text(&b), &args_both, &r, &err) == 0,
 	    "v2: a body of ten days and eleven bad elements parses (%s)",
 	    err.text);
 	CHECK(r.received == 22 && r.valid == 10 && r.invalid == 12,
@@ -297,12 +266,12 @@ v2_cases(void)
 	CHECK(r.format == feed_format_find("senticrypt-v2"),
 	    "v2: read as senticrypt-v2");
 	feed_result_free(&r);
-	CHECK(parse_as("auto", b.s, &args_both, &r, &err) == 0 &&
+	CHECK(parse_as("auto", text(&b), &args_both, &r, &err) == 0 &&
 	    r.format == feed_format_find("senticrypt-v2") &&
 	    stream_is(&r.series[STORE_PRICE], wp, np),
 	    "auto: an array of objects with \"date\" is SentiCrypt v2");
 	feed_result_free(&r);
-	free(b.s);
+	buf_free(&b);
 
 	/* each malformed element alone: its cause */
 	{
@@ -362,39 +331,69 @@ v2_cases(void)
 	    err.code == FEED_EEMPTY, "v2: an empty array: %s", err.text);
 }
 
+/*
+ * A price-only candle format fmt (label in the checks) on body, of rows
+ * (what parses): received and valid as given, the rest invalid, the
+ * prices want[0..nw) (how), no sentiment; and "auto" finds it (auto_is).
+ */
+static void
+candles_parse(const char *fmt, const char *label, const char *body,
+    const char *rows, size_t received, size_t valid, const struct point *want,
+    size_t nw, const char *how, const char *auto_is)
+{
+	struct feed_result r;
+	struct error err;
+
+	CHECK(parse_as(fmt, body, &args_price, &r, &err) == 0,
+	    "%s: %s parse (%s)", label, rows, err.text);
+	CHECK(r.received == received && r.valid == valid &&
+	    r.invalid == received - valid,
+	    "%s: %zu received, %zu valid, %zu invalid (got %zu, %zu, %zu)",
+	    label, received, valid, received - valid, r.received, r.valid,
+	    r.invalid);
+	CHECK(stream_is(&r.series[STORE_PRICE], want, nw) &&
+	    r.series[STORE_SENTIMENT].n == 0, "%s: %s", label, how);
+	feed_result_free(&r);
+	CHECK(parse_as("auto", body, &args_price, &r, &err) == 0 &&
+	    r.format == feed_format_find(fmt) &&
+	    stream_is(&r.series[STORE_PRICE], want, nw), "auto: %s", auto_is);
+	feed_result_free(&r);
+}
+
 /* Kraken's price text of a value, as it sends it: a decimal string. */
 static void
 kraken_cases(void)
 {
 	struct feed_result r;
 	struct error err;
-	struct buf b = { NULL, 0, 0 };
+	struct buf b;
 	int64_t open_s = NOW / 1000 / HOUR_S * HOUR_S;	/* the open hour */
 	struct row rows[64];
 	struct point want[64];
 	size_t n = 0, nw;
 
 	/* 24 hours oldest first, the last the open one; one hour missing */
-	bprintf(&b, "{\"error\":[],\"result\":{\"XXBTZUSD\":[");
+	buf_init(&b, 4096, BUF_NO_MAX);
+	buf_printf(&b, "{\"error\":[],\"result\":{\"XXBTZUSD\":[");
 	for (int h = 23; h >= 0; h--) {
 		int64_t t = open_s - h * HOUR_S;
 		double vwap = 30000 + h * 3.25;
 
 		if (h == 7)
 			continue;	/* a gap: nothing is made up for it */
-		bprintf(&b, "%s[%lld,\"%.1f\",\"%.1f\",\"%.1f\",\"%.1f\","
+		buf_printf(&b, "%s[%lld,\"%.1f\",\"%.1f\",\"%.1f\",\"%.1f\","
 		    "\"%.2f\",\"3.39243896\",23]", n ? "," : "", (long long)t,
 		    vwap - 1, vwap + 2, vwap - 3, vwap + 1, vwap);
 		rows[n++] = (struct row){ t * 1000, vwap, 1 };
 	}
 	/* out of order, a duplicate hour (kept: the first), the malformed */
-	bprintf(&b, ",[%lld,\"1\",\"1\",\"1\",\"1\",\"29999.5\",\"1\",1]",
+	buf_printf(&b, ",[%lld,\"1\",\"1\",\"1\",\"1\",\"29999.5\",\"1\",1]",
 	    (long long)(open_s - 30 * HOUR_S));
 	rows[n++] = (struct row){ (open_s - 30 * HOUR_S) * 1000, 29999.5, 1 };
-	bprintf(&b, ",[%lld,\"1\",\"1\",\"1\",\"1\",\"5\",\"1\",1]",
+	buf_printf(&b, ",[%lld,\"1\",\"1\",\"1\",\"1\",\"5\",\"1\",1]",
 	    (long long)(open_s - 3 * HOUR_S));
 	rows[n++] = (struct row){ (open_s - 3 * HOUR_S) * 1000, 5, 1 };
-	bprintf(&b, ",[%lld,\"1\",\"1\",\"1\",\"1\",30000.5,\"1\",1]"
+	buf_printf(&b, ",[%lld,\"1\",\"1\",\"1\",\"1\",30000.5,\"1\",1]"
 	    ",[%lld,\"1\",\"1\",\"1\",\"1\",\"0.0\",\"1\",1]"
 	    ",[%lld,\"1\",\"1\",\"1\",\"1\",\"-3\",\"1\",1]"
 	    ",[%lld,\"1\",\"1\",\"1\",\"1\",\"NaN\",\"1\",1]"
@@ -408,28 +407,17 @@ kraken_cases(void)
 	    (long long)(open_s - 44 * HOUR_S), (long long)(open_s - 45 * HOUR_S),
 	    (long long)(open_s + 2 * HOUR_S), (long long)(open_s - HOUR_S));
 	nw = oracle(rows, n, want);
-	CHECK(parse_as("kraken-ohlc", b.s, &args_price, &r, &err) == 0,
-	    "kraken: 23 candles and 10 bad rows parse (%s)", err.text);
-	CHECK(r.received == 34 && r.valid == 24 && r.invalid == 10,
-	    "kraken: 34 received, 24 valid, 10 invalid (got %zu, %zu, %zu)",
-	    r.received, r.valid, r.invalid);
-	CHECK(stream_is(&r.series[STORE_PRICE], want, nw) &&
-	    r.series[STORE_SENTIMENT].n == 0,
-	    "kraken: one price per candle at its open time, the VWAP, sorted, "
-	    "the open hour kept, the first of a duplicate hour kept, the gap "
-	    "left empty; no sentiment");
-	feed_result_free(&r);
-	CHECK(parse_as("auto", b.s, &args_price, &r, &err) == 0 &&
-	    r.format == feed_format_find("kraken-ohlc") &&
-	    stream_is(&r.series[STORE_PRICE], want, nw),
-	    "auto: an object with \"error\"/\"result\" is Kraken OHLC");
-	feed_result_free(&r);
-	CHECK(parse_as("auto", b.s, &args_both, &r, &err) == -1 &&
+	candles_parse("kraken-ohlc", "kraken", text(&b), "23 candles and 10 "
+	    "bad rows", 34, 24, want, nw, "one price per candle at its open "
+	    "time, the VWAP, sorted, the open hour kept, the first of a "
+	    "duplicate hour kept, the gap left empty; no sentiment",
+	    "an object with \"error\"/\"result\" is Kraken OHLC");
+	CHECK(parse_as("auto", text(&b), &args_both, &r, &err) == -1 &&
 	    err.code == FEED_ESHAPE && strstr(err.text, "Kraken OHLC "
 	    "(kraken-ohlc), which gives no sentiment") != NULL,
 	    "auto, both series wanted: a Kraken body is refused: %s",
 	    err.text);
-	free(b.s);
+	buf_free(&b);
 
 	CHECK(parse_as("kraken-ohlc", "{\"error\":[\"EGeneral:Too many "
 	    "requests\"]}", &args_price, &r, &err) == -1 &&
@@ -477,27 +465,28 @@ coinbase_cases(void)
 {
 	struct feed_result r;
 	struct error err;
-	struct buf b = { NULL, 0, 0 };
+	struct buf b;
 	int64_t open_s = NOW / 1000 / HOUR_S * HOUR_S;
 	struct row rows[64];
 	struct point want[64];
 	size_t n = 0, nw;
 
 	/* 12 hours newest first, two without trades (no row) */
-	bprintf(&b, "[");
+	buf_init(&b, 4096, BUF_NO_MAX);
+	buf_printf(&b, "[");
 	for (int h = 0; h < 12; h++) {
 		int64_t t = open_s - h * HOUR_S;
 		double lo = 30000 + h, hi = lo + 40, op = lo + 10, cl = lo + 25;
 
 		if (h == 4 || h == 5)
 			continue;
-		bprintf(&b, "%s[%lld,%.17g,%.17g,%.17g,%.17g,12.5]", n ? "," : "",
+		buf_printf(&b, "%s[%lld,%.17g,%.17g,%.17g,%.17g,12.5]", n ? "," : "",
 		    (long long)t, lo, hi, op, cl);
 		rows[n++] = (struct row){ t * 1000, (op + hi + lo + cl) / 4, 1 };
 	}
-	bprintf(&b, ",[%lld,1,2,1.5,1.5,1]", (long long)(open_s - HOUR_S));
+	buf_printf(&b, ",[%lld,1,2,1.5,1.5,1]", (long long)(open_s - HOUR_S));
 	rows[n++] = (struct row){ (open_s - HOUR_S) * 1000, 1.5, 1 };
-	bprintf(&b, ",[%lld,1,2,\"1.5\",1.5,1],[%lld,1,2,1.5,1.5]"
+	buf_printf(&b, ",[%lld,1,2,\"1.5\",1.5,1],[%lld,1,2,1.5,1.5]"
 	    ",[%lld,0,2,1.5,1.5,1],[%lld,3,2,2.5,2.5,1],[%lld,1,2,1.5,1.5,-1]"
 	    ",[%lld,1,2,1.5,1.5,1],[%lld,1,2,null,1.5,1],{\"time\":1}]",
 	    (long long)(open_s - 20 * HOUR_S), (long long)(open_s - 21 * HOUR_S),
@@ -505,22 +494,11 @@ coinbase_cases(void)
 	    (long long)(open_s - 24 * HOUR_S), (long long)(open_s + HOUR_S),
 	    (long long)(open_s - 25 * HOUR_S));
 	nw = oracle(rows, n, want);
-	CHECK(parse_as("coinbase-candles", b.s, &args_price, &r, &err) == 0,
-	    "coinbase: 10 candles and 9 bad rows parse (%s)", err.text);
-	CHECK(r.received == 19 && r.valid == 10 && r.invalid == 9,
-	    "coinbase: 19 received, 10 valid, 9 invalid (got %zu, %zu, %zu)",
-	    r.received, r.valid, r.invalid);
-	CHECK(stream_is(&r.series[STORE_PRICE], want, nw) &&
-	    r.series[STORE_SENTIMENT].n == 0,
-	    "coinbase: newest first becomes oldest first; one price per candle "
-	    "at its open time, the mean of OHLC; the gap left empty");
-	feed_result_free(&r);
-	CHECK(parse_as("auto", b.s, &args_price, &r, &err) == 0 &&
-	    r.format == feed_format_find("coinbase-candles") &&
-	    stream_is(&r.series[STORE_PRICE], want, nw),
-	    "auto: an array of arrays is Coinbase candles");
-	feed_result_free(&r);
-	free(b.s);
+	candles_parse("coinbase-candles", "coinbase", text(&b), "10 candles "
+	    "and 9 bad rows", 19, 10, want, nw, "newest first becomes oldest "
+	    "first; one price per candle at its open time, the mean of OHLC; "
+	    "the gap left empty", "an array of arrays is Coinbase candles");
+	buf_free(&b);
 
 	CHECK(parse_as("coinbase-candles", "{\"message\":\"NotFound\"}",
 	    &args_price, &r, &err) == -1 && err.code == FEED_EREFUSED &&
@@ -705,31 +683,26 @@ memory_cases(void)
 	}
 }
 
+/* Decimals as the feeds write them... */
+static const struct tl_read decimals[] = {
+	{ "33885.23", 33885.23 }, { "-0.5", -0.5 }, { "+2", 2 },
+	{ "1e-7", 1e-7 }, { "1E+3", 1000 }, { ".5", 0.5 }, { "5.", 5 },
+	{ "007", 7 }
+};
+/* ...and what is none. */
+static const char *const not_decimals[] = {
+	"", " 1", "1 ", "1,5", "0x10", "inf", "NaN", "1e999", "1e", "-",
+	"."
+};
+
 int
 main(void)
 {
 	struct feed_result r;
 	struct error err;
 
-	decimal("33885.23", 1, 33885.23);
-	decimal("-0.5", 1, -0.5);
-	decimal("+2", 1, 2);
-	decimal("1e-7", 1, 1e-7);
-	decimal("1E+3", 1, 1000);
-	decimal(".5", 1, 0.5);
-	decimal("5.", 1, 5);
-	decimal("007", 1, 7);
-	decimal("", 0, 0);
-	decimal(" 1", 0, 0);
-	decimal("1 ", 0, 0);
-	decimal("1,5", 0, 0);
-	decimal("0x10", 0, 0);
-	decimal("inf", 0, 0);
-	decimal("NaN", 0, 0);
-	decimal("1e999", 0, 0);
-	decimal("1e", 0, 0);
-	decimal("-", 0, 0);
-	decimal(".", 0, 0);
+	tl_check_reader("decimal", feed_parse_decimal, decimals,
+	    TL_NELEM(decimals), not_decimals, TL_NELEM(not_decimals));
 
 	timestr("2021-07-07T16:30:18Z", 1, INT64_C(1625675418000));
 	timestr("2021-07-07T16:30:18.345Z", 1, INT64_C(1625675418345));

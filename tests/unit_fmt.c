@@ -1,11 +1,13 @@
-/* Unit tests: number and time formatting, the JSON writer. */
+/* Unit tests: number and time formatting, the buffer, the JSON writer. */
 #include "config.h"
 
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "buf.h"
 #include "fmt.h"
 #include "jsonw.h"
 #include "testlib.h"
@@ -426,46 +428,78 @@ test_json(void)
 	}
 }
 
+/* The growable buffer: growth, printf, the cap, take and reset. */
 static void
-read_back(const char *s, int ok, double want)
+test_buf(void)
 {
-	double v = 0;
-	int rc = fmt_read_double(s, &v);
+	struct buf b;
+	char *s, big[300];
+	size_t len = 0, cap = 0;
+	void *v;
 
-	if (ok)
-		CHECK(rc == 0 && v == want, "read \"%s\" = %.17g", s, want);
-	else
-		CHECK(rc == -1, "read \"%s\" refused", s);
+	buf_init(&b, 4, 100);
+	for (int i = 0; i < 10; i++)
+		buf_add(&b, "abc", 3);
+	buf_printf(&b, "|%d|%s", 42, "x");
+	CHECK(!b.failed && b.len == 35, "buf: 35 bytes from 4 up");
+	CHECK_STR(b.data, "abcabcabcabcabcabcabcabcabcabc|42|x", "buf: the text");
+	memset(big, 'y', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	CHECK(buf_printf(&b, "%s", big) == -1 && b.failed && b.full,
+	    "buf: printf past the cap fails, as full");
+	CHECK(buf_add(&b, "z", 1) == -1, "buf: the failure sticks");
+	CHECK(buf_take(&b, &len) == NULL, "buf: a failed text is not taken");
+	buf_add(&b, "ok", 2);
+	buf_printf(&b, "%s", big + 201);
+	CHECK(!b.failed && b.len == 100 && !b.full,
+	    "buf: after take, empty again with the same cap (exactly 100)");
+	CHECK(b.cap == 101, "buf: never more room than the cap allows");
+	CHECK(buf_add(&b, "", 0) == 0 && buf_add(&b, "!", 1) == -1 && b.full,
+	    "buf: one byte over the cap is refused");
+	buf_reset(&b);
+	CHECK(!b.failed && b.len == 0 && buf_printf(&b, "%s", "again") == 0,
+	    "buf: reset forgets the failure");
+	s = buf_take(&b, &len);
+	CHECK(s != NULL && len == 5 && strcmp(s, "again") == 0,
+	    "buf: take hands the text over");
+	free(s);
+	s = buf_take(&b, &len);
+	CHECK(s != NULL && len == 0 && s[0] == '\0', "buf: nothing added: \"\"");
+	free(s);
+	buf_free(&b);
+
+	v = buf_array_grow(NULL, &cap, sizeof(double), 8);
+	CHECK(v != NULL && cap == 8, "buf_array_grow: first elements");
+	v = buf_array_grow(v, &cap, sizeof(double), 8);
+	CHECK(v != NULL && cap == 16, "buf_array_grow: doubled");
+	free(v);
+	cap = SIZE_MAX / 16 + 1;
+	CHECK(buf_array_grow(NULL, &cap, 8, 8) == NULL &&
+	    cap == SIZE_MAX / 16 + 1, "buf_array_grow: count times size "
+	    "overflows: refused, cap untouched");
 }
+
+/* What the store reads back: the decimals we and the module write... */
+static const struct tl_read reads[] = {
+	{ "33885.23", 33885.23 }, { "-0.5", -0.5 }, { "1E-1", 0.1 },
+	{ "1e-07", 1e-7 }, { "2.5e+20", 2.5e20 }, { "0", 0 },
+	{ "1e308", 1e308 }
+};
+/* ...and nothing else. */
+static const char *const unread[] = {
+	"nan", "NaN", "inf", "-infinity", "1e400", "0x10", "0x1p3", "+1",
+	" 1", "1 ", ".5", "5.", "1e", "-", ""
+};
 
 int
 main(void)
 {
 	test_doubles();
 	test_time();
+	test_buf();
 	test_json();
 	/* what the store reads back: the decimals we and the module write */
-	read_back("33885.23", 1, 33885.23);
-	read_back("-0.5", 1, -0.5);
-	read_back("1E-1", 1, 0.1);
-	read_back("1e-07", 1, 1e-7);
-	read_back("2.5e+20", 1, 2.5e20);
-	read_back("0", 1, 0);
-	read_back("1e308", 1, 1e308);
-	read_back("nan", 0, 0);
-	read_back("NaN", 0, 0);
-	read_back("inf", 0, 0);
-	read_back("-infinity", 0, 0);
-	read_back("1e400", 0, 0);
-	read_back("0x10", 0, 0);
-	read_back("0x1p3", 0, 0);
-	read_back("+1", 0, 0);
-	read_back(" 1", 0, 0);
-	read_back("1 ", 0, 0);
-	read_back(".5", 0, 0);
-	read_back("5.", 0, 0);
-	read_back("1e", 0, 0);
-	read_back("-", 0, 0);
-	read_back("", 0, 0);
+	tl_check_reader("read", fmt_read_double, reads, TL_NELEM(reads), unread,
+	    TL_NELEM(unread));
 	return tl_done();
 }

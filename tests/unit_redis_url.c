@@ -7,18 +7,26 @@
 #include "redis_url.h"
 #include "testlib.h"
 
+/* The check "parses TEXT" into u, with the error when it fails. */
+static int
+parses(const char *text, struct redis_url *u)
+{
+	struct error err;
+
+	if (CHECK(redis_url_parse(text, u, &err) == 0, "parses %s", text))
+		return 1;
+	tl_diag("error: %s", err.text);
+	return 0;
+}
+
 static void
 good(const char *text, const char *host, int port, const char *path,
     const char *user, const char *password, int db)
 {
 	struct redis_url u;
-	struct error err;
 
-	if (!CHECK(redis_url_parse(text, &u, &err) == 0,
-	    "parses %s", text)) {
-		tl_diag("error: %s", err.text);
+	if (!parses(text, &u))
 		return;
-	}
 	CHECK_STR(u.host, host, "%s: host", text);
 	CHECK_INT(u.port, port, "%s: port", text);
 	CHECK_STR(u.path, path, "%s: path", text);
@@ -61,14 +69,10 @@ good_sentinel(const char *text, const char *sentinels, const char *master,
     int db, const char *password)
 {
 	struct redis_url u;
-	struct error err;
 	char list[512] = "";
 
-	if (!CHECK(redis_url_parse(text, &u, &err) == 0,
-	    "parses %s", text)) {
-		tl_diag("error: %s", err.text);
+	if (!parses(text, &u))
 		return;
-	}
 	nodes_list(u.sentinels, u.nsentinels, list, sizeof(list));
 	CHECK_STR(list, sentinels, "%s: sentinels", text);
 	CHECK_STR(u.master, master, "%s: master", text);
@@ -84,13 +88,9 @@ good_sentinel_auth(const char *text, const char *user, const char *password,
     const char *suser, const char *spassword)
 {
 	struct redis_url u;
-	struct error err;
 
-	if (!CHECK(redis_url_parse(text, &u, &err) == 0,
-	    "parses %s", text)) {
-		tl_diag("error: %s", err.text);
+	if (!parses(text, &u))
 		return;
-	}
 	CHECK_STR(u.user, user, "%s: user", text);
 	CHECK_STR(u.password, password, "%s: password", text);
 	CHECK_STR(u.sentinel_user, suser, "%s: sentinel user", text);
@@ -104,14 +104,10 @@ static void
 good_seeds(const char *text, const char *seeds, int db)
 {
 	struct redis_url u;
-	struct error err;
 	char list[512] = "";
 
-	if (!CHECK(redis_url_parse(text, &u, &err) == 0,
-	    "parses %s", text)) {
-		tl_diag("error: %s", err.text);
+	if (!parses(text, &u))
 		return;
-	}
 	nodes_list(u.seeds, u.nseeds, list, sizeof(list));
 	CHECK_STR(list, seeds, "%s: seeds", text);
 	CHECK(u.nseeds > 0 && strcmp(u.host, u.seeds[0].host) == 0 &&
@@ -233,6 +229,10 @@ main(void)
 	bad("redis://h/1?x=1", "bad database number: \"redis://h/1?x=1\"");
 	bad("redis://h?db=1", "a redis:// URL takes no query string: "
 	    "\"redis://h?db=1\"");
+	bad("redis-sentinel://s1:26379/m?db=1", "a redis-sentinel:// URL "
+	    "takes no query string: \"redis-sentinel://s1:26379/m?db=1\"");
+	bad("redis-sentinel://s1:26379/m/x", "bad database number: "
+	    "\"redis-sentinel://s1:26379/m/x\"");
 	bad("redis://[::1:6379", "unterminated '[' in the host: "
 	    "\"redis://[::1:6379\"");
 	bad("redis://secret@h", "missing ':' before the password (use "
