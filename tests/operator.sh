@@ -383,7 +383,7 @@ check "setup nginx refuses to leave a placeholder (exit $rc)" \
 	bash -c "[ $rc != 0 ] && grep -q 'SOMETHING_NEW' <<<'$out'"
 check "and writes nothing" test "$(site_sum)" = "$before"
 check "no placeholder in the site it wrote" \
-	bash -c "! grep -rq '@[A-Z_]*@' /etc/nginx/sites-available/isbitcoinlit /etc/isbitcoinlit/nginx"
+	bash -c "! grep -rIq '@[A-Z_]*@' /etc/nginx/sites-available/isbitcoinlit /etc/isbitcoinlit/nginx"
 # a site nginx -t refuses (its certificate is no certificate): the working
 # site stays as it was, enabled
 : >"$T/empty.pem"
@@ -417,7 +417,7 @@ st=$(curl -s -o "$T/b" -w '%{http_code}' http://127.0.0.1/)
 check "Debian's default site still answers other names ($st)" \
 	bash -c "[ $st = 200 ] && grep -q 'Welcome to nginx' '$T/b'"
 check "no placeholder in the HTTPS site" \
-	bash -c "! grep -rq '@[A-Z_]*@' /etc/nginx/sites-available/isbitcoinlit /etc/isbitcoinlit/nginx"
+	bash -c "! grep -rIq '@[A-Z_]*@' /etc/nginx/sites-available/isbitcoinlit /etc/isbitcoinlit/nginx"
 
 # setup config over an older install (its users in the group redis, their
 # URLs on Redis's socket): out of the group, the same user and password
