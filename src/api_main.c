@@ -329,7 +329,7 @@ serve_doc(struct http_request *req, struct worker *w,
 		}
 		if (rc == 1) {
 			metrics_cache(w->metrics, METRICS_CACHE_HIT);
-			/* its time left, or none: a key without expiry */
+			/* its time left (0 when the key has no expiry) */
 			send_document(req, body, len, "hit", ttl_ms < 0 ? 0 :
 			    ttl_ms / 1000 < cfg.cache_ttl_s ? (long)(ttl_ms /
 			    1000) : cfg.cache_ttl_s);
