@@ -29,6 +29,8 @@
 #define PROG "isbitcoinlit-api"
 #define RETRY_REDIS_S "1"
 #define RETRY_NO_DATA_S "30"
+/* How long a cache may serve a document past its max-age while it asks. */
+#define STALE_S "30"
 
 /* Parsed once before any fork; the connection is made in each worker. */
 static struct cfg cfg;
@@ -126,19 +128,6 @@ reader_empty(struct worker *w, int i, int n)
 	}
 }
 
-/* A strong ETag of a body: FNV-1a 64, quoted; "-pretty" for that form. */
-static void
-make_etag(const char *body, size_t len, int pretty, char out[40])
-{
-	uint64_t h = UINT64_C(14695981039346656037);
-
-	for (size_t i = 0; i < len; i++) {
-		h ^= (unsigned char)body[i];
-		h *= UINT64_C(1099511628211);
-	}
-	snprintf(out, 40, "\"%016" PRIx64 "%s\"", h, pretty ? "-p" : "");
-}
-
 static void
 write_cache(void *arg)
 {
@@ -165,17 +154,24 @@ write_cache(void *arg)
  * ?pretty=1, with an ETag; 412 when an If-Match names none of it (compared
  * strongly), else 304 when the client has that one.  A document has no
  * modification date: If-Unmodified-Since is ignored (RFC 9110 13.1.4).
+ * Any cache may keep it max_age_s (no longer than the cache holds it; -1:
+ * ask each time), then serve it for STALE_S more while it asks again.
  */
 static void
 send_document(struct http_request *req, const char *body, size_t len,
-    const char *cache_state)
+    const char *cache_state, long max_age_s)
 {
 	int pretty = http_query_flag(req->query, "pretty");
 	char etag[40], headers[256], *indented;
 
-	make_etag(body, len, pretty, etag);
-	snprintf(headers, sizeof(headers), "ETag: %s\r\nCache-Control: "
-	    "no-cache\r\nX-Cache: %s\r\n", etag, cache_state);
+	http_etag(body, len, pretty, etag);
+	if (max_age_s < 0)
+		snprintf(headers, sizeof(headers), "ETag: %s\r\nCache-Control: "
+		    "no-cache\r\nX-Cache: %s\r\n", etag, cache_state);
+	else
+		snprintf(headers, sizeof(headers), "ETag: %s\r\nCache-Control: "
+		    "public, max-age=%ld, stale-while-revalidate=" STALE_S
+		    "\r\nX-Cache: %s\r\n", etag, max_age_s, cache_state);
 	if (http_param(req, "HTTP_IF_MATCH") != NULL &&
 	    !http_etag_match(http_param(req, "HTTP_IF_MATCH"), etag, 0))
 		http_error(req, 412, NULL, "precondition failed",
@@ -311,6 +307,7 @@ serve_doc(struct http_request *req, struct worker *w,
 	struct store *from[2];
 	char *key, *body = NULL, what[64];
 	size_t len;
+	int64_t ttl_ms = -1;
 	int rc = -1, nr = readers(w, from), replace = 0;
 
 	if ((key = docs_key(k, &w->st, n)) == NULL) {
@@ -318,8 +315,8 @@ serve_doc(struct http_request *req, struct worker *w,
 		return;
 	}
 	for (int i = 0; i < nr && rc != 1; i++) {
-		rc = cfg.cache ? store_doc_get(from[i], key, &body, &len, &err) :
-		    0;
+		rc = cfg.cache ? store_doc_get(from[i], key, &body, &len,
+		    &ttl_ms, &err) : 0;
 		if (rc == 1 && !k->valid(k, body, len, n)) {
 			docs_describe(k, n, what, sizeof(what));
 			log_warn("the cache holds no %s, recomputing bytes=%zu",
@@ -333,7 +330,10 @@ serve_doc(struct http_request *req, struct worker *w,
 		}
 		if (rc == 1) {
 			metrics_cache(w->metrics, METRICS_CACHE_HIT);
-			send_document(req, body, len, "hit");
+			/* its time left (0 when the key has no expiry) */
+			send_document(req, body, len, "hit", ttl_ms < 0 ? 0 :
+			    ttl_ms / 1000 < cfg.cache_ttl_s ? (long)(ttl_ms /
+			    1000) : cfg.cache_ttl_s);
 			goto out;
 		}
 		if (rc == 0)
@@ -354,7 +354,8 @@ serve_doc(struct http_request *req, struct worker *w,
 	}
 	metrics_cache(w->metrics, cfg.cache ? METRICS_CACHE_MISS :
 	    METRICS_CACHE_OFF);
-	send_document(req, body, len, cfg.cache ? "miss" : "off");
+	send_document(req, body, len, cfg.cache ? "miss" : "off", cfg.cache ?
+	    cfg.cache_ttl_s : -1);
 	cache_after(req, w, key, body, len, replace);
 	key = body = NULL;	/* taken */
 out:

@@ -5,6 +5,7 @@
  */
 #include "config.h"
 
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -44,12 +45,36 @@ http_param(const struct http_request *req, const char *name)
 	return FCGX_GetParam(name, req->raw->envp);
 }
 
+/* The answer; a body of len > 0 followed by a newline when nl. */
+static void
+respond(struct http_request *req, int status, const char *content_type,
+    const char *headers, const char *body, size_t len, int nl)
+{
+	FCGX_Stream *out = req->raw->out;
+
+	nl = nl && len > 0;
+	req->status = status;
+	FCGX_FPrintF(out, "Status: %d %s\r\n", status, status_text(status));
+	if (status != 304)
+		FCGX_FPrintF(out, "Content-Type: %s\r\nContent-Length: %lu\r\n",
+		    content_type, (unsigned long)(len + (size_t)nl));
+	if (headers != NULL)
+		FCGX_PutS(headers, out);
+	FCGX_PutS("\r\n", out);
+	if (!req->head && status != 304 && len > 0) {
+		FCGX_PutStr(body, (int)len, out);
+		if (nl)
+			FCGX_PutChar('\n', out);
+	}
+}
+
+/* A JSON document ends with a newline, as nginx's own answers do. */
 void
 http_respond(struct http_request *req, int status, const char *headers,
     const char *body, size_t len)
 {
-	http_respond_type(req, status, "application/json; charset=utf-8",
-	    headers, body, len);
+	respond(req, status, "application/json; charset=utf-8", headers, body,
+	    len, 1);
 }
 
 void
@@ -57,18 +82,7 @@ http_respond_type(struct http_request *req, int status,
     const char *content_type, const char *headers, const char *body,
     size_t len)
 {
-	FCGX_Stream *out = req->raw->out;
-
-	req->status = status;
-	FCGX_FPrintF(out, "Status: %d %s\r\n", status, status_text(status));
-	if (status != 304)
-		FCGX_FPrintF(out, "Content-Type: %s\r\nContent-Length: %lu\r\n",
-		    content_type, (unsigned long)len);
-	if (headers != NULL)
-		FCGX_PutS(headers, out);
-	FCGX_PutS("\r\n", out);
-	if (!req->head && status != 304 && len > 0)
-		FCGX_PutStr(body, (int)len, out);
+	respond(req, status, content_type, headers, body, len, 0);
 }
 
 char *
@@ -210,6 +224,18 @@ http_etag_match(const char *list, const char *etag, int weak)
 		p += len;
 	}
 	return 0;
+}
+
+void
+http_etag(const char *body, size_t len, int pretty, char out[40])
+{
+	uint64_t h = UINT64_C(14695981039346656037);
+
+	for (size_t i = 0; i < len; i++) {
+		h ^= (unsigned char)body[i];
+		h *= UINT64_C(1099511628211);
+	}
+	snprintf(out, 40, "\"%016" PRIx64 "%s\"", h, pretty ? "-p" : "");
 }
 
 /* ---- routing ---- */

@@ -48,13 +48,13 @@ const char *http_param(const struct http_request *req, const char *name);
 
 /*
  * Send status, headers (each "Name: value\r\n", may be NULL) and a JSON
- * body (omitted for HEAD; Content-Length always).  The caller keeps
- * headers and body.
+ * body followed by a newline (omitted for HEAD; Content-Length always, the
+ * newline counted).  The caller keeps headers and body.
  */
 void http_respond(struct http_request *req, int status, const char *headers,
     const char *body, size_t len);
 
-/* The same with a body of another Content-Type. */
+/* The same with a body of another Content-Type, sent as it is. */
 void http_respond_type(struct http_request *req, int status,
     const char *content_type, const char *headers, const char *body,
     size_t len);
@@ -131,6 +131,12 @@ const char *http_query_value(const char *query, const char *name,
  */
 int http_query_text(const char *query, const char *name, char *buf,
     size_t size, size_t *len);
+
+/*
+ * A strong ETag of a document's compact body (FNV-1a 64, quoted; "-p" for
+ * its ?pretty=1 form) into out.
+ */
+void http_etag(const char *body, size_t len, int pretty, char out[40]);
 
 /*
  * Whether an If-None-Match or If-Match header value (list) matches etag (a

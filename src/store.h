@@ -245,11 +245,13 @@ int store_buckets(struct store *st, int64_t from_ms, int64_t to_ms,
 char *store_key(const struct store *st, const char *suffix);
 
 /*
- * Fetch the cached body at key.  Returns 1 with *body (caller frees) and
- * *len, 0 on a miss, -1 with err filled.
+ * Fetch the cached body at key and the time it has left, in one round
+ * trip.  Returns 1 with *body (caller frees), *len and *ttl_ms (-1: the key
+ * has no expiry, -2: it expired between the two), 0 on a miss, -1 with err
+ * filled.
  */
 int store_doc_get(struct store *st, const char *key, char **body,
-    size_t *len, struct error *err);
+    size_t *len, int64_t *ttl_ms, struct error *err);
 
 /*
  * SET key body EX ttl_s: what a refresh writes, over whatever is there.

@@ -30,32 +30,38 @@ static struct conn_script unlock_script = { .body =
 
 int
 store_doc_get(struct store *st, const char *key, char **body, size_t *len,
-    struct error *err)
+    int64_t *ttl_ms, struct error *err)
 {
-	const char *argv[] = { "GET", key };
-	redisReply *r = conn_command(st->conn, 2, argv, NULL);
+	const char *get[] = { "GET", key }, *pttl[] = { "PTTL", key };
+	const char **argvs[] = { get, pttl };
+	const char *keys[] = { key, key };
+	const int argcs[] = { 2, 2 };
+	redisReply *r[2];
 	int rc = -1;
 
 	*body = NULL;
 	*len = 0;
-	if (store_check_reply(st, r, key, err) < 0)
-		goto out;
-	if (r->type == REDIS_REPLY_NIL) {
+	*ttl_ms = -1;
+	if (store_pipeline(st, 2, argcs, argvs, keys, r, NULL, err) < 0)
+		return -1;
+	if (r[0]->type == REDIS_REPLY_NIL) {
 		rc = 0;
 		goto out;
 	}
-	if (r->type != REDIS_REPLY_STRING) {
+	if (r[0]->type != REDIS_REPLY_STRING ||
+	    r[1]->type != REDIS_REPLY_INTEGER) {
 		error_set(err, STORE_EBACKEND, "GET %s: unexpected reply", key);
 		goto out;
 	}
 	/* Take hiredis' buffer rather than copying it. */
-	*body = r->str;
-	*len = r->len;
-	r->str = NULL;
-	r->type = REDIS_REPLY_NIL;
+	*body = r[0]->str;
+	*len = r[0]->len;
+	r[0]->str = NULL;
+	r[0]->type = REDIS_REPLY_NIL;
+	*ttl_ms = r[1]->integer;
 	rc = 1;
 out:
-	freeReplyObject(r);
+	store_replies_free(r, 2);
 	return rc;
 }
 

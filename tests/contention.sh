@@ -27,15 +27,15 @@ printf '[%s%s]\n' "$(cat "$T/body")" "$(cat "$T/more")" >"$T/feed2.json"
 calls() { $RCLI info commandstats | tr -d '\r' |
 	awk -F'[=,]' '/^cmdstat_/ { n += $2 } END { print n + 0 }'; }
 # getter I [past]: GETs in a loop, every body kept; with "past", each with
-# an If-None-Match of its own that matches nothing, so that each reaches
-# the pool past nginx's microcache (a key of its own), as any client can
+# a ?hours of its own (the summary reads none), so that each reaches the
+# pool past nginx's microcache (a key of its own), as any client can
 getter() {
-	local k=0 inm=()
+	local k=0 q=""
 	while [ ! -f "$T/stop" ]; do
 		k=$((k + 1))
-		[ -n "${2:-}" ] && inm=(-H "If-None-Match: \"past-$1-$k\"")
+		[ -n "${2:-}" ] && q="?hours=past-$1-$k"
 		curl -s -o "$T/bodies/$1.$k" -m 5 -w '%{http_code}\n' \
-		    "${inm[@]}" "$BASE/is-bitcoin-lit" >>"$T/codes.$1"
+		    "$BASE/is-bitcoin-lit$q" >>"$T/codes.$1"
 	done
 }
 mkdir -p "$T/bodies"

@@ -90,7 +90,7 @@ for p in /is-bitcoin-lit /history /openapi.json; do
 	    -H 'Access-Control-Request-Headers: if-none-match')
 	check "preflight OPTIONS $p: 204 with the CORS answer" test \
 	    "$st|$(hdr Allow)|$(hdr Access-Control-Allow-Origin)|$(hdr Access-Control-Allow-Methods)|$(hdr Access-Control-Allow-Headers)|$(hdr Access-Control-Max-Age)" = \
-	    "204|GET, HEAD, OPTIONS|*|GET, HEAD|If-None-Match|86400"
+	    "204|GET, HEAD, OPTIONS|*|GET, HEAD|If-None-Match, If-Match, If-Modified-Since, If-Unmodified-Since|86400"
 done
 
 # ---- the dashboard's files: gzip beside each, their caching ----
@@ -204,6 +204,108 @@ for q in "hours=%2B3" "hours=%2b3" "hours=+3" "hours=3+" "hours=3%00" "hours=%00
 	check "/history?$q: 400 twice through nginx ($a $b), an error document" \
 		bash -c "[ $a:$b = 400:400 ] && grep -q '\"hours must be a whole number' '$T/h1'"
 done
+
+# ---- conditions: nginx answers them from the microcache's 200 ----
+# A client's If-None-Match is no key of its own: right after a plain GET,
+# another tag is answered from the stored answer (Age), its own tag 304.
+sleep 2.1
+req GET /is-bitcoin-lit >/dev/null
+TAG=$(hdr ETag)
+cp "$T/b" "$T/plain"
+st=$(req GET /is-bitcoin-lit -H 'If-None-Match: "a-tag-of-the-last-refresh"')
+check "a new If-None-Match: 200 from the microcache (Age $(hdr Age)), the same body" \
+	test "$st:$(hdr Age)" = 200:2 -a -n "$TAG"
+check "the same body" cmp -s "$T/b" "$T/plain"
+st=$(req GET /is-bitcoin-lit -H "If-None-Match: $TAG")
+check "its own tag: 304 from the microcache ($st, Age $(hdr Age))" \
+	test "$st:$(hdr Age):$(hdr ETag)" = "304:2:$TAG"
+sleep 2.1
+st=$(req GET /is-bitcoin-lit -H "If-None-Match: $TAG")
+check "its own tag once the microcache's answer is gone: 304, from the pool's 200 ($st)" \
+	test "$st:$(hdr ETag)" = "304:$TAG"
+st=$(req GET /is-bitcoin-lit -H 'If-None-Match: "other"')
+check "then another tag: the 200 nginx stored ($st, Age $(hdr Age))" \
+	test "$st:$(hdr Age)" = 200:2 -a "$(wc -c <"$T/b")" = "$(wc -c <"$T/plain")"
+st=$(req GET /is-bitcoin-lit -H 'If-Match: "other"')
+check "If-Match another tag: 412 ($st)" test "$st" = 412
+st=$(req GET /is-bitcoin-lit -H "If-Match: $TAG")
+check "If-Match its tag: 200 ($st)" test "$st" = 200
+
+# ---- the responders' JSON ends with a newline, as nginx's own ----
+for p in /is-bitcoin-lit /history?hours=3 /healthz /history?hours=0 /is-bitcoin-lit?pretty=1; do
+	st=$(req GET "$p")
+	check "GET $p ($st): the body ends with a newline, counted in Content-Length" \
+		test "$(tail -c 1 "$T/b" | od -An -tx1 | tr -d ' ')" = 0a \
+		-a "$(hdr Content-Length)" = "$(wc -c <"$T/b")"
+done
+
+# ---- compression ----
+# gunzip_ok FILE OUT: FILE is gzip, its content in OUT
+gunzip_ok() { gzip -dc <"$1" >"$2" 2>/dev/null; }
+for p in /is-bitcoin-lit /history; do
+	sleep 2.1
+	req GET "$p" >/dev/null
+	cp "$T/b" "$T/plain"
+	TAG=$(hdr ETag)
+	st=$(req GET "$p" -H 'Accept-Encoding: gzip')
+	check "GET $p, gzip accepted: gzipped, Vary, a weak ETag ($(hdr Content-Encoding) $(hdr Vary) $(hdr ETag))" \
+		test "$st|$(hdr Content-Encoding)|$(hdr Vary)|$(hdr ETag)" = "200|gzip|Accept-Encoding|W/$TAG"
+	check "the same JSON" bash -c "gzip -dc <'$T/b' | cmp -s - '$T/plain'"
+	st=$(req GET "$p" -H 'Accept-Encoding: gzip' -H "If-None-Match: W/$TAG")
+	check "If-None-Match with the weak tag, from the microcache: 304 ($st)" test "$st" = 304
+	sleep 2.1
+	st=$(req GET "$p" -H 'Accept-Encoding: gzip' -H "If-None-Match: W/$TAG")
+	check "and from the pool's answer: 304 ($st)" test "$st" = 304
+	st=$(req GET "$p" -H 'Accept-Encoding: gzip' -H "If-Match: W/$TAG")
+	check "If-Match with the weak tag: 412, compared strongly ($st)" test "$st" = 412
+	# the microcache keeps one answer, whichever encoding asked first
+	sleep 2.1
+	req GET "$p" -H 'Accept-Encoding: gzip' >/dev/null
+	st=$(req GET "$p")
+	check "gzip asked first, then without: the plain JSON from the microcache ($st, Age $(hdr Age), $(hdr Content-Encoding))" \
+		bash -c "[ '$st:$(hdr Age):$(hdr Content-Encoding)' = 200:2: ] && cmp -s '$T/b' '$T/plain'"
+	sleep 2.1
+	req GET "$p" >/dev/null
+	st=$(req GET "$p" -H 'Accept-Encoding: gzip')
+	check "without first, then gzip: gzipped from the microcache ($st, Age $(hdr Age), $(hdr Content-Encoding))" \
+		bash -c "[ '$st:$(hdr Age):$(hdr Content-Encoding)' = 200:2:gzip ] && gzip -dc <'$T/b' | cmp -s - '$T/plain'"
+done
+st=$(req GET /openapi.json)
+cp "$T/b" "$T/plain"
+TAG=$(hdr ETag)
+check "/openapi.json: the document, kept an hour, an ETag ($(hdr Cache-Control), $TAG)" \
+	bash -c "[ '$st|$(hdr Cache-Control)' = '200|public, max-age=3600' ] && [ -n '$TAG' ] &&
+	    cmp -s '$T/b' '$top_srcdir/nginx/openapi.json'"
+st=$(req GET /openapi.json -H "If-None-Match: $TAG")
+check "/openapi.json revalidated: 304 ($st)" test "$st" = 304
+st=$(req GET /openapi.json -H 'Accept-Encoding: gzip')
+GTAG=$(hdr ETag)
+check "/openapi.json, gzip accepted: gzipped ($(wc -c <"$T/b") bytes), Vary, kept an hour" \
+	bash -c "[ '$st|$(hdr Content-Encoding)|$(hdr Vary)|$(hdr Cache-Control)' = '200|gzip|Accept-Encoding|public, max-age=3600' ] &&
+	    gzip -dc <'$T/b' | cmp -s - '$T/plain' && [ $(wc -c <"$T/b") -lt $(( $(wc -c <"$T/plain") / 5 )) ]"
+st=$(req GET /openapi.json -H 'Accept-Encoding: gzip' -H "If-None-Match: $GTAG")
+check "revalidated gzipped too: 304 ($st)" test "$st" = 304
+
+# ---- a request without Host ----
+# raw REQUEST: the last line of the answer to REQUEST sent as it is
+raw() {
+	exec 3<>"/dev/tcp/127.0.0.1/$PORT"
+	printf '%b' "$1" >&3
+	timeout 5 cat <&3 | tail -n 1
+	exec 3<&-
+}
+NOHOST='{"error":"bad request","detail":"the request could not be read: no valid Host header was read, and HTTP/1.1 requires one"}'
+st=$(req GET /is-bitcoin-lit -H 'Host:')
+check "HTTP/1.1 without Host: nginx's 400 says so ($st $(cat "$T/b"))" \
+	test "$st:$(cat "$T/b")" = "400:$NOHOST"
+st=$(req GET /is-bitcoin-lit -H 'Host;')
+check "HTTP/1.1 with an empty Host: the same ($st)" \
+	test "$st:$(cat "$T/b")" = "400:$NOHOST"
+st=$(req GET /is-bitcoin-lit --http1.0 -H 'Host:')
+check "HTTP/1.0 needs none: 200 ($st)" test "$st" = 200
+out=$(raw 'NOT HTTP AT ALL\r\n\r\n')
+check "a request line that cannot be read: the plain detail ($out)" test "$out" = \
+	'{"error":"bad request","detail":"the request could not be read"}'
 
 # ---- the local stack script ----
 if [ "$(id -u)" = 0 ]; then

@@ -131,8 +131,9 @@ raw() {
 	printf '%s\t%s\t%s\traw\n' "$1" "$2" "$R/$i" >>"$T/manifest"
 }
 header() { tr -d '\r' <"$R/$1.h" | grep -i "^$2:" | head -n 1 | cut -d' ' -f2-; }
-# a key of its own in the microcache: the answer comes from the responder
-fresh() { echo "If-None-Match: \"fresh-$RANDOM-$i\""; }
+# past the microcache (it takes no request with If-Unmodified-Since, which
+# the responder ignores): the answer comes from the responder
+fresh() { echo "If-Unmodified-Since: Thu, 01 Jan 1970 00:00:00 GMT"; }
 
 LONG=$(head -c 20000 /dev/zero | tr '\0' a)
 BIG=$(head -c 5000 /dev/zero | tr '\0' a)

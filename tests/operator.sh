@@ -459,7 +459,7 @@ check "setup nginx refuses to leave a placeholder (exit $rc)" \
 	bash -c "[ $rc != 0 ] && grep -q 'SOMETHING_NEW' <<<'$out'"
 check "and writes nothing" test "$(site_sum)" = "$before"
 check "no placeholder in the site it wrote" \
-	bash -c "! grep -rq '@[A-Z_]*@' /etc/nginx/sites-available/isbitcoinlit /etc/isbitcoinlit/nginx"
+	bash -c "! grep -rIq '@[A-Z_]*@' /etc/nginx/sites-available/isbitcoinlit /etc/isbitcoinlit/nginx"
 # its first comment says what wrote it, not how to fill in its names
 site_header() {	# http|HTTP: the site's first comment as setup writes it
 	sed -n '1,/^[^#]/p' /etc/nginx/sites-available/isbitcoinlit >"$T/site-head"
@@ -502,7 +502,7 @@ st=$(curl -s -o "$T/b" -w '%{http_code}' http://127.0.0.1/)
 check "Debian's default site still answers other names ($st)" \
 	bash -c "[ $st = 200 ] && grep -q 'Welcome to nginx' '$T/b'"
 check "no placeholder in the HTTPS site" \
-	bash -c "! grep -rq '@[A-Z_]*@' /etc/nginx/sites-available/isbitcoinlit /etc/isbitcoinlit/nginx"
+	bash -c "! grep -rIq '@[A-Z_]*@' /etc/nginx/sites-available/isbitcoinlit /etc/isbitcoinlit/nginx"
 check "the HTTPS site's first comment names the command that wrote it" \
 	site_header https HTTPS
 
