@@ -12,6 +12,7 @@
 #include <strings.h>
 
 #include "clock.h"
+#include "hex.h"
 #include "http.h"
 #include "jsonw.h"
 #include "log.h"
@@ -138,19 +139,6 @@ http_query_value(const char *query, const char *name, size_t *len)
 	return NULL;
 }
 
-/* The value of one hexadecimal digit, or -1. */
-static int
-hex_digit(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 int
 http_query_text(const char *query, const char *name, char *buf, size_t size,
     size_t *len)
@@ -169,8 +157,8 @@ http_query_text(const char *query, const char *name, char *buf, size_t size,
 		if (c == '%') {
 			if (vlen - i < 3)
 				return -1;
-			if ((hi = hex_digit(v[i + 1])) < 0 ||
-			    (lo = hex_digit(v[i + 2])) < 0)
+			if ((hi = hex_digit((unsigned char)v[i + 1])) < 0 ||
+			    (lo = hex_digit((unsigned char)v[i + 2])) < 0)
 				return -1;
 			c = (char)(hi * 16 + lo);
 			i += 2;

@@ -9,22 +9,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hex.h"
 #include "redis_url.h"
 
 /* Decimal digits accepted in a number: enough for INT_MAX, no overflow. */
 #define MAX_DIGITS 10
-
-static int
-hexval(int ch)
-{
-	if (ch >= '0' && ch <= '9')
-		return ch - '0';
-	if (ch >= 'a' && ch <= 'f')
-		return ch - 'a' + 10;
-	if (ch >= 'A' && ch <= 'F')
-		return ch - 'A' + 10;
-	return -1;
-}
 
 /*
  * Percent-decode s[0..len) into a new string (the caller frees it).
@@ -44,8 +33,8 @@ pct_decode(const char *s, size_t len)
 				free(out);
 				return NULL;
 			}
-			hi = hexval((unsigned char)s[i + 1]);
-			lo = hexval((unsigned char)s[i + 2]);
+			hi = hex_digit((unsigned char)s[i + 1]);
+			lo = hex_digit((unsigned char)s[i + 2]);
 			if (hi < 0 || lo < 0 || (hi == 0 && lo == 0)) {
 				free(out);
 				return NULL;
