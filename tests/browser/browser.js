@@ -13,6 +13,7 @@
 // arguments, for the stack's Redis), PREFIX (the key prefix).
 "use strict";
 const puppeteer = require("puppeteer-core");
+const launch = require("./launch.js");
 const { execFileSync } = require("child_process");
 const path = require("path");
 const fs = require("fs");
@@ -50,14 +51,7 @@ else (async () => {
   const health = (await getJSON("/healthz")).body;
   const haveHistory = hist.status === 200;
 
-  const browser = await puppeteer.launch({
-    executablePath: process.env.CHROMIUM,
-    headless: true,
-    userDataDir: process.env.PROFILE,
-    args: ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-sync",
-      "--disable-background-networking", "--disable-component-update",
-      "--disable-dev-shm-usage"],
-  });
+  const browser = await launch(puppeteer);
   try {
     await checkApiDocs(browser);
     const page = await browser.newPage();
@@ -405,20 +399,9 @@ function verdictLook(page) {
   });
 }
 
-function launch() {
-  return puppeteer.launch({
-    executablePath: process.env.CHROMIUM,
-    headless: true,
-    userDataDir: process.env.PROFILE,
-    args: ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-sync",
-      "--disable-background-networking", "--disable-component-update",
-      "--disable-dev-shm-usage"],
-  });
-}
-
 // The page on a stack with day buckets: the daily summary and /history?days=31.
 async function dayMode() {
-  const browser = await launch();
+  const browser = await launch(puppeteer);
   try {
     const page = await browser.newPage();
     const errors = [];

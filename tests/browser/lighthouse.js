@@ -21,6 +21,7 @@
 // lighthouse-LABEL.json), LABEL (hour or day), RUNS.
 "use strict";
 const puppeteer = require("puppeteer-core");
+const launch = require("./launch.js");
 const path = require("path");
 const fs = require("fs");
 const { pathToFileURL } = require("url");
@@ -56,14 +57,7 @@ function losing(lhr, c) {
   const versions = ["lighthouse", "axe-core"].map((p) =>
     p + " " + JSON.parse(fs.readFileSync(require.resolve(p + "/package.json"), "utf8")).version);
 
-  const browser = await puppeteer.launch({
-    executablePath: process.env.CHROMIUM,
-    headless: true,
-    userDataDir: process.env.PROFILE,
-    args: ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-sync",
-      "--disable-background-networking", "--disable-component-update",
-      "--disable-dev-shm-usage"],
-  });
+  const browser = await launch(puppeteer);
   const runs = [];
   try {
     const port = +new URL(browser.wsEndpoint()).port;
