@@ -51,31 +51,32 @@ echo "# node $(node --version), @redocly/cli $(version @redocly/cli)," \
     "swagger-ui-dist $(version swagger-ui-dist)"
 
 # ---- the lint ----
+# lint LABEL PATTERN COMMAND...: COMMAND (run in the source tree) exits 0
+# and prints no line PATTERN matches; else the first 30 of those lines
+lint() {
+	local label=$1 pattern=$2 out rc problems lines
+	shift 2
+	out=$(cd "$top_srcdir" && timeout 120 "$@" 2>&1)
+	rc=$?
+	problems=$(grep -E "$pattern" <<<"$out")
+	if [ "$rc" = 0 ] && [ -z "$problems" ]; then
+		ok "$label"
+	else
+		mapfile -t lines < <(head -n 30 <<<"${problems:-$out}")
+		nok "$label (status $rc)" "${lines[@]}"
+	fi
+}
 # no telemetry, no update check: the run must work offline
-out=$(cd "$top_srcdir" && REDOCLY_TELEMETRY=off REDOCLY_SUPPRESS_UPDATE_NOTICE=true \
-    timeout 120 "$NPM_DIR/node_modules/.bin/redocly" lint \
-    --config tests/openapi/redocly.yaml --format=stylish nginx/openapi.json 2>&1)
-rc=$?
-problems=$(grep -E '^ +[0-9]+:[0-9]+ +(error|warning) ' <<<"$out")
-if [ "$rc" = 0 ] && [ -z "$problems" ]; then
-	ok "redocly lint: no error and no warning"
-else
-	mapfile -t lines < <(head -n 30 <<<"${problems:-$out}")
-	nok "redocly lint: no error and no warning (status $rc)" "${lines[@]}"
-fi
-
+lint "redocly lint: no error and no warning" '^ +[0-9]+:[0-9]+ +(error|warning) ' \
+    env REDOCLY_TELEMETRY=off REDOCLY_SUPPRESS_UPDATE_NOTICE=true \
+    "$NPM_DIR/node_modules/.bin/redocly" lint \
+    --config tests/openapi/redocly.yaml --format=stylish nginx/openapi.json
 # Spectral's OpenAPI rules, every one: nothing at any severity
-out=$(cd "$top_srcdir" && timeout 120 "$NPM_DIR/node_modules/.bin/spectral" lint \
+lint "spectral lint (spectral:oas): no error, warning, information or hint" \
+    ':[0-9]+:[0-9]+ +(error|warning|information|hint) ' \
+    "$NPM_DIR/node_modules/.bin/spectral" lint \
     --ruleset tests/openapi/spectral.yaml --fail-severity=hint --format=text \
-    nginx/openapi.json 2>&1)
-rc=$?
-problems=$(grep -E ':[0-9]+:[0-9]+ +(error|warning|information|hint) ' <<<"$out")
-if [ "$rc" = 0 ] && [ -z "$problems" ]; then
-	ok "spectral lint (spectral:oas): no error, warning, information or hint"
-else
-	mapfile -t lines < <(head -n 30 <<<"${problems:-$out}")
-	nok "spectral lint (spectral:oas): no error, warning, information or hint (status $rc)" "${lines[@]}"
-fi
+    nginx/openapi.json
 
 # /docs serves Swagger UI's files from www/docs: swagger-ui-dist's as
 # published, at the version the lock file pins, byte for byte
