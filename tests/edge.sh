@@ -93,21 +93,25 @@ for p in /is-bitcoin-lit /history /openapi.json; do
 	    "204|GET, HEAD, OPTIONS|*|GET, HEAD|If-None-Match, If-Match, If-Modified-Since, If-Unmodified-Since|86400"
 done
 
-# ---- the dashboard's files: gzip beside each, their caching ----
+# ---- the dashboard's files and /docs' script and stylesheet: gzip beside
+# each, their caching ----
 # Each of /, /app.js?v=, /app.css?v= as index.html names them: to a client
 # that accepts gzip, its .gz (nginx's gzip_static), the same bytes as the
 # file once gunzipped; to one that does not, the file itself; both say
 # Vary: Accept-Encoding, each with an ETag of its own that revalidates to
 # 304.  The page is revalidated every time; the script and the stylesheet,
 # named by their content's hash, are kept a year; under any other query
-# they are revalidated too.
+# they are revalidated too.  Swagger UI's, kept a day.
 WWW=$top_srcdir/www
 check "index.html names app.js and app.css by their hash, the CSP its <style> (www/stamp --check)" \
 	"$WWW/stamp" --check
 js_url=$(grep -o '"/app\.js?v=[0-9a-f]*"' "$WWW/index.html" | tr -d '"')
 css_url=$(grep -o '"/app\.css?v=[0-9a-f]*"' "$WWW/index.html" | tr -d '"')
 YEAR="public, max-age=31536000, immutable"
-for c in "/ index.html no-cache" "$js_url app.js $YEAR" "$css_url app.css $YEAR"; do
+DAY="public, max-age=86400, must-revalidate"
+for c in "/ index.html no-cache" "$js_url app.js $YEAR" "$css_url app.css $YEAR" \
+    "/docs/swagger-ui-bundle.js docs/swagger-ui-bundle.js $DAY" \
+    "/docs/swagger-ui.css docs/swagger-ui.css $DAY"; do
 	read -r p f cc <<<"$c"
 	st=$(req GET "$p" -H 'Accept-Encoding: gzip, deflate, br')
 	gz_etag=$(hdr ETag)
