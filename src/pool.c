@@ -365,6 +365,27 @@ arm_timer(const struct slot *slots, int n, int64_t now)
 	setitimer(ITIMER_REAL, &it, NULL);
 }
 
+/*
+ * Say how a worker ended.  SIGSYS is its sandbox's kill (sandbox.h): a
+ * system call the filter does not allow, which the kernel's audit log
+ * names; an error, for it will happen again.
+ */
+static void
+log_end(pid_t pid, int ws, long backoff)
+{
+	if (WIFSIGNALED(ws) && WTERMSIG(ws) == SIGSYS)
+		log_error("worker died pid=%d signal=%d respawn_ms=%ld "
+		    "cause=\"a system call its sandbox does not allow; the "
+		    "kernel's audit log (type=1326) names it\"", (int)pid,
+		    WTERMSIG(ws), backoff);
+	else if (WIFSIGNALED(ws))
+		log_warn("worker died pid=%d signal=%d respawn_ms=%ld",
+		    (int)pid, WTERMSIG(ws), backoff);
+	else
+		log_warn("worker exited pid=%d status=%d respawn_ms=%ld",
+		    (int)pid, WEXITSTATUS(ws), backoff);
+}
+
 static int
 master(int fd, int nworkers, const struct pool_app *app)
 {
@@ -422,16 +443,7 @@ master(int fd, int nworkers, const struct pool_app *app)
 					    WEXITSTATUS(ws) != 0)
 						metrics_worker_crashed(
 						    app->metrics);
-					if (WIFSIGNALED(ws))
-						log_warn("worker died pid=%d "
-						    "signal=%d respawn_ms=%ld",
-						    (int)pid, WTERMSIG(ws),
-						    backoff);
-					else
-						log_warn("worker exited pid=%d "
-						    "status=%d respawn_ms=%ld",
-						    (int)pid, WEXITSTATUS(ws),
-						    backoff);
+					log_end(pid, ws, backoff);
 				}
 			}
 			if (crashes >= MAX_CRASHES) {
