@@ -26,6 +26,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
@@ -49,6 +50,21 @@
 #define SECCOMP_ARCH AUDIT_ARCH_AARCH64
 #endif
 
+/*
+ * A build with AddressSanitizer (configure --enable-sanitizers, for the
+ * tests) keeps the sandbox, and lets the sanitizers' runtime do its work:
+ * LeakSanitizer, at exit, stops the threads from a tracer it clones
+ * (prctl, ptrace, wait4, /proc/self/task) and reads /proc/self/maps; a
+ * report goes to the file of log_path, which Landlock alone then guards.
+ */
+#if defined(__SANITIZE_ADDRESS__)
+#define SANITIZERS 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define SANITIZERS 1
+#endif
+#endif
+
 #ifdef SECCOMP_ARCH
 
 /* The low 32 bits of argument i of a system call (all we compare). */
@@ -62,8 +78,19 @@
 #define ALLOW SECCOMP_RET_ALLOW
 #define FAIL(e) (SECCOMP_RET_ERRNO | ((e) & SECCOMP_RET_DATA))
 
-/* open() and openat() flags that would write: any of them kills. */
+/*
+ * open() and openat() flags that would write: any of them kills.  A new
+ * process kills.  In a sanitizer build, opening for writing is Landlock's
+ * to refuse, and a new process fails (a report then does without its
+ * external symbolizer: frames as module and offset).
+ */
+#ifdef SANITIZERS
+#define OPEN_WRITE 0
+#define NEW_PROCESS FAIL(EPERM)
+#else
 #define OPEN_WRITE (O_WRONLY | O_RDWR | O_CREAT | O_TRUNC)
+#define NEW_PROCESS KILL
+#endif
 
 /*
  * Allowed with any arguments: nothing here reaches beyond the process's
@@ -166,14 +193,14 @@ allow_clear(struct filter *f, int nr, int arg, uint32_t mask)
 	RET(f, ALLOW);
 }
 
-/* nr is allowed when argument arg has every bit of mask. */
+/* nr is allowed when argument arg has every bit of mask; else other. */
 static void
-allow_set(struct filter *f, int nr, int arg, uint32_t mask)
+allow_set(struct filter *f, int nr, int arg, uint32_t mask, uint32_t other)
 {
 	IF_NR(f, nr, 4);
 	LOAD(f, ARG_LO(arg));
 	put(f, BPF_JMP | BPF_JSET | BPF_K, 1, 0, mask);
-	RET(f, KILL);
+	RET(f, other);
 	RET(f, ALLOW);
 }
 
@@ -205,6 +232,42 @@ allow_mmap(struct filter *f)
 	put(f, BPF_JMP | BPF_JSET | BPF_K, 0, 1, MAP_ANONYMOUS);
 	RET(f, KILL);
 	RET(f, ALLOW);
+}
+
+/* What the sanitizers' runtime needs (SANITIZERS above); else nothing. */
+static void
+allow_sanitizers(struct filter *f)
+{
+#ifdef SANITIZERS
+	static const uint32_t prctls[] = { PR_GET_DUMPABLE, PR_SET_DUMPABLE,
+	    PR_SET_PTRACER, PR_SET_PDEATHSIG };
+
+	allow_values(f, SYS_prctl, 0, prctls, 4, KILL);
+	/* LeakSanitizer's tracer: a process sharing the memory */
+	IF_NR(f, SYS_clone, 4);
+	LOAD(f, ARG_LO(0));
+	put(f, BPF_JMP | BPF_JEQ | BPF_K, 0, 1,
+	    CLONE_VM | CLONE_FS | CLONE_FILES | CLONE_UNTRACED);
+	RET(f, ALLOW);
+	LOAD(f, offsetof(struct seccomp_data, nr));
+	allow(f, SYS_ptrace);
+	allow(f, SYS_wait4);
+	allow(f, SYS_getdents64);
+#ifdef SYS_getdents
+	allow(f, SYS_getdents);
+#endif
+	allow(f, SYS_readlinkat);
+#ifdef SYS_readlink
+	allow(f, SYS_readlink);
+#endif
+	refuse(f, SYS_execve, EPERM);
+#ifdef SYS_fork
+	refuse(f, SYS_fork, EPERM);
+	refuse(f, SYS_vfork, EPERM);
+#endif
+#else
+	(void)f;
+#endif
 }
 
 /* The whole program for profile p; -1 when it does not fit. */
@@ -243,15 +306,19 @@ filter_build(struct filter *f, enum sandbox_profile p)
 	allow_values(f, SYS_kill, 0, &self, 1, KILL);
 	/* openat2 is tried by nothing we link; a clear "no" if it is */
 	refuse(f, SYS_openat2, ENOSYS);
+	allow_sanitizers(f);
 	if (p == SANDBOX_REFRESH) {
 		for (size_t i = 0; i < sizeof(allowed_refresh) /
 		    sizeof(allowed_refresh[0]); i++)
 			allow(f, allowed_refresh[i]);
 		/* threads only, never a new process; glibc falls back from
 		 * clone3 (whose flags a filter cannot read) to clone */
-		allow_set(f, SYS_clone, 0, CLONE_THREAD);
+		allow_set(f, SYS_clone, 0, CLONE_THREAD, NEW_PROCESS);
 		refuse(f, SYS_clone3, ENOSYS);
 	}
+#ifdef SANITIZERS
+	refuse(f, SYS_clone, EPERM);
+#endif
 	RET(f, KILL);
 	return f->n <= MAX_INSNS ? 0 : -1;
 }
@@ -289,8 +356,14 @@ filter_enter(enum sandbox_profile p, unsigned *ninsns)
 
 #define LL_CREATE_RULESET_VERSION (1U << 0)
 #define LL_RULE_PATH_BENEATH 1
+#define LL_FS_WRITE_FILE (UINT64_C(1) << 1)
 #define LL_FS_READ_FILE (UINT64_C(1) << 2)
 #define LL_FS_READ_DIR (UINT64_C(1) << 3)
+#define LL_FS_MAKE_REG (UINT64_C(1) << 8)
+#define LL_FS_TRUNCATE (UINT64_C(1) << 14)
+/* the rights that apply to a file (not a directory) */
+#define LL_FS_FILE (UINT64_C(1) << 0 | LL_FS_WRITE_FILE | LL_FS_READ_FILE | \
+    LL_FS_TRUNCATE | UINT64_C(1) << 15)
 #define LL_NET_BIND_TCP (UINT64_C(1) << 0)
 #define LL_SCOPE_ABSTRACT_UNIX (UINT64_C(1) << 0)
 #define LL_SCOPE_SIGNAL (UINT64_C(1) << 1)
@@ -321,11 +394,12 @@ static const char *const read_refresh[] = {
 };
 
 /*
- * Let ruleset read path (a file, or a directory and what is beneath it).
- * A path that does not exist is no error.  Returns 0 or -1.
+ * Grant access (of those handled) on path: a file, or a directory and
+ * what is beneath it.  A path that does not exist is no error.  Returns 0
+ * or -1.
  */
 static int
-ll_allow(int ruleset, const char *path)
+ll_allow(int ruleset, const char *path, uint64_t access)
 {
 	struct ll_path_beneath pb;
 	struct stat st;
@@ -338,8 +412,7 @@ ll_allow(int ruleset, const char *path)
 		close(fd);
 		return -1;
 	}
-	pb.allowed_access = LL_FS_READ_FILE |
-	    (S_ISDIR(st.st_mode) ? LL_FS_READ_DIR : 0);
+	pb.allowed_access = S_ISDIR(st.st_mode) ? access : access & LL_FS_FILE;
 	pb.parent_fd = fd;
 	rc = (int)syscall(SYS_landlock_add_rule, ruleset, LL_RULE_PATH_BENEATH,
 	    &pb, 0);
@@ -378,6 +451,42 @@ file_url_dir(const char *url, char *dir, size_t len)
 }
 
 /*
+ * Let the sanitizers' runtime read /proc and write its reports in the
+ * directory of each log_path (SANITIZERS above).  Returns 0 or -1.
+ */
+static int
+ll_allow_sanitizers(int ruleset, uint64_t handled)
+{
+#ifdef SANITIZERS
+	static const char *const vars[] = { "ASAN_OPTIONS", "UBSAN_OPTIONS",
+	    "LSAN_OPTIONS" };
+	char dir[4096], *slash;
+	const char *v, *lp;
+
+	if (ll_allow(ruleset, "/proc", LL_FS_READ_FILE | LL_FS_READ_DIR) < 0)
+		return -1;
+	for (size_t i = 0; i < sizeof(vars) / sizeof(vars[0]); i++) {
+		if ((v = getenv(vars[i])) == NULL ||
+		    (lp = strstr(v, "log_path=")) == NULL)
+			continue;
+		lp += 9;
+		snprintf(dir, sizeof(dir), "%.*s", (int)strcspn(lp, ":"), lp);
+		if ((slash = strrchr(dir, '/')) == NULL)
+			continue;
+		slash[slash == dir] = '\0';
+		if (ll_allow(ruleset, dir, handled & (LL_FS_READ_FILE |
+		    LL_FS_READ_DIR | LL_FS_WRITE_FILE | LL_FS_MAKE_REG |
+		    LL_FS_TRUNCATE)) < 0)
+			return -1;
+	}
+#else
+	(void)ruleset;
+	(void)handled;
+#endif
+	return 0;
+}
+
+/*
  * Restrict the process with Landlock for profile p.  Returns 0 when done,
  * 1 when the kernel cannot (nothing done), -1 on an error (errno).
  */
@@ -386,6 +495,7 @@ landlock_enter(const struct cfg *cfg, enum sandbox_profile p, int *abi_out)
 {
 	struct ll_ruleset_attr attr;
 	const char *urls[2] = { cfg->upstream_url, cfg->price_url };
+	const uint64_t rd = LL_FS_READ_FILE | LL_FS_READ_DIR;
 	char dir[4096];
 	size_t size;
 	long abi;
@@ -418,13 +528,15 @@ landlock_enter(const struct cfg *cfg, enum sandbox_profile p, int *abi_out)
 		return -1;
 	for (size_t i = 0; rc == 0 && i < sizeof(read_common) /
 	    sizeof(read_common[0]); i++)
-		rc = ll_allow(fd, read_common[i]);
+		rc = ll_allow(fd, read_common[i], rd);
 	for (size_t i = 0; rc == 0 && p == SANDBOX_REFRESH &&
 	    i < sizeof(read_refresh) / sizeof(read_refresh[0]); i++)
-		rc = ll_allow(fd, read_refresh[i]);
+		rc = ll_allow(fd, read_refresh[i], rd);
 	for (size_t i = 0; rc == 0 && p == SANDBOX_REFRESH && i < 2; i++)
 		if (file_url_dir(urls[i], dir, sizeof(dir)) == 0)
-			rc = ll_allow(fd, dir);
+			rc = ll_allow(fd, dir, rd);
+	if (rc == 0)
+		rc = ll_allow_sanitizers(fd, attr.handled_access_fs);
 	if (rc == 0)
 		rc = (int)syscall(SYS_landlock_restrict_self, fd, 0);
 	close(fd);
