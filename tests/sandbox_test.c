@@ -17,6 +17,7 @@
 #include <netdb.h>
 #include <netinet/in.h>
 #include <arpa/inet.h>
+#include <dlfcn.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdint.h>
@@ -265,6 +266,37 @@ lookup_localhost(void)
 	return 0;
 }
 
+/*
+ * A name /etc/hosts does not have goes to the DNS server of
+ * /etc/resolv.conf (RES_OPTIONS: one short try): any answer will do, or
+ * none; the child must not be killed.
+ */
+static int
+lookup_dns(void)
+{
+	struct addrinfo hints, *res = NULL;
+
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_socktype = SOCK_STREAM;
+	setenv("RES_OPTIONS", "timeout:1 attempts:1", 1);
+	if (getaddrinfo("isbitcoinlit-test.invalid", "6379", &hints, &res) == 0)
+		freeaddrinfo(res);
+	return 0;
+}
+
+/* An NSS module is loaded the way this one is: mapped from its file. */
+static int
+load_library(void)
+{
+	void *h = dlopen("libnss_compat.so.2", RTLD_NOW | RTLD_LOCAL);
+
+	if (h == NULL) {
+		fprintf(stderr, "# dlopen: %s\n", dlerror());
+		return 100;
+	}
+	return 0;
+}
+
 static int
 read_hosts(void)
 {
@@ -497,16 +529,32 @@ worker_breaks(void *ctx)
 	return -1;
 }
 
+/* A worker that breaks the filter only as it ends, after SIGTERM. */
+static int
+worker_confined(void *ctx)
+{
+	(void)ctx;
+	return sandbox_enter(&cfg, SANDBOX_API);
+}
+
+static void
+worker_ends_badly(void *ctx)
+{
+	(void)ctx;
+	signal_parent();
+}
+
 /*
- * The master's log once a worker died by SIGSYS (it respawns them with
- * backoff; SIGTERM after the first death is logged).  Returns the log's
- * line that says so, or "".
+ * The line of the master's log that says a worker died, or "": a pool of
+ * one worker with the hooks init and fini, stopped with SIGTERM once that
+ * line is there or, with stop_early, once the worker waits in accept().
  */
 static void
-pool_death(char *line, size_t len)
+pool_death(int (*init)(void *), void (*fini)(void *), int stop_early,
+    char *line, size_t len)
 {
-	struct pool_app app = { "sandbox_test", NULL, 0, worker_breaks, NULL,
-	    NULL, NULL };
+	struct pool_app app = { "sandbox_test", NULL, 0, init, fini, NULL,
+	    NULL };
 	char log[320], pool_sock[320], buf[4096];
 	pid_t pid;
 	int ws;
@@ -523,9 +571,12 @@ pool_death(char *line, size_t len)
 		_exit(pool_serve(pool_sock, 1, &app));
 	}
 	for (int i = 0; i < 200 && pid > 0 && line[0] == '\0'; i++) {
-		FILE *fp = fopen(log, "r");
+		FILE *fp;
 
 		tl_msleep(50);
+		if (stop_early && i == 10)
+			kill(pid, SIGTERM);
+		fp = fopen(log, "r");
 		while (fp != NULL && fgets(buf, sizeof(buf), fp) != NULL)
 			if (strstr(buf, "worker died") != NULL) {
 				buf[strcspn(buf, "\n")] = '\0';
@@ -593,6 +644,12 @@ profile(enum sandbox_profile p, int landlock, pid_t tls)
 	ws = confined(p, lookup_localhost);
 	CHECK(exited(ws, 0), "%s: getaddrinfo(\"localhost\") works (%s)",
 	    name, how(ws));
+	ws = confined(p, lookup_dns);
+	CHECK(exited(ws, 0), "%s: a DNS lookup is not killed (%s)", name,
+	    how(ws));
+	ws = confined(p, load_library);
+	CHECK(exited(ws, 0), "%s: a library is loaded, as an NSS module would "
+	    "be (%s)", name, how(ws));
 	ws = confined(p, read_hosts);
 	CHECK(exited(ws, 0), "%s: /etc/hosts is readable (%s)", name, how(ws));
 	ws = confined(p, print_stdout);
@@ -675,10 +732,14 @@ main(void)
 	sanitizer_report(use_after_free, "heap-use-after-free",
 	    "a use after free");
 #endif
-	pool_death(line, sizeof(line));
-	CHECK(strstr(line, "signal=31") != NULL && strstr(line, "cause=\"a "
-	    "system call its sandbox does not allow") != NULL, "the pool logs "
-	    "a worker the filter killed, and why: %s", line);
+	pool_death(worker_breaks, NULL, 0, line, sizeof(line));
+	CHECK(strstr(line, "signal=31 respawn_ms=") != NULL && strstr(line,
+	    "cause=\"a system call its sandbox does not allow") != NULL,
+	    "the pool logs a worker the filter killed, and why: %s", line);
+	pool_death(worker_confined, worker_ends_badly, 1, line, sizeof(line));
+	CHECK(strstr(line, "signal=31 cause=\"a system call its sandbox does "
+	    "not allow") != NULL, "and one it killed as the pool stopped: %s",
+	    line);
 
 	if (tls > 0) {
 		kill(tls, SIGTERM);
