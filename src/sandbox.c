@@ -93,8 +93,9 @@
 #endif
 
 /*
- * Allowed with any arguments: nothing here reaches beyond the process's
- * own descriptors and memory, or it reads what any process may read.
+ * Allowed with any arguments: the I/O and the network calls of serving,
+ * and calls that reach nothing beyond the process's own descriptors and
+ * memory, or read what any process may read.
  */
 static const int allowed[] = {
 	/* I/O on descriptors the worker has */
