@@ -17,6 +17,8 @@
 #include <netdb.h>
 #include <netinet/in.h>
 #include <arpa/inet.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
 #include <dlfcn.h>
 #include <pthread.h>
 #include <signal.h>
@@ -25,6 +27,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/ptrace.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
@@ -455,6 +458,100 @@ start_tls_server(void)
 	return pid;
 }
 
+/* ---- a kernel that cannot ---- */
+
+/*
+ * Make the kernel look as if it lacked Landlock (its calls fail with
+ * ENOSYS) or seccomp filters (PR_SET_SECCOMP fails with EINVAL), with a
+ * filter of our own that allows everything else.
+ */
+static int
+pretend_no(int landlock)
+{
+	struct sock_filter landlock_off[] = {
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
+		    offsetof(struct seccomp_data, nr)),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_landlock_create_ruleset,
+		    0, 1),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | ENOSYS),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+	};
+	struct sock_filter seccomp_off[] = {
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
+		    offsetof(struct seccomp_data, nr)),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_prctl, 0, 3),
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
+		    offsetof(struct seccomp_data, args[0])),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, PR_SET_SECCOMP, 0, 1),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EINVAL),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+	};
+	struct sock_fprog prog;
+
+	prog.filter = landlock ? landlock_off : seccomp_off;
+	prog.len = landlock ? sizeof(landlock_off) / sizeof(landlock_off[0]) :
+	    sizeof(seccomp_off) / sizeof(seccomp_off[0]);
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+		return -1;
+	return syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog) < 0 ?
+	    -1 : 0;
+}
+
+/*
+ * Confine a child on a kernel without Landlock (landlock) or without
+ * seccomp filters, then run fn; its wait status, and its log in log.
+ */
+static int
+confined_lacking(int landlock, int (*fn)(void), char *log, size_t len)
+{
+	char path[200];
+	int fd, ws = -1;
+	ssize_t n = 0;
+	pid_t pid;
+
+	snprintf(path, sizeof(path), "%s/lacking.log", dir);
+	log[0] = '\0';
+	if ((fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0600)) < 0)
+		return -1;
+	fflush(stdout);
+	if ((pid = fork()) == 0) {
+		dup2(fd, 2);
+		if (pretend_no(landlock) < 0)
+			_exit(201);
+		if (sandbox_enter(&cfg, SANDBOX_API) < 0)
+			_exit(200);
+		_exit(fn());
+	}
+	if (pid > 0)
+		waitpid(pid, &ws, 0);
+	if (lseek(fd, 0, SEEK_SET) == 0 && (n = read(fd, log, len - 1)) < 0)
+		n = 0;
+	log[n] = '\0';
+	log[strcspn(log, "\n")] = '\0';
+	close(fd);
+	return ws;
+}
+
+static void
+kernel_lacking(void)
+{
+	char log[2048];
+	int ws;
+
+	ws = confined_lacking(1, read_passwd, log, sizeof(log));
+	CHECK(exited(ws, 0) && strstr(log, "the kernel has no Landlock") !=
+	    NULL, "without Landlock: one warning, files readable (%s): %s",
+	    how(ws), log);
+	ws = confined_lacking(1, run_true, log, sizeof(log));
+	CHECK(killed(ws) || SAN_REFUSED(ws, EPERM), "without Landlock: the "
+	    "filter holds, execve kills (%s)", how(ws));
+	ws = confined_lacking(0, read_passwd, log, sizeof(log));
+	CHECK(exited(ws, 200) && strstr(log, "the kernel refused the system "
+	    "call filter") != NULL && strstr(log, "ISBITCOINLIT_SANDBOX=off") !=
+	    NULL, "without seccomp filters: the worker stops, saying why and "
+	    "how to run unconfined (%s): %s", how(ws), log);
+}
+
 /* ---- the sanitizers inside (a build with --enable-sanitizers) ---- */
 
 #ifdef SANITIZERS
@@ -727,6 +824,7 @@ main(void)
 	profile(SANDBOX_API, landlock, tls);
 	profile(SANDBOX_REFRESH, landlock, tls);
 
+	kernel_lacking();
 #ifdef SANITIZERS
 	sanitizer_report(leak, "detected memory leaks", "a leak at exit");
 	sanitizer_report(use_after_free, "heap-use-after-free",
