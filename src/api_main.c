@@ -23,6 +23,7 @@
 #include "metrics.h"
 #include "pool.h"
 #include "prom.h"
+#include "sandbox.h"
 #include "start.h"
 #include "store.h"
 
@@ -64,6 +65,9 @@ worker_open(void *ctx)
 
 	w->replica = 0;
 	w->empty_warned_ms = 0;
+	/* confined before it connects, as for every reconnect after */
+	if (sandbox_enter(&cfg, SANDBOX_API) < 0)
+		return -1;
 	if (store_open(&cfg, cfg.redis_url, &w->st) < 0)
 		return -1;
 	if (cfg.redis_read_url != NULL) {

@@ -143,6 +143,10 @@ static const struct opt opts[] = {
 	  CFG_ALL, "worker processes; 0: one per CPU with --listen, else 1" },
 	{ "ISBITCOINLIT_LOG_LEVEL", "log-level", OPT_LOGLEVEL, OFF(log_level),
 	  "info", 0, 0, CFG_ALL, "debug, info, warn or error" },
+	{ "ISBITCOINLIT_SANDBOX", "sandbox", OPT_ONOFF, OFF(sandbox), "on", 0, 0,
+	  CFG_ALL, "on: each worker confines itself after start-up (a system "
+	  "call filter, and Landlock where the kernel has it); off: for "
+	  "debugging, or under valgrind" },
 	{ NULL, "once", OPT_FLAG, OFF(once), NULL, 0, 0, CFG_REFRESH,
 	  "run one refresh, print the report and exit" },
 	{ NULL, "every", OPT_INT, OFF(every_s), NULL, 1, 7L * 86400,

@@ -58,6 +58,7 @@ struct cfg {
 	char *listen;
 	long workers;
 	int log_level;
+	int sandbox;		/* confine each worker (sandbox.h) */
 	/* modes: command line only */
 	int once;
 	long every_s;

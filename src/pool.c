@@ -365,6 +365,31 @@ arm_timer(const struct slot *slots, int n, int64_t now)
 	setitimer(ITIMER_REAL, &it, NULL);
 }
 
+/*
+ * Say how a worker ended, and when it is respawned (backoff ms; -1: it is
+ * not, the pool stops).  SIGSYS is its sandbox's kill (sandbox.h): a
+ * system call the filter does not allow, which the kernel's audit log
+ * names; an error, for it will happen again.
+ */
+static void
+log_end(pid_t pid, int ws, long backoff)
+{
+	char respawn[40] = "";
+
+	if (backoff >= 0)
+		snprintf(respawn, sizeof(respawn), " respawn_ms=%ld", backoff);
+	if (WIFSIGNALED(ws) && WTERMSIG(ws) == SIGSYS)
+		log_error("worker died pid=%d signal=%d%s cause=\"a system call "
+		    "its sandbox does not allow; the kernel's audit log "
+		    "(type=1326) names it\"", (int)pid, WTERMSIG(ws), respawn);
+	else if (WIFSIGNALED(ws))
+		log_warn("worker died pid=%d signal=%d%s", (int)pid,
+		    WTERMSIG(ws), respawn);
+	else
+		log_warn("worker exited pid=%d status=%d%s", (int)pid,
+		    WEXITSTATUS(ws), respawn);
+}
+
 static int
 master(int fd, int nworkers, const struct pool_app *app)
 {
@@ -422,16 +447,7 @@ master(int fd, int nworkers, const struct pool_app *app)
 					    WEXITSTATUS(ws) != 0)
 						metrics_worker_crashed(
 						    app->metrics);
-					if (WIFSIGNALED(ws))
-						log_warn("worker died pid=%d "
-						    "signal=%d respawn_ms=%ld",
-						    (int)pid, WTERMSIG(ws),
-						    backoff);
-					else
-						log_warn("worker exited pid=%d "
-						    "status=%d respawn_ms=%ld",
-						    (int)pid, WEXITSTATUS(ws),
-						    backoff);
+					log_end(pid, ws, backoff);
 				}
 			}
 			if (crashes >= MAX_CRASHES) {
@@ -471,12 +487,17 @@ master(int fd, int nworkers, const struct pool_app *app)
 		if (slots[i].pid > 0)
 			kill(slots[i].pid, SIGTERM);
 	for (int i = 0; i < nworkers; i++) {
-		int ws;
+		int ws = 0;
+		pid_t r;
 
 		if (slots[i].pid <= 0)
 			continue;
-		while (waitpid(slots[i].pid, &ws, 0) < 0 && errno == EINTR)
+		while ((r = waitpid(slots[i].pid, &ws, 0)) < 0 && errno == EINTR)
 			;
+		/* SIGTERM's own end is silent; one at exit (a filter's
+		 * kill, a sanitizer's abort) is not */
+		if (r > 0 && WIFSIGNALED(ws) && WTERMSIG(ws) != SIGTERM)
+			log_end(slots[i].pid, ws, -1);
 	}
 	sigprocmask(SIG_SETMASK, &orig, NULL);
 	return status;

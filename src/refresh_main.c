@@ -21,6 +21,7 @@
 #include "log.h"
 #include "pool.h"
 #include "refresh.h"
+#include "sandbox.h"
 #include "start.h"
 #include "store.h"
 
@@ -35,9 +36,12 @@ struct worker {
 	struct store st;
 };
 
+/* Confined before it connects, as for every reconnect after. */
 static int
 worker_open(struct worker *w)
 {
+	if (sandbox_enter(&cfg, SANDBOX_REFRESH) < 0)
+		return -1;
 	return store_open(&cfg, cfg.redis_url, &w->st);
 }
 

@@ -80,6 +80,7 @@ main(void)
 		CHECK_INT(c.window, 3, "default window: three buckets");
 		CHECK_INT(c.cache_ttl_s, 120, "default cache TTL");
 		CHECK_INT(c.cache, 1, "the cache is on by default");
+		CHECK_INT(c.sandbox, 1, "the sandbox is on by default");
 		CHECK_INT(c.window_anchor, CFG_ANCHOR_NEWEST, "default anchor");
 		CHECK_STR(c.upstream_url,
 		    "https://api.senticrypt.com/v1/bitcoin.json", "default feed");
@@ -104,6 +105,7 @@ main(void)
 		    "ISBITCOINLIT_REFRESH_TOKEN=", /* empty: unset */
 		    "ISBITCOINLIT_LOG_LEVEL=debug",
 		    "ISBITCOINLIT_CACHE=off",
+		    "ISBITCOINLIT_SANDBOX=off",
 		    "ISBITCOINLIT_STATE_DIR=/x",	/* not ours: ignored */
 		    "PATH=/bin", NULL };
 		const char *argv[] = { "prog", "--cache-ttl-s", "45",
@@ -118,6 +120,7 @@ main(void)
 		CHECK(c.refresh_token == NULL, "an empty variable is unset");
 		CHECK_INT(c.log_level, LOGL_DEBUG, "log level from env");
 		CHECK_INT(c.cache, 0, "cache off from env");
+		CHECK_INT(c.sandbox, 0, "sandbox off from env");
 		CHECK_STR(c.redis_url, "unix:///tmp/r.sock?db=2", "--name=value");
 		CHECK_INT(c.once, 1, "flag");
 		cfg_free(&c);
@@ -237,6 +240,8 @@ main(void)
 	    "unix:// URL: \"localhost:6379\"");
 	bad_env("ISBITCOINLIT_CACHE=maybe",
 	    "ISBITCOINLIT_CACHE: not on or off: \"maybe\"");
+	bad_env("ISBITCOINLIT_SANDBOX=no",
+	    "ISBITCOINLIT_SANDBOX: not on or off: \"no\"");
 	bad_env("ISBITCOINLIT_WORKERS=-1",
 	    "ISBITCOINLIT_WORKERS: not a non-negative integer: \"-1\"");
 	bad_env("ISBITCOINLIT_MIN_REPLICAS=65",
