@@ -51,20 +51,12 @@
 #endif
 
 /*
- * A build with AddressSanitizer (configure --enable-sanitizers, for the
+ * A build with AddressSanitizer (SANDBOX_SANITIZERS, sandbox.h; for the
  * tests) keeps the sandbox, and lets the sanitizers' runtime do its work:
  * LeakSanitizer, at exit, stops the threads from a tracer it clones
  * (prctl, ptrace, wait4, /proc/self/task) and reads /proc/self/maps; a
  * report goes to the file of log_path, which Landlock alone then guards.
  */
-#if defined(__SANITIZE_ADDRESS__)
-#define SANITIZERS 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define SANITIZERS 1
-#endif
-#endif
-
 #ifdef SECCOMP_ARCH
 
 /* The low 32 bits of argument i of a system call (all we compare). */
@@ -84,7 +76,7 @@
  * to refuse, and a new process fails (a report then does without its
  * external symbolizer: frames as module and offset).
  */
-#ifdef SANITIZERS
+#ifdef SANDBOX_SANITIZERS
 #define OPEN_WRITE 0
 #define NEW_PROCESS FAIL(EPERM)
 #else
@@ -183,24 +175,17 @@ refuse(struct filter *f, int nr, int e)
 	RET(f, FAIL(e));
 }
 
-/* nr is allowed when argument arg has none of the bits of mask. */
+/*
+ * nr is allowed when argument arg has none of the bits of mask (set 0) or
+ * has them (set 1, a mask of one bit); else other.
+ */
 static void
-allow_clear(struct filter *f, int nr, int arg, uint32_t mask)
+allow_bits(struct filter *f, int nr, int arg, uint32_t mask, int set,
+    uint32_t other)
 {
 	IF_NR(f, nr, 4);
 	LOAD(f, ARG_LO(arg));
-	put(f, BPF_JMP | BPF_JSET | BPF_K, 0, 1, mask);
-	RET(f, KILL);
-	RET(f, ALLOW);
-}
-
-/* nr is allowed when argument arg has every bit of mask; else other. */
-static void
-allow_set(struct filter *f, int nr, int arg, uint32_t mask, uint32_t other)
-{
-	IF_NR(f, nr, 4);
-	LOAD(f, ARG_LO(arg));
-	put(f, BPF_JMP | BPF_JSET | BPF_K, 1, 0, mask);
+	put(f, BPF_JMP | BPF_JSET | BPF_K, set ? 1 : 0, set ? 0 : 1, mask);
 	RET(f, other);
 	RET(f, ALLOW);
 }
@@ -235,11 +220,11 @@ allow_mmap(struct filter *f)
 	RET(f, ALLOW);
 }
 
-/* What the sanitizers' runtime needs (SANITIZERS above); else nothing. */
+/* What the sanitizers' runtime needs (SANDBOX_SANITIZERS above); else nothing. */
 static void
 allow_sanitizers(struct filter *f)
 {
-#ifdef SANITIZERS
+#ifdef SANDBOX_SANITIZERS
 	static const uint32_t prctls[] = { PR_GET_DUMPABLE, PR_SET_DUMPABLE,
 	    PR_SET_PTRACER, PR_SET_PDEATHSIG };
 
@@ -292,12 +277,12 @@ filter_build(struct filter *f, enum sandbox_profile p)
 #endif
 	for (size_t i = 0; i < sizeof(allowed) / sizeof(allowed[0]); i++)
 		allow(f, allowed[i]);
-	allow_clear(f, SYS_openat, 2, OPEN_WRITE);
+	allow_bits(f, SYS_openat, 2, OPEN_WRITE, 0, KILL);
 #ifdef SYS_open
-	allow_clear(f, SYS_open, 1, OPEN_WRITE);
+	allow_bits(f, SYS_open, 1, OPEN_WRITE, 0, KILL);
 #endif
 	allow_mmap(f);
-	allow_clear(f, SYS_mprotect, 2, PROT_EXEC);
+	allow_bits(f, SYS_mprotect, 2, PROT_EXEC, 0, KILL);
 	/* AF_NETLINK: glibc asks the kernel for the host's addresses */
 	allow_values(f, SYS_socket, 0, families, 4, FAIL(EAFNOSUPPORT));
 	/* stdio asks whether stdout is a terminal; non-blocking sockets */
@@ -314,10 +299,10 @@ filter_build(struct filter *f, enum sandbox_profile p)
 			allow(f, allowed_refresh[i]);
 		/* threads only, never a new process; glibc falls back from
 		 * clone3 (whose flags a filter cannot read) to clone */
-		allow_set(f, SYS_clone, 0, CLONE_THREAD, NEW_PROCESS);
+		allow_bits(f, SYS_clone, 0, CLONE_THREAD, 1, NEW_PROCESS);
 		refuse(f, SYS_clone3, ENOSYS);
 	}
-#ifdef SANITIZERS
+#ifdef SANDBOX_SANITIZERS
 	refuse(f, SYS_clone, EPERM);
 #endif
 	RET(f, KILL);
@@ -453,12 +438,12 @@ file_url_dir(const char *url, char *dir, size_t len)
 
 /*
  * Let the sanitizers' runtime read /proc and write its reports in the
- * directory of each log_path (SANITIZERS above).  Returns 0 or -1.
+ * directory of each log_path (SANDBOX_SANITIZERS above).  Returns 0 or -1.
  */
 static int
 ll_allow_sanitizers(int ruleset, uint64_t handled)
 {
-#ifdef SANITIZERS
+#ifdef SANDBOX_SANITIZERS
 	static const char *const vars[] = { "ASAN_OPTIONS", "UBSAN_OPTIONS",
 	    "LSAN_OPTIONS" };
 	char dir[4096], *slash;

@@ -10,6 +10,15 @@
 
 struct cfg;
 
+/* Set in a build with AddressSanitizer (configure --enable-sanitizers). */
+#if defined(__SANITIZE_ADDRESS__)
+#define SANDBOX_SANITIZERS 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define SANDBOX_SANITIZERS 1
+#endif
+#endif
+
 /* What the confined process must still be able to do. */
 enum sandbox_profile {
 	/* FastCGI on its socket, Redis (reconnect, host name lookup) */

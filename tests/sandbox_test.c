@@ -36,23 +36,15 @@
 #include <time.h>
 #include <unistd.h>
 
-#if defined(__SANITIZE_ADDRESS__)
-#define SANITIZERS 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define SANITIZERS 1
-#endif
-#endif
-#ifdef SANITIZERS
-#include <sanitizer/common_interface_defs.h>
-#endif
-
 #include "cfg.h"
 #include "feed.h"
 #include "http.h"
 #include "log.h"
 #include "pool.h"
 #include "sandbox.h"
+#ifdef SANDBOX_SANITIZERS
+#include <sanitizer/common_interface_defs.h>
+#endif
 #include "testlib.h"
 
 extern char **environ;
@@ -85,7 +77,7 @@ confined(enum sandbox_profile p, int (*fn)(void))
  * (sandbox.c): opening for writing is refused by Landlock alone, a new
  * process fails instead of killing, ptrace is allowed.
  */
-#ifdef SANITIZERS
+#ifdef SANDBOX_SANITIZERS
 #define SAN_REFUSED(ws, e) exited(ws, e)
 #else
 #define SAN_REFUSED(ws, e) 0
@@ -190,7 +182,7 @@ make_executable(void)
 	return mprotect(p, 4096, PROT_READ | PROT_EXEC) < 0 ? errno : 0;
 }
 
-#ifndef SANITIZERS
+#ifndef SANDBOX_SANITIZERS
 static int
 trace_me(void)
 {
@@ -554,7 +546,7 @@ kernel_lacking(void)
 
 /* ---- the sanitizers inside (a build with --enable-sanitizers) ---- */
 
-#ifdef SANITIZERS
+#ifdef SANDBOX_SANITIZERS
 static void *volatile sink;
 
 static int
@@ -716,7 +708,7 @@ profile(enum sandbox_profile p, int landlock, pid_t tls)
 	ws = confined(p, signal_parent);
 	CHECK(killed(ws), "%s: kill() of another process kills (%s)", name,
 	    how(ws));
-#ifdef SANITIZERS
+#ifdef SANDBOX_SANITIZERS
 	tl_skip("LeakSanitizer needs ptrace", "%s: ptrace()", name);
 #else
 	ws = confined(p, trace_me);
@@ -825,7 +817,7 @@ main(void)
 	profile(SANDBOX_REFRESH, landlock, tls);
 
 	kernel_lacking();
-#ifdef SANITIZERS
+#ifdef SANDBOX_SANITIZERS
 	sanitizer_report(leak, "detected memory leaks", "a leak at exit");
 	sanitizer_report(use_after_free, "heap-use-after-free",
 	    "a use after free");
