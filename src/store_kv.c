@@ -28,6 +28,25 @@ static struct conn_script unlock_script = { .body =
 "return 0\n"
 };
 
+/*
+ * A Redis user without PTTL (an ACL written before documents carried
+ * their time left): the document is still served, its time left unknown.
+ */
+static int
+pttl_refused(const redisReply *r)
+{
+	static int warned;
+
+	if (strncmp(r->str, "NOPERM", 6) != 0 || strstr(r->str, "'pttl'") == NULL)
+		return 0;
+	if (!warned) {
+		warned = 1;
+		log_warn("the Redis user may not run PTTL: documents go out "
+		    "with max-age=0; give it +pttl (redis-acl.example)");
+	}
+	return 1;
+}
+
 int
 store_doc_get(struct store *st, const char *key, char **body, size_t *len,
     int64_t *ttl_ms, struct error *err)
@@ -42,14 +61,15 @@ store_doc_get(struct store *st, const char *key, char **body, size_t *len,
 	*body = NULL;
 	*len = 0;
 	*ttl_ms = -1;
-	if (store_pipeline(st, 2, argcs, argvs, keys, r, NULL, err) < 0)
+	if (store_pipeline(st, 2, argcs, argvs, keys, r, pttl_refused,
+	    err) < 0)
 		return -1;
-	if (r[0]->type == REDIS_REPLY_NIL) {
+	if (r[0] != NULL && r[0]->type == REDIS_REPLY_NIL) {
 		rc = 0;
 		goto out;
 	}
-	if (r[0]->type != REDIS_REPLY_STRING ||
-	    r[1]->type != REDIS_REPLY_INTEGER) {
+	if (r[0] == NULL || r[0]->type != REDIS_REPLY_STRING ||
+	    (r[1] != NULL && r[1]->type != REDIS_REPLY_INTEGER)) {
 		error_set(err, STORE_EBACKEND, "GET %s: unexpected reply", key);
 		goto out;
 	}
@@ -58,7 +78,7 @@ store_doc_get(struct store *st, const char *key, char **body, size_t *len,
 	*len = r[0]->len;
 	r[0]->str = NULL;
 	r[0]->type = REDIS_REPLY_NIL;
-	*ttl_ms = r[1]->integer;
+	*ttl_ms = r[1] != NULL ? r[1]->integer : -1;
 	rc = 1;
 out:
 	store_replies_free(r, 2);

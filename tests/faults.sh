@@ -209,6 +209,27 @@ check "an api user that may not read the series: 500 redis permission denied" \
 	grep -q '"error":"redis permission denied"' <<<"$out"
 check "and the log says which right" grep -q 'NOPERM' "$T/acl-api2.log"
 kill "$(cat "$T/acl-api2.pid")"
+# an api user of an ACL written before documents carried their time left
+# (the example's line without +pttl): the documents still served, cached,
+# with max-age=0, and the log names the right to add
+old_acl=$(sed -n 's/^user isbitcoinlit-api on >[^ ]* //p' "$top_srcdir/deploy/redis-acl.example" |
+	sed 's/ +pttl / /; s/ +pttl$//')
+# shellcheck disable=SC2086
+as_test acl acl setuser oldapi on '>oldpw' $old_acl >/dev/null
+check "that user may not run PTTL" bash -c \
+	"redis-cli -s '$T/acl.sock' --user oldapi --pass oldpw --no-auth-warning pttl is-bitcoin-lit:cache 2>&1 | grep -q NOPERM"
+"$API" --listen "$T/acl-api3.sock" --workers 1 \
+	--redis-url "unix://oldapi:oldpw@$T/acl.sock" 2>"$T/acl-api3.log" &
+echo $! >"$T/acl-api3.pid"
+wait_for 5 test -S "$T/acl-api3.sock"
+fcgi "$T/acl-api3.sock" /is-bitcoin-lit >/dev/null
+wait_for 5 acl_cached
+out=$(fcgi "$T/acl-api3.sock" /is-bitcoin-lit)
+check "an api user without PTTL: the cached summary, 200, max-age=0" \
+	bash -c "grep -q '^Status: 200' <<<\"\$1\" && grep -q 'X-Cache: hit' <<<\"\$1\" &&
+	    grep -q 'Cache-Control: public, max-age=0,' <<<\"\$1\"" _ "$out"
+check "and the log says which right to add" grep -q 'give it +pttl' "$T/acl-api3.log"
+kill "$(cat "$T/acl-api3.pid")"
 
 # ---- secrets stay out of logs and error bodies ----
 out=$(ISBITCOINLIT_REDIS_URL="unix://isbitcoinlit-api:wrong-Secret-42@$T/acl.sock" \
