@@ -81,6 +81,9 @@ worker_open(void *ctx)
 	return 0;
 }
 
+/* After each request: ends when its sandbox's view of /etc is stale. */
+static int worker_done(void *ctx) { (void)ctx; return sandbox_outdated(); }
+
 static void
 worker_close(void *ctx)
 {
@@ -572,7 +575,7 @@ main(int argc, char *argv[])
 	static const struct start how = { PROG, "api", CFG_API, NULL };
 	struct worker w;
 	struct pool_app app = { PROG, routes, sizeof(routes) / sizeof(routes[0]),
-	    worker_open, worker_close, &w, NULL };
+	    worker_open, worker_close, &w, NULL, worker_done };
 	int rc;
 
 	if ((rc = start_up(&cfg, &how, argc, argv)) != 0)

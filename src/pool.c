@@ -156,6 +156,8 @@ worker_main(int fd, const struct pool_app *app)
 			break;
 		}
 		count_request(&raw, app);
+		if (app->worker_done != NULL && app->worker_done(app->ctx))
+			break;
 	}
 	FCGX_Free(&raw, 0);
 out:

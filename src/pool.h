@@ -34,6 +34,11 @@ struct pool_app {
 	 * worker starts and crashes, and its size there.
 	 */
 	struct metrics *metrics;
+	/*
+	 * Run in each worker after each request, or NULL: nonzero and the
+	 * worker ends (status 0), to be started anew by the master.
+	 */
+	int (*worker_done)(void *ctx);
 };
 
 /*

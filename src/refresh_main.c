@@ -28,6 +28,9 @@
 #define PROG "isbitcoinlit-refresh"
 /* Longest pause between two tries of --every while failures go on. */
 #define EVERY_MAX_BACKOFF_S 300
+/* --every ends with this (sysexits EX_TEMPFAIL) when only a new process
+ * can read what it must: its supervisor starts it again */
+#define EXIT_RESTART 75
 
 /* Parsed once before any fork; the connection is made in each process. */
 static struct cfg cfg;
@@ -149,6 +152,8 @@ static const struct http_route routes[] = {
 
 static int app_init(void *ctx) { return worker_open(ctx); }
 static void app_fini(void *ctx) { worker_close(ctx); }
+/* After each request: ends when its sandbox's view of /etc is stale. */
+static int worker_done(void *ctx) { (void)ctx; return sandbox_outdated(); }
 
 /* ---- --once and --every ---- */
 
@@ -201,9 +206,15 @@ run_every(struct worker *w)
 	srand48((long)time(NULL) ^ (long)getpid());
 	log_info("refreshing every_s=%ld", cfg.every_s);
 	for (;;) {
-		int rc = run_once(w, 1);
+		int rc;
 		double delay = (double)cfg.every_s;
 		struct timespec ts;
+
+		/* no way back to a new sandbox but a new process: its
+		 * supervisor (systemd, spawn's cron line) starts one */
+		if (sandbox_outdated())
+			return EXIT_RESTART;
+		rc = run_once(w, 1);
 
 		if (rc == REFRESH_OK || rc == REFRESH_ELOCKED)
 			failures = 0;
@@ -266,7 +277,7 @@ main(int argc, char *argv[])
 	    formats_ok };
 	struct worker w;
 	struct pool_app app = { PROG, routes, sizeof(routes) / sizeof(routes[0]),
-	    app_init, app_fini, &w, NULL };
+	    app_init, app_fini, &w, NULL, worker_done };
 	int rc;
 
 	if ((rc = start_up(&cfg, &how, argc, argv)) != 0)

@@ -38,4 +38,13 @@ enum sandbox_profile {
  */
 int sandbox_enter(const struct cfg *cfg, enum sandbox_profile p);
 
+/*
+ * Whether a file of name resolution the worker was let read
+ * (/etc/resolv.conf, /etc/hosts, ...) has since been replaced: Landlock's
+ * rule holds the old file, so the worker should end and be started (and
+ * confined) anew.  Looks at most once a second; 0 when not confined by
+ * Landlock.  Logs which name moved.
+ */
+int sandbox_outdated(void);
+
 #endif

@@ -15,6 +15,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <netdb.h>
+#include <sys/mount.h>
 #include <netinet/in.h>
 #include <arpa/inet.h>
 #include <linux/filter.h>
@@ -450,6 +451,126 @@ start_tls_server(void)
 	return pid;
 }
 
+/* ---- a name of /etc replaced after confinement ---- */
+
+/* The IPv4 address host resolves to (0: none). */
+static uint32_t
+resolve4(const char *host)
+{
+	struct addrinfo hints = { .ai_family = AF_INET }, *res;
+	uint32_t a;
+
+	if (getaddrinfo(host, NULL, &hints, &res) != 0)
+		return 0;
+	a = ntohl(((struct sockaddr_in *)res->ai_addr)->sin_addr.s_addr);
+	freeaddrinfo(res);
+	return a;
+}
+
+/* Write text to path, through a new file renamed over it. */
+static int
+replace_file(const char *path, const char *text)
+{
+	char tmp[400];
+	int fd;
+
+	snprintf(tmp, sizeof(tmp), "%s.new", path);
+	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0644)) < 0)
+		return -1;
+	if (write(fd, text, strlen(text)) != (ssize_t)strlen(text)) {
+		close(fd);
+		return -1;
+	}
+	close(fd);
+	return rename(tmp, path);
+}
+
+/*
+ * In the child: a mount namespace of its own whose /etc is a copy (in
+ * dir) of what name resolution reads, /etc/hosts naming lit-sandbox-test
+ * 127.0.0.9; a helper that renames a new /etc/hosts (127.0.0.10) over it
+ * when told; the api profile.  Exit status bits: 1 the name resolved
+ * before, 2 sandbox_outdated() said 0 then, 4 it said 1 after the
+ * rename; 0 when all three held.
+ */
+static int
+hosts_child(void)
+{
+	static const char *const keep[] = { "resolv.conf", "nsswitch.conf",
+	    "ld.so.cache", "host.conf", "gai.conf", "services" };
+	char etc[200], path[400], cmd[1200];
+	int go[2], done[2], bad = 0;
+	pid_t helper;
+
+	snprintf(etc, sizeof(etc), "%s/etc", dir);
+	snprintf(cmd, sizeof(cmd), "mkdir -p %s && cd /etc && cp -p", etc);
+	for (size_t i = 0; i < sizeof(keep) / sizeof(keep[0]); i++) {
+		snprintf(path, sizeof(path), "/etc/%s", keep[i]);
+		if (access(path, F_OK) == 0) {
+			strncat(cmd, " ", sizeof(cmd) - strlen(cmd) - 1);
+			strncat(cmd, keep[i], sizeof(cmd) - strlen(cmd) - 1);
+		}
+	}
+	strncat(cmd, " ", sizeof(cmd) - strlen(cmd) - 1);
+	strncat(cmd, etc, sizeof(cmd) - strlen(cmd) - 1);
+	snprintf(path, sizeof(path), "%s/hosts", etc);
+	if (system(cmd) != 0 ||
+	    replace_file(path, "127.0.0.9 lit-sandbox-test\n") < 0 ||
+	    unshare(CLONE_NEWNS) < 0 ||
+	    mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0 ||
+	    mount(etc, "/etc", NULL, MS_BIND, NULL) < 0 ||
+	    pipe(go) < 0 || pipe(done) < 0)
+		return 100;
+	if ((helper = fork()) == 0) {
+		char c;
+
+		if (read(go[0], &c, 1) == 1 &&
+		    replace_file("/etc/hosts", "127.0.0.10 lit-sandbox-test\n") == 0)
+			(void)!write(done[1], "y", 1);
+		_exit(0);
+	}
+	if (helper < 0 || sandbox_enter(&cfg, SANDBOX_API) < 0)
+		return 101;
+	if (resolve4("lit-sandbox-test") != 0x7f000009)
+		bad |= 1;
+	tl_msleep(1100);
+	if (sandbox_outdated() != 0)
+		bad |= 2;
+	{
+		char c;
+
+		if (write(go[1], "g", 1) != 1 || read(done[0], &c, 1) != 1)
+			return 102;
+	}
+	tl_msleep(1100);
+	if (sandbox_outdated() != 1)
+		bad |= 4;
+	return bad;
+}
+
+static void
+hosts_replaced(int landlock)
+{
+	pid_t pid;
+	int ws = -1;
+
+	if (!landlock) {
+		tl_skip("the kernel has no Landlock", "/etc/hosts replaced");
+		return;
+	}
+	if (geteuid() != 0) {
+		tl_skip("not root: no mount namespace", "/etc/hosts replaced");
+		return;
+	}
+	if ((pid = fork()) == 0)
+		_exit(hosts_child());
+	if (pid > 0)
+		waitpid(pid, &ws, 0);
+	CHECK(exited(ws, 0), "/etc/hosts replaced by a rename after the worker "
+	    "was confined: sandbox_outdated() says so, not before (%s)",
+	    how(ws));
+}
+
 /* ---- a kernel that cannot ---- */
 
 /*
@@ -643,7 +764,7 @@ pool_death(int (*init)(void *), void (*fini)(void *), int stop_early,
     char *line, size_t len)
 {
 	struct pool_app app = { "sandbox_test", NULL, 0, init, fini, NULL,
-	    NULL };
+	    NULL, NULL };
 	char log[320], pool_sock[320], buf[4096];
 	pid_t pid;
 	int ws;
@@ -816,6 +937,7 @@ main(void)
 	profile(SANDBOX_API, landlock, tls);
 	profile(SANDBOX_REFRESH, landlock, tls);
 
+	hosts_replaced(landlock);
 	kernel_lacking();
 #ifdef SANDBOX_SANITIZERS
 	sanitizer_report(leak, "detected memory leaks", "a leak at exit");
