@@ -46,14 +46,15 @@ http_param(const struct http_request *req, const char *name)
 	return FCGX_GetParam(name, req->raw->envp);
 }
 
-/* The answer; a body of len > 0 followed by a newline when nl. */
+/* The answer; a body of len > 0 followed by a newline when nl and it has
+ * none. */
 static void
 respond(struct http_request *req, int status, const char *content_type,
     const char *headers, const char *body, size_t len, int nl)
 {
 	FCGX_Stream *out = req->raw->out;
 
-	nl = nl && len > 0;
+	nl = nl && len > 0 && body[len - 1] != '\n';
 	req->status = status;
 	FCGX_FPrintF(out, "Status: %d %s\r\n", status, status_text(status));
 	if (status != 304)

@@ -238,8 +238,8 @@ check "If-Match its tag: 200 ($st)" test "$st" = 200
 # ---- the responders' JSON ends with a newline, as nginx's own ----
 for p in /is-bitcoin-lit /history?hours=3 /healthz /history?hours=0 /is-bitcoin-lit?pretty=1; do
 	st=$(req GET "$p")
-	check "GET $p ($st): the body ends with a newline, counted in Content-Length" \
-		test "$(tail -c 1 "$T/b" | od -An -tx1 | tr -d ' ')" = 0a \
+	check "GET $p ($st): the body ends with one newline, counted in Content-Length" \
+		test "$(tail -c 2 "$T/b" | od -An -tx1 | tr -d ' ')" = 7d0a \
 		-a "$(hdr Content-Length)" = "$(wc -c <"$T/b")"
 done
 
