@@ -558,6 +558,55 @@ if [ -x /etc/init.d/cron ]; then
 else
 	skip "cron's lines start the programs" "cron not installed (deploy/install-deps run)"
 fi
+check "the cron file names itself to spawn (ISBITCOINLIT_SPAWN_CRON)" \
+	grep -qxF "ISBITCOINLIT_SPAWN_CRON=$CRONF" "$CRONF"
+# spawn's lock: another user holding a lock on the script, or trying the
+# lock file, stops no start or stop of root's
+runuser -u nobody -- flock "$SPAWN" sleep 120 &
+holder=$!
+sleep 0.5
+timeout 60 "$SPAWN" restart >/dev/null 2>&1
+rc=$?
+check "another user's lock on isbitcoinlit-spawn blocks no restart (exit $rc)" \
+	bash -c "[ $rc = 0 ] && '$SPAWN' status >/dev/null"
+kill "$holder" 2>/dev/null
+pkill -u nobody -f "sleep 120" 2>/dev/null
+wait "$holder" 2>/dev/null
+check "spawn's lock file is root's alone ($(mode /run/isbitcoinlit-spawn.lock))" \
+	bash -c "[ '$(mode /run/isbitcoinlit-spawn.lock)' = '600 root root' ] &&
+	    ! runuser -u nobody -- sh -c 'exec 8</run/isbitcoinlit-spawn.lock' 2>/dev/null"
+# a start from a cron file that is gone (setup remove deleted it while
+# the start waited for the lock) starts nothing
+# (the lock held here, as setup remove holds it, so that cron's own
+# every-minute start waits meanwhile)
+exec 9>>/run/isbitcoinlit-spawn.lock
+flock 9
+ISBITCOINLIT_SPAWN_LOCKED=1 "$SPAWN" stop >/dev/null
+ISBITCOINLIT_SPAWN_LOCKED=1 ISBITCOINLIT_SPAWN_CRON=$T/no-such-cron-file \
+	"$SPAWN" start >/dev/null 2>&1
+rc=$?
+check "a cron start whose cron file is gone starts nothing (exit $rc)" \
+	bash -c "[ $rc = 0 ] && ! ls /run/isbitcoinlit/*.pid >/dev/null 2>&1"
+exec 9>&-
+# (started again without that descriptor, which the programs would keep)
+"$SPAWN" start >/dev/null
+# setup cron refuses a spawn that another user could change: cron would
+# run it as root every minute
+mkdir -p "$T/theirs" "$T/cron.d"
+cp /usr/sbin/isbitcoinlit-setup /usr/sbin/isbitcoinlit-spawn "$T/theirs/"
+chown nobody "$T/theirs"
+ISBITCOINLIT_SETUP_CRON=$T/cron.d/isbitcoinlit "$T/theirs/isbitcoinlit-setup" cron \
+	>"$T/theirs.out" 2>&1
+rc=$?
+check "setup cron refuses a spawn in a directory another user owns (exit $rc)" \
+	bash -c "[ $rc != 0 ] && grep -q 'is not root.s alone' '$T/theirs.out' && [ ! -e '$T/cron.d/isbitcoinlit' ]"
+chown root "$T/theirs"
+ISBITCOINLIT_SETUP_CRON=$T/cron.d/isbitcoinlit "$T/theirs/isbitcoinlit-setup" cron \
+	>"$T/theirs.out" 2>&1
+rc=$?
+check "and writes it once the directory is root's alone (exit $rc)" \
+	bash -c "[ $rc = 0 ] && [ -e '$T/cron.d/isbitcoinlit' ]"
+rm -rf "$T/theirs" "$T/cron.d"
 
 # docs/deployment.md's removal block, as written
 (cd "$SRC" && bash -ex "$T/remove.sh") >"$T/remove.log" 2>&1
