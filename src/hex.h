@@ -1,6 +1,7 @@
 /*
- * The value of one hexadecimal digit, for the two percent-decoders (a
- * request's query, a Redis URL's user and password).  Pure.
+ * The value of one hexadecimal digit, for the percent-decoders (a
+ * request's query, a Redis URL's user and password, a file:// feed's
+ * path).  Pure.
  */
 #ifndef ISBITCOINLIT_HEX_H
 #define ISBITCOINLIT_HEX_H

@@ -22,6 +22,7 @@
 
 #include "cfg.h"
 #include "clock.h"
+#include "hex.h"
 #include "landlock.h"
 #include "log.h"
 
@@ -146,7 +147,7 @@ ll_allow(int ruleset, const char *path, uint64_t access)
 /*
  * The directory of a file:// URL's file, into dir (read beneath it: a
  * feed rewritten by rename is another file of the same directory).
- * Returns 0, or -1 when url is no file URL.
+ * Returns 0, or -1 when url is no file URL or its path does not fit.
  */
 static int
 file_url_dir(const char *url, char *dir, size_t len)
@@ -158,10 +159,13 @@ file_url_dir(const char *url, char *dir, size_t len)
 	if (url == NULL || strncmp(url, "file://", 7) != 0 ||
 	    (p = strchr(url + 7, '/')) == NULL)
 		return -1;
-	for (; *p != '\0' && *p != '?' && *p != '#' && n + 1 < len; p++) {
-		unsigned hi, lo;
+	for (; *p != '\0' && *p != '?' && *p != '#'; p++) {
+		int hi, lo;
 
-		if (p[0] == '%' && sscanf(p + 1, "%1x%1x", &hi, &lo) == 2) {
+		if (n + 1 >= len)
+			return -1;	/* longer than a path: no rule */
+		if (p[0] == '%' && (hi = hex_digit((unsigned char)p[1])) >= 0 &&
+		    (lo = hex_digit((unsigned char)p[2])) >= 0) {
 			dir[n++] = (char)(hi << 4 | lo);
 			p += 2;
 		} else
@@ -170,6 +174,10 @@ file_url_dir(const char *url, char *dir, size_t len)
 	dir[n] = '\0';
 	if ((slash = strrchr(dir, '/')) != NULL)
 		slash[slash == dir] = '\0';
+	if (strcmp(dir, "/") == 0)
+		log_warn("sandbox: the feed %s is a file of /: the whole file "
+		    "system stays readable; put it in a directory of its own",
+		    url);
 	return 0;
 }
 
