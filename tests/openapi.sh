@@ -80,10 +80,17 @@ lint "spectral lint (spectral:oas): no error, warning, information or hint" \
 
 # /docs serves Swagger UI's files from www/docs: swagger-ui-dist's as
 # published, at the version the lock file pins, byte for byte
-for f in swagger-ui-bundle.js swagger-ui.css LICENSE NOTICE swagger-ui-bundle.js.LICENSE.txt; do
+for f in swagger-ui.css LICENSE NOTICE swagger-ui-bundle.js.LICENSE.txt; do
 	check "www/docs/$f is swagger-ui-dist $(version swagger-ui-dist)'s" \
 	    cmp -s "$top_srcdir/www/docs/$f" "$NPM_DIR/node_modules/swagger-ui-dist/$f"
 done
+# the bundle, kept gzipped in the source tree, and as the build unpacks it
+check "www/docs/swagger-ui-bundle.js.gz holds swagger-ui-dist $(version swagger-ui-dist)'s bundle" \
+    bash -c "gzip -dc '$top_srcdir/www/docs/swagger-ui-bundle.js.gz' |
+	cmp -s - '$NPM_DIR/node_modules/swagger-ui-dist/swagger-ui-bundle.js'"
+check "the build's www/docs/swagger-ui-bundle.js is that bundle" \
+    cmp -s "$top_builddir/www/docs/swagger-ui-bundle.js" \
+	"$NPM_DIR/node_modules/swagger-ui-dist/swagger-ui-bundle.js"
 
 stack_setup openapi
 unset ISBITCOINLIT_MICROCACHE	# the shipped default: on

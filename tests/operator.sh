@@ -562,15 +562,14 @@ check "the cron file names itself to spawn (ISBITCOINLIT_SPAWN_CRON)" \
 	grep -qxF "ISBITCOINLIT_SPAWN_CRON=$CRONF" "$CRONF"
 # spawn's lock: another user holding a lock on the script, or trying the
 # lock file, stops no start or stop of root's
-runuser -u nobody -- flock "$SPAWN" sleep 120 &
-holder=$!
+setsid runuser -u nobody -- flock "$SPAWN" sleep 120 &
+holder=$!	# the leader of a session (and process group) of its own
 sleep 0.5
 timeout 60 "$SPAWN" restart >/dev/null 2>&1
 rc=$?
 check "another user's lock on isbitcoinlit-spawn blocks no restart (exit $rc)" \
 	bash -c "[ $rc = 0 ] && '$SPAWN' status >/dev/null"
-kill "$holder" 2>/dev/null
-pkill -u nobody -f "sleep 120" 2>/dev/null
+kill -- -"$holder" 2>/dev/null
 wait "$holder" 2>/dev/null
 check "spawn's lock file is root's alone ($(mode /run/isbitcoinlit-spawn.lock))" \
 	bash -c "[ '$(mode /run/isbitcoinlit-spawn.lock)' = '600 root root' ] &&
