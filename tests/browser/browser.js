@@ -55,21 +55,8 @@ else (async () => {
   try {
     await checkApiDocs(browser);
     const page = await browser.newPage();
-    const errors = [];      // console errors and uncaught exceptions
-    page.on("console", (m) => {
-      if (m.type() === "error") {
-        const loc = m.location() && m.location().url ? " (" + m.location().url + ")" : "";
-        errors.push(m.text() + loc);
-      }
-    });
-    page.on("pageerror", (e) => errors.push("uncaught: " + e.message));
-    // every CSP violation of the page, reported by the page itself
+    const errors = await watch(page);
     await page.evaluateOnNewDocument(() => {
-      window.__csp = [];
-      document.addEventListener("securitypolicyviolation", (e) => {
-        window.__csp.push(e.violatedDirective + " " + e.blockedURI + " " +
-          (e.sourceFile || "") + ":" + e.lineNumber);
-      });
       // the chart as the page is parsed, before any answer
       document.addEventListener("DOMContentLoaded", () => {
         const c = document.getElementById("chart");
@@ -637,6 +624,28 @@ async function checkYTicks(page, rows) {
   });
 }
 
+// What a page reports: its console errors and uncaught exceptions (the
+// array returned), and every CSP violation, which the page itself records
+// in window.__csp.
+async function watch(page) {
+  const errors = [];
+  page.on("console", (m) => {
+    if (m.type() === "error") {
+      const loc = m.location() && m.location().url ? " (" + m.location().url + ")" : "";
+      errors.push(m.text() + loc);
+    }
+  });
+  page.on("pageerror", (e) => errors.push("uncaught: " + e.message));
+  await page.evaluateOnNewDocument(() => {
+    window.__csp = [];
+    document.addEventListener("securitypolicyviolation", (e) => {
+      window.__csp.push(e.violatedDirective + " " + e.blockedURI + " " +
+        (e.sourceFile || "") + ":" + e.lineNumber);
+    });
+  });
+  return errors;
+}
+
 // The interactive documentation at /docs (Swagger UI), in a tab of its
 // own: it renders every operation of /openapi.json (and no other: the
 // methods a resource answers 405 are no operations), "Try it out" and
@@ -650,19 +659,7 @@ async function checkApiDocs(browser) {
     for (const m of ["get", "put", "post", "delete", "options", "head", "patch", "trace"])
       if (item[m]) ops.push(`${m.toUpperCase()} ${p}`);
   const page = await browser.newPage();
-  const errors = [];
-  page.on("console", (m) => {
-    if (m.type() === "error")
-      errors.push(m.text() + (m.location() && m.location().url ? " (" + m.location().url + ")" : ""));
-  });
-  page.on("pageerror", (e) => errors.push("uncaught: " + e.message));
-  await page.evaluateOnNewDocument(() => {
-    window.__csp = [];
-    document.addEventListener("securitypolicyviolation", (e) => {
-      window.__csp.push(e.violatedDirective + " " + e.blockedURI + " " +
-        (e.sourceFile || "") + ":" + e.lineNumber);
-    });
-  });
+  const errors = await watch(page);
   const requests = [];
   page.on("request", (r) => requests.push(r.url()));
   const answers = [];
